@@ -1,0 +1,31 @@
+import type { CutoverConfig } from '../config/schema.js';
+import type { Platform } from '../platforms/platform.js';
+import type { Router } from '../routers/router.js';
+import type { Store } from '../store/store.js';
+import type { DeploymentEvents } from './events.js';
+import type { Logger } from './logger.js';
+import type { TrafficController } from './traffic.js';
+
+/** Everything a deployment run needs, built once by the engine. */
+export interface EngineContext {
+  readonly config: CutoverConfig;
+  readonly store: Store;
+  readonly router: Router;
+  readonly platform: Platform;
+  readonly traffic: TrafficController;
+  readonly events: DeploymentEvents;
+  readonly logger: Logger;
+  /** Identifies this cutover process in lease owners: `cutover@host:pid`. */
+  readonly processId: string;
+  readonly now: () => Date;
+}
+
+export function leaseOwner(processId: string, deploymentId: string): string {
+  return `${processId} ${deploymentId}`;
+}
+
+/** Parses `cutover@host:pid d-…` back into its parts (for taking over a dead holder's lease). */
+export function parseLeaseOwner(owner: string): { host: string; pid: number } | undefined {
+  const match = /^cutover@([^:\s]+):(\d+)\b/.exec(owner);
+  return match ? { host: match[1]!, pid: Number(match[2]) } : undefined;
+}

@@ -1,0 +1,83 @@
+import type { Router, RouterObservation } from '../routers/router.js';
+import type { RoutingState, Store } from '../store/store.js';
+import { CutoverError, asCutoverError } from './errors.js';
+import type { Logger } from './logger.js';
+import { Mutex } from './mutex.js';
+import { sameWeights, type Slot, type SlotTargets, type Weights } from './slot.js';
+
+export type DesiredRouting = Omit<RoutingState, 'updatedAt' | 'app'>;
+
+const EMPTY_TARGETS: SlotTargets = { blue: [], green: [] };
+
+/**
+ * The one place traffic is moved. Each move is written to the store first (write-ahead),
+ * then applied, then read back and compared with what was asked (invariants 2 and 6).
+ */
+export class TrafficController {
+  private readonly mutex = new Mutex();
+
+  constructor(
+    private readonly app: string,
+    private readonly store: Store,
+    private readonly router: Router,
+    private readonly logger: Logger,
+  ) {}
+
+  current(): RoutingState {
+    return (
+      this.store.getRouting(this.app) ?? {
+        app: this.app,
+        liveSlot: null,
+        weights: { blue: 100, green: 0 },
+        targets: EMPTY_TARGETS,
+        releases: {},
+        updatedAt: new Date(0).toISOString(),
+      }
+    );
+  }
+
+  /** Write the desired routing, apply it to the router and verify the read-back. */
+  apply(desired: DesiredRouting): Promise<RouterObservation> {
+    return this.mutex.run(async () => {
+      this.store.setRouting({ app: this.app, ...desired });
+      try {
+        await this.router.prepare(desired.targets);
+        await this.router.setWeights(desired.weights);
+      } catch (error) {
+        throw asCutoverError(error, 'CUTOVER_E_ROUTER');
+      }
+      const observed = await this.router.verify();
+      if (observed.kind === 'observed' && !sameWeights(observed.weights, desired.weights)) {
+        throw new CutoverError(
+          'CUTOVER_E_VERIFY',
+          `router reports blue ${observed.weights.blue}% / green ${observed.weights.green}% after asking for blue ${desired.weights.blue}% / green ${desired.weights.green}%`,
+          { details: { asked: desired.weights, observed: observed.weights } },
+        );
+      }
+      if (observed.kind === 'unverifiable') {
+        this.logger.debug('traffic.unverifiable', { reason: observed.reason });
+      }
+      this.logger.info('traffic.applied', { weights: desired.weights, liveSlot: desired.liveSlot });
+      return observed;
+    });
+  }
+
+  /** Change only the instance lists (weights unchanged). */
+  setTargets(slot: Slot, targets: SlotTargets[Slot], release?: string): Promise<RouterObservation> {
+    const now = this.current();
+    const releases = { ...now.releases };
+    if (release === undefined) delete releases[slot];
+    else releases[slot] = release;
+    return this.apply({
+      liveSlot: now.liveSlot,
+      weights: now.weights,
+      targets: { ...now.targets, [slot]: targets },
+      releases,
+    });
+  }
+
+  moveWeights(weights: Weights, liveSlot: Slot | null): Promise<RouterObservation> {
+    const now = this.current();
+    return this.apply({ liveSlot, weights, targets: now.targets, releases: now.releases });
+  }
+}
