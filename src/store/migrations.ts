@@ -1,0 +1,130 @@
+import type Database from 'better-sqlite3';
+
+import { CutoverError } from '../core/errors.js';
+import { PHASES } from '../core/phase.js';
+
+/**
+ * The SQLite schema, as an ordered list of migrations. `PRAGMA user_version` holds the number of
+ * migrations applied. Never edit a migration that has shipped: append a new one.
+ *
+ * Times are INTEGER milliseconds since the epoch (UTC), so comparisons (lease expiry, rollback
+ * windows) are numeric; the store converts them to ISO strings at its edge.
+ */
+export interface Migration {
+  readonly version: number;
+  readonly description: string;
+  readonly sql: string;
+}
+
+const phaseList = PHASES.map((phase) => `'${phase}'`).join(', ');
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    description: 'deployments, journal, routing, leases, releases, audit',
+    sql: `
+      CREATE TABLE deployments (
+        id             TEXT PRIMARY KEY,
+        app            TEXT NOT NULL,
+        release        TEXT NOT NULL,
+        from_slot      TEXT CHECK (from_slot IN ('blue', 'green')),
+        to_slot        TEXT NOT NULL CHECK (to_slot IN ('blue', 'green')),
+        from_release   TEXT,
+        phase          TEXT NOT NULL CHECK (phase IN (${phaseList})),
+        step           INTEGER NOT NULL DEFAULT -1 CHECK (step >= -1),
+        requested_by   TEXT NOT NULL,
+        created_at     INTEGER NOT NULL,
+        updated_at     INTEGER NOT NULL,
+        finished_at    INTEGER,
+        reason_code    TEXT,
+        reason_message TEXT,
+        standby_until  INTEGER,
+        drain_deadline INTEGER
+      ) STRICT;
+      CREATE INDEX deployments_by_app ON deployments (app, created_at);
+
+      -- Append-only: rows are inserted, never updated or deleted.
+      CREATE TABLE journal (
+        seq           INTEGER PRIMARY KEY AUTOINCREMENT,
+        deployment_id TEXT NOT NULL REFERENCES deployments (id),
+        phase         TEXT NOT NULL CHECK (phase IN (${phaseList})),
+        at            INTEGER NOT NULL,
+        data          TEXT NOT NULL CHECK (json_valid(data))
+      ) STRICT;
+      CREATE INDEX journal_by_deployment ON journal (deployment_id, seq);
+      CREATE TRIGGER journal_no_update BEFORE UPDATE ON journal
+        BEGIN SELECT RAISE(ABORT, 'the journal is append-only'); END;
+      CREATE TRIGGER journal_no_delete BEFORE DELETE ON journal
+        BEGIN SELECT RAISE(ABORT, 'the journal is append-only'); END;
+
+      CREATE TABLE routing (
+        app          TEXT PRIMARY KEY,
+        live_slot    TEXT CHECK (live_slot IN ('blue', 'green')),
+        weight_blue  REAL NOT NULL,
+        weight_green REAL NOT NULL,
+        targets      TEXT NOT NULL CHECK (json_valid(targets)),
+        releases     TEXT NOT NULL CHECK (json_valid(releases)),
+        updated_at   INTEGER NOT NULL
+      ) STRICT;
+
+      CREATE TABLE leases (
+        app         TEXT PRIMARY KEY,
+        owner       TEXT NOT NULL,
+        acquired_at INTEGER NOT NULL,
+        expires_at  INTEGER NOT NULL
+      ) STRICT;
+
+      CREATE TABLE releases (
+        app               TEXT NOT NULL,
+        release           TEXT NOT NULL,
+        first_deployed_at INTEGER NOT NULL,
+        last_deployed_at  INTEGER NOT NULL,
+        PRIMARY KEY (app, release)
+      ) STRICT;
+
+      CREATE TABLE audit (
+        id      INTEGER PRIMARY KEY AUTOINCREMENT,
+        at      INTEGER NOT NULL,
+        app     TEXT NOT NULL,
+        actor   TEXT NOT NULL,
+        action  TEXT NOT NULL,
+        target  TEXT NOT NULL,
+        outcome TEXT NOT NULL CHECK (outcome IN ('ok', 'refused', 'failed')),
+        details TEXT NOT NULL CHECK (json_valid(details))
+      ) STRICT;
+      CREATE INDEX audit_by_app ON audit (app, id);
+    `,
+  },
+];
+
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+/**
+ * Brings the schema up to SCHEMA_VERSION in one IMMEDIATE transaction (re-reading the version
+ * inside it), so two processes opening the same new file at once apply each migration exactly
+ * once. Refuses a file written by a newer cutover rather than guessing at its schema.
+ */
+export function migrate(db: Database.Database, file: string): void {
+  // Up to date (the common case): no write lock, so opening never waits on a busy writer.
+  if (schemaVersion(db, file) === SCHEMA_VERSION) return;
+  db.transaction(() => {
+    const current = schemaVersion(db, file);
+    for (const migration of MIGRATIONS) {
+      if (migration.version <= current) continue;
+      db.exec(migration.sql);
+      db.pragma(`user_version = ${migration.version}`);
+    }
+  }).immediate();
+}
+
+function schemaVersion(db: Database.Database, file: string): number {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  if (current > SCHEMA_VERSION) {
+    throw new CutoverError(
+      'CUTOVER_E_STORE',
+      `store schema version ${current} is newer than this cutover understands (${SCHEMA_VERSION}): upgrade cutover (file ${file})`,
+      { details: { file, schemaVersion: current, supported: SCHEMA_VERSION } },
+    );
+  }
+  return current;
+}

@@ -1,0 +1,132 @@
+import type { Phase } from '../core/phase.js';
+import type { Slot, SlotTargets, Weights } from '../core/slot.js';
+
+export interface FailureReason {
+  readonly code: string;
+  readonly message: string;
+}
+
+export interface DeploymentRecord {
+  readonly id: string;
+  readonly app: string;
+  readonly release: string;
+  /** The slot that was live when the deployment started (null on the very first deploy). */
+  readonly fromSlot: Slot | null;
+  /** The slot the new release goes into (the idle one). */
+  readonly toSlot: Slot;
+  readonly fromRelease: string | null;
+  readonly phase: Phase;
+  /** Index of the shift step reached (0-based), -1 before shifting. */
+  readonly step: number;
+  readonly requestedBy: string;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+  readonly finishedAt: string | null;
+  /** Why it ended in aborted or rolled-back. */
+  readonly reason: FailureReason | null;
+  /** When the rollback window ends (set on entering standby). */
+  readonly standbyUntil: string | null;
+  /** When draining may force-close what is left (set on entering draining). */
+  readonly drainDeadline: string | null;
+}
+
+export interface NewDeployment {
+  readonly id: string;
+  readonly app: string;
+  readonly release: string;
+  readonly fromSlot: Slot | null;
+  readonly toSlot: Slot;
+  readonly fromRelease: string | null;
+  readonly requestedBy: string;
+}
+
+export type DeploymentPatch = Partial<
+  Pick<DeploymentRecord, 'step' | 'reason' | 'standbyUntil' | 'drainDeadline' | 'finishedAt'>
+>;
+
+export interface JournalEntry {
+  readonly seq: number;
+  readonly deploymentId: string;
+  readonly phase: Phase;
+  readonly at: string;
+  /** What the step is about to do / did (weights asked, instances started …). */
+  readonly data: Record<string, unknown>;
+}
+
+/** What traffic should look like for an app: written before the router is told (write-ahead). */
+export interface RoutingState {
+  readonly app: string;
+  readonly liveSlot: Slot | null;
+  readonly weights: Weights;
+  readonly targets: SlotTargets;
+  readonly releases: Readonly<Partial<Record<Slot, string>>>;
+  readonly updatedAt: string;
+}
+
+export interface Lease {
+  readonly app: string;
+  readonly owner: string;
+  readonly acquiredAt: string;
+  readonly expiresAt: string;
+}
+
+export type LeaseResult =
+  { readonly acquired: true; readonly lease: Lease } | { readonly acquired: false; readonly holder: Lease };
+
+export interface AuditEntry {
+  readonly id: number;
+  readonly at: string;
+  readonly app: string;
+  readonly actor: string;
+  readonly action: string;
+  readonly target: string;
+  readonly outcome: 'ok' | 'refused' | 'failed';
+  readonly details: Record<string, unknown>;
+}
+
+export interface ReleaseRecord {
+  readonly app: string;
+  readonly release: string;
+  readonly firstDeployedAt: string;
+  readonly lastDeployedAt: string;
+}
+
+/**
+ * Durable state. Every write is one transaction: a crash leaves either the old or the new
+ * state, never half of one. Implementations throw CutoverError('CUTOVER_E_STORE') on I/O failure
+ * and CutoverError('CUTOVER_E_INVALID_STATE') on a transition the state machine forbids.
+ */
+export interface Store {
+  createDeployment(deployment: NewDeployment): DeploymentRecord;
+  /** Journal the transition, then apply it, in one transaction. Re-entering the same phase is allowed. */
+  transition(
+    id: string,
+    to: Phase,
+    patch?: DeploymentPatch,
+    data?: Record<string, unknown>,
+  ): DeploymentRecord;
+  /** Update fields without a phase change (journaled as a step of the current phase). */
+  update(id: string, patch: DeploymentPatch, data?: Record<string, unknown>): DeploymentRecord;
+  getDeployment(id: string): DeploymentRecord | undefined;
+  /** Deployments of the app not in a terminal phase, oldest first. */
+  unfinishedDeployments(app: string): DeploymentRecord[];
+  listDeployments(app: string, limit?: number): DeploymentRecord[];
+  journal(deploymentId: string): JournalEntry[];
+
+  getRouting(app: string): RoutingState | undefined;
+  setRouting(state: Omit<RoutingState, 'updatedAt'>): RoutingState;
+
+  /** Take the app's lease if free, expired, or already ours (then renew it). */
+  acquireLease(app: string, owner: string, ttlMs: number, now?: Date): LeaseResult;
+  renewLease(app: string, owner: string, ttlMs: number, now?: Date): boolean;
+  releaseLease(app: string, owner: string): void;
+  getLease(app: string): Lease | undefined;
+
+  recordRelease(app: string, release: string): void;
+  listReleases(app: string): ReleaseRecord[];
+
+  audit(entry: Omit<AuditEntry, 'id' | 'at'>): void;
+  auditLog(app: string, limit?: number): AuditEntry[];
+
+  close(): void;
+}
