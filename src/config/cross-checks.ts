@@ -1,0 +1,75 @@
+import { isIP } from 'node:net';
+import { ROUTER_KIND_CAPABILITIES, ROUTER_KIND_LIMITS } from '../routers/capabilities.js';
+import type { ListenAddress } from './fields.js';
+import type { ExplainedIssue } from './issue-messages.js';
+import type { ParsedConfig } from './schema.js';
+
+/**
+ * Checks that involve more than one key, run once the file has parsed. Each names the key a
+ * user must change and says what to change it to.
+ */
+export function crossCheck(config: ParsedConfig): ExplainedIssue[] {
+  return [...checkStrategyFitsRouter(config), ...checkAdminExposure(config), ...checkPortClashes(config)];
+}
+
+function checkStrategyFitsRouter(config: ParsedConfig): ExplainedIssue[] {
+  const kind = config.router.kind;
+  if (config.strategy.kind !== 'shift' || ROUTER_KIND_CAPABILITIES[kind].weighted) return [];
+  const why = ROUTER_KIND_LIMITS[kind]?.weighted;
+  return [
+    {
+      path: ['strategy', 'kind'],
+      pointAt: 'value',
+      message: `the ${kind} router cannot split traffic by weight${why ? ` (${why})` : ''}; use strategy kind "switch"`,
+    },
+  ];
+}
+
+/** Security by default: the admin API moves production traffic, so it stays on loopback unless asked. */
+function checkAdminExposure(config: ParsedConfig): ExplainedIssue[] {
+  const { host } = config.admin.listen;
+  if (config.admin.allowRemote || isLoopback(host)) return [];
+  return [
+    {
+      path: ['admin', 'listen'],
+      pointAt: 'value',
+      message: `${host} is not a loopback address; set admin.allowRemote: true to expose the admin API`,
+    },
+  ];
+}
+
+/** Two of cutover's own listeners on one port would fail at start-up with EADDRINUSE; say so now. */
+function checkPortClashes(config: ParsedConfig): ExplainedIssue[] {
+  const listeners: { path: string[]; address: ListenAddress }[] = [
+    { path: ['listen'], address: config.listen },
+    { path: ['admin', 'listen'], address: config.admin.listen },
+  ];
+  if (config.router.kind === 'builtin' && config.router.previewListen) {
+    listeners.push({ path: ['router', 'previewListen'], address: config.router.previewListen });
+  }
+  const issues: ExplainedIssue[] = [];
+  listeners.forEach((later, index) => {
+    const earlier = listeners.slice(0, index).find((other) => sharesPort(other.address, later.address));
+    if (!earlier) return;
+    issues.push({
+      path: later.path,
+      pointAt: 'value',
+      message: `port ${later.address.port} is already used by ${earlier.path.join('.')}; give each listener its own port`,
+    });
+  });
+  return issues;
+}
+
+function sharesPort(a: ListenAddress, b: ListenAddress): boolean {
+  // Port 0 asks the OS for a free port, so two of them never clash.
+  if (a.port === 0 || a.port !== b.port) return false;
+  const wildcard = (host: string) => host === '0.0.0.0' || host === '::' || host === '';
+  return a.host === b.host || wildcard(a.host) || wildcard(b.host);
+}
+
+export function isLoopback(host: string): boolean {
+  const bare = host.replace(/^\[|\]$/g, '').toLowerCase();
+  if (bare === 'localhost' || bare === '::1') return true;
+  if (isIP(bare) === 4) return bare.startsWith('127.');
+  return bare.startsWith('::ffff:127.');
+}

@@ -1,0 +1,28 @@
+/** Every default in one place, shared by the config loader, the CLI and the server. */
+export const DEFAULTS = {
+  stateDir: '.cutover',
+  adminListen: '127.0.0.1:7070',
+  listen: '127.0.0.1:8080',
+  previewHeader: 'x-cutover-preview',
+  instances: 1,
+  stopGraceMs: 10_000,
+  health: {
+    intervalMs: 1_000,
+    timeoutMs: 2_000,
+    healthyThreshold: 2,
+    unhealthyThreshold: 3,
+    deadlineMs: 60_000,
+    httpPath: '/healthz',
+    expectStatus: 200,
+  },
+  drainTimeoutMs: 30_000,
+  rollbackWindowMs: 15 * 60_000,
+  hookTimeoutMs: 5 * 60_000,
+  /** Longer than the 60 s idle timeout of common cloud load balancers, so they close first. */
+  clientIdleTimeoutMs: 75_000,
+  headersTimeoutMs: 20_000,
+  upstreamConnectTimeoutMs: 5_000,
+  upstreamResponseTimeoutMs: 60_000,
+  lockLeaseMs: 30_000,
+  lockRenewEveryMs: 10_000,
+} as const;

@@ -1,0 +1,201 @@
+import { z } from 'zod';
+import { DEFAULTS } from './defaults.js';
+import { command, duration, listenAddress } from './fields.js';
+import { builtinRouterConfig } from '../routers/builtin/config.js';
+import { nginxRouterConfig } from '../routers/nginx/config.js';
+import { haproxyRouterConfig } from '../routers/haproxy/config.js';
+import { varnishRouterConfig } from '../routers/varnish/config.js';
+import { caddyRouterConfig } from '../routers/caddy/config.js';
+import { processPlatformConfig } from '../platforms/process/config.js';
+
+const healthCheck = z
+  .object({
+    http: z
+      .object({
+        path: z.string().startsWith('/').default(DEFAULTS.health.httpPath),
+        expectStatus: z.number().int().min(100).max(599).default(DEFAULTS.health.expectStatus),
+        headers: z.record(z.string(), z.string()).default({}),
+      })
+      .strict()
+      .optional(),
+    tcp: z.object({}).strict().optional(),
+    /** A command run with TARGET_HOST and TARGET_PORT set; exit 0 means healthy. */
+    exec: z
+      .object({ command: command() })
+      .strict()
+      .optional()
+      .describe('Run a command with TARGET_HOST and TARGET_PORT set; exit 0 means healthy'),
+    interval: duration().default(DEFAULTS.health.intervalMs).describe('Time between probes of each instance'),
+    timeout: duration().default(DEFAULTS.health.timeoutMs).describe('A probe slower than this fails'),
+    healthyThreshold: z
+      .number()
+      .int()
+      .min(1)
+      .default(DEFAULTS.health.healthyThreshold)
+      .describe('Consecutive passes before an instance counts as healthy'),
+    unhealthyThreshold: z
+      .number()
+      .int()
+      .min(1)
+      .default(DEFAULTS.health.unhealthyThreshold)
+      .describe('Consecutive failures before an instance counts as unhealthy'),
+    /** How long new instances have to become healthy before the deploy fails. */
+    deadline: duration()
+      .default(DEFAULTS.health.deadlineMs)
+      .describe('How long new instances have to become healthy before the deploy fails'),
+  })
+  .strict()
+  .superRefine((value, ctx) => {
+    const kinds = [value.http, value.tcp, value.exec].filter((kind) => kind !== undefined).length;
+    if (kinds > 1) ctx.addIssue({ code: 'custom', message: 'choose one of http, tcp or exec' });
+  })
+  .transform((value) =>
+    value.http || value.tcp || value.exec
+      ? value
+      : {
+          ...value,
+          http: { path: DEFAULTS.health.httpPath, expectStatus: DEFAULTS.health.expectStatus, headers: {} },
+        },
+  );
+
+const shiftStep = z
+  .object({
+    /** Percent of new requests on the new slot after this step. */
+    weight: z
+      .number()
+      .int()
+      .min(1)
+      .max(100)
+      .describe('Percent of new requests on the new slot after this step'),
+    /** Wait this long (with health checks running) before the next step. */
+    pause: duration().optional().describe('Wait this long (with health checks running) before the next step'),
+    /** `manual`: wait for `cutover promote` before the next step. */
+    gate: z.literal('manual').optional().describe('manual: wait for `cutover promote` before the next step'),
+  })
+  .strict();
+
+const strategy = z.discriminatedUnion('kind', [
+  z
+    .object({
+      kind: z.literal('switch'),
+      /** `manual`: stop in awaiting-promotion until `cutover promote`. */
+      promotion: z
+        .enum(['auto', 'manual'])
+        .default('auto')
+        .describe('manual: stop in awaiting-promotion until `cutover promote`'),
+    })
+    .strict()
+    .describe('Move all traffic at once: never both versions at the same time'),
+  z
+    .object({
+      kind: z.literal('shift'),
+      promotion: z.enum(['auto', 'manual']).default('auto'),
+      steps: z
+        .array(shiftStep)
+        .min(1)
+        .refine((steps) => steps.every((step, i) => i === 0 || step.weight > steps[i - 1]!.weight), {
+          message: 'step weights must increase',
+        }),
+    })
+    .strict()
+    .describe('Move traffic in weighted steps, with pauses or manual gates between them'),
+]);
+
+const hook = command();
+const hooks = z
+  .object({
+    beforeProvision: hook.optional().describe('Runs before the idle slot is started (e.g. migrations)'),
+    /** Run against the idle slot through the preview route (PREVIEW_URL, PREVIEW_HEADER env). */
+    smoke: hook
+      .optional()
+      .describe(
+        'Smoke test against the idle slot through the preview route (PREVIEW_URL, PREVIEW_HEADER env)',
+      ),
+    afterPromote: hook.optional().describe('Runs after the new slot is live'),
+    afterRollback: hook.optional().describe('Runs after a rollback put the old slot back'),
+    timeout: duration().default(DEFAULTS.hookTimeoutMs).describe('A hook running longer than this fails'),
+  })
+  .strict();
+
+export const routerConfig = z.discriminatedUnion('kind', [
+  builtinRouterConfig,
+  nginxRouterConfig,
+  haproxyRouterConfig,
+  varnishRouterConfig,
+  caddyRouterConfig,
+]);
+
+export const platformConfig = z.discriminatedUnion('kind', [processPlatformConfig]);
+
+export const configSchema = z
+  .object({
+    /** Name of the app; one deployment per app at a time. */
+    app: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'lowercase letters, digits and dashes')
+      .describe('Name of the app (lowercase letters, digits and dashes); one deployment per app at a time'),
+    /** Where live traffic arrives (builtin router). */
+    listen: listenAddress()
+      .prefault(DEFAULTS.listen)
+      .describe('Where live traffic arrives (builtin router), host:port'),
+    /** Store, logs and the admin token live here; relative to the config file. */
+    stateDir: z
+      .string()
+      .min(1)
+      .default(DEFAULTS.stateDir)
+      .describe('Store, logs and the admin token live here; relative to the config file'),
+    admin: z
+      .object({
+        listen: listenAddress()
+          .prefault(DEFAULTS.adminListen)
+          .describe('Admin API, dashboard and /metrics, host:port; loopback unless allowRemote'),
+        /** Bind beyond loopback only when this is true. */
+        allowRemote: z.boolean().default(false).describe('Allow admin.listen beyond loopback'),
+      })
+      .strict()
+      .prefault({})
+      .describe('The admin API (bearer token), dashboard and /metrics'),
+    router: routerConfig
+      .prefault({ kind: 'builtin' })
+      .describe('What moves traffic between the blue and green slots'),
+    platform: platformConfig.describe('Where the instances of each slot run'),
+    health: healthCheck
+      .prefault({})
+      .describe('How instances are proved healthy: one of http (default), tcp or exec'),
+    strategy: strategy
+      .prefault({ kind: 'switch' })
+      .describe('How traffic moves: switch (atomic) or shift (weighted steps)'),
+    drain: z
+      .object({
+        timeout: duration()
+          .default(DEFAULTS.drainTimeoutMs)
+          .describe('In-flight requests and WebSockets on the old slot get this long to finish'),
+      })
+      .strict()
+      .prefault({})
+      .describe('Draining the old slot after a switch'),
+    /** The old slot stays warm this long after promotion; rollback inside it is instant. */
+    rollbackWindow: duration()
+      .default(DEFAULTS.rollbackWindowMs)
+      .describe('The old slot stays warm this long after promotion; rollback inside it is instant'),
+    hooks: hooks.prefault({}).describe('Commands run at points of a deployment'),
+  })
+  .strict();
+
+export type CutoverConfigInput = z.input<typeof configSchema>;
+export type ParsedConfig = z.output<typeof configSchema>;
+export type HealthCheckConfig = ParsedConfig['health'];
+export type StrategyConfig = ParsedConfig['strategy'];
+export type HooksConfig = ParsedConfig['hooks'];
+export type RouterConfig = ParsedConfig['router'];
+export type PlatformConfig = ParsedConfig['platform'];
+
+/** A loaded config: the parsed values plus where they came from (for relative paths and errors). */
+export interface CutoverConfig extends ParsedConfig {
+  /** Absolute path of the config file. */
+  readonly file: string;
+  /** Absolute directory of the config file; relative paths resolve against it. */
+  readonly baseDir: string;
+  /** Absolute state directory. */
+  readonly stateDirPath: string;
+}
