@@ -1,0 +1,61 @@
+import type { Slot, Target } from '../core/slot.js';
+
+/** One running copy of a release in a slot. */
+export interface Instance {
+  /** Stable and unique within the app, e.g. `green-0-v2`. */
+  readonly id: string;
+  readonly slot: Slot;
+  readonly release: string;
+  readonly index: number;
+  readonly host: string;
+  readonly port: number;
+  /** Where the platform keeps this instance's output, if it has a file for it. */
+  readonly logFile?: string;
+  /** Platform-specific facts needed to find the instance again (pid, container id …). */
+  readonly meta: Readonly<Record<string, string | number>>;
+}
+
+export interface ProvisionOptions {
+  readonly signal?: AbortSignal;
+  /** Extra environment for the instances (already resolved; never logged). */
+  readonly env?: Readonly<Record<string, string>>;
+}
+
+export interface StopOptions {
+  /** Time between SIGTERM (or the platform's polite stop) and a forced kill. */
+  readonly graceMs: number;
+}
+
+export interface LogLine {
+  readonly instanceId: string;
+  readonly stream: 'stdout' | 'stderr';
+  readonly line: string;
+}
+
+export interface PlatformDescription {
+  readonly kind: string;
+}
+
+/**
+ * A Platform runs a slot's instances. provision() of a slot that is already running the
+ * same release returns the running instances (idempotent); of another release it replaces them.
+ */
+export interface Platform {
+  describe(): PlatformDescription;
+  /** Throws CUTOVER_E_NOT_FOUND when the release cannot be run (before anything is started). */
+  checkRelease?(release: string): Promise<void>;
+  provision(slot: Slot, release: string, options?: ProvisionOptions): Promise<Instance[]>;
+  /** Addresses the router and the health checks use. */
+  healthTargets(instances: readonly Instance[]): Target[];
+  /** Instances of the slot that are running now (after a restart, too). */
+  running(slot: Slot): Promise<Instance[]>;
+  logs(slot: Slot, options?: { tail?: number }): Promise<LogLine[]>;
+  stop(slot: Slot, options: StopOptions): Promise<void>;
+  /** Stop and remove everything the slot left behind (working dirs excepted: they are the release). */
+  destroy(slot: Slot): Promise<void>;
+  /**
+   * After a restart of cutover: find what is really running, adopt what `keep` names and
+   * stop anything this platform started that is not in it (orphans). Returns what is running.
+   */
+  reconcile(keep: ReadonlySet<Slot>): Promise<Record<Slot, Instance[]>>;
+}

@@ -1,0 +1,485 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdir, open, readdir, rm, stat } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { CutoverError } from '../../core/errors.js';
+import type { Logger } from '../../core/logger.js';
+import { SLOTS, type Slot, type Target } from '../../core/slot.js';
+import type {
+  Instance,
+  LogLine,
+  Platform,
+  PlatformDescription,
+  ProvisionOptions,
+  StopOptions,
+} from '../platform.js';
+import { PROCESS_START_SETTLE_MS, type ProcessPlatformConfig } from './config.js';
+import { reserveFreePorts } from './free-port.js';
+import { SlotRecordFiles, type InstanceRecord, type SlotRecord } from './instance-record.js';
+import { tailLines } from './log-tail.js';
+import { substitutePlaceholders, type PlaceholderValues } from './placeholders.js';
+import { isSameProcessAlive, readProcStat } from './proc-stat.js';
+import { stopProcessGroup } from './process-group.js';
+
+export interface ProcessPlatformDeps {
+  readonly app: string;
+  /** Directory of cutover.yml; a relative `cwd` resolves against it. */
+  readonly baseDir: string;
+  /** Absolute state directory; this platform owns `platform/process/` and `logs/` in it. */
+  readonly stateDir: string;
+  readonly logger: Logger;
+}
+
+/** Lines of an instance's log quoted in the error when it exits right after start. */
+const LOG_LINES_IN_ERROR = 5;
+const DEFAULT_LOG_TAIL = 100;
+/** Written to the log before each start; lets an error quote only the latest run's output. */
+const START_BANNER = '--- cutover: starting';
+
+export function createProcessPlatform(config: ProcessPlatformConfig, deps: ProcessPlatformDeps): Platform {
+  return new ProcessPlatform(config, deps);
+}
+
+/** Everything needed to start one instance, worked out before anything starts. */
+interface LaunchPlan {
+  readonly slot: Slot;
+  readonly release: string;
+  readonly index: number;
+  readonly id: string;
+  readonly host: string;
+  readonly port: number;
+  readonly command: string;
+  readonly args: string[];
+  readonly cwd: string;
+  readonly env: NodeJS.ProcessEnv;
+  readonly logFile: string;
+}
+
+type ExitInfo = { code: number | null; signal: NodeJS.Signals | null };
+
+/** One started (or failed) instance, watched while it settles. */
+interface Launch {
+  readonly plan: LaunchPlan;
+  readonly record?: InstanceRecord;
+  /** Set when the process could not be spawned at all (missing command …): never retried. */
+  readonly spawnError?: Error;
+  readonly exited: Promise<ExitInfo>;
+}
+
+class ProcessPlatform implements Platform {
+  private readonly records: SlotRecordFiles;
+  private readonly logDir: string;
+  private readonly logger: Logger;
+  /** Operations on one slot run one after the other. */
+  private readonly slotQueues = new Map<Slot, Promise<unknown>>();
+
+  constructor(
+    private readonly config: ProcessPlatformConfig,
+    private readonly deps: ProcessPlatformDeps,
+  ) {
+    this.records = new SlotRecordFiles(join(deps.stateDir, 'platform', 'process'));
+    this.logDir = join(deps.stateDir, 'logs');
+    this.logger = deps.logger.child({ platform: 'process', app: deps.app });
+  }
+
+  describe(): PlatformDescription {
+    return { kind: 'process' };
+  }
+
+  /** Throws CUTOVER_E_NOT_FOUND when the release's working directory is missing. */
+  async checkRelease(release: string): Promise<void> {
+    // A cwd that depends on the port is only known at provision time, which checks it again.
+    if (this.config.cwd.includes('${PORT}')) return;
+    const plans = SLOTS.flatMap((slot) =>
+      Array.from({ length: this.config.instances }, (_unused, index) =>
+        this.plan(slot, release, index, 0, {}),
+      ),
+    );
+    await assertWorkingDirsExist(release, plans);
+  }
+
+  provision(slot: Slot, release: string, options: ProvisionOptions = {}): Promise<Instance[]> {
+    return this.exclusive(slot, () => this.provisionNow(slot, release, options));
+  }
+
+  healthTargets(instances: readonly Instance[]): Target[] {
+    return instances.map((instance) => ({ id: instance.id, host: instance.host, port: instance.port }));
+  }
+
+  running(slot: Slot): Promise<Instance[]> {
+    return this.exclusive(slot, async () => {
+      const record = await this.records.read(slot);
+      if (!record) return [];
+      return (await this.liveRecords(record)).map((live) => toInstance(slot, live));
+    });
+  }
+
+  async logs(slot: Slot, options: { tail?: number } = {}): Promise<LogLine[]> {
+    const tail = options.tail ?? DEFAULT_LOG_TAIL;
+    const record = await this.records.read(slot);
+    const lines: LogLine[] = [];
+    for (const { index, file } of await this.logFilesOf(slot)) {
+      const instanceId =
+        record?.instances.find((instance) => instance.index === index)?.id ?? `${slot}-${index}`;
+      // stdout and stderr share one file so their order is kept; the file cannot tell them apart.
+      for (const line of await tailLines(file, tail)) lines.push({ instanceId, stream: 'stdout', line });
+    }
+    return lines;
+  }
+
+  stop(slot: Slot, options: StopOptions): Promise<void> {
+    return this.exclusive(slot, () => this.stopNow(slot, options.graceMs));
+  }
+
+  destroy(slot: Slot): Promise<void> {
+    return this.exclusive(slot, async () => {
+      await this.stopNow(slot, this.config.stopGrace);
+      for (const { file } of await this.logFilesOf(slot)) await rm(file, { force: true });
+      this.logger.info('process.destroyed', { slot });
+    });
+  }
+
+  async reconcile(keep: ReadonlySet<Slot>): Promise<Record<Slot, Instance[]>> {
+    const result: Record<Slot, Instance[]> = { blue: [], green: [] };
+    for (const slot of SLOTS) {
+      result[slot] = await this.exclusive(slot, () => this.reconcileSlot(slot, keep.has(slot)));
+    }
+    return result;
+  }
+
+  private async reconcileSlot(slot: Slot, keep: boolean): Promise<Instance[]> {
+    const record = await this.records.read(slot);
+    if (!record) return [];
+    if (!keep) {
+      this.logger.warn('process.orphans.stopping', {
+        slot,
+        release: record.release,
+        count: record.instances.length,
+      });
+      await this.stopNow(slot, this.config.stopGrace);
+      return [];
+    }
+    const live = await this.liveRecords(record);
+    if (live.length === 0) {
+      await this.records.remove(slot);
+    } else if (live.length < record.instances.length) {
+      await this.records.write({ ...record, instances: live });
+    }
+    const dropped = record.instances.length - live.length;
+    this.logger.info('process.reconciled', { slot, release: record.release, adopted: live.length, dropped });
+    return live.map((instance) => toInstance(slot, instance));
+  }
+
+  private async provisionNow(slot: Slot, release: string, options: ProvisionOptions): Promise<Instance[]> {
+    const current = await this.records.read(slot);
+    if (current?.release === release && current.instances.length === this.config.instances) {
+      const live = await this.liveRecords(current);
+      if (live.length === current.instances.length) {
+        this.logger.info('process.provision.reused', { slot, release, instances: live.length });
+        return live.map((instance) => toInstance(slot, instance));
+      }
+    }
+
+    const ports = await reserveFreePorts(this.config.host, this.config.instances);
+    const plans = ports.map((port, index) => this.plan(slot, release, index, port, options.env ?? {}));
+    // An unknown release must fail before anything is stopped or started.
+    await assertWorkingDirsExist(release, plans);
+    throwIfAborted(options.signal, slot);
+
+    if (current) {
+      this.logger.info('process.replacing', { slot, from: current.release, to: release });
+      await this.stopNow(slot, this.config.stopGrace);
+    }
+    await mkdir(this.logDir, { recursive: true });
+
+    // allSettled: whatever did start is recorded (and so can be stopped) even if another launch threw.
+    const started = await Promise.allSettled(plans.map((plan) => this.launch(plan)));
+    let launches = started.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
+    await this.writeRecord(slot, release, launches);
+    try {
+      const launchError = started.find((result) => result.status === 'rejected');
+      if (launchError) {
+        const reason: unknown = launchError.reason;
+        throw new CutoverError(
+          'CUTOVER_E_PROVISION',
+          `could not start the ${slot} instances: ${reason instanceof Error ? reason.message : String(reason)}`,
+          { cause: reason },
+        );
+      }
+      let failures = await settle(launches);
+      // The port may have been taken between our probe bind and the app's bind: one more try each.
+      const retryable = failures.filter((failure) => failure.launch.spawnError === undefined);
+      if (failures.length > 0 && retryable.length === failures.length) {
+        const freshPorts = await reserveFreePorts(this.config.host, failures.length);
+        const retried = new Map<number, Launch>();
+        for (const [i, failure] of failures.entries()) {
+          const { index } = failure.launch.plan;
+          this.logger.warn('process.instance.retrying', {
+            slot,
+            instance: failure.launch.plan.id,
+            ...failure.exit,
+          });
+          const plan = this.plan(slot, release, index, freshPorts[i]!, options.env ?? {});
+          retried.set(index, await this.launch(plan));
+        }
+        launches = launches.map((launch) => retried.get(launch.plan.index) ?? launch);
+        await this.writeRecord(slot, release, launches);
+        failures = await settle([...retried.values()]);
+      }
+      const failure = failures[0];
+      if (failure) throw await provisionError(failure.launch, failure.exit);
+      throwIfAborted(options.signal, slot);
+    } catch (error) {
+      this.logger.error('process.provision.failed', { slot, release, error });
+      await this.stopNow(slot, this.config.stopGrace);
+      throw error;
+    }
+
+    const instances = launches.map((launch) => toInstance(slot, launch.record!));
+    this.logger.info('process.provisioned', {
+      slot,
+      release,
+      instances: instances.map((instance) => ({
+        id: instance.id,
+        port: instance.port,
+        pid: instance.meta.pid,
+      })),
+    });
+    return instances;
+  }
+
+  private plan(
+    slot: Slot,
+    release: string,
+    index: number,
+    port: number,
+    extraEnv: Readonly<Record<string, string>>,
+  ): LaunchPlan {
+    const host = this.config.host;
+    const values: PlaceholderValues = {
+      PORT: port,
+      RELEASE: release,
+      SLOT: slot,
+      INSTANCE: index,
+      HOST: host,
+    };
+    const fill = (template: string) => substitutePlaceholders(template, values);
+    const configuredEnv = Object.fromEntries(
+      Object.entries(this.config.env).map(([key, value]) => [key, fill(value)]),
+    );
+    return {
+      slot,
+      release,
+      index,
+      id: `${slot}-${index}-${release}`,
+      host,
+      port,
+      command: fill(this.config.command),
+      args: this.config.args.map(fill),
+      cwd: resolve(this.deps.baseDir, fill(this.config.cwd)),
+      // PORT follows the common convention; the config's env and the caller's env may override it.
+      env: {
+        ...process.env,
+        PORT: String(port),
+        CUTOVER_APP: this.deps.app,
+        CUTOVER_SLOT: slot,
+        CUTOVER_RELEASE: release,
+        CUTOVER_INSTANCE: String(index),
+        ...configuredEnv,
+        ...extraEnv,
+      },
+      logFile: join(this.logDir, `${slot}-${index}.log`),
+    };
+  }
+
+  /** Starts one instance in its own process group, its output appended to its log file. */
+  private async launch(plan: LaunchPlan): Promise<Launch> {
+    const log = await open(plan.logFile, 'a');
+    let started: { exited: Promise<ExitInfo>; spawned: Promise<Error | undefined>; child: ChildProcess };
+    try {
+      await log.write(
+        `${START_BANNER} ${plan.id} (release ${plan.release}) on ${plan.host}:${plan.port} at ${new Date().toISOString()}\n`,
+      );
+      // detached: a new session and process group, so the instance outlives cutover and the
+      // whole group can be signalled. The log fd is inherited: output keeps flowing if we die.
+      const child = spawn(plan.command, plan.args, {
+        cwd: plan.cwd,
+        env: plan.env,
+        detached: true,
+        stdio: ['ignore', log.fd, log.fd],
+      });
+      // Listen before the next await: 'spawn' and 'error' fire on the next tick.
+      const spawned = new Promise<Error | undefined>((resolveSpawn) => {
+        child.once('spawn', () => resolveSpawn(undefined));
+        child.once('error', resolveSpawn);
+      });
+      const exited = new Promise<ExitInfo>((resolveExit) => {
+        child.once('exit', (code, signal) => resolveExit({ code, signal }));
+      });
+      started = { child, spawned, exited };
+    } finally {
+      await log.close();
+    }
+    const { child, exited } = started;
+    const spawnError = await started.spawned;
+    if (spawnError) return { plan, spawnError, exited };
+    // Later errors (a failed signal through this handle) must not crash cutover.
+    child.on('error', (error) => this.logger.warn('process.instance.error', { instance: plan.id, error }));
+    child.unref();
+    const pid = child.pid!;
+    const stat = await readProcStat(pid);
+    const record: InstanceRecord = {
+      id: plan.id,
+      index: plan.index,
+      release: plan.release,
+      host: plan.host,
+      port: plan.port,
+      pid,
+      // Gone already: the empty start time never matches, and settle() sees the exit.
+      procStartTime: stat?.startTime ?? '',
+      startedAt: new Date().toISOString(),
+      logFile: plan.logFile,
+    };
+    this.logger.debug('process.instance.started', { instance: plan.id, pid, port: plan.port });
+    return { plan, record, exited };
+  }
+
+  private async writeRecord(slot: Slot, release: string, launches: readonly Launch[]): Promise<void> {
+    const instances = launches.flatMap((launch) => (launch.record ? [launch.record] : []));
+    const record: SlotRecord = { version: 1, slot, release, instances };
+    await this.records.write(record);
+  }
+
+  private async stopNow(slot: Slot, graceMs: number): Promise<void> {
+    const record = await this.records.read(slot);
+    if (!record) return;
+    const outcomes = await Promise.all(
+      record.instances.map(async (instance) => ({
+        instance: instance.id,
+        pid: instance.pid,
+        outcome: await stopProcessGroup(instance.pid, instance.procStartTime, graceMs),
+      })),
+    );
+    await this.records.remove(slot);
+    this.logger.info('process.stopped', { slot, release: record.release, outcomes });
+  }
+
+  private async liveRecords(record: SlotRecord): Promise<InstanceRecord[]> {
+    const alive = await Promise.all(
+      record.instances.map((instance) => isSameProcessAlive(instance.pid, instance.procStartTime)),
+    );
+    return record.instances.filter((_instance, i) => alive[i]);
+  }
+
+  private async logFilesOf(slot: Slot): Promise<{ index: number; file: string }[]> {
+    let names: string[];
+    try {
+      names = await readdir(this.logDir);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw error;
+    }
+    const pattern = new RegExp(`^${slot}-(\\d+)\\.log$`);
+    return names
+      .flatMap((name) => {
+        const match = pattern.exec(name);
+        return match ? [{ index: Number(match[1]), file: join(this.logDir, name) }] : [];
+      })
+      .sort((a, b) => a.index - b.index);
+  }
+
+  private exclusive<T>(slot: Slot, work: () => Promise<T>): Promise<T> {
+    const previous = this.slotQueues.get(slot) ?? Promise.resolve();
+    const next = previous.then(work, work);
+    // The queue only orders work; each caller gets its own result or error from `next`.
+    this.slotQueues.set(
+      slot,
+      next.then(
+        () => undefined,
+        () => undefined,
+      ),
+    );
+    return next;
+  }
+}
+
+function toInstance(slot: Slot, record: InstanceRecord): Instance {
+  return {
+    id: record.id,
+    slot,
+    release: record.release,
+    index: record.index,
+    host: record.host,
+    port: record.port,
+    logFile: record.logFile,
+    meta: { pid: record.pid, procStartTime: record.procStartTime, startedAt: record.startedAt },
+  };
+}
+
+async function assertWorkingDirsExist(release: string, plans: readonly LaunchPlan[]): Promise<void> {
+  for (const cwd of new Set(plans.map((plan) => plan.cwd))) {
+    const info = await stat(cwd).catch((error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT' || error.code === 'ENOTDIR') return undefined;
+      throw error;
+    });
+    if (!info?.isDirectory()) {
+      throw new CutoverError(
+        'CUTOVER_E_NOT_FOUND',
+        `release "${release}" not found: ${cwd} ${info ? 'is not a directory' : 'does not exist'}`,
+        { details: { release, cwd } },
+      );
+    }
+  }
+}
+
+interface EarlyExit {
+  readonly launch: Launch;
+  readonly exit?: ExitInfo;
+}
+
+/** Waits the settle window; returns the instances that could not start or exited within it. */
+async function settle(launches: readonly Launch[]): Promise<EarlyExit[]> {
+  const settled = sleep(PROCESS_START_SETTLE_MS).then(() => 'running' as const);
+  const results = await Promise.all(
+    launches.map(async (launch): Promise<EarlyExit | undefined> => {
+      if (launch.spawnError) return { launch };
+      const outcome = await Promise.race([launch.exited, settled]);
+      return outcome === 'running' ? undefined : { launch, exit: outcome };
+    }),
+  );
+  return results.filter((result): result is EarlyExit => result !== undefined);
+}
+
+async function provisionError(launch: Launch, exit: ExitInfo | undefined): Promise<CutoverError> {
+  const { plan } = launch;
+  const recent = await tailLines(plan.logFile, 50);
+  let bannerAt = -1;
+  recent.forEach((line, i) => {
+    if (line.startsWith(START_BANNER)) bannerAt = i;
+  });
+  const lastRun = recent.slice(bannerAt + 1);
+  const lastLines = lastRun.slice(-LOG_LINES_IN_ERROR);
+  const details = { instance: plan.id, logFile: plan.logFile, cwd: plan.cwd, exit, lastLines };
+  if (launch.spawnError) {
+    return new CutoverError(
+      'CUTOVER_E_PROVISION',
+      `instance ${plan.id} could not start "${plan.command}" in ${plan.cwd}: ${launch.spawnError.message}`,
+      { cause: launch.spawnError, details },
+    );
+  }
+  const how = exit?.signal ? `was killed by ${exit.signal}` : `exited with code ${exit?.code ?? 'unknown'}`;
+  const quoted = lastLines.length > 0 ? lastLines.join(' | ') : '(no output)';
+  return new CutoverError(
+    'CUTOVER_E_PROVISION',
+    `instance ${plan.id} ${how} right after start (log: ${plan.logFile}); last log lines: ${quoted}`,
+    { details },
+  );
+}
+
+function throwIfAborted(signal: AbortSignal | undefined, slot: Slot): void {
+  if (signal?.aborted) {
+    throw new CutoverError('CUTOVER_E_ABORTED', `provisioning of the ${slot} slot was aborted`, {
+      cause: signal.reason,
+    });
+  }
+}
