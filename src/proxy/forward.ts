@@ -1,0 +1,210 @@
+/**
+ * Forwards one HTTP request to one instance over a pooled connection and streams the answer
+ * back: bodies flow in both directions with backpressure (memory stays bounded, nothing is
+ * buffered), an idempotent bodyless request whose connection fails before any response byte
+ * is retried once on another instance of the same slot, and upstream failures become short
+ * 502/504 answers.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
+import { performance } from 'node:perf_hooks';
+import type { Slot } from '../core/slot.js';
+import type { SlotActivity } from './drain.js';
+import { filterResponseHeaders, headerListToObject, type ScannedRequest } from './forwarded-headers.js';
+import type { ProxyMetrics } from './metrics.js';
+import type { SlotTable } from './slot-table.js';
+import { stickyCookieHeader } from './sticky.js';
+import { PROXY_ANSWERS, UPSTREAM_CONNECT_TIMEOUT, type ProxyAnswer } from './timeouts.js';
+import {
+  UPSTREAM_BAD_RESPONSE,
+  UPSTREAM_CLOSED,
+  UPSTREAM_RESPONSE_TIMEOUT,
+  type Exchange,
+  type FailureDetail,
+  type UpstreamConnection,
+} from './upstream-connection.js';
+import type { Upstream } from './upstream-pool.js';
+
+export type ClientRequest = IncomingMessage | Http2ServerRequest;
+export type ClientResponse = ServerResponse | Http2ServerResponse;
+export type BodyFraming = 'none' | 'length' | 'chunked';
+
+export interface ForwardContext {
+  readonly table: SlotTable;
+  readonly metrics: ProxyMetrics;
+  readonly activity: Record<Slot, SlotActivity>;
+  readonly stickyCookie: string;
+}
+
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
+/** Errors that mean a new connection could not be made: the instance is likely down. */
+const CONNECT_FAILURES = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', UPSTREAM_CONNECT_TIMEOUT]);
+/** Errors on a reused keep-alive socket that the upstream closed just as we sent: safe to retry. */
+const STALE_SOCKET = new Set(['ECONNRESET', 'EPIPE', UPSTREAM_CLOSED]);
+
+/** The request line and headers for the upstream, framed for the body we will send. */
+export function requestHead(
+  method: string,
+  path: string,
+  headers: readonly string[],
+  body: BodyFraming,
+  fallbackHost: string | undefined,
+): string {
+  let head = `${method} ${path} HTTP/1.1\r\n`;
+  for (let i = 0; i < headers.length; i += 2) head += `${headers[i]}: ${headers[i + 1]}\r\n`;
+  if (fallbackHost !== undefined) head += `Host: ${fallbackHost}\r\n`;
+  if (body === 'chunked') head += 'Transfer-Encoding: chunked\r\n';
+  return `${head}\r\n`;
+}
+
+export class ProxiedRequest implements Exchange {
+  private connection: UpstreamConnection | undefined;
+  /** The connection the request body is being written to, until the body ends. */
+  private bodyConnection: UpstreamConnection | undefined;
+  private attempts = 0;
+  private status = 0;
+  private proxyError = false;
+  private done = false;
+
+  constructor(
+    private readonly context: ForwardContext,
+    private readonly request: ClientRequest,
+    private readonly response: ClientResponse,
+    private readonly slot: Slot,
+    private upstream: Upstream,
+    private readonly scanned: ScannedRequest,
+    private readonly body: BodyFraming,
+    private readonly setStickyCookie: boolean,
+    private readonly startedAt: number,
+  ) {
+    context.activity[slot].inFlight += 1;
+    response.on('close', () => this.finish());
+    this.send();
+  }
+
+  private send(): void {
+    const { request, upstream, scanned } = this;
+    this.attempts += 1;
+    upstream.inFlight += 1;
+    const connection = upstream.acquire();
+    this.connection = connection;
+    const method = request.method ?? 'GET';
+    const fallbackHost =
+      scanned.hostCount === 0 ? `${upstream.target.host}:${upstream.target.port}` : undefined;
+    const head = requestHead(method, request.url ?? '/', scanned.headers, this.body, fallbackHost);
+    connection.send(head, this, method === 'HEAD', this.body);
+    if (this.body !== 'none') this.streamBody(connection);
+  }
+
+  private streamBody(connection: UpstreamConnection): void {
+    this.bodyConnection = connection;
+    const request = this.request;
+    request.on('data', (chunk: Buffer) => {
+      if (!connection.writeBody(chunk)) request.pause();
+    });
+    request.on('end', () => {
+      this.bodyConnection = undefined;
+      connection.endBody();
+    });
+  }
+
+  // Exchange: the connection reports the response here.
+  onHead(status: number, _statusText: string, rawHeaders: string[]): void {
+    const upstream = this.upstream;
+    const headers = filterResponseHeaders(rawHeaders, (hint) => upstream.noteKeepAliveHint(hint));
+    if (this.setStickyCookie)
+      headers.push('Set-Cookie', stickyCookieHeader(this.context.stickyCookie, this.slot));
+    this.status = status;
+    if (this.request.httpVersionMajor === 2) {
+      (this.response as Http2ServerResponse).writeHead(status, headerListToObject(headers));
+    } else {
+      (this.response as ServerResponse).writeHead(status, headers);
+    }
+  }
+
+  onBody(chunk: Buffer): void {
+    const response = this.response as ServerResponse;
+    if (!response.write(chunk)) {
+      const connection = this.connection;
+      connection?.pause();
+      response.once('drain', () => connection?.resume());
+    }
+  }
+
+  onEnd(_reusable: boolean, lastBody?: Buffer): void {
+    this.connection = undefined;
+    // The last (often the only) body piece goes with end(): one write of head and body.
+    if (lastBody === undefined) this.response.end();
+    else this.response.end(lastBody);
+  }
+
+  onWritable(): void {
+    this.request.resume();
+  }
+
+  onFailure(error: NodeJS.ErrnoException, detail: FailureDetail): void {
+    this.connection = undefined;
+    if (this.done) return;
+    if (detail.responseStarted || this.response.headersSent) {
+      // Mid-response: the client cannot be told anything better than a cut stream.
+      this.response.destroy();
+      return;
+    }
+    const code = error.code ?? '';
+    const connectFailed = CONNECT_FAILURES.has(code);
+    const staleSocket = detail.reused && STALE_SOCKET.has(code);
+    if (connectFailed) this.upstream.markDown(Date.now());
+    if ((connectFailed || staleSocket) && this.mayRetry()) {
+      const next = this.context.table.pickUpstream(this.slot, connectFailed ? this.upstream : undefined);
+      if (next !== undefined) {
+        this.upstream.inFlight -= 1;
+        this.upstream = next;
+        this.send();
+        return;
+      }
+    }
+    this.answer(
+      code === UPSTREAM_RESPONSE_TIMEOUT
+        ? PROXY_ANSWERS.responseTimeout
+        : code === UPSTREAM_CONNECT_TIMEOUT
+          ? PROXY_ANSWERS.connectTimeout
+          : connectFailed
+            ? PROXY_ANSWERS.connectFailed
+            : code === UPSTREAM_BAD_RESPONSE
+              ? PROXY_ANSWERS.badResponse
+              : PROXY_ANSWERS.upstreamBroke,
+    );
+  }
+
+  /** Only once, only idempotent methods, only when no request body was sent. */
+  private mayRetry(): boolean {
+    return this.attempts === 1 && this.body === 'none' && IDEMPOTENT.has(this.request.method ?? '');
+  }
+
+  private answer(answer: ProxyAnswer): void {
+    this.proxyError = true;
+    this.status = answer.status;
+    const response = this.response;
+    response.writeHead(answer.status, {
+      'content-type': 'text/plain',
+      'content-length': String(answer.body.length),
+      'x-request-id': this.scanned.requestId,
+    });
+    response.end(answer.body);
+  }
+
+  private finish(): void {
+    if (this.done) return;
+    this.done = true;
+    this.context.activity[this.slot].inFlight -= 1;
+    this.upstream.inFlight -= 1;
+    const completed = this.response.writableFinished;
+    if (!completed) {
+      // The client went away: whatever the upstream socket is doing is no longer wanted.
+      this.connection?.abort();
+      this.bodyConnection?.abort();
+    }
+    const seconds = (performance.now() - this.startedAt) / 1000;
+    this.context.metrics.record(this.slot, completed ? this.status : 499, seconds, this.proxyError);
+  }
+}

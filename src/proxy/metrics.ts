@@ -1,0 +1,97 @@
+/**
+ * Per-slot counters the server exports (it wires them to Prometheus; the proxy stays free of
+ * prom-client). Cheap to update on the hot path: plain numbers, no allocation.
+ */
+import type { Slot } from '../core/slot.js';
+
+export const LATENCY_BUCKETS_SECONDS = [
+  0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
+];
+
+export interface SlotCounters {
+  /** Requests answered (any status, proxy errors included). */
+  readonly requests: number;
+  /** Responses with status >= 500, whether from the upstream or from the proxy. */
+  readonly errors: number;
+  /** Answers the proxy made itself because the upstream failed (502/503/504). */
+  readonly proxyErrors: number;
+  readonly latencySecondsSum: number;
+  /** Cumulative counts per LATENCY_BUCKETS_SECONDS bound (Prometheus histogram shape), plus +Inf last. */
+  readonly latencyBuckets: readonly number[];
+  readonly mirrored: number;
+  readonly mirrorErrors: number;
+}
+
+export interface CompletedRequest {
+  readonly slot: Slot;
+  readonly status: number;
+  readonly durationSeconds: number;
+  readonly proxyError: boolean;
+}
+
+export type RequestObserver = (request: CompletedRequest) => void;
+
+class MutableCounters {
+  requests = 0;
+  errors = 0;
+  proxyErrors = 0;
+  latencySecondsSum = 0;
+  /** Non-cumulative per bucket; made cumulative in snapshot(). */
+  readonly buckets = new Float64Array(LATENCY_BUCKETS_SECONDS.length + 1);
+  mirrored = 0;
+  mirrorErrors = 0;
+}
+
+export class ProxyMetrics {
+  private readonly counters: Record<Slot, MutableCounters> = {
+    blue: new MutableCounters(),
+    green: new MutableCounters(),
+  };
+  private observer: RequestObserver | undefined;
+
+  /** One callback per completed request, e.g. to feed a prom-client histogram. */
+  setObserver(observer: RequestObserver | undefined): void {
+    this.observer = observer;
+  }
+
+  record(slot: Slot, status: number, durationSeconds: number, proxyError: boolean): void {
+    const counters = this.counters[slot];
+    counters.requests += 1;
+    if (status >= 500) counters.errors += 1;
+    if (proxyError) counters.proxyErrors += 1;
+    counters.latencySecondsSum += durationSeconds;
+    let bucket = 0;
+    while (bucket < LATENCY_BUCKETS_SECONDS.length && durationSeconds > LATENCY_BUCKETS_SECONDS[bucket]!)
+      bucket += 1;
+    counters.buckets[bucket]! += 1;
+    if (this.observer !== undefined) this.observer({ slot, status, durationSeconds, proxyError });
+  }
+
+  recordMirror(slot: Slot, failed: boolean): void {
+    if (failed) this.counters[slot].mirrorErrors += 1;
+    else this.counters[slot].mirrored += 1;
+  }
+
+  snapshot(): Record<Slot, SlotCounters> {
+    return { blue: this.slotSnapshot('blue'), green: this.slotSnapshot('green') };
+  }
+
+  private slotSnapshot(slot: Slot): SlotCounters {
+    const counters = this.counters[slot];
+    const cumulative: number[] = [];
+    let running = 0;
+    for (const count of counters.buckets) {
+      running += count;
+      cumulative.push(running);
+    }
+    return {
+      requests: counters.requests,
+      errors: counters.errors,
+      proxyErrors: counters.proxyErrors,
+      latencySecondsSum: counters.latencySecondsSum,
+      latencyBuckets: cumulative,
+      mirrored: counters.mirrored,
+      mirrorErrors: counters.mirrorErrors,
+    };
+  }
+}

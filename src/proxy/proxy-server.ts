@@ -1,0 +1,368 @@
+/**
+ * The builtin data plane: HTTP/1.1 (and, with TLS, HTTP/2 by ALPN) listeners in front of the
+ * slot table. Each request picks its slot when it arrives (preview, sticky, weights) and is
+ * forwarded by ProxiedRequest; WebSocket upgrades become tunnels owned by their slot. The
+ * control methods (setTargets, setWeights, drain …) are what the builtin Router calls.
+ */
+import { timingSafeEqual } from 'node:crypto';
+import http from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import http2, { type Http2ServerRequest } from 'node:http2';
+import type { AddressInfo, Server, Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import type { Logger } from '../core/logger.js';
+import type { Slot, SlotTargets, Weights } from '../core/slot.js';
+import { SlotActivity, SlotDrain, type SlotDrainStatus } from './drain.js';
+import {
+  ProxiedRequest,
+  type BodyFraming,
+  type ClientRequest,
+  type ClientResponse,
+  type ForwardContext,
+} from './forward.js';
+import { scanRequestHeaders, type ScannedRequest } from './forwarded-headers.js';
+import { ProxyMetrics } from './metrics.js';
+import { Mirror } from './mirror.js';
+import { answerClientError, framingProblem } from './request-validation.js';
+import { SlotTable } from './slot-table.js';
+import { stickySlotFromCookie } from './sticky.js';
+import { PROXY_ANSWERS, type ProxyAnswer, type ProxyTimeouts } from './timeouts.js';
+import { proxyWebSocket } from './websocket.js';
+
+export interface ProxyServerOptions {
+  readonly previewHeader: string;
+  /** Secret the preview header must carry; without it the header does nothing. */
+  readonly previewToken: string;
+  readonly stickyCookie: string;
+  readonly timeouts: ProxyTimeouts;
+  /** Percent of live bodyless requests copied to the idle slot (0 = off). */
+  readonly mirrorPercent: number;
+  /** PEM key and certificate: terminate TLS and offer HTTP/2 (ALPN) beside HTTP/1.1. */
+  readonly tls?: { readonly key: string | Buffer; readonly cert: string | Buffer };
+  readonly logger: Logger;
+  /** Counters to update; pass one to read them before the proxy exists. */
+  readonly metrics?: ProxyMetrics;
+}
+
+export type ListenerRole = 'live' | 'preview';
+
+export interface LiveTable {
+  readonly weights: Weights | undefined;
+  readonly targets: SlotTargets;
+  readonly previewSlot: Slot | undefined;
+}
+
+const CLOSE_GRACE_MS = 10_000;
+
+export class ProxyServer {
+  readonly metrics: ProxyMetrics;
+  private readonly table: SlotTable;
+  private readonly activity: Record<Slot, SlotActivity> = {
+    blue: new SlotActivity(),
+    green: new SlotActivity(),
+  };
+  private readonly drains: Record<Slot, SlotDrain>;
+  private readonly forwardContext: ForwardContext;
+  private readonly mirror: Mirror;
+  private readonly previewHeader: string;
+  private readonly previewToken: Buffer;
+  private readonly proto: 'http' | 'https';
+  private readonly servers = new Map<ListenerRole, Server>();
+  private previewSlot: Slot | undefined;
+  private closing: Promise<void> | undefined;
+
+  constructor(private readonly options: ProxyServerOptions) {
+    this.metrics = options.metrics ?? new ProxyMetrics();
+    this.table = new SlotTable({
+      connectMs: options.timeouts.upstreamConnectMs,
+      responseMs: options.timeouts.upstreamResponseMs,
+    });
+    this.drains = {
+      blue: new SlotDrain('blue', this.activity.blue, () => this.table.upstreams('blue')),
+      green: new SlotDrain('green', this.activity.green, () => this.table.upstreams('green')),
+    };
+    this.forwardContext = {
+      table: this.table,
+      metrics: this.metrics,
+      activity: this.activity,
+      stickyCookie: options.stickyCookie,
+    };
+    this.mirror = new Mirror(options.mirrorPercent, this.metrics);
+    this.previewHeader = options.previewHeader.toLowerCase();
+    this.previewToken = Buffer.from(options.previewToken);
+    this.proto = options.tls ? 'https' : 'http';
+  }
+
+  // ── control ────────────────────────────────────────────────────────────────
+
+  setTargets(targets: SlotTargets): void {
+    const removed = this.table.setTargets(targets);
+    // Removed instances: stop pooling, close idle sockets now; busy ones close when their response ends.
+    for (const upstream of removed) {
+      upstream.setKeepIdleSockets(false);
+      upstream.closeIdleSockets();
+    }
+  }
+
+  /** Synchronous: every request that arrives after this returns uses the new weights. */
+  setWeights(weights: Weights): void {
+    this.table.setWeights(weights);
+    for (const slot of ['blue', 'green'] as const) if (weights[slot] > 0) this.drains[slot].cancel();
+  }
+
+  setPreviewSlot(slot: Slot): void {
+    this.previewSlot = slot;
+  }
+
+  drain(slot: Slot, deadline: Date): void {
+    if (this.table.weightOf(slot) > 0) return;
+    this.drains[slot].start(deadline);
+  }
+
+  drainStatus(slot: Slot): SlotDrainStatus {
+    return this.drains[slot].status();
+  }
+
+  liveTable(): LiveTable {
+    return { weights: this.table.getWeights(), targets: this.table.targets(), previewSlot: this.previewSlot };
+  }
+
+  /** Forgets the slot's instances once nothing is in flight on them. */
+  cleanup(slot: Slot): void {
+    const targets = this.table.targets();
+    targets[slot] = [];
+    this.setTargets(targets);
+    if (this.previewSlot === slot) this.previewSlot = undefined;
+  }
+
+  // ── listeners ──────────────────────────────────────────────────────────────
+
+  async listen(role: ListenerRole, host: string, port: number): Promise<AddressInfo> {
+    const existing = this.servers.get(role);
+    if (existing?.listening) return existing.address() as AddressInfo;
+    const server = this.createServer(role);
+    await new Promise<void>((resolve, reject) => {
+      const onError = (error: Error): void => reject(error);
+      server.once('error', onError);
+      server.listen({ host, port, backlog: 4096 }, () => {
+        server.off('error', onError);
+        resolve();
+      });
+    });
+    server.on('error', (error) => this.options.logger.error('proxy.listener_error', { role, error }));
+    this.servers.set(role, server);
+    return server.address() as AddressInfo;
+  }
+
+  address(role: ListenerRole): AddressInfo | undefined {
+    const server = this.servers.get(role);
+    return server?.listening ? (server.address() as AddressInfo) : undefined;
+  }
+
+  /** Stops accepting, lets in-flight requests finish (up to a grace period), then closes everything. Safe twice. */
+  close(graceMs = CLOSE_GRACE_MS): Promise<void> {
+    this.closing ??= this.closeOnce(graceMs);
+    return this.closing;
+  }
+
+  private async closeOnce(graceMs: number): Promise<void> {
+    const servers = [...this.servers.values()];
+    const closed = servers.map(
+      (server) =>
+        new Promise<void>((resolve) => {
+          if (!server.listening) {
+            resolve();
+            return;
+          }
+          server.close(() => resolve());
+          if (server instanceof http.Server) server.closeIdleConnections();
+        }),
+    );
+    let timer: NodeJS.Timeout | undefined;
+    const grace = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, graceMs);
+    });
+    await Promise.race([Promise.all(closed), grace]);
+    clearTimeout(timer);
+    for (const server of servers) if (server instanceof http.Server) server.closeAllConnections();
+    for (const slot of ['blue', 'green'] as const) {
+      this.drains[slot].cancel();
+      for (const tunnel of this.activity[slot].tunnels) tunnel.goAway();
+      for (const upstream of this.table.upstreams(slot)) upstream.destroy();
+    }
+    await Promise.all(closed);
+  }
+
+  private createServer(role: ListenerRole): Server {
+    const { timeouts, tls } = this.options;
+    const onRequest = (request: ClientRequest, response: ClientResponse): void =>
+      this.handle(request, response, role);
+    const onUpgrade = (request: IncomingMessage, socket: Socket, head: Buffer): void =>
+      this.handleUpgrade(request, socket, head, role);
+    const checkingInterval = Math.max(100, Math.min(1_000, Math.floor(timeouts.headersMs / 2)));
+    const server = tls
+      ? http2.createSecureServer({ allowHTTP1: true, key: tls.key, cert: tls.cert }, onRequest)
+      : http.createServer({ connectionsCheckingInterval: checkingInterval, noDelay: true }, onRequest);
+    const http1 = server as unknown as http.Server;
+    http1.keepAliveTimeout = timeouts.clientIdleMs;
+    http1.headersTimeout = timeouts.headersMs;
+    // Large uploads and long streams are fine; the header timeout and idle timeouts guard abuse.
+    http1.requestTimeout = 0;
+    server.on('clientError', (error: Error, socket: Socket) => answerClientError(error, socket));
+    server.on('upgrade', onUpgrade);
+    if (tls) (server as http2.Http2SecureServer).setTimeout(timeouts.clientIdleMs);
+    return server;
+  }
+
+  // ── routing ────────────────────────────────────────────────────────────────
+
+  private handle(request: ClientRequest, response: ClientResponse, role: ListenerRole): void {
+    const startedAt = performance.now();
+    const scanned = scanRequestHeaders(request.rawHeaders, {
+      previewHeader: this.previewHeader,
+      remoteAddress: request.socket.remoteAddress,
+      proto: this.proto,
+      forUpgrade: false,
+    });
+    const problem = framingProblem(scanned, request.httpVersionMajor, request.httpVersionMinor);
+    if (problem !== undefined) {
+      this.reject(response, 400, `bad request: ${problem}\n`);
+      return;
+    }
+    if (this.closing !== undefined && request.httpVersionMajor === 1)
+      (response as ServerResponse).shouldKeepAlive = false;
+
+    let slot: Slot | undefined;
+    let setStickyCookie = false;
+    if (role === 'preview' || this.hasPreviewToken(scanned)) {
+      slot = this.previewTarget();
+    } else if (this.table.isShifting()) {
+      const sticky = stickySlotFromCookie(scanned.cookie, this.options.stickyCookie);
+      slot = this.table.pickLiveSlot(sticky);
+      setStickyCookie = slot !== sticky;
+    } else {
+      slot = this.table.pickLiveSlot(undefined);
+    }
+    if (slot === undefined) {
+      this.answerDirectly(response, PROXY_ANSWERS.noSlot, scanned.requestId);
+      return;
+    }
+    const upstream = this.table.pickUpstream(slot);
+    if (upstream === undefined) {
+      this.metrics.record(slot, 503, (performance.now() - startedAt) / 1000, true);
+      this.answerDirectly(response, PROXY_ANSWERS.noInstance, scanned.requestId);
+      return;
+    }
+    const body = bodyFraming(request, scanned);
+    new ProxiedRequest(
+      this.forwardContext,
+      request,
+      response,
+      slot,
+      upstream,
+      scanned,
+      body,
+      setStickyCookie,
+      startedAt,
+    );
+
+    if (role === 'live' && body === 'none' && this.mirror.sampled()) this.mirrorCopy(request, scanned);
+  }
+
+  private handleUpgrade(request: IncomingMessage, socket: Socket, head: Buffer, role: ListenerRole): void {
+    const scanned = scanRequestHeaders(request.rawHeaders, {
+      previewHeader: this.previewHeader,
+      remoteAddress: socket.remoteAddress,
+      proto: this.proto,
+      forUpgrade: true,
+    });
+    const refuse = (status: number, text: string): void => {
+      socket.end(
+        `HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nContent-Type: text/plain\r\nContent-Length: ${text.length}\r\nConnection: close\r\n\r\n${text}`,
+      );
+    };
+    if (!scanned.isWebSocket || framingProblem(scanned, request.httpVersionMajor, request.httpVersionMinor)) {
+      refuse(400, 'only WebSocket upgrades are proxied\n');
+      return;
+    }
+    let slot: Slot | undefined;
+    if (role === 'preview' || this.hasPreviewToken(scanned)) slot = this.previewTarget();
+    else {
+      const sticky = this.table.isShifting()
+        ? stickySlotFromCookie(scanned.cookie, this.options.stickyCookie)
+        : undefined;
+      slot = this.table.pickLiveSlot(sticky);
+    }
+    const upstream = slot === undefined ? undefined : this.table.pickUpstream(slot);
+    if (slot === undefined || upstream === undefined) {
+      refuse(503, PROXY_ANSWERS.noInstance.body);
+      return;
+    }
+    const tunnels = this.activity[slot].tunnels;
+    proxyWebSocket(
+      request,
+      socket,
+      head,
+      upstream.target,
+      scanned.headers,
+      this.options.timeouts.upstreamConnectMs,
+      {
+        onTunnel: (tunnel) => tunnels.add(tunnel),
+        onTunnelClosed: (tunnel) => tunnels.delete(tunnel),
+        onFailed: (status) => this.metrics.record(slot, status, 0, status >= 500),
+      },
+    );
+  }
+
+  private hasPreviewToken(scanned: ScannedRequest): boolean {
+    const value = scanned.previewValue;
+    if (value === undefined || value.length !== this.previewToken.length) return false;
+    return timingSafeEqual(Buffer.from(value), this.previewToken);
+  }
+
+  /** Preview traffic goes to the slot preview() named, else to the idle slot; never to a guess. */
+  private previewTarget(): Slot | undefined {
+    return this.previewSlot ?? this.table.idleSlot();
+  }
+
+  private mirrorCopy(request: ClientRequest, scanned: ScannedRequest): void {
+    const idle = this.table.idleSlot();
+    if (idle === undefined) return;
+    const upstream = this.table.pickUpstream(idle);
+    if (upstream === undefined) return;
+    this.mirror.send(idle, upstream, request.method ?? 'GET', request.url ?? '/', scanned.headers);
+  }
+
+  private answerDirectly(response: ClientResponse, answer: ProxyAnswer, requestId: string): void {
+    response.writeHead(answer.status, {
+      'content-type': 'text/plain',
+      'content-length': String(answer.body.length),
+      'x-request-id': requestId,
+    });
+    response.end(answer.body);
+  }
+
+  private reject(response: ClientResponse, status: number, body: string): void {
+    const headers: Record<string, string> = {
+      'content-type': 'text/plain',
+      'content-length': String(body.length),
+    };
+    if ('shouldKeepAlive' in response) {
+      response.shouldKeepAlive = false;
+      headers.connection = 'close';
+    }
+    response.writeHead(status, headers);
+    response.end(body);
+  }
+}
+
+/** How the request body reaches the upstream: as it came (Content-Length) or re-chunked. */
+function bodyFraming(request: ClientRequest, scanned: ScannedRequest): BodyFraming {
+  if (request.httpVersionMajor === 2) {
+    // HTTP/2 frames bodies itself; a stream that ended with its headers has none.
+    if ((request as Http2ServerRequest).stream.endAfterHeaders) return 'none';
+    return scanned.hasBody && !scanned.hasTransferEncoding ? 'length' : 'chunked';
+  }
+  if (!scanned.hasBody) return 'none';
+  return scanned.hasTransferEncoding ? 'chunked' : 'length';
+}

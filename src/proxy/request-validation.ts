@@ -1,0 +1,47 @@
+/**
+ * Request smuggling defences. Node's parser (llhttp, strict mode) already answers 400 and
+ * closes the connection for: Content-Length together with Transfer-Encoding, duplicate or
+ * malformed Content-Length, obs-fold, bad chunk sizes and chunk framing, a Transfer-Encoding
+ * that does not end in chunked, bare LF, CR or NUL inside a field, a missing Host
+ * (test/proxy/proxy-smuggling.test.ts pins each). It lets through two cases we reject here:
+ * more than one Host field (RFC 9112 §3.2) and Transfer-Encoding on an HTTP/1.0 request
+ * (RFC 9112 §6.1: the framing is faulty). The proxy also re-frames every body it forwards,
+ * so the upstream never sees the client's framing.
+ */
+import type { Socket } from 'node:net';
+import type { ScannedRequest } from './forwarded-headers.js';
+
+export function framingProblem(
+  scanned: ScannedRequest,
+  httpVersionMajor: number,
+  httpVersionMinor: number,
+): string | undefined {
+  if (scanned.hostCount > 1) return 'more than one Host header';
+  if (scanned.hasTransferEncoding && httpVersionMajor === 1 && httpVersionMinor === 0) {
+    return 'Transfer-Encoding on an HTTP/1.0 request';
+  }
+  return undefined;
+}
+
+interface ParserError extends Error {
+  code?: string;
+}
+
+/** Answers what Node's parser refused, then closes the connection: it can no longer be trusted. */
+export function answerClientError(error: ParserError, socket: Socket): void {
+  if (!socket.writable || socket.destroyed) {
+    socket.destroy();
+    return;
+  }
+  const [status, text] =
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, 'Request Header Fields Too Large']
+      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' || error.code === 'HPE_HEADERS_TIMEOUT'
+        ? [408, 'Request Timeout']
+        : [400, 'Bad Request'];
+  const body = `${text.toLowerCase()}\n`;
+  socket.end(
+    `HTTP/1.1 ${status} ${text}\r\nContent-Type: text/plain\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`,
+    () => socket.destroy(),
+  );
+}

@@ -1,0 +1,173 @@
+/**
+ * One keep-alive connection from the proxy to one upstream instance, carrying one request at
+ * a time. The socket's listeners are bound once, for the life of the connection; each request
+ * only swaps the Exchange they report to, so the hot path allocates little.
+ */
+import type { Socket } from 'node:net';
+import { ResponseParseError, ResponseParser, type ResponseHandler } from './response-parser.js';
+
+export const UPSTREAM_CLOSED = 'CUTOVER_UPSTREAM_CLOSED';
+export const UPSTREAM_RESPONSE_TIMEOUT = 'CUTOVER_UPSTREAM_RESPONSE_TIMEOUT';
+export const UPSTREAM_BAD_RESPONSE = 'CUTOVER_UPSTREAM_BAD_RESPONSE';
+
+export interface FailureDetail {
+  /** The socket had carried an earlier request (it may have been closed by the upstream while idle). */
+  readonly reused: boolean;
+  /** Some of the response had arrived. */
+  readonly responseStarted: boolean;
+}
+
+/** The request a connection is serving: it receives the response and the failures. */
+export interface Exchange extends ResponseHandler {
+  onFailure(error: NodeJS.ErrnoException, detail: FailureDetail): void;
+  /** The socket can take more request body. */
+  onWritable(): void;
+}
+
+/** What a connection needs from its pool. */
+export interface ConnectionOwner {
+  release(connection: UpstreamConnection, reusable: boolean): void;
+  forget(connection: UpstreamConnection): void;
+}
+
+const CHUNK_END = Buffer.from('\r\n');
+const LAST_CHUNK = '0\r\n\r\n';
+
+export class UpstreamConnection implements ResponseHandler {
+  private readonly parser = new ResponseParser();
+  private exchange: Exchange | undefined;
+  private requestComplete = true;
+  private chunked = false;
+  private lastError: NodeJS.ErrnoException | undefined;
+  /** Requests completed on this socket. */
+  private served = 0;
+  /** When the connection last went back to the pool (Date.now()). */
+  idleSince = 0;
+
+  constructor(
+    readonly socket: Socket,
+    private readonly owner: ConnectionOwner,
+    responseTimeoutMs: number,
+  ) {
+    socket.setNoDelay(true);
+    // Inactivity while a request waits is a response timeout; while pooled, an idle close.
+    socket.setTimeout(responseTimeoutMs);
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('end', () => this.onUpstreamEnd());
+    socket.on('error', (error: NodeJS.ErrnoException) => (this.lastError = error));
+    socket.on('close', () => this.onClose());
+    socket.on('timeout', () => this.onTimeout());
+    socket.on('drain', () => this.exchange?.onWritable());
+  }
+
+  get busy(): boolean {
+    return this.exchange !== undefined;
+  }
+
+  /** Sends a request head; the body, if any, follows with writeBody()/endBody(). */
+  send(head: string, exchange: Exchange, headRequest: boolean, body: 'none' | 'length' | 'chunked'): void {
+    this.exchange = exchange;
+    this.requestComplete = body === 'none';
+    this.chunked = body === 'chunked';
+    this.lastError = undefined;
+    this.parser.expect(this, headRequest);
+    this.socket.write(head, 'latin1');
+  }
+
+  /** Returns false when the socket buffer is full: wait for Exchange.onWritable(). */
+  writeBody(chunk: Buffer): boolean {
+    if (chunk.length === 0) return true;
+    if (!this.chunked) return this.socket.write(chunk);
+    this.socket.write(`${chunk.length.toString(16)}\r\n`, 'latin1');
+    this.socket.write(chunk);
+    return this.socket.write(CHUNK_END);
+  }
+
+  endBody(): void {
+    if (this.chunked) this.socket.write(LAST_CHUNK, 'latin1');
+    this.requestComplete = true;
+    if (this.exchange === undefined && this.parser.idle) this.owner.release(this, true);
+  }
+
+  /** The client went away mid-exchange: the socket is in an unknown state, close it. */
+  abort(): void {
+    this.exchange = undefined;
+    this.socket.destroy();
+  }
+
+  pause(): void {
+    this.socket.pause();
+  }
+
+  resume(): void {
+    this.socket.resume();
+  }
+
+  // ResponseHandler: the parser reports here, the connection passes it on.
+  onHead(status: number, statusText: string, rawHeaders: string[]): void {
+    this.exchange?.onHead(status, statusText, rawHeaders);
+  }
+
+  onBody(chunk: Buffer): void {
+    this.exchange?.onBody(chunk);
+  }
+
+  onEnd(reusable: boolean, lastBody?: Buffer): void {
+    const exchange = this.exchange;
+    this.exchange = undefined;
+    this.served += 1;
+    // An early answer while the request body is still being sent: reuse only once it is all sent.
+    if (this.requestComplete || !reusable) this.owner.release(this, reusable);
+    exchange?.onEnd(reusable, lastBody);
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.exchange === undefined) {
+      // Bytes on an idle socket: the upstream is out of step; never reuse it.
+      this.socket.destroy();
+      return;
+    }
+    try {
+      this.parser.push(chunk);
+      if (this.parser.overrun) this.socket.destroy();
+    } catch (error) {
+      if (!(error instanceof ResponseParseError)) throw error;
+      this.fail(withCode(error.message, UPSTREAM_BAD_RESPONSE));
+      this.socket.destroy();
+    }
+  }
+
+  private onUpstreamEnd(): void {
+    if (this.exchange !== undefined && !this.parser.closed()) {
+      this.fail(withCode('upstream closed the connection mid-response', UPSTREAM_CLOSED));
+    }
+  }
+
+  private onClose(): void {
+    if (this.exchange !== undefined) {
+      const cause = this.lastError ?? withCode('upstream closed the connection', UPSTREAM_CLOSED);
+      this.fail(cause);
+    }
+    this.owner.forget(this);
+  }
+
+  private onTimeout(): void {
+    if (this.exchange !== undefined) {
+      this.fail(withCode('upstream response timeout', UPSTREAM_RESPONSE_TIMEOUT));
+    }
+    this.socket.destroy();
+  }
+
+  private fail(error: NodeJS.ErrnoException): void {
+    const exchange = this.exchange;
+    if (exchange === undefined) return;
+    this.exchange = undefined;
+    exchange.onFailure(error, { reused: this.served > 0, responseStarted: this.parser.started });
+  }
+}
+
+function withCode(message: string, code: string): NodeJS.ErrnoException {
+  const error = new Error(message) as NodeJS.ErrnoException;
+  error.code = code;
+  return error;
+}

@@ -1,0 +1,101 @@
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import type { BuiltinRouter } from '../../src/routers/builtin/builtin-router.js';
+import { waitFor } from '../support/load.js';
+import { closedPort, startBlackHole, type BlackHole } from './support/black-hole.js';
+import {
+  liveUrl,
+  openRouter,
+  request,
+  startServer,
+  target,
+  type TestServer,
+} from './support/proxy-fixture.js';
+
+void describe('proxy timeouts and upstream failures', () => {
+  let router: BuiltinRouter;
+  let silent: TestServer;
+  let blackHole: BlackHole;
+
+  before(async () => {
+    // Answers nothing, ever: the upstream response timeout must fire.
+    silent = await startServer(() => undefined);
+    blackHole = await startBlackHole();
+    router = await openRouter({
+      upstreamConnectTimeout: '300ms',
+      upstreamResponseTimeout: '400ms',
+      headersTimeout: '400ms',
+      clientIdleTimeout: '400ms',
+    });
+  });
+  after(async () => {
+    await router.close();
+    await silent.close();
+    await blackHole.close();
+  });
+
+  void it('answers 503 while no weights are set', async () => {
+    const response = await request(liveUrl(router));
+    assert.equal(response.status, 503);
+  });
+
+  void it('answers 503 when the live slot has no instance', async () => {
+    await router.prepare({ blue: [], green: [] });
+    await router.setWeights({ blue: 100, green: 0 });
+    const response = await request(liveUrl(router));
+    assert.equal(response.status, 503);
+    assert.match(response.body, /no healthy instance/);
+  });
+
+  void it('answers 502 saying so when the upstream connect times out', async () => {
+    await router.prepare({ blue: [target('hole', blackHole.port)], green: [] });
+    const response = await request(liveUrl(router));
+    assert.equal(response.status, 502);
+    assert.equal(response.body, 'upstream connect timeout\n');
+  });
+
+  void it('answers 502 when the upstream refuses the connection', async () => {
+    await router.prepare({ blue: [target('gone', await closedPort())], green: [] });
+    const response = await request(liveUrl(router), { method: 'POST', body: 'x' });
+    assert.equal(response.status, 502);
+    assert.equal(response.body, 'upstream connection failed\n');
+  });
+
+  void it('answers 504 saying so when the upstream does not respond in time', async () => {
+    await router.prepare({ blue: [target('silent', silent.port)], green: [] });
+    const response = await request(liveUrl(router));
+    assert.equal(response.status, 504);
+    assert.equal(response.body, 'upstream response timeout\n');
+    const counters = router.metrics.snapshot().blue;
+    assert.ok(counters.proxyErrors >= 1 && counters.errors >= 1);
+  });
+
+  void it('answers 408 and closes when the request head does not arrive in time', async () => {
+    const socket = net.connect(router.address().live.port, '127.0.0.1');
+    let received = '';
+    socket.on('data', (chunk: Buffer) => (received += chunk.toString()));
+    const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+    socket.write('GET / HTTP/1.1\r\nHost: a\r\nX-Slow: ');
+    await closed;
+    assert.match(received, /^HTTP\/1\.1 408 /);
+  });
+
+  void it('closes an idle client keep-alive connection after the idle timeout', async () => {
+    const backend = await startServer((_req, res) => res.end('ok'));
+    try {
+      await router.prepare({ blue: [target('b1', backend.port)], green: [] });
+      const socket = net.connect(router.address().live.port, '127.0.0.1');
+      let received = '';
+      let closed = false;
+      socket.on('data', (chunk: Buffer) => (received += chunk.toString()));
+      socket.on('close', () => (closed = true));
+      socket.write('GET / HTTP/1.1\r\nHost: a\r\n\r\n');
+      await waitFor(() => received.endsWith('ok'), { what: 'the response' });
+      assert.equal(closed, false, 'the connection stays open right after a response');
+      await waitFor(() => closed, { timeoutMs: 5_000, what: 'the proxy to close the idle connection' });
+    } finally {
+      await backend.close();
+    }
+  });
+});

@@ -1,0 +1,138 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import http2 from 'node:http2';
+import https from 'node:https';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { BuiltinRouter } from '../../src/routers/builtin/builtin-router.js';
+import { startVersionBackend, type VersionBackend } from '../support/backend.js';
+import { openRouter, startServer, target } from './support/proxy-fixture.js';
+
+/** A self-signed certificate for 127.0.0.1, made by the openssl binary (Node cannot make one). */
+function makeCertificate(dir: string): { cert: string; key: string } {
+  const cert = path.join(dir, 'cert.pem');
+  const key = path.join(dir, 'key.pem');
+  const result = spawnSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-days',
+      '1',
+      '-subj',
+      '/CN=127.0.0.1',
+      '-addext',
+      'subjectAltName=IP:127.0.0.1',
+      '-keyout',
+      key,
+      '-out',
+      cert,
+    ],
+    { encoding: 'utf8' },
+  );
+  if (result.error)
+    throw new Error('openssl not found: run `apt-get install -y openssl` (scripts/install-test-deps.sh)');
+  if (result.status !== 0) throw new Error(`openssl failed: ${result.stderr}`);
+  return { cert, key };
+}
+
+void describe('proxy TLS termination with HTTP/2 (ALPN)', () => {
+  let dir: string;
+  let router: BuiltinRouter;
+  let blue: VersionBackend;
+
+  before(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'cutover-tls-'));
+    const tls = makeCertificate(dir);
+    blue = await startVersionBackend('blue');
+    router = await openRouter({ tls });
+    await router.prepare({ blue: [target('b1', blue.port)], green: [] });
+    await router.setWeights({ blue: 100, green: 0 });
+  });
+  after(async () => {
+    await router.close();
+    await blue.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  void it('serves HTTP/2 clients that negotiate h2', async () => {
+    const session = http2.connect(`https://127.0.0.1:${router.address().live.port}`, {
+      rejectUnauthorized: false,
+    });
+    try {
+      const bodies = await Promise.all(
+        [1, 2, 3].map(
+          () =>
+            new Promise<{ status: number; body: string; version: string | undefined }>((resolve, reject) => {
+              const stream = session.request({ ':path': '/', ':method': 'GET' });
+              let status = 0;
+              let version: string | undefined;
+              let body = '';
+              stream.on('response', (headers) => {
+                status = Number(headers[':status']);
+                version = headers['x-version'] as string | undefined;
+              });
+              stream.setEncoding('utf8');
+              stream.on('data', (chunk: string) => (body += chunk));
+              stream.on('end', () => resolve({ status, body, version }));
+              stream.on('error', reject);
+            }),
+        ),
+      );
+      assert.equal(session.alpnProtocol, 'h2');
+      for (const answer of bodies) assert.deepEqual(answer, { status: 200, body: 'blue', version: 'blue' });
+    } finally {
+      session.close();
+    }
+  });
+
+  void it('forwards an HTTP/2 request body, with or without content-length', async () => {
+    const echo = await startServer((req, res) => {
+      let body = '';
+      req.setEncoding('utf8');
+      req.on('data', (chunk: string) => (body += chunk));
+      req.on('end', () => res.end(`${String(req.headers['x-forwarded-proto'])}:${body}`));
+    });
+    await router.prepare({ blue: [target('echo', echo.port)], green: [] });
+    const session = http2.connect(`https://127.0.0.1:${router.address().live.port}`, {
+      rejectUnauthorized: false,
+    });
+    try {
+      for (const headers of [{ 'content-length': '11' }, {}]) {
+        const answer = await new Promise<string>((resolve, reject) => {
+          const stream = session.request({ ':path': '/', ':method': 'POST', ...headers });
+          let body = '';
+          stream.setEncoding('utf8');
+          stream.on('data', (chunk: string) => (body += chunk));
+          stream.on('end', () => resolve(body));
+          stream.on('error', reject);
+          stream.end('hello h2 up');
+        });
+        assert.equal(answer, 'https:hello h2 up');
+      }
+    } finally {
+      session.close();
+      await router.prepare({ blue: [target('b1', blue.port)], green: [] });
+      await echo.close();
+    }
+  });
+
+  void it('still serves HTTP/1.1 clients over TLS', async () => {
+    const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      https
+        .get(`https://127.0.0.1:${router.address().live.port}/`, { rejectUnauthorized: false }, (res) => {
+          let body = '';
+          res.on('data', (chunk: Buffer) => (body += chunk.toString()));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        })
+        .on('error', reject);
+    });
+    assert.equal(answer.status, 200);
+    assert.equal(answer.body, 'blue');
+  });
+});
