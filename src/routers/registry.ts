@@ -1,0 +1,84 @@
+import type { Registry } from 'prom-client';
+import type { CutoverConfig, RouterConfig } from '../config/schema.js';
+import type { Logger } from '../core/logger.js';
+import { exportProxyMetrics } from '../server/proxy-metrics-exporter.js';
+import { createBuiltinRouter } from './builtin/builtin-router.js';
+import { createCaddyRouter } from './caddy/caddy-router.js';
+import { createHaproxyRouter } from './haproxy/haproxy-router.js';
+import { createNginxRouter } from './nginx/nginx-router.js';
+import { createVarnishRouter } from './varnish/varnish-router.js';
+import type { Router } from './router.js';
+
+/** A router plus what the control server may ask of it beyond the Router interface. */
+export interface CreatedRouter {
+  readonly router: Router;
+  /** Where live traffic enters, when cutover owns the listener (builtin). */
+  trafficUrl?(): string;
+  previewUrl?(): string | undefined;
+  registerMetrics?(registry: Registry): void;
+}
+
+export interface RouterDeps {
+  readonly logger: Logger;
+  /** Secret that lets smoke tests reach the idle slot through the preview header. */
+  readonly previewToken: string;
+}
+
+type RouterKind = RouterConfig['kind'];
+type RouterFactory<K extends RouterKind> = (
+  config: Extract<RouterConfig, { kind: K }>,
+  app: CutoverConfig,
+  deps: RouterDeps,
+) => CreatedRouter;
+
+const url = (address: { address: string; port: number }): string =>
+  `http://${address.address.includes(':') ? `[${address.address}]` : address.address}:${address.port}`;
+
+/** One entry per router kind; a kind in the schema without a factory fails to compile. */
+const ROUTERS = {
+  builtin: (config, app, deps) => {
+    const router = createBuiltinRouter(config, {
+      listen: app.listen,
+      logger: deps.logger,
+      previewToken: deps.previewToken,
+    });
+    return {
+      router,
+      trafficUrl: () => url(router.address().live),
+      previewUrl: () => {
+        const preview = router.address().preview;
+        return preview ? url(preview) : undefined;
+      },
+      registerMetrics: (registry) => exportProxyMetrics(router.metrics, registry),
+    };
+  },
+  nginx: (config, app, deps) => ({
+    router: createNginxRouter(config, { logger: deps.logger, baseDir: app.baseDir }),
+  }),
+  haproxy: (config, app, deps) => ({
+    router: createHaproxyRouter(config, { logger: deps.logger, baseDir: app.baseDir }),
+  }),
+  varnish: (config, app, deps) => ({
+    router: createVarnishRouter(config, {
+      logger: deps.logger,
+      baseDir: app.baseDir,
+      previewToken: deps.previewToken,
+    }),
+  }),
+  caddy: (config, app, deps) => ({
+    router: createCaddyRouter(config, {
+      logger: deps.logger,
+      baseDir: app.baseDir,
+      stateDir: app.stateDirPath,
+      previewToken: deps.previewToken,
+    }),
+  }),
+} satisfies { [K in RouterKind]: RouterFactory<K> };
+
+export function createRouter(config: CutoverConfig, deps: RouterDeps): CreatedRouter {
+  const factory = ROUTERS[config.router.kind] as RouterFactory<RouterKind>;
+  return factory(config.router, config, {
+    ...deps,
+    logger: deps.logger.child({ router: config.router.kind }),
+  });
+}

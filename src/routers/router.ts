@@ -1,0 +1,76 @@
+import type { Slot, SlotTargets, Weights } from '../core/slot.js';
+
+/** What a router can do. The engine and config validation read this; nothing is assumed. */
+export interface RouterCapabilities {
+  /** Can move all traffic from one slot to the other in one step, with no instant serving both. */
+  readonly atomic: boolean;
+  /** Can split new requests between the slots by weight (needed by the `shift` strategy). */
+  readonly weighted: boolean;
+  /** How test traffic reaches the idle slot only. */
+  readonly preview: 'header' | 'port' | 'header-and-port' | 'none';
+  /** Can copy a share of live requests to the idle slot. */
+  readonly mirror: boolean;
+  /** verify() reads back the data plane (not just our own last request). */
+  readonly verifiable: boolean;
+  /** drainStatus() can count what is still in flight on a slot. */
+  readonly drainCounts: boolean;
+}
+
+export interface RouterDescription {
+  readonly kind: string;
+  readonly capabilities: RouterCapabilities;
+}
+
+/** How a smoke test reaches the idle slot: a URL and headers to send with each request. */
+export interface PreviewRoute {
+  readonly slot: Slot;
+  readonly url: string;
+  readonly headers: Readonly<Record<string, string>>;
+}
+
+/**
+ * What the data plane does now, read back from it. "Cannot verify" is an explicit value,
+ * never undefined: the engine decides what an unverifiable router means for a move.
+ */
+export type RouterObservation =
+  | {
+      readonly kind: 'observed';
+      readonly weights: Weights;
+      /** Addresses the data plane would send each slot's share to, when the router can tell. */
+      readonly targets?: SlotTargets;
+    }
+  | { readonly kind: 'unverifiable'; readonly reason: string };
+
+export type DrainStatus =
+  | { readonly kind: 'counted'; readonly inFlight: number; readonly connections: number }
+  | { readonly kind: 'unknown'; readonly reason: string };
+
+export interface DrainOptions {
+  /** After this instant the router may close whatever is still open on the slot (WebSockets with 1001). */
+  readonly deadline: Date;
+}
+
+/**
+ * A Router moves traffic between the two slots. Every method is idempotent: the engine may
+ * call any of them again after a crash, with the same arguments, and nothing changes twice.
+ */
+export interface Router {
+  describe(): RouterDescription;
+  /** Start whatever the router holds (listeners, sockets, config files). Safe to call twice. */
+  open(): Promise<void>;
+  /** Set the instances behind each slot. Does not change weights. */
+  prepare(targets: SlotTargets): Promise<void>;
+  /** Route test traffic to `slot` only (never to live users); returns how to reach it. */
+  preview(slot: Slot): Promise<PreviewRoute>;
+  /** Move new requests. An atomic switch is {0,100} or {100,0}. */
+  setWeights(weights: Weights): Promise<void>;
+  /** Read back what the data plane does now. */
+  verify(): Promise<RouterObservation>;
+  /** Stop sending the slot new work and close its idle connections; force-close at the deadline. */
+  drain(slot: Slot, options: DrainOptions): Promise<void>;
+  drainStatus(slot: Slot): Promise<DrainStatus>;
+  /** Forget the slot's instances (after it is retired). */
+  cleanup(slot: Slot): Promise<void>;
+  /** Release what open() took. Safe to call twice. */
+  close(): Promise<void>;
+}
