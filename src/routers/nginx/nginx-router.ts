@@ -1,0 +1,331 @@
+/**
+ * The nginx router. cutover owns one include file (upstreams + preview map, see
+ * include-file.ts); every change is: render → stage next to the file → `nginx -t` against a
+ * copy of the main config that includes the candidate → rename → SIGHUP the master → wait
+ * until the old workers stopped accepting. A refused candidate never reaches the running
+ * nginx. See docs/routers.md for the snippet nginx.conf must hold.
+ */
+import { readFile, rm, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { CutoverError } from '../../core/errors.js';
+import type { Logger } from '../../core/logger.js';
+import { Mutex } from '../../core/mutex.js';
+import { SLOTS, type Slot, type SlotTargets, type Weights } from '../../core/slot.js';
+import { readOptional } from '../read-optional.js';
+import { withSlotRetired } from '../retire-slot.js';
+import type { DrainStatus, PreviewRoute, Router, RouterDescription, RouterObservation } from '../router.js';
+import { runCommand } from '../run-command.js';
+import { checkWeights, warnWeightOnEmptySlot } from '../weights-check.js';
+import { NGINX_CAPABILITIES } from './capabilities.js';
+import type { NginxRouterConfig } from './config.js';
+import {
+  initialIncludeState,
+  parseIncludeState,
+  parseUpstreamServers,
+  renderInclude,
+  type IncludeNames,
+  type IncludeState,
+} from './include-file.js';
+import { listWorkers, pidFileFromConfig, readMasterPid } from './nginx-process.js';
+import { stageFile } from './staged-file.js';
+
+/** nginx's compiled-in default when the main config has no `pid` directive (Debian). */
+const DEFAULT_PID_FILE = '/run/nginx.pid';
+/** Slack for the 10 ms resolution of process start times. */
+const START_TIME_SLACK_MS = 20;
+
+export interface NginxRouterDeps {
+  logger: Logger;
+  /** Relative paths in the config resolve against this (the cutover.yml directory). */
+  baseDir: string;
+}
+
+export function createNginxRouter(config: NginxRouterConfig, deps: NginxRouterDeps): Router {
+  return new NginxRouter(config, deps);
+}
+
+class NginxRouter implements Router {
+  private state: IncludeState = initialIncludeState();
+  private readonly mainConfig: string;
+  private readonly includeFile: string;
+  private readonly names: IncludeNames;
+  private readonly logger: Logger;
+  private readonly baseDir: string;
+  /** One change at a time: each reads the data plane's state and acts on it. */
+  private readonly queue = new Mutex();
+
+  constructor(
+    private readonly config: NginxRouterConfig,
+    deps: NginxRouterDeps,
+  ) {
+    this.mainConfig = path.resolve(deps.baseDir, config.configFile);
+    this.includeFile = path.resolve(deps.baseDir, config.includeFile);
+    this.names = {
+      prefix: config.upstream,
+      previewHeader: config.previewHeader,
+      keepalive: config.upstreamKeepalive,
+    };
+    this.logger = deps.logger.child({ router: 'nginx' });
+    this.baseDir = deps.baseDir;
+  }
+
+  describe(): RouterDescription {
+    return { kind: 'nginx', capabilities: NGINX_CAPABILITIES };
+  }
+
+  /** Checks nginx.conf includes our file and writes a first one if there is none. Needs no running nginx. */
+  open(): Promise<void> {
+    return this.queue.run(async () => {
+      const main = await this.readMainConfig();
+      if (this.includeDirective(main) === undefined) {
+        throw new CutoverError(
+          'CUTOVER_E_CONFIG',
+          `${this.mainConfig} does not include ${this.includeFile}; add \`include ${this.includeFile};\` inside http {} (docs/routers.md)`,
+        );
+      }
+      const existing = await readOptional(this.includeFile);
+      const parsed = existing === undefined ? undefined : parseIncludeState(existing);
+      if (parsed !== undefined) {
+        this.state = parsed;
+        return;
+      }
+      const staged = stageFile(this.includeFile, renderInclude(this.state, this.names));
+      await this.validate(staged.tempPath, main).catch(async (error: unknown) => {
+        await staged.discard();
+        throw error;
+      });
+      await staged.commit();
+      this.logger.info('router.nginx.include-created', { file: this.includeFile });
+    });
+  }
+
+  prepare(targets: SlotTargets): Promise<void> {
+    return this.queue.run(() => this.apply({ ...this.state, targets }));
+  }
+
+  preview(slot: Slot): Promise<PreviewRoute> {
+    return this.queue.run(async () => {
+      await this.apply({ ...this.state, preview: slot });
+      return { slot, url: this.config.url, headers: { [this.config.previewHeader]: slot } };
+    });
+  }
+
+  setWeights(weights: Weights): Promise<void> {
+    return this.queue.run(async () => {
+      checkWeights(weights);
+      warnWeightOnEmptySlot(this.logger, this.state.targets, weights);
+      await this.apply({ ...this.state, weights });
+    });
+  }
+
+  verify(): Promise<RouterObservation> {
+    return this.queue.run(async () => {
+      const master = await this.requireMaster();
+      const text = await readOptional(this.includeFile);
+      if (text === undefined) return { kind: 'unverifiable', reason: `${this.includeFile} is missing` };
+      const active = listWorkers(master).filter((worker) => !worker.shuttingDown);
+      const { mtimeMs } = await stat(this.includeFile);
+      if (active.length === 0)
+        return { kind: 'unverifiable', reason: `nginx (pid ${master}) has no workers` };
+      if (active.some((worker) => worker.startedAtMs + START_TIME_SLACK_MS < mtimeMs)) {
+        return {
+          kind: 'unverifiable',
+          reason: `${this.includeFile} changed after nginx last loaded it, so nginx serves something else; reload nginx or repeat the last move`,
+        };
+      }
+      const servers = parseUpstreamServers(text, `${this.names.prefix}_live`);
+      if (servers === undefined) {
+        throw new CutoverError(
+          'CUTOVER_E_VERIFY',
+          `${this.includeFile} has no upstream ${this.names.prefix}_live`,
+        );
+      }
+      const known = parseIncludeState(text)?.targets ?? this.state.targets;
+      const totals: Record<Slot, number> = { blue: 0, green: 0 };
+      for (const server of servers) {
+        const slot = SLOTS.find((candidate) =>
+          known[candidate].some((target) => `${target.host}:${target.port}` === server.address),
+        );
+        if (slot === undefined) {
+          throw new CutoverError(
+            'CUTOVER_E_VERIFY',
+            `nginx sends live traffic to ${server.address}, which is in neither slot (${this.includeFile})`,
+          );
+        }
+        totals[slot] += server.weight;
+      }
+      const sum = totals.blue + totals.green;
+      if (sum === 0) return { kind: 'unverifiable', reason: 'the live upstream has no usable servers' };
+      const blue = Math.round((100 * totals.blue) / sum);
+      return { kind: 'observed', weights: { blue, green: 100 - blue } };
+    });
+  }
+
+  async drain(slot: Slot): Promise<void> {
+    // Nothing to send: once the slot has no weight, reloaded nginx gives it no new requests and
+    // the old workers finish theirs (bounded by nginx's own worker_shutdown_timeout).
+    this.logger.info('router.nginx.drain', { slot, weight: this.state.weights[slot] });
+    await Promise.resolve();
+  }
+
+  drainStatus(): Promise<DrainStatus> {
+    return Promise.resolve({
+      kind: 'unknown',
+      reason: 'open-source nginx does not report in-flight requests per upstream (nginx Plus does)',
+    });
+  }
+
+  cleanup(slot: Slot): Promise<void> {
+    return this.queue.run(() => this.apply(withSlotRetired(this.state, slot)));
+  }
+
+  close(): Promise<void> {
+    // An empty change: settles once every change queued before it has, failed or not.
+    return this.queue.run(() => Promise.resolve());
+  }
+
+  /** Render, validate, swap in, reload, wait. A no-op when nginx already serves exactly this file. */
+  private async apply(next: IncludeState): Promise<void> {
+    const content = renderInclude(next, this.names);
+    const master = await this.requireMaster();
+    const previous = await readOptional(this.includeFile);
+    if (previous === content && (await this.loadedByWorkers(master))) {
+      this.state = next;
+      return;
+    }
+    const staged = stageFile(this.includeFile, content);
+    try {
+      await this.validate(staged.tempPath, await this.readMainConfig());
+    } catch (error) {
+      await staged.discard();
+      throw error;
+    }
+    await staged.commit();
+    try {
+      await this.reload(master);
+    } catch (error) {
+      if (previous !== undefined) {
+        const restore = stageFile(this.includeFile, previous);
+        await restore.commit();
+      }
+      throw error;
+    }
+    this.state = next;
+  }
+
+  private async loadedByWorkers(master: number): Promise<boolean> {
+    const { mtimeMs } = await stat(this.includeFile);
+    const active = listWorkers(master).filter((worker) => !worker.shuttingDown);
+    return active.length > 0 && active.every((worker) => worker.startedAtMs + START_TIME_SLACK_MS >= mtimeMs);
+  }
+
+  /** `nginx -t` on a copy of the main config whose include points at the candidate. */
+  private async validate(candidate: string, main: string): Promise<void> {
+    const directive = this.includeDirective(main);
+    if (directive === undefined) {
+      throw new CutoverError('CUTOVER_E_CONFIG', `${this.mainConfig} no longer includes ${this.includeFile}`);
+    }
+    const testConfig = path.join(
+      path.dirname(this.mainConfig),
+      `.${path.basename(this.mainConfig)}.cutover-test.${randomBytes(4).toString('hex')}.conf`,
+    );
+    await writeFile(testConfig, main.replace(directive, `include ${candidate};`));
+    try {
+      const { code, output } = await runCommand(this.config.binary, ['-t', '-q', '-c', testConfig]);
+      if (code !== 0) {
+        const reason = firstError(
+          output.replaceAll(testConfig, this.mainConfig).replaceAll(candidate, this.includeFile),
+        );
+        throw new CutoverError(
+          'CUTOVER_E_ROUTER',
+          `nginx rejected the new config, the running one is unchanged: ${reason}`,
+          {
+            details: { output },
+          },
+        );
+      }
+    } finally {
+      await rm(testConfig, { force: true });
+    }
+  }
+
+  /** SIGHUP, then wait until new workers run and every old one has stopped accepting. */
+  private async reload(master: number): Promise<void> {
+    const started = performance.now();
+    const old = new Set(
+      listWorkers(master)
+        .filter((worker) => !worker.shuttingDown)
+        .map((worker) => worker.pid),
+    );
+    process.kill(master, 'SIGHUP');
+    const deadline = Date.now() + this.config.reloadTimeout;
+    for (;;) {
+      const workers = listWorkers(master);
+      const active = workers.filter((worker) => !worker.shuttingDown);
+      if (active.length > 0 && active.every((worker) => !old.has(worker.pid))) break;
+      if (Date.now() > deadline) {
+        throw new CutoverError(
+          'CUTOVER_E_ROUTER',
+          `nginx (pid ${master}) did not start workers with the new config within ${this.config.reloadTimeout}ms; see its error log`,
+        );
+      }
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    this.logger.info('router.nginx.reloaded', { master, ms: Math.round(performance.now() - started) });
+  }
+
+  private async requireMaster(): Promise<number> {
+    const pidFile = await this.pidFile();
+    const master = await readMasterPid(pidFile);
+    if (master === undefined) {
+      throw new CutoverError(
+        'CUTOVER_E_ROUTER',
+        `nginx is not running (no live pid in ${pidFile}); start it with \`${this.config.binary} -c ${this.mainConfig}\``,
+      );
+    }
+    return master;
+  }
+
+  private async pidFile(): Promise<string> {
+    if (this.config.pidFile !== undefined) return path.resolve(this.baseDir, this.config.pidFile);
+    const fromConfig = pidFileFromConfig(await this.readMainConfig());
+    return fromConfig === undefined
+      ? DEFAULT_PID_FILE
+      : path.resolve(path.dirname(this.mainConfig), fromConfig);
+  }
+
+  private async readMainConfig(): Promise<string> {
+    try {
+      return await readFile(this.mainConfig, 'utf8');
+    } catch (error) {
+      throw new CutoverError(
+        'CUTOVER_E_CONFIG',
+        `cannot read nginx config ${this.mainConfig}: ${String(error)}`,
+        {
+          cause: error,
+        },
+      );
+    }
+  }
+
+  /** The exact `include …;` text in the main config that names our file, if any. */
+  private includeDirective(main: string): string | undefined {
+    const spellings = [this.includeFile, path.relative(path.dirname(this.mainConfig), this.includeFile)];
+    for (const spelling of spellings) {
+      const escaped = spelling.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+      const match = new RegExp(`include\\s+(["']?)${escaped}\\1\\s*;`).exec(main);
+      if (match !== null) return match[0];
+    }
+    return undefined;
+  }
+}
+
+function firstError(output: string): string {
+  const lines = output.trim().split('\n');
+  return (
+    lines.find((line) => /\[emerg\]|\[alert\]|\[crit\]|\[error\]/.test(line)) ??
+    lines[0] ??
+    'no output'
+  ).trim();
+}
