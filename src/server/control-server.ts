@@ -1,0 +1,140 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { loadConfig } from '../config/load.js';
+import type { CutoverConfig } from '../config/schema.js';
+import { DeploymentEngine } from '../core/deployment-engine.js';
+import { CutoverError } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
+import { createPlatform } from '../platforms/registry.js';
+import { createRouter, type CreatedRouter } from '../routers/registry.js';
+import { openSqliteStore } from '../store/sqlite-store.js';
+import type { Store } from '../store/store.js';
+import { createAdminApi } from './admin-api.js';
+import { loadOrCreateAdminToken } from './admin-token.js';
+import { createMetricsRegistry } from './metrics-registry.js';
+import { writeServerInfo, removeServerInfo } from './server-info.js';
+
+export interface ControlServer {
+  readonly config: CutoverConfig;
+  readonly engine: DeploymentEngine;
+  readonly store: Store;
+  readonly adminUrl: string;
+  /** Where live traffic enters (builtin router only). */
+  readonly trafficUrl: string | undefined;
+  readonly previewUrl: string | undefined;
+  close(): Promise<void>;
+}
+
+export interface ControlServerOptions {
+  readonly configFile: string;
+  readonly logger: Logger;
+  /** Override the config's listen ports (tests pass 0). */
+  readonly overrides?: { listenPort?: number; adminPort?: number };
+}
+
+/**
+ * `cutover server`: the store, the engine, the router's data plane (builtin proxy), the admin
+ * API with its event stream and /metrics. On start it reconciles from the journal before it
+ * answers anything, so a crash at any instant resumes without operator help.
+ */
+export async function startControlServer(options: ControlServerOptions): Promise<ControlServer> {
+  const loaded = loadConfig(options.configFile);
+  const config: CutoverConfig = {
+    ...loaded,
+    listen: { ...loaded.listen, port: options.overrides?.listenPort ?? loaded.listen.port },
+    admin: {
+      ...loaded.admin,
+      listen: { ...loaded.admin.listen, port: options.overrides?.adminPort ?? loaded.admin.listen.port },
+    },
+  };
+  const logger = options.logger.child({ app: config.app });
+  const store = openSqliteStore(path.join(config.stateDirPath, 'cutover.db'));
+  const token = loadOrCreateAdminToken(config.stateDirPath);
+  const platform = createPlatform(config, logger);
+  let router: CreatedRouter | undefined;
+  let engine: DeploymentEngine | undefined;
+  let admin: http.Server | undefined;
+  try {
+    router = createRouter(config, { logger, previewToken: token });
+    engine = new DeploymentEngine({ config, store, router: router.router, platform, logger });
+    await router.router.open();
+    await engine.recover();
+    const metrics = createMetricsRegistry(engine, config.app);
+    router.registerMetrics?.(metrics);
+    admin = http.createServer(
+      createAdminApi({ app: config.app, token, engine, store, platform, metrics, logger }),
+    );
+    await listen(admin, config.admin.listen, 'admin.listen');
+  } catch (error) {
+    await engine?.close();
+    await router?.router.close();
+    admin?.close();
+    store.close();
+    throw error;
+  }
+  const adminAddress = admin.address() as AddressInfo;
+  const adminUrl = `http://${formatHost(adminAddress.address)}:${adminAddress.port}`;
+  const trafficUrl = router.trafficUrl?.();
+  const previewUrl = router.previewUrl?.();
+  writeServerInfo(config.stateDirPath, {
+    pid: process.pid,
+    adminUrl,
+    trafficUrl,
+    previewUrl,
+    startedAt: new Date().toISOString(),
+  });
+  logger.info('server.started', {
+    adminUrl,
+    trafficUrl,
+    previewUrl,
+    router: config.router.kind,
+    platform: config.platform.kind,
+  });
+
+  const openedRouter = router;
+  const openedEngine = engine;
+  const openedAdmin = admin;
+  let closing: Promise<void> | undefined;
+  return {
+    config,
+    engine,
+    store,
+    adminUrl,
+    trafficUrl,
+    previewUrl,
+    close: () => {
+      closing ??= (async () => {
+        removeServerInfo(config.stateDirPath, process.pid);
+        openedAdmin.closeAllConnections();
+        await new Promise<void>((resolve) => openedAdmin.close(() => resolve()));
+        await openedEngine.close();
+        await openedRouter.router.close();
+        store.close();
+        logger.info('server.stopped');
+      })();
+      return closing;
+    },
+  };
+}
+
+function listen(server: http.Server, address: { host: string; port: number }, key: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EADDRINUSE') {
+        reject(
+          new CutoverError(
+            'CUTOVER_E_PORT_IN_USE',
+            `port ${address.host}:${address.port} is already in use (${key} in cutover.yml)`,
+            { cause: error },
+          ),
+        );
+      } else reject(error);
+    });
+    server.listen(address.port, address.host, () => resolve());
+  });
+}
+
+function formatHost(host: string): string {
+  return host.includes(':') ? `[${host}]` : host;
+}

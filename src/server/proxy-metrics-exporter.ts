@@ -1,0 +1,31 @@
+import { Counter, Histogram, type Registry } from 'prom-client';
+import { LATENCY_BUCKETS_SECONDS, type ProxyMetrics } from '../proxy/metrics.js';
+
+/** Feeds the builtin proxy's per-request observations into Prometheus series, per slot. */
+export function exportProxyMetrics(metrics: ProxyMetrics, registry: Registry): void {
+  const requests = new Counter({
+    name: 'cutover_proxy_requests_total',
+    help: 'Requests answered through the builtin proxy',
+    labelNames: ['slot', 'code_class'],
+    registers: [registry],
+  });
+  const errors = new Counter({
+    name: 'cutover_proxy_errors_total',
+    help: 'Requests answered 5xx, or that the proxy could not forward',
+    labelNames: ['slot', 'kind'],
+    registers: [registry],
+  });
+  const latency = new Histogram({
+    name: 'cutover_proxy_request_duration_seconds',
+    help: 'Time from request to the end of the response, through the builtin proxy',
+    labelNames: ['slot'],
+    buckets: [...LATENCY_BUCKETS_SECONDS],
+    registers: [registry],
+  });
+  metrics.setObserver(({ slot, status, durationSeconds, proxyError }) => {
+    requests.inc({ slot, code_class: `${Math.floor(status / 100)}xx` });
+    if (proxyError) errors.inc({ slot, kind: 'proxy' });
+    else if (status >= 500) errors.inc({ slot, kind: 'upstream' });
+    latency.observe({ slot }, durationSeconds);
+  });
+}
