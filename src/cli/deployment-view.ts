@@ -1,0 +1,64 @@
+import { formatDuration } from '../core/duration.js';
+import type { DeploymentEvent } from '../core/events.js';
+import type { Phase } from '../core/phase.js';
+import type { DeploymentRecord } from '../store/store.js';
+import type { Weights } from '../core/slot.js';
+
+/** Progress of a deployment as one line: phase, health, traffic split, elapsed time. */
+export class DeploymentView {
+  private phase: Phase = 'pending';
+  private health = '';
+  private weights: Weights | undefined;
+  private readonly started = Date.now();
+
+  constructor(private readonly tty: boolean) {}
+
+  update(event: DeploymentEvent): void {
+    switch (event.type) {
+      case 'phase':
+        this.phase = event.phase;
+        if (!this.tty) this.print(`${event.phase}${event.reason ? `: ${event.reason.message}` : ''}`);
+        break;
+      case 'health':
+        this.health = `health ${event.healthy}/${event.total}`;
+        if (!this.tty && event.healthy === event.total) this.print(`${this.health} ${event.detail}`);
+        break;
+      case 'weights':
+        this.weights = event.weights;
+        if (!this.tty) this.print(`traffic blue ${event.weights.blue}% / green ${event.weights.green}%`);
+        break;
+      case 'message':
+        if (this.tty) this.clear();
+        this.print(`${event.level === 'info' ? '' : `${event.level}: `}${event.message}`);
+        break;
+    }
+    if (this.tty) this.render();
+  }
+
+  finish(record: DeploymentRecord): void {
+    if (this.tty) {
+      this.render();
+      process.stdout.write('\n');
+    }
+    const outcome = record.reason ? `${record.phase}: ${record.reason.message}` : record.phase;
+    this.print(
+      `deployment ${record.id} of ${record.release}: ${outcome} (${formatDuration(Date.now() - this.started)})`,
+    );
+  }
+
+  private render(): void {
+    const split = this.weights ? `traffic blue ${this.weights.blue}% / green ${this.weights.green}%` : '';
+    const line = [this.phase, this.health, split, formatDuration(Date.now() - this.started)]
+      .filter(Boolean)
+      .join('  ·  ');
+    process.stdout.write(`\r\x1b[2K${line}`);
+  }
+
+  private clear(): void {
+    process.stdout.write('\r\x1b[2K');
+  }
+
+  private print(line: string): void {
+    process.stdout.write(`${line}\n`);
+  }
+}

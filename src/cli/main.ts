@@ -1,0 +1,46 @@
+#!/usr/bin/env node
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError } from 'commander';
+import { EXIT } from '../core/errors.js';
+import { registerControlVerbs } from './control-verbs.js';
+import { registerDeploy } from './deploy.js';
+import { registerHistory } from './history.js';
+import { registerInit } from './init.js';
+import { registerLogs } from './logs.js';
+import { registerServer } from './server.js';
+import { registerStatus } from './status.js';
+
+// package.json sits two levels up both from src/cli (tsx) and from dist/cli (built).
+const packageJson = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+  version: string;
+};
+
+const program = new Command('cutover')
+  .description('zero-downtime blue-green deployments')
+  .version(packageJson.version, '-V, --version')
+  .option('-c, --config <file>', 'path to cutover.yml (default: ./cutover.yml or $CUTOVER_CONFIG)')
+  .option('--json', 'print one JSON document instead of text')
+  .showHelpAfterError()
+  .enablePositionalOptions(false)
+  .exitOverride();
+
+// Every verb sees the global options merged into its own.
+program.hook('preAction', (_root, action) => {
+  Object.assign(action.opts(), { ...program.opts(), ...action.opts() });
+});
+
+registerInit(program);
+registerServer(program);
+registerDeploy(program);
+registerStatus(program);
+registerControlVerbs(program);
+registerHistory(program);
+registerLogs(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  if (error instanceof CommanderError) {
+    process.exitCode = error.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
+  } else throw error;
+}

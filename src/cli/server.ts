@@ -1,0 +1,51 @@
+import type { Command } from 'commander';
+import { EXIT } from '../core/errors.js';
+import { Logger, jsonLineSink, type LogLevel } from '../core/logger.js';
+import { startControlServer } from '../server/control-server.js';
+import { configPath, verb, type CommonOptions } from './cli-context.js';
+import { printJson, printLine } from './output.js';
+
+interface ServerOptions extends CommonOptions {
+  logLevel: LogLevel;
+}
+
+export function registerServer(program: Command): void {
+  program
+    .command('server')
+    .description(
+      'run the control server: builtin proxy, admin API, event stream, metrics, and the deployment engine',
+    )
+    .option('--log-level <level>', 'debug, info, warn or error', 'info')
+    .action(
+      verb(async (mode, options: ServerOptions) => {
+        const logger = new Logger(jsonLineSink(process.stderr), options.logLevel);
+        const server = await startControlServer({ configFile: configPath(options), logger });
+        const facts = {
+          adminUrl: server.adminUrl,
+          trafficUrl: server.trafficUrl,
+          previewUrl: server.previewUrl,
+          pid: process.pid,
+        };
+        if (mode.json) printJson({ ok: true, ...facts });
+        else {
+          printLine(`cutover server for ${server.config.app} (pid ${process.pid})`);
+          if (server.trafficUrl) printLine(`  traffic  ${server.trafficUrl}`);
+          if (server.previewUrl) printLine(`  preview  ${server.previewUrl}`);
+          printLine(`  admin    ${server.adminUrl}  (token in ${server.config.stateDirPath}/admin-token)`);
+        }
+        await new Promise<void>((resolve) => {
+          const stop = (): void => {
+            process.off('SIGINT', stop);
+            process.off('SIGTERM', stop);
+            server.close().then(resolve, (error: unknown) => {
+              logger.error('server.close-failed', { error: (error as Error).message });
+              resolve();
+            });
+          };
+          process.on('SIGINT', stop);
+          process.on('SIGTERM', stop);
+        });
+        return EXIT.OK;
+      }),
+    );
+}

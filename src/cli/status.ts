@@ -1,0 +1,41 @@
+import type { Command } from 'commander';
+import type { EngineStatus } from '../core/deployment-engine.js';
+import { EXIT } from '../core/errors.js';
+import { clientFor, verb, type CommonOptions } from './cli-context.js';
+import { printJson, printLine } from './output.js';
+
+export function registerStatus(program: Command): void {
+  program
+    .command('status')
+    .description('show the live slot, the traffic split, instances and the deployment in progress')
+    .action(
+      verb(async (mode, options: CommonOptions) => {
+        const status = await clientFor(options).request<EngineStatus>('GET', '/v1/status');
+        if (mode.json) {
+          printJson(status);
+          return EXIT.OK;
+        }
+        const { routing } = status;
+        printLine(`app ${status.app}`);
+        printLine(
+          `live slot: ${routing.liveSlot ?? 'none'}   traffic: blue ${routing.weights.blue}% / green ${routing.weights.green}%`,
+        );
+        for (const slot of ['blue', 'green'] as const) {
+          const instances = status.instances[slot];
+          const release = routing.releases[slot] ?? instances[0]?.release ?? '-';
+          printLine(
+            `${slot.padEnd(6)} release ${release.padEnd(16)} ${instances.length} instance(s) ${instances.map((i) => `${i.host}:${i.port}`).join(' ')}`,
+          );
+        }
+        for (const deployment of status.active) {
+          const until =
+            deployment.standbyUntil && deployment.phase === 'standby'
+              ? ` (rollback window until ${deployment.standbyUntil})`
+              : '';
+          printLine(`deployment ${deployment.id} of ${deployment.release}: ${deployment.phase}${until}`);
+        }
+        if (status.lease) printLine(`lock: ${status.lease.owner} until ${status.lease.expiresAt}`);
+        return EXIT.OK;
+      }),
+    );
+}
