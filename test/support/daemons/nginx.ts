@@ -1,0 +1,154 @@
+/**
+ * A real nginx for tests: its own temp dir, main config, pid, logs and temp paths, on a
+ * loopback port chosen at run time, running in the foreground under the test's control.
+ */
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { silentLogger } from '../../../src/core/logger.js';
+import type { Weights } from '../../../src/core/slot.js';
+import type { Router } from '../../../src/routers/router.js';
+import { nginxRouterConfig, type NginxRouterConfig } from '../../../src/routers/nginx/config.js';
+import { createNginxRouter } from '../../../src/routers/nginx/nginx-router.js';
+import { parseIncludeState, renderInclude } from '../../../src/routers/nginx/include-file.js';
+import type { RouterHarness } from '../../routers/contract.js';
+import {
+  canConnect,
+  freePort,
+  makeTempDir,
+  requireBinary,
+  startHarnessDaemon,
+  type Daemon,
+} from './common.js';
+
+export interface NginxTuning {
+  workers?: number;
+  /** Extra directives inside http {} (keepalive_timeout, lingering_close …). */
+  http?: string[];
+  /** Extra directives inside the proxying location. */
+  location?: string[];
+  /** Extra directives at the top level (worker_shutdown_timeout …). */
+  main?: string[];
+}
+
+export interface NginxHarness extends RouterHarness {
+  dir: string;
+  configFile: string;
+  includeFile: string;
+  pidFile: string;
+  config: NginxRouterConfig;
+  daemon(): Daemon | undefined;
+  rejectNextConfig(): Promise<() => Promise<void>>;
+  /** Sends SIGHUP to the master (what an operator's `nginx -s reload` does). */
+  reloadByHand(): void;
+}
+
+export async function startNginxHarness(tuning: NginxTuning = {}): Promise<NginxHarness> {
+  const binary = requireBinary('nginx', 'nginx-light');
+  const dir = await makeTempDir('nginx');
+  const port = await freePort();
+  const configFile = path.join(dir, 'nginx.conf');
+  const includeFile = path.join(dir, 'cutover-upstreams.conf');
+  const pidFile = path.join(dir, 'nginx.pid');
+  const temp = (name: string) => path.join(dir, name);
+  await writeFile(
+    configFile,
+    [
+      'daemon off;',
+      'master_process on;',
+      `worker_processes ${tuning.workers ?? 2};`,
+      `pid ${pidFile};`,
+      `error_log ${temp('error.log')} notice;`,
+      ...(tuning.main ?? []),
+      'events { worker_connections 1024; }',
+      'http {',
+      '    access_log off;',
+      `    client_body_temp_path ${temp('body')};`,
+      `    proxy_temp_path ${temp('proxy')};`,
+      `    fastcgi_temp_path ${temp('fastcgi')};`,
+      `    uwsgi_temp_path ${temp('uwsgi')};`,
+      `    scgi_temp_path ${temp('scgi')};`,
+      ...(tuning.http ?? []).map((line) => `    ${line}`),
+      `    include ${includeFile};`,
+      '    server {',
+      `        listen 127.0.0.1:${port};`,
+      '        location / {',
+      '            proxy_pass http://$cutover_upstream;',
+      '            proxy_http_version 1.1;',
+      '            proxy_set_header Connection "";',
+      ...(tuning.location ?? []).map((line) => `            ${line}`),
+      '        }',
+      '    }',
+      '}',
+      '',
+    ].join('\n'),
+  );
+
+  const config = nginxRouterConfig.parse({
+    kind: 'nginx',
+    configFile,
+    includeFile,
+    binary,
+    pidFile,
+    url: `http://127.0.0.1:${port}`,
+  });
+  const router: Router = createNginxRouter(config, { logger: silentLogger, baseDir: dir });
+  // open() writes the first include file, which nginx needs before it can start.
+  await router.open();
+
+  const daemon = await startHarnessDaemon(
+    {
+      name: 'nginx',
+      command: binary,
+      args: ['-c', configFile],
+      logFile: temp('nginx.out'),
+      ready: async () => (await canConnect(port)) && (await readFile(pidFile, 'utf8').catch(() => '')) !== '',
+    },
+    { tempDir: dir },
+  );
+
+  return {
+    router,
+    publicUrl: `http://127.0.0.1:${port}/`,
+    dir,
+    configFile,
+    includeFile,
+    pidFile,
+    config,
+    daemon: daemon.current,
+    reloadByHand: () => daemon.current()?.signal('SIGHUP'),
+    ...daemon.controls,
+    editConfigByHand: async (weights: Weights) => {
+      const text = await readFile(includeFile, 'utf8');
+      const state = parseIncludeState(text);
+      if (state === undefined) throw new Error(`${includeFile} has no cutover state`);
+      const edited = renderInclude(
+        { ...state, weights },
+        { prefix: config.upstream, previewHeader: config.previewHeader, keepalive: config.upstreamKeepalive },
+      );
+      await writeFile(includeFile, edited);
+      const pid = daemon.current()?.pid;
+      if (pid === undefined) throw new Error('nginx is not running');
+      await reloadAndWait(pid);
+    },
+    rejectNextConfig: async () => {
+      const original = await readFile(configFile, 'utf8');
+      // An unknown directive: `nginx -t` fails on any candidate until it is removed.
+      await writeFile(configFile, original.replace('events {', 'cutover_contract_breaks_this on;\nevents {'));
+      return async () => writeFile(configFile, original);
+    },
+  };
+}
+
+/** HUP and wait until the master runs only workers started after the signal. */
+async function reloadAndWait(master: number): Promise<void> {
+  const { listWorkers } = await import('../../../src/routers/nginx/nginx-process.js');
+  const before = new Set(listWorkers(master).map((worker) => worker.pid));
+  process.kill(master, 'SIGHUP');
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const active = listWorkers(master).filter((worker) => !worker.shuttingDown);
+    if (active.length > 0 && active.every((worker) => !before.has(worker.pid))) return;
+    if (Date.now() > deadline) throw new Error('nginx did not reload within 10s');
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
