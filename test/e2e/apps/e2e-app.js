@@ -1,0 +1,51 @@
+// The app the end-to-end tests deploy. Its behaviour comes from files in the release folder
+// (its working directory), so each release can misbehave in its own way:
+//   VERSION            body of every answer (default "unknown")
+//   EXIT_AT_ONCE       exit 1 before listening
+//   NEVER_HEALTHY      /healthz answers 503 forever
+//   UNHEALTHY_FOR_MS   /healthz answers 503 for this many ms after start; `/` answers "<version>-unhealthy" meanwhile
+//   START_DELAY_MS     wait this long before listening
+// GET /slow?ms=N answers after N ms (an in-flight request for drain tests). GET /pid answers the pid.
+import { existsSync, readFileSync } from 'node:fs';
+import http from 'node:http';
+
+const read = (name) => (existsSync(name) ? readFileSync(name, 'utf8').trim() : undefined);
+const version = read('VERSION') ?? 'unknown';
+const port = Number(process.env.PORT);
+const started = Date.now();
+const unhealthyFor = Number(read('UNHEALTHY_FOR_MS') ?? 0);
+const neverHealthy = read('NEVER_HEALTHY') !== undefined;
+const healthy = () => !neverHealthy && Date.now() - started >= unhealthyFor;
+
+if (read('EXIT_AT_ONCE') !== undefined) {
+  console.error(`fatal: release ${version} cannot start (EXIT_AT_ONCE)`);
+  process.exit(1);
+}
+
+const server = http.createServer((request, response) => {
+  const url = new URL(request.url ?? '/', 'http://app');
+  if (url.pathname === '/healthz') {
+    response.writeHead(healthy() ? 200 : 503);
+    response.end(healthy() ? 'ok' : 'starting');
+    return;
+  }
+  if (url.pathname === '/pid') {
+    response.end(String(process.pid));
+    return;
+  }
+  const body = healthy() ? version : `${version}-unhealthy`;
+  if (url.pathname === '/slow') {
+    setTimeout(() => response.end(body), Number(url.searchParams.get('ms') ?? 1000));
+    return;
+  }
+  response.end(body);
+});
+server.keepAliveTimeout = 65_000;
+setTimeout(
+  () => server.listen(port, '127.0.0.1', () => console.log(`e2e ${version} on ${port}`)),
+  Number(read('START_DELAY_MS') ?? 0),
+);
+process.on('SIGTERM', () => {
+  server.close(() => process.exit(0));
+  server.closeIdleConnections();
+});
