@@ -1,0 +1,289 @@
+/**
+ * Throughput, latency and memory of cutover's builtin proxy next to its peers, in one run:
+ *
+ *   node --import tsx bench/proxy-throughput.ts [--seconds 5] [--rounds 3] [--nice -10] [--no-pin]
+ *
+ * Every path is measured in ROUNDS interleaved rounds (direct, cutover, nginx, HAProxy,
+ * http-proxy, then again …) and the median round is reported, so a change in unrelated load
+ * on a shared machine hits every path alike instead of one proxy's whole run.
+ *
+ * `--nice N` runs every bench process (wrk, the backend, the proxies alike) at that nice level,
+ * so unrelated work on a shared machine takes less of their cores' time (negative values need
+ * root). With 2+ cores, wrk, the nginx backend and this process run on the first cores and the
+ * proxy under test alone on the last core (`taskset`), so each proxy gets a whole core and
+ * req/s reflects its cost rather than how the scheduler shared the machine with wrk and the
+ * backend. On a machine busy with other work that backfires (the pinned proxy cannot move off
+ * a busy core): `--no-pin` leaves placement to the scheduler. The table's "proxy CPU %" column
+ * says whether each proxy really had its core (≈ 100) or was starved.
+ *
+ * 1. wrk (1 thread, 50 keep-alive connections) against a fast backend (nginx, 1 worker,
+ *    `return 200`), directly and through: cutover, nginx (1 worker, upstream keep-alive),
+ *    HAProxy (nbthread 1), node-http-proxy (keep-alive agent). req/s, p50/p99, and the proxy
+ *    process's CPU time per request (steadier than req/s on a shared machine).
+ * 2. p99 added latency at half of cutover's max rate: an open-loop fixed-rate generator
+ *    (bench/lib/open-loop.ts), directly and through cutover at the same rate.
+ * 3. RSS of the cutover proxy process holding 10,000 idle keep-alive client connections.
+ *
+ * Every daemon runs from its own temp config and is stopped at the end.
+ */
+import { spawnSync } from 'node:child_process';
+import os from 'node:os';
+import {
+  getCpuPlan,
+  removeTempDirs,
+  setCpuPlan,
+  startHaproxy,
+  startNginxBackend,
+  startNginxProxy,
+  startNodeProxy,
+  type Daemon,
+} from './lib/daemons.js';
+import { compileBenchChildren } from './lib/compile.js';
+import { openIdleConnections } from './lib/idle-connections.js';
+import { runOpenLoop, type OpenLoopResult } from './lib/open-loop.js';
+import { cpuSeconds, cpuSplit, rssMb } from './lib/process-stats.js';
+import { runWrk, type WrkResult } from './lib/wrk.js';
+
+const numberArg = (name: string, fallback: number): number => {
+  const index = process.argv.indexOf(name);
+  return index > 0 ? Number(process.argv[index + 1]) : fallback;
+};
+/** Seconds of wrk per path per round. */
+const SECONDS = numberArg('--seconds', 5);
+/** Rounds over all paths, interleaved: a change in unrelated load then hits every path alike. */
+const ROUNDS = numberArg('--rounds', 3);
+const CONNECTIONS = 50;
+const IDLE_CONNECTIONS = 10_000;
+const LATENCY_ROUNDS = 3;
+const PIN = !process.argv.includes('--no-pin') && os.availableParallelism() >= 2;
+const NICE = process.argv.includes('--nice') ? numberArg('--nice', 0) : undefined;
+
+interface Row {
+  readonly name: string;
+  readonly wrk: WrkResult;
+  readonly cpuUsPerRequest: number | undefined;
+  /** Share of one core the proxy process used during the run (100 = a whole core). */
+  readonly cpuPercent: number | undefined;
+}
+
+function loadAverage(): string {
+  return os
+    .loadavg()
+    .map((value) => value.toFixed(2))
+    .join(' ');
+}
+
+const daemons: Daemon[] = [];
+const stopAll = async (): Promise<void> => {
+  for (const daemon of daemons.splice(0).reverse()) await daemon.stop();
+  removeTempDirs();
+};
+process.on('SIGINT', () => {
+  void stopAll().then(() => process.exit(130));
+});
+
+async function measure(name: string, port: number, pid: number | undefined): Promise<Row> {
+  const url = `http://127.0.0.1:${port}/`;
+  const cpuBefore = pid === undefined ? 0 : cpuSeconds(pid);
+  const wrk = await runWrk(url, { connections: CONNECTIONS, seconds: SECONDS });
+  const cpuUsed = pid === undefined ? 0 : cpuSeconds(pid) - cpuBefore;
+  const requests = wrk.requestsPerSecond * SECONDS;
+  return {
+    name,
+    wrk,
+    cpuUsPerRequest: pid === undefined ? undefined : (cpuUsed / requests) * 1e6,
+    cpuPercent: pid === undefined ? undefined : (cpuUsed / SECONDS) * 100,
+  };
+}
+
+function fixed(value: number | undefined, digits: number): string {
+  return value === undefined || Number.isNaN(value) ? '-' : value.toFixed(digits);
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? NaN;
+}
+
+/** The round whose req/s is the median of the path's rounds (its latency and CPU go with it). */
+function medianRow(rounds: readonly Row[]): Row {
+  const sorted = [...rounds].sort((a, b) => a.wrk.requestsPerSecond - b.wrk.requestsPerSecond);
+  return sorted[Math.floor(sorted.length / 2)]!;
+}
+
+async function main(): Promise<void> {
+  const limit = spawnSync('sh', ['-c', 'ulimit -n'], { encoding: 'utf8' }).stdout.trim();
+  const cores = os.availableParallelism();
+  if (PIN || NICE !== undefined) {
+    const all = `0-${cores - 1}`;
+    setCpuPlan({
+      load: !PIN ? all : cores === 2 ? '0' : `0-${cores - 2}`,
+      proxy: !PIN ? all : String(cores - 1),
+      ...(NICE === undefined ? {} : { nice: NICE }),
+    });
+  }
+  const plan = getCpuPlan();
+  console.log(
+    `cutover proxy bench — wrk -t1 -c${CONNECTIONS} -d${SECONDS}s × ${ROUNDS} rounds, ulimit -n ${limit}, node ${process.version}, ` +
+      `${new Date().toISOString()}`,
+  );
+  console.log(
+    !PIN
+      ? `${cores} cores, not pinned`
+      : `${cores} cores: wrk, backend and open-loop generator on CPU ${plan!.load}; proxy under test alone on CPU ${plan!.proxy}`,
+  );
+  if (plan?.nice !== undefined) console.log(`every bench process at nice ${plan.nice}`);
+  console.log(`load average at start: ${loadAverage()}`);
+  if (os.loadavg()[0]! > 1)
+    console.log('warning: the machine is busy with other work; figures will be low and noisy');
+
+  compileBenchChildren();
+  const backend = await startNginxBackend();
+  daemons.push(backend);
+  const cutover = await startNodeProxy('cutover builtin', 'cutover-proxy-child.ts', backend.port);
+  daemons.push(cutover);
+  const peers = [
+    cutover,
+    await startNginxProxy(backend.port),
+    await startHaproxy(backend.port),
+    await startNodeProxy('http-proxy', 'http-proxy-child.ts', backend.port),
+  ];
+  daemons.push(...peers.slice(1));
+
+  const paths = [
+    { name: 'direct (nginx backend)', port: backend.port, pid: undefined as number | undefined },
+  ];
+  for (const peer of peers) paths.push({ name: peer.name, port: peer.port, pid: peer.pid });
+  for (const path of paths)
+    await runWrk(`http://127.0.0.1:${path.port}/`, { connections: CONNECTIONS, seconds: 2 }); // warm-up (JIT, pools)
+  const rounds = new Map<string, Row[]>(paths.map((path) => [path.name, []]));
+  for (let round = 0; round < ROUNDS; round += 1) {
+    for (const path of paths) rounds.get(path.name)!.push(await measure(path.name, path.port, path.pid));
+  }
+  const rows = paths.map((path) => medianRow(rounds.get(path.name)!));
+
+  const byName = (name: string): Row | undefined => rows.find((row) => row.name === name);
+  const nginxRps = byName('nginx')?.wrk.requestsPerSecond ?? NaN;
+  const httpProxyRps = byName('http-proxy')?.wrk.requestsPerSecond ?? NaN;
+  const cutoverRow = byName('cutover builtin')!;
+
+  console.log(
+    `\n1. Throughput (fast backend: nginx \`return 200\`, 12-byte body), ${ROUNDS} interleaved rounds of ${SECONDS}s per path; the median round per path\n`,
+  );
+  console.log(
+    '| path | req/s (median) | req/s each round | p50 ms | p99 ms | proxy CPU µs/req | proxy CPU % | ÷ nginx | errors |',
+  );
+  console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+  for (const row of rows) {
+    const { wrk } = row;
+    const each = rounds
+      .get(row.name)!
+      .map((round) => Math.round(round.wrk.requestsPerSecond))
+      .join(' / ');
+    const errors = rounds
+      .get(row.name)!
+      .reduce((sum, round) => sum + round.wrk.socketErrors + round.wrk.non2xx, 0);
+    console.log(
+      `| ${row.name} | ${Math.round(wrk.requestsPerSecond)} | ${each} | ${fixed(wrk.p50Ms, 2)} | ${fixed(wrk.p99Ms, 2)} | ${fixed(
+        median(rounds.get(row.name)!.map((round) => round.cpuUsPerRequest ?? NaN)),
+        1,
+      )} | ${fixed(row.cpuPercent, 0)} | ${fixed(wrk.requestsPerSecond / nginxRps, 2)} | ${errors} |`,
+    );
+  }
+  const perRound = (other: string): string =>
+    rounds
+      .get('cutover builtin')!
+      .map((row, index) =>
+        fixed(row.wrk.requestsPerSecond / rounds.get(other)![index]!.wrk.requestsPerSecond, 2),
+      )
+      .join(', ');
+  const cpuOf = (name: string): number =>
+    median(rounds.get(name)!.map((round) => round.cpuUsPerRequest ?? NaN));
+  console.log(
+    `\ncutover ÷ nginx = ${fixed(cutoverRow.wrk.requestsPerSecond / nginxRps, 2)} (target ≥ 0.5; per round ${perRound('nginx')})` +
+      `\ncutover ÷ http-proxy = ${fixed(cutoverRow.wrk.requestsPerSecond / httpProxyRps, 2)} (target ≥ 2.5; per round ${perRound('http-proxy')})` +
+      `\nin CPU per request: http-proxy ÷ cutover = ${fixed(cpuOf('http-proxy') / cpuOf('cutover builtin'), 2)}, ` +
+      `cutover ÷ nginx = ${fixed(cpuOf('cutover builtin') / cpuOf('nginx'), 2)}`,
+  );
+  console.log(`load average after the throughput runs: ${loadAverage()}`);
+
+  // 2. Added latency at half of cutover's max rate, same rate for direct and proxied.
+  for (const peer of peers.slice(1)) await peer.stop();
+  daemons.splice(daemons.indexOf(peers[1]!), 3);
+  const rate = Math.round(cutoverRow.wrk.requestsPerSecond / 2);
+  const openSeconds = 5;
+  await runOpenLoop(`http://127.0.0.1:${cutover.port}/`, rate, 2); // warm-up
+  // Direct and proxied alternate, LATENCY_ROUNDS times: a burst of unrelated work on the
+  // machine then spoils one pair, not the whole comparison. The median pair is the figure.
+  const pairs: { direct: OpenLoopResult; proxied: OpenLoopResult }[] = [];
+  const before = cpuSplit(cutover.pid);
+  for (let round = 0; round < LATENCY_ROUNDS; round += 1) {
+    const direct = await runOpenLoop(`http://127.0.0.1:${backend.port}/`, rate, openSeconds);
+    const proxied = await runOpenLoop(`http://127.0.0.1:${cutover.port}/`, rate, openSeconds);
+    pairs.push({ direct, proxied });
+  }
+  const after = cpuSplit(cutover.pid);
+  const proxiedSeconds = LATENCY_ROUNDS * openSeconds;
+  console.log(
+    `\n2. Open-loop latency at ${rate} req/s (half of cutover's max), ${openSeconds}s each, ${LATENCY_ROUNDS} rounds\n`,
+  );
+  console.log('| round | path | sent | failed | p50 ms | p99 ms | max ms | added p50 ms | added p99 ms |');
+  console.log('| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+  pairs.forEach(({ direct, proxied }, index) => {
+    for (const [name, result] of [
+      ['direct', direct],
+      ['through cutover', proxied],
+    ] as const) {
+      const added =
+        result === proxied
+          ? `${fixed(proxied.p50Ms - direct.p50Ms, 2)} | ${fixed(proxied.p99Ms - direct.p99Ms, 2)}`
+          : '| ';
+      console.log(
+        `| ${index + 1} | ${name} | ${result.sent} | ${result.failed} | ${fixed(result.p50Ms, 2)} | ${fixed(result.p99Ms, 2)} | ${fixed(result.maxMs, 1)} | ${added} |`,
+      );
+    }
+  });
+  const addedP99 = pairs.map(({ direct, proxied }) => proxied.p99Ms - direct.p99Ms).sort((a, b) => a - b);
+  const medianAdded = addedP99[Math.floor(addedP99.length / 2)]!;
+  console.log(
+    `\ncutover process during the proxied runs: ${fixed(((after.user - before.user) / proxiedSeconds) * 100, 0)} % user + ` +
+      `${fixed(((after.system - before.system) / proxiedSeconds) * 100, 0)} % system of one core, ` +
+      `${fixed(((after.user + after.system - before.user - before.system) / (proxiedSeconds * rate)) * 1e6, 1)} µs per request`,
+  );
+  console.log(
+    `added p99 per round = ${addedP99.map((value) => fixed(value, 2)).join(', ')} ms; median ${fixed(medianAdded, 2)} ms (target ≤ 1 ms)`,
+  );
+  console.log(`load average after the latency runs: ${loadAverage()}`);
+
+  // 3. Memory with 10,000 idle keep-alive client connections.
+  if (limit !== 'unlimited' && Number(limit) < IDLE_CONNECTIONS + 200) {
+    console.log(
+      `\n3. Memory: skipped — ulimit -n is ${limit}; raise it above ${IDLE_CONNECTIONS + 200} (ulimit -n 20000)`,
+    );
+    return;
+  }
+  await cutover.stop();
+  daemons.splice(daemons.indexOf(cutover), 1);
+  const fresh = await startNodeProxy('cutover builtin', 'cutover-proxy-child.ts', backend.port);
+  daemons.push(fresh);
+  await runWrk(`http://127.0.0.1:${fresh.port}/`, { connections: CONNECTIONS, seconds: 1 });
+  const rssBefore = rssMb(fresh.pid);
+  const idle = await openIdleConnections(fresh.port, IDLE_CONNECTIONS);
+  await new Promise((resolve) => setTimeout(resolve, 1_000));
+  const rssHeld = rssMb(fresh.pid);
+  idle.close();
+  console.log(
+    `\n3. Memory: ${idle.open} idle keep-alive client connections (${idle.failed} failed to open)\n`,
+  );
+  console.log('| cutover proxy process | RSS MB |');
+  console.log('| --- | ---: |');
+  console.log(`| warm, no idle connections | ${fixed(rssBefore, 1)} |`);
+  console.log(`| holding ${idle.open} idle connections | ${fixed(rssHeld, 1)} |`);
+  console.log(`\nRSS holding ${idle.open} idle connections = ${fixed(rssHeld, 1)} MB (target ≤ 150 MB)`);
+}
+
+try {
+  await main();
+} finally {
+  await stopAll();
+}
