@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs what the test suite needs on a fresh Debian machine: the real daemons the router
+# contract suites drive, and the load generator the benches use. Safe to run again.
+set -euo pipefail
+
+PACKAGES=(nginx-light haproxy varnish caddy wrk socat openssl)
+BINARIES=(nginx haproxy varnishd caddy wrk socat openssl)
+
+missing=()
+for i in "${!BINARIES[@]}"; do
+  command -v "${BINARIES[$i]}" >/dev/null 2>&1 || [ -x "/usr/sbin/${BINARIES[$i]}" ] || missing+=("${PACKAGES[$i]}")
+done
+
+if [ "${#missing[@]}" -eq 0 ]; then
+  echo "test dependencies: all present"
+  exit 0
+fi
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "missing: ${missing[*]} — run as root, or: sudo apt-get install -y ${missing[*]}" >&2
+  exit 1
+fi
+
+echo "installing: ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# Installing the packages may start their services; the tests run their own copies.
+for service in nginx haproxy varnish caddy; do
+  if command -v systemctl >/dev/null 2>&1; then systemctl stop "$service" >/dev/null 2>&1 || true; fi
+done
+echo "test dependencies: installed"
