@@ -3,7 +3,7 @@ import type { RoutingState, Store } from '../store/store.js';
 import { CutoverError, asCutoverError } from './errors.js';
 import type { Logger } from './logger.js';
 import { Mutex } from './mutex.js';
-import { sameWeights, type Slot, type SlotTargets, type Weights } from './slot.js';
+import { SLOTS, sameWeights, type Slot, type SlotTargets, type Weights } from './slot.js';
 
 export type DesiredRouting = Omit<RoutingState, 'updatedAt' | 'app'>;
 
@@ -39,10 +39,15 @@ export class TrafficController {
   /** Write the desired routing, apply it to the router and verify the read-back. */
   apply(desired: DesiredRouting): Promise<RouterObservation> {
     return this.mutex.run(async () => {
+      const previous = this.current();
       this.store.setRouting({ app: this.app, ...desired });
+      // Instances are added before weights move onto them and removed only after weights have
+      // moved off them, so no step sends traffic to a slot with no instances (invariant 1).
+      const staged = stagedTargets(previous, desired);
       try {
-        await this.router.prepare(desired.targets);
+        await this.router.prepare(staged);
         await this.router.setWeights(desired.weights);
+        if (staged !== desired.targets) await this.router.prepare(desired.targets);
       } catch (error) {
         throw asCutoverError(error, 'CUTOVER_E_ROUTER');
       }
@@ -80,4 +85,18 @@ export class TrafficController {
     const now = this.current();
     return this.apply({ liveSlot, weights, targets: now.targets, releases: now.releases });
   }
+}
+
+/**
+ * The targets to prepare before the weights move: the desired ones, except that a slot which
+ * may still carry traffic (weight in the previous routing) and is being emptied keeps its
+ * instances until the weights have moved off it.
+ */
+function stagedTargets(previous: DesiredRouting, desired: DesiredRouting): SlotTargets {
+  let staged = desired.targets;
+  for (const slot of SLOTS) {
+    const emptied = desired.targets[slot].length === 0 && previous.targets[slot].length > 0;
+    if (emptied && previous.weights[slot] > 0) staged = { ...staged, [slot]: previous.targets[slot] };
+  }
+  return staged;
 }
