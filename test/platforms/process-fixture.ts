@@ -60,8 +60,27 @@ export async function isPidAlive(pid: number): Promise<boolean> {
   return stat !== undefined && stat.state !== 'Z' && stat.state !== 'X';
 }
 
-/** GET over a fresh connection (no agent keeps sockets to instances the tests stop). */
-export function httpGet(port: number, path = '/'): Promise<{ status: number; body: string }> {
+/** How long a just-provisioned instance may take to listen (a node start on a loaded machine). */
+const LISTEN_WAIT_MS = 15_000;
+
+/**
+ * GET over a fresh connection (no agent keeps sockets to instances the tests stop). provision()
+ * promises a started process that did not exit, not one that listens yet (readiness is the health
+ * check's job), so a refused connection is tried again until the instance listens.
+ */
+export async function httpGet(port: number, path = '/'): Promise<{ status: number; body: string }> {
+  const giveUpAt = Date.now() + LISTEN_WAIT_MS;
+  for (;;) {
+    try {
+      return await httpGetOnce(port, path);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ECONNREFUSED' || Date.now() > giveUpAt) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+}
+
+function httpGetOnce(port: number, path: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const req = request({ host: '127.0.0.1', port, path, agent: false }, (res) => {
       let body = '';
