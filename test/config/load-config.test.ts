@@ -155,6 +155,16 @@ const BROKEN: BrokenCase[] = [
     first: '9:15: strategy.steps[1].weight: expected at most 100, got 150',
   },
   {
+    name: 'an instance port range that runs backwards',
+    yaml: `${VALID_BASE}  ports: { from: 21000, to: 20000 }\n`,
+    first: '5:29: platform.ports.to: `to` must not be below `from`',
+  },
+  {
+    name: 'an instance port range among the privileged ports',
+    yaml: `${VALID_BASE}  ports: { from: 80, to: 20000 }\n`,
+    first: '5:18: platform.ports.from: expected at least 1024, got 80',
+  },
+  {
     name: 'two health check kinds at once',
     yaml: `${VALID_BASE}health:\n  http: { path: /up }\n  tcp: {}\n`,
     first: '5:1: health: choose one of http, tcp or exec',

@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import net from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { isCutoverError } from '../../src/core/errors.js';
+import { freePort } from '../support/daemons/common.js';
 import { waitFor } from '../support/load.js';
 import {
   httpGet,
@@ -224,6 +226,38 @@ void describe('process platform: provision, stop, logs', () => {
     for (const instance of replaced)
       assert.deepEqual(await httpGet(instance.port), { status: 200, body: 'v1' });
     await platform.destroy('blue');
+  });
+
+  void it('takes instance ports from platform.ports when it is set', async () => {
+    const from = await freePort();
+    const platform = fixture.platform({ instances: 3, ports: { from, to: from + 20 } });
+    try {
+      const instances = await platform.provision('blue', 'v1');
+      assert.equal(new Set(instances.map((instance) => instance.port)).size, 3);
+      for (const instance of instances) {
+        assert.ok(instance.port >= from && instance.port <= from + 20, `port ${instance.port}`);
+        assert.deepEqual(await httpGet(instance.port), { status: 200, body: 'v1' });
+      }
+    } finally {
+      await platform.destroy('blue');
+    }
+  });
+
+  void it('a port range with fewer free ports than instances fails naming platform.ports, and starts nothing', async () => {
+    const from = await freePort();
+    const taken = net.createServer();
+    await new Promise<void>((resolve) => taken.listen(from + 1, '127.0.0.1', resolve));
+    try {
+      const platform = fixture.platform({ instances: 2, ports: { from, to: from + 1 } });
+      await assert.rejects(platform.provision('blue', 'v1'), (error: unknown) => {
+        assert.ok(isCutoverError(error, 'CUTOVER_E_PROVISION'), String(error));
+        assert.match(error.message, new RegExp(`platform\\.ports ${from}-${from + 1} has 1 free port`));
+        return true;
+      });
+      assert.deepEqual(await platform.running('blue'), []);
+    } finally {
+      await new Promise<void>((resolve) => taken.close(() => resolve()));
+    }
   });
 
   void it('starts nothing when provisioning is aborted', async () => {

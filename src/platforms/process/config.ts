@@ -5,6 +5,17 @@ import { duration } from '../../config/fields.js';
 /** How long a fresh instance must stay up before provision() trusts it started (exit-at-once detection). */
 export const PROCESS_START_SETTLE_MS = 500;
 
+const portNumber = z.number().int().min(1024).max(65535);
+
+const instancePortRange = z
+  .object({ from: portNumber, to: portNumber })
+  .strict()
+  .refine((range) => range.from <= range.to, {
+    message: '`to` must not be below `from`',
+    path: ['to'],
+  });
+export type InstancePortRange = z.infer<typeof instancePortRange>;
+
 /**
  * Placeholders usable in command, args, env values and cwd: ${PORT}, ${RELEASE}, ${SLOT},
  * ${INSTANCE} (the instance's index in its slot: 0, 1, …) and ${HOST}. Each instance also gets
@@ -21,6 +32,14 @@ export const processPlatformConfig = z
     cwd: z.string().min(1).default('.'),
     instances: z.number().int().min(1).max(64).default(DEFAULTS.instances),
     host: z.string().min(1).default('127.0.0.1'),
+    /**
+     * Where instance ports come from, e.g. { from: 20000, to: 29999 }. Default: the kernel picks
+     * free ports from its ephemeral range, which outgoing connections also draw from, so one can
+     * take a port between cutover's probe and the app's bind (cutover then retries the instance
+     * once). A range outside the ephemeral one (see /proc/sys/net/ipv4/ip_local_port_range)
+     * leaves no such window.
+     */
+    ports: instancePortRange.optional(),
     stopGrace: duration().default(DEFAULTS.stopGraceMs),
   })
   .strict();

@@ -180,7 +180,7 @@ class ProcessPlatform implements Platform {
       }
     }
 
-    const ports = await reserveFreePorts(this.config.host, this.config.instances);
+    const ports = await reserveFreePorts(this.config.host, this.config.instances, this.config.ports);
     const plans = ports.map((port, index) => this.plan(slot, release, index, port, options.env ?? {}));
     // An unknown release must fail before anything is stopped or started.
     await assertWorkingDirsExist(release, plans);
@@ -210,7 +210,7 @@ class ProcessPlatform implements Platform {
       // The port may have been taken between our probe bind and the app's bind: one more try each.
       const retryable = failures.filter((failure) => failure.launch.spawnError === undefined);
       if (failures.length > 0 && retryable.length === failures.length) {
-        const freshPorts = await reserveFreePorts(this.config.host, failures.length);
+        const freshPorts = await reserveFreePorts(this.config.host, failures.length, this.config.ports);
         const retried = new Map<number, Launch>();
         for (const [i, failure] of failures.entries()) {
           const { index } = failure.launch.plan;
