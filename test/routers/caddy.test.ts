@@ -5,13 +5,14 @@ import type { AddressInfo } from 'node:net';
 import { isCutoverError } from '../../src/core/errors.js';
 import { silentLogger } from '../../src/core/logger.js';
 import { weightsAllOn, type SlotTargets } from '../../src/core/slot.js';
+import { CaddyAdmin } from '../../src/routers/caddy/caddy-admin.js';
 import { createCaddyRouter } from '../../src/routers/caddy/caddy-router.js';
 import { startCaddyHarness, type CaddyHarness } from '../support/daemons/caddy.js';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { startHeldBackend } from '../support/held-backend.js';
 import { startLoad, waitFor } from '../support/load.js';
-import { prepareBlueLivePair, type BlueLivePair } from './blue-live-pair.js';
+import { prepareBlueLivePair, type BlueGreenBackends } from './blue-live-pair.js';
 import { getOnce, runRouterContract, sample } from './contract.js';
 
 runRouterContract('caddy', () => startCaddyHarness());
@@ -19,7 +20,7 @@ runRouterContract('caddy (switchBy: config)', () => startCaddyHarness({ router: 
 
 void describe('caddy router, switch by marker file (the default)', () => {
   let harness: CaddyHarness;
-  let pair: BlueLivePair | undefined;
+  let pair: BlueGreenBackends | undefined;
 
   before(async () => {
     harness = await startCaddyHarness();
@@ -92,7 +93,7 @@ void describe('caddy router, switch by marker file (the default)', () => {
 
 void describe('caddy router, switch by config change', () => {
   let harness: CaddyHarness;
-  let pair: BlueLivePair | undefined;
+  let pair: BlueGreenBackends | undefined;
   let targets: SlotTargets;
 
   const serverPath = () => `/config/apps/http/servers/${harness.config.server}`;
@@ -316,6 +317,7 @@ async function startInterposer(
   adminUrl: string,
   beforeWrite?: (count: number) => Promise<void>,
 ): Promise<Interposer> {
+  const admin = new CaddyAdmin(adminUrl, 10_000);
   const seen: SeenRequest[] = [];
   let writes = 0;
   const server = http.createServer((request, response) => {
@@ -329,7 +331,11 @@ async function startInterposer(
           await beforeWrite?.(writes);
         }
         const ifMatch = request.headers['if-match'];
-        const upstream = await forward(adminUrl, method, request.url ?? '/', Buffer.concat(chunks), ifMatch);
+        const body = Buffer.concat(chunks).toString('utf8');
+        const upstream = await admin.send(method, request.url ?? '/', {
+          body: body.length > 0 ? body : undefined,
+          headers: ifMatch !== undefined ? { 'if-match': ifMatch } : {},
+        });
         seen.push({ method, path: request.url ?? '/', ifMatch, status: upstream.status });
         const trailers = Object.entries(upstream.trailers).filter(
           (entry): entry is [string, string] => typeof entry[1] === 'string',
@@ -357,40 +363,4 @@ async function startInterposer(
         server.close(() => resolve());
       }),
   };
-}
-
-function forward(
-  adminUrl: string,
-  method: string,
-  path: string,
-  body: Buffer,
-  ifMatch: string | undefined,
-): Promise<{ status: number; body: Buffer; trailers: NodeJS.Dict<string> }> {
-  return new Promise((resolve, reject) => {
-    const request = http.request(
-      new URL(path, adminUrl),
-      {
-        method,
-        agent: false,
-        headers: {
-          ...(body.length > 0 ? { 'content-type': 'application/json' } : {}),
-          ...(ifMatch !== undefined ? { 'if-match': ifMatch } : {}),
-        },
-      },
-      (response) => {
-        const chunks: Buffer[] = [];
-        response.on('data', (chunk: Buffer) => chunks.push(chunk));
-        response.on('error', reject);
-        response.on('end', () =>
-          resolve({
-            status: response.statusCode ?? 0,
-            body: Buffer.concat(chunks),
-            trailers: response.trailers,
-          }),
-        );
-      },
-    );
-    request.on('error', reject);
-    request.end(body.length > 0 ? body : undefined);
-  });
 }

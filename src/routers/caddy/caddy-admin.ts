@@ -38,7 +38,8 @@ const NOT_ANSWERED = new Set(['ECONNRESET', 'EPIPE']);
 const RESEND_ATTEMPTS = 5;
 const RESEND_PAUSE_MS = 50;
 
-interface RawResponse {
+/** One answer of the admin API, as it came. */
+export interface AdminResponse {
   readonly status: number;
   readonly body: string;
   readonly trailers: NodeJS.Dict<string>;
@@ -93,7 +94,7 @@ export class CaddyAdmin {
     });
   }
 
-  private refused(method: string, path: string, response: RawResponse): CutoverError {
+  private refused(method: string, path: string, response: AdminResponse): CutoverError {
     return new CutoverError(
       'CUTOVER_E_ROUTER',
       `Caddy refused ${method} /config/${path} (HTTP ${response.status}): ${errorText(response)}`,
@@ -101,10 +102,18 @@ export class CaddyAdmin {
     );
   }
 
-  private async request(method: string, path: string, body?: string, ifMatch?: string): Promise<RawResponse> {
+  /**
+   * One request to any admin path (`/config/…`, `/id/…`, `/load`, …), answered as it came,
+   * whatever the status; a request reset before any answer is sent again (see the top).
+   */
+  async send(
+    method: string,
+    path: string,
+    options: { body?: string; headers?: Readonly<Record<string, string>> } = {},
+  ): Promise<AdminResponse> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.requestOnce(method, path, body, ifMatch);
+        return await this.sendOnce(method, path, options.body, options.headers ?? {});
       } catch (error) {
         const code = (error as NodeJS.ErrnoException).code;
         if (attempt >= RESEND_ATTEMPTS || code === undefined || !NOT_ANSWERED.has(code)) {
@@ -119,7 +128,16 @@ export class CaddyAdmin {
     }
   }
 
-  private requestOnce(method: string, path: string, body?: string, ifMatch?: string): Promise<RawResponse> {
+  private request(method: string, path: string, body?: string, ifMatch?: string): Promise<AdminResponse> {
+    return this.send(method, path, { body, headers: ifMatch !== undefined ? { 'if-match': ifMatch } : {} });
+  }
+
+  private sendOnce(
+    method: string,
+    path: string,
+    body: string | undefined,
+    headers: Readonly<Record<string, string>>,
+  ): Promise<AdminResponse> {
     const url = new URL(path, this.base);
     return new Promise((resolve, reject) => {
       const request = http.request(
@@ -128,10 +146,7 @@ export class CaddyAdmin {
           method,
           // Caddy closes the connection after a config change; a fresh one each time is simplest.
           agent: false,
-          headers: {
-            ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-            ...(ifMatch !== undefined ? { 'if-match': ifMatch } : {}),
-          },
+          headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
         },
         (response) => {
           const chunks: Buffer[] = [];
@@ -161,7 +176,7 @@ function headerValue(value: string | string[] | undefined): string | undefined {
 }
 
 /** Caddy's errors are `{"error": "..."}`. */
-function errorText(response: RawResponse): string {
+function errorText(response: AdminResponse): string {
   try {
     const parsed = JSON.parse(response.body) as { error?: unknown };
     if (typeof parsed.error === 'string') return parsed.error;

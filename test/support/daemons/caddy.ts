@@ -9,10 +9,10 @@
  * from the original config file instead (an operator who runs `caddy run --config`).
  */
 import { mkdir, rm, writeFile } from 'node:fs/promises';
-import http from 'node:http';
 import path from 'node:path';
 import { silentLogger, type Logger } from '../../../src/core/logger.js';
 import type { Weights } from '../../../src/core/slot.js';
+import { CaddyAdmin } from '../../../src/routers/caddy/caddy-admin.js';
 import { createCaddyRouter } from '../../../src/routers/caddy/caddy-router.js';
 import { caddyRouterConfig, type CaddyRouterConfig } from '../../../src/routers/caddy/config.js';
 import { routeId, upstreamsOf, routesOf } from '../../../src/routers/caddy/server-routes.js';
@@ -26,6 +26,8 @@ import {
   startHarnessDaemon,
   type Daemon,
 } from './common.js';
+
+const ADMIN_TIMEOUT_MS = 10_000;
 
 export interface CaddyHarnessOptions {
   router?: Partial<Omit<CaddyRouterConfig, 'kind'>>;
@@ -169,36 +171,17 @@ export async function startCaddyHarness(options: CaddyHarnessOptions = {}): Prom
   };
 }
 
-function adminRequest(
+/** The router's own admin client, so tests get its resend of requests Caddy resets. */
+async function adminRequest(
   adminUrl: string,
   method: string,
   urlPath: string,
   body: unknown,
   headers: Record<string, string>,
 ): Promise<AdminReply> {
-  return new Promise((resolve, reject) => {
-    const request = http.request(
-      new URL(urlPath, adminUrl),
-      {
-        method,
-        agent: false,
-        headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
-      },
-      (response) => {
-        const chunks: Buffer[] = [];
-        response.on('data', (chunk: Buffer) => chunks.push(chunk));
-        response.on('error', reject);
-        response.on('end', () =>
-          resolve({
-            status: response.statusCode ?? 0,
-            body: Buffer.concat(chunks).toString('utf8'),
-            trailers: response.trailers,
-          }),
-        );
-      },
-    );
-    request.setTimeout(10_000, () => request.destroy(new Error(`${method} ${urlPath} timed out`)));
-    request.on('error', reject);
-    request.end(body === undefined ? undefined : JSON.stringify(body));
+  const reply = await new CaddyAdmin(adminUrl, ADMIN_TIMEOUT_MS).send(method, urlPath, {
+    body: body === undefined ? undefined : JSON.stringify(body),
+    headers,
   });
+  return { status: reply.status, body: reply.body, trailers: reply.trailers };
 }
