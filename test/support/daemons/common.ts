@@ -9,26 +9,28 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { reserveFreePorts } from '../../../src/platforms/process/free-port.js';
 import type { RouterHarness } from '../../routers/contract.js';
 
 /**
- * A TCP port that was free a moment ago on `host`. Picked at random below the kernel's
- * ephemeral range, because ports in that range are also handed to outgoing connections: a
- * load test next door can take one between this probe and the daemon's bind ("address already
- * in use"). Falls back to a kernel-chosen port where there is no room below the range.
+ * A TCP port that was free a moment ago on `host`. Taken below the kernel's ephemeral range,
+ * because ports in that range are also handed to outgoing connections: a load test next door
+ * can take one between this probe and the daemon's bind ("address already in use"). Falls back
+ * to a kernel-chosen port where there is no room below the range. The process platform's own
+ * port finder does the probing.
  */
 export async function freePort(host = '127.0.0.1'): Promise<number> {
   const lowestEphemeral = ephemeralRangeStart();
-  for (let attempt = 0; attempt < 50 && lowestEphemeral > STATIC_PORTS_FROM + 1000; attempt++) {
-    const candidate = STATIC_PORTS_FROM + Math.floor(Math.random() * (lowestEphemeral - STATIC_PORTS_FROM));
-    if ((await probePort(host, candidate)) !== undefined) return candidate;
-  }
-  const port = await probePort(host, 0);
-  if (port === undefined) throw new Error(`could not bind a probe listener on ${host}`);
+  const range =
+    lowestEphemeral > STATIC_PORTS_FROM + 1000
+      ? { from: STATIC_PORTS_FROM, to: lowestEphemeral - 1 }
+      : undefined;
+  const [port] = await reserveFreePorts(host, 1, range);
+  if (port === undefined) throw new Error(`no free port on ${host}`);
   return port;
 }
 
-/** Where the random pick starts: above the ports well-known services use. */
+/** Where the range starts: above the ports well-known services use. */
 const STATIC_PORTS_FROM = 20_000;
 
 function ephemeralRangeStart(): number {
@@ -39,21 +41,6 @@ function ephemeralRangeStart(): number {
   } catch {
     return 32_768;
   }
-}
-
-/** Listens on `port` and closes again; answers the port bound, or undefined when it is taken. */
-async function probePort(host: string, port: number): Promise<number | undefined> {
-  const server = net.createServer();
-  const bound = await new Promise<boolean>((resolve) => {
-    server.once('error', () => resolve(false));
-    server.listen(port, host, () => resolve(true));
-  });
-  if (!bound) return undefined;
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === 'string')
-    throw new Error('could not read the port of a probe listener');
-  return address.port;
 }
 
 /** A fresh directory under the OS temp dir; `removeTempDir` deletes it. */
