@@ -17,8 +17,8 @@ import { builtinRouterConfig } from '../../src/routers/builtin/config.js';
 import type { Router } from '../../src/routers/router.js';
 import { openSqliteStore } from '../../src/store/sqlite-store.js';
 import type { Store } from '../../src/store/store.js';
-import { startVersionBackend, type VersionBackend } from '../support/backend.js';
 import { makeTempDir, removeTempDir } from '../support/daemons/common.js';
+import { startBlueGreenBackends, type BlueGreenBackends } from '../routers/blue-live-pair.js';
 import { sample } from '../routers/contract.js';
 
 type Call = { kind: 'prepare'; targets: SlotTargets } | { kind: 'setWeights'; weights: Weights };
@@ -72,7 +72,7 @@ void describe('TrafficController', () => {
   let router: RecordingRouter;
   let traffic: TrafficController;
   let publicUrl: string;
-  const backends: VersionBackend[] = [];
+  let backends: BlueGreenBackends | undefined;
   let targets: SlotTargets;
 
   before(async () => {
@@ -86,17 +86,13 @@ void describe('TrafficController', () => {
     publicUrl = `http://127.0.0.1:${builtin.address().live.port}/`;
     router = recording(builtin);
     traffic = new TrafficController('web', store, router, silentLogger);
-    backends.push(await startVersionBackend('blue-1'), await startVersionBackend('green-1'));
-    const [blue, green] = backends;
-    targets = {
-      blue: [{ id: 'blue-1', host: '127.0.0.1', port: blue!.port }],
-      green: [{ id: 'green-1', host: '127.0.0.1', port: green!.port }],
-    };
+    backends = await startBlueGreenBackends();
+    targets = backends.targets;
   });
 
   after(async () => {
     await builtin?.close();
-    await Promise.all(backends.map((backend) => backend.close()));
+    await backends?.close();
     store?.close();
     await removeTempDir(dir);
   });

@@ -4,14 +4,14 @@ import { readFile, utimes } from 'node:fs/promises';
 import { isCutoverError } from '../../src/core/errors.js';
 import { weightsAllOn } from '../../src/core/slot.js';
 import { startNginxHarness, type NginxHarness } from '../support/daemons/nginx.js';
-import { prepareBlueLivePair, type BlueLivePair } from './blue-live-pair.js';
+import { prepareBlueLivePair, type BlueGreenBackends } from './blue-live-pair.js';
 import { runRouterContract, sample } from './contract.js';
 
 runRouterContract('nginx', () => startNginxHarness());
 
 void describe('nginx router', () => {
   let harness: NginxHarness;
-  let pair: BlueLivePair | undefined;
+  let pair: BlueGreenBackends | undefined;
 
   before(async () => {
     harness = await startNginxHarness();

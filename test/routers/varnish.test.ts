@@ -11,7 +11,7 @@ import { startVersionBackend } from '../support/backend.js';
 import { startVarnishHarness, type VarnishHarness } from '../support/daemons/varnish.js';
 import { startHeldBackend, type HeldBackend } from '../support/held-backend.js';
 import { waitFor } from '../support/load.js';
-import { prepareBlueLivePair, type BlueLivePair } from './blue-live-pair.js';
+import { prepareBlueLivePair, type BlueGreenBackends } from './blue-live-pair.js';
 import { getOnce, runRouterContract, sample } from './contract.js';
 
 runRouterContract('varnish', () => startVarnishHarness());
@@ -19,7 +19,7 @@ runRouterContract('varnish', () => startVarnishHarness());
 void describe('varnish router', () => {
   let harness: VarnishHarness;
   let held: HeldBackend;
-  let pair: BlueLivePair | undefined;
+  let pair: BlueGreenBackends | undefined;
   let targets: SlotTargets;
 
   const loaded = () =>
