@@ -1,0 +1,126 @@
+/**
+ * Parses one HTTP/1.x request head (request line and fields, up to the blank line) for the
+ * proxy's own HTTP/1.1 server, strictly: every ambiguity a request-smuggling attack relies on
+ * is a 400, never a guess (RFC 9112 §2.2, §3, §5, §6). Rejected: bare CR or LF, control
+ * characters in a field, obs-fold, whitespace before a colon, a field name that is not a
+ * token, Content-Length that is not one run of digits or appears twice, Transfer-Encoding
+ * other than one `chunked` field, both framings at once, Transfer-Encoding on HTTP/1.0, a
+ * missing or repeated Host on HTTP/1.1.
+ */
+import { ClientHttpError } from './client-http-error.js';
+
+export type BodyKind = 'none' | 'length' | 'chunked';
+
+export interface RequestHead {
+  readonly method: string;
+  /** The request target as sent (origin-form, absolute-form, or `*`). */
+  readonly url: string;
+  readonly httpVersionMajor: 1;
+  readonly httpVersionMinor: 0 | 1;
+  /** Flat [name, value, name, value …] list, names as sent. */
+  readonly rawHeaders: string[];
+  readonly body: BodyKind;
+  /** Body bytes when `body` is 'length'. */
+  readonly contentLength: number;
+  /** The client wants the connection kept open after the response. */
+  readonly keepAlive: boolean;
+  /** `Expect: 100-continue` was sent. */
+  readonly expectContinue: boolean;
+  /** Upgrade with `Connection: upgrade`: the connection changes protocol after the response. */
+  readonly upgrade: boolean;
+}
+
+/** Like Node's default `maxHeaderSize`. */
+export const MAX_HEAD_BYTES = 16 * 1024;
+
+const REQUEST_LINE = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+) ([^ ]+) HTTP\/(\d)\.(\d)$/;
+const FIELD = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+):[ \t]*(.*?)[ \t]*$/;
+/** Control characters other than HTAB, a CR not followed by LF, an LF not preceded by CR. */
+const FORBIDDEN = /[\x00-\x08\x0B\x0C\x0E-\x1F\x7F]|\r(?!\n)|(?<!\r)\n/;
+const DIGITS = /^\d{1,15}$/;
+
+/** `head` is the latin1 text from the request line up to, not including, the blank line's CRLFCRLF. */
+export function parseRequestHead(head: string): RequestHead {
+  if (FORBIDDEN.test(head)) throw new ClientHttpError(400, 'bare CR, LF or a control character');
+  const lines = head.split('\r\n');
+  const requestLine = REQUEST_LINE.exec(lines[0]!);
+  if (requestLine === null) throw new ClientHttpError(400, 'malformed request line');
+  if (requestLine[3] !== '1' || (requestLine[4] !== '0' && requestLine[4] !== '1'))
+    throw new ClientHttpError(505, 'only HTTP/1.0 and HTTP/1.1 are served here');
+  const minor = requestLine[4] === '1' ? 1 : 0;
+
+  const rawHeaders: string[] = [];
+  let contentLength = -1;
+  let transferEncodings = 0;
+  let chunked = false;
+  let hosts = 0;
+  let connection = '';
+  let expect: string | undefined;
+  let hasUpgrade = false;
+  for (let i = 1; i < lines.length; i += 1) {
+    const line = lines[i]!;
+    const field = FIELD.exec(line);
+    if (field === null) {
+      const first = line.charCodeAt(0);
+      throw new ClientHttpError(400, first === 32 || first === 9 ? 'obs-fold' : 'malformed header field');
+    }
+    const name = field[1]!;
+    const value = field[2]!;
+    rawHeaders.push(name, value);
+    switch (name.length) {
+      case 4:
+        if (name.toLowerCase() === 'host') hosts += 1;
+        break;
+      case 6:
+        // Every Expect field must be 100-continue; one other expectation is a 417.
+        if (name.toLowerCase() === 'expect')
+          expect = expect === undefined || expect === value.toLowerCase() ? value.toLowerCase() : 'mixed';
+        break;
+      case 7:
+        if (name.toLowerCase() === 'upgrade') hasUpgrade = true;
+        break;
+      case 10:
+        if (name.toLowerCase() === 'connection') connection += `,${value.toLowerCase()}`;
+        break;
+      case 14:
+        if (name.toLowerCase() === 'content-length') {
+          if (contentLength !== -1) throw new ClientHttpError(400, 'more than one Content-Length');
+          if (!DIGITS.test(value)) throw new ClientHttpError(400, 'malformed Content-Length');
+          contentLength = Number(value);
+        }
+        break;
+      case 17:
+        if (name.toLowerCase() === 'transfer-encoding') {
+          transferEncodings += 1;
+          chunked = value.toLowerCase() === 'chunked';
+        }
+        break;
+    }
+  }
+
+  if (transferEncodings > 0) {
+    if (transferEncodings > 1) throw new ClientHttpError(400, 'more than one Transfer-Encoding');
+    if (!chunked) throw new ClientHttpError(400, 'a Transfer-Encoding other than chunked');
+    if (contentLength !== -1) throw new ClientHttpError(400, 'Content-Length with Transfer-Encoding');
+    if (minor === 0) throw new ClientHttpError(400, 'Transfer-Encoding on an HTTP/1.0 request');
+  }
+  if (minor === 1 && hosts === 0) throw new ClientHttpError(400, 'missing Host');
+  if (hosts > 1) throw new ClientHttpError(400, 'more than one Host header');
+
+  const tokens = connection === '' ? [] : connection.split(',').map((token) => token.trim());
+  const keepAlive = minor === 1 ? !tokens.includes('close') : tokens.includes('keep-alive');
+  if (expect !== undefined && expect !== '100-continue')
+    throw new ClientHttpError(417, 'only Expect: 100-continue is understood');
+  return {
+    method: requestLine[1]!,
+    url: requestLine[2]!,
+    httpVersionMajor: 1,
+    httpVersionMinor: minor,
+    rawHeaders,
+    body: chunked ? 'chunked' : contentLength > 0 ? 'length' : 'none',
+    contentLength: Math.max(0, contentLength),
+    keepAlive,
+    expectContinue: expect === '100-continue',
+    upgrade: hasUpgrade && tokens.includes('upgrade'),
+  };
+}
