@@ -5,11 +5,12 @@
  * is retried once on another instance of the same slot, and upstream failures become short
  * 502/504 answers.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
+import type { ServerResponse } from 'node:http';
+import type { Http2ServerResponse } from 'node:http2';
 import { performance } from 'node:perf_hooks';
 import type { Slot } from '../core/slot.js';
 import type { SlotActivity } from './drain.js';
+import { Http1Response } from './http1/http1-response.js';
 import { filterResponseHeaders, headerListToObject, type ScannedRequest } from './forwarded-headers.js';
 import type { ProxyMetrics } from './metrics.js';
 import type { SlotTable } from './slot-table.js';
@@ -25,8 +26,32 @@ import {
 } from './upstream-connection.js';
 import type { Upstream } from './upstream-pool.js';
 
-export type ClientRequest = IncomingMessage | Http2ServerRequest;
-export type ClientResponse = ServerResponse | Http2ServerResponse;
+/** What forwarding uses of a request: node:http2's (TLS listener) and Http1Request (plain listener). */
+export interface ClientRequest {
+  readonly method?: string | undefined;
+  readonly url?: string | undefined;
+  readonly httpVersionMajor: number;
+  readonly httpVersionMinor: number;
+  readonly rawHeaders: string[];
+  readonly socket: { readonly remoteAddress?: string | undefined };
+  on(event: 'data', listener: (chunk: Buffer) => void): unknown;
+  on(event: 'end', listener: () => void): unknown;
+  pause(): unknown;
+  resume(): unknown;
+}
+
+/** What forwarding uses of a response, on either kind of listener. */
+export interface ClientResponse {
+  readonly headersSent: boolean;
+  readonly writableFinished: boolean;
+  writeHead(status: number, headers: Record<string, string>): unknown;
+  write(chunk: Buffer): boolean;
+  end(): unknown;
+  end(body: Buffer | string): unknown;
+  destroy(): unknown;
+  on(event: 'close', listener: () => void): unknown;
+  once(event: 'drain', listener: () => void): unknown;
+}
 export type BodyFraming = 'none' | 'length' | 'chunked';
 
 export interface ForwardContext {
@@ -115,15 +140,15 @@ export class ProxiedRequest implements Exchange {
     if (this.setStickyCookie)
       headers.push('Set-Cookie', stickyCookieHeader(this.context.stickyCookie, this.slot));
     this.status = status;
-    if (this.request.httpVersionMajor === 2) {
-      (this.response as Http2ServerResponse).writeHead(status, headerListToObject(headers));
-    } else {
-      (this.response as ServerResponse).writeHead(status, headers);
-    }
+    const response = this.response;
+    if (response instanceof Http1Response) response.writeHead(status, headers);
+    else if (this.request.httpVersionMajor === 2)
+      (response as Http2ServerResponse).writeHead(status, headerListToObject(headers));
+    else (response as ServerResponse).writeHead(status, headers);
   }
 
   onBody(chunk: Buffer): void {
-    const response = this.response as ServerResponse;
+    const response = this.response;
     if (!response.write(chunk)) {
       const connection = this.connection;
       connection?.pause();

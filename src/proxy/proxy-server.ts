@@ -21,6 +21,9 @@ import {
   type ForwardContext,
 } from './forward.js';
 import { scanRequestHeaders, type ScannedRequest } from './forwarded-headers.js';
+import { Http1Request } from './http1/http1-request.js';
+import type { Http1Response } from './http1/http1-response.js';
+import { Http1Server } from './http1/http1-server.js';
 import { ProxyMetrics } from './metrics.js';
 import { Mirror } from './mirror.js';
 import { answerClientError, framingProblem } from './request-validation.js';
@@ -46,6 +49,8 @@ export interface ProxyServerOptions {
 
 export type ListenerRole = 'live' | 'preview';
 
+type UpgradeRequest = IncomingMessage | Http1Request;
+
 export interface LiveTable {
   readonly weights: Weights | undefined;
   readonly targets: SlotTargets;
@@ -53,6 +58,12 @@ export interface LiveTable {
 }
 
 const CLOSE_GRACE_MS = 10_000;
+
+/** A listening socket: plain HTTP/1.1 on the proxy's own server, or TLS on node:http2 (h2 and HTTP/1.1). */
+interface Listener {
+  readonly server: Server;
+  readonly http1: Http1Server | undefined;
+}
 
 export class ProxyServer {
   readonly metrics: ProxyMetrics;
@@ -67,7 +78,7 @@ export class ProxyServer {
   private readonly previewHeader: string;
   private readonly previewToken: Buffer;
   private readonly proto: 'http' | 'https';
-  private readonly servers = new Map<ListenerRole, Server>();
+  private readonly servers = new Map<ListenerRole, Listener>();
   private previewSlot: Slot | undefined;
   private closing: Promise<void> | undefined;
 
@@ -138,9 +149,10 @@ export class ProxyServer {
   // ── listeners ──────────────────────────────────────────────────────────────
 
   async listen(role: ListenerRole, host: string, port: number): Promise<AddressInfo> {
-    const existing = this.servers.get(role);
+    const existing = this.servers.get(role)?.server;
     if (existing?.listening) return existing.address() as AddressInfo;
-    const server = this.createServer(role);
+    const listener = this.createListener(role);
+    const server = listener.server;
     await new Promise<void>((resolve, reject) => {
       const onError = (error: Error): void => reject(error);
       server.once('error', onError);
@@ -150,12 +162,12 @@ export class ProxyServer {
       });
     });
     server.on('error', (error) => this.options.logger.error('proxy.listener_error', { role, error }));
-    this.servers.set(role, server);
+    this.servers.set(role, listener);
     return server.address() as AddressInfo;
   }
 
   address(role: ListenerRole): AddressInfo | undefined {
-    const server = this.servers.get(role);
+    const server = this.servers.get(role)?.server;
     return server?.listening ? (server.address() as AddressInfo) : undefined;
   }
 
@@ -166,16 +178,16 @@ export class ProxyServer {
   }
 
   private async closeOnce(graceMs: number): Promise<void> {
-    const servers = [...this.servers.values()];
-    const closed = servers.map(
-      (server) =>
+    const listeners = [...this.servers.values()];
+    const closed = listeners.map(
+      ({ server, http1 }) =>
         new Promise<void>((resolve) => {
           if (!server.listening) {
             resolve();
             return;
           }
-          server.close(() => resolve());
-          if (server instanceof http.Server) server.closeIdleConnections();
+          if (http1 !== undefined) http1.close(() => resolve());
+          else server.close(() => resolve());
         }),
     );
     let timer: NodeJS.Timeout | undefined;
@@ -184,7 +196,10 @@ export class ProxyServer {
     });
     await Promise.race([Promise.all(closed), grace]);
     clearTimeout(timer);
-    for (const server of servers) if (server instanceof http.Server) server.closeAllConnections();
+    for (const { server, http1 } of listeners) {
+      if (http1 !== undefined) http1.closeAllConnections();
+      else (server as unknown as http.Server).closeAllConnections?.();
+    }
     for (const slot of ['blue', 'green'] as const) {
       this.drains[slot].cancel();
       for (const tunnel of this.activity[slot].tunnels) tunnel.goAway();
@@ -193,16 +208,20 @@ export class ProxyServer {
     await Promise.all(closed);
   }
 
-  private createServer(role: ListenerRole): Server {
+  private createListener(role: ListenerRole): Listener {
     const { timeouts, tls } = this.options;
     const onRequest = (request: ClientRequest, response: ClientResponse): void =>
       this.handle(request, response, role);
-    const onUpgrade = (request: IncomingMessage, socket: Socket, head: Buffer): void =>
+    const onUpgrade = (request: UpgradeRequest, socket: Socket, head: Buffer): void =>
       this.handleUpgrade(request, socket, head, role);
-    const checkingInterval = Math.max(100, Math.min(1_000, Math.floor(timeouts.headersMs / 2)));
-    const server = tls
-      ? http2.createSecureServer({ allowHTTP1: true, key: tls.key, cert: tls.cert }, onRequest)
-      : http.createServer({ connectionsCheckingInterval: checkingInterval, noDelay: true }, onRequest);
+    if (tls === undefined) {
+      const http1 = new Http1Server(
+        { onRequest, onUpgrade },
+        { headersMs: timeouts.headersMs, idleMs: timeouts.clientIdleMs },
+      );
+      return { server: http1.server, http1 };
+    }
+    const server = http2.createSecureServer({ allowHTTP1: true, key: tls.key, cert: tls.cert }, onRequest);
     const http1 = server as unknown as http.Server;
     http1.keepAliveTimeout = timeouts.clientIdleMs;
     http1.headersTimeout = timeouts.headersMs;
@@ -210,8 +229,8 @@ export class ProxyServer {
     http1.requestTimeout = 0;
     server.on('clientError', (error: Error, socket: Socket) => answerClientError(error, socket));
     server.on('upgrade', onUpgrade);
-    if (tls) (server as http2.Http2SecureServer).setTimeout(timeouts.clientIdleMs);
-    return server;
+    server.setTimeout(timeouts.clientIdleMs);
+    return { server, http1: undefined };
   }
 
   // ── routing ────────────────────────────────────────────────────────────────
@@ -230,7 +249,7 @@ export class ProxyServer {
       return;
     }
     if (this.closing !== undefined && request.httpVersionMajor === 1)
-      (response as ServerResponse).shouldKeepAlive = false;
+      (response as ServerResponse | Http1Response).shouldKeepAlive = false;
 
     let slot: Slot | undefined;
     let setStickyCookie = false;
@@ -269,7 +288,7 @@ export class ProxyServer {
     if (role === 'live' && body === 'none' && this.mirror.sampled()) this.mirrorCopy(request, scanned);
   }
 
-  private handleUpgrade(request: IncomingMessage, socket: Socket, head: Buffer, role: ListenerRole): void {
+  private handleUpgrade(request: UpgradeRequest, socket: Socket, head: Buffer, role: ListenerRole): void {
     const scanned = scanRequestHeaders(request.rawHeaders, {
       previewHeader: this.previewHeader,
       remoteAddress: socket.remoteAddress,
@@ -358,6 +377,8 @@ export class ProxyServer {
 
 /** How the request body reaches the upstream: as it came (Content-Length) or re-chunked. */
 function bodyFraming(request: ClientRequest, scanned: ScannedRequest): BodyFraming {
+  // The proxy's own parser has already decided the framing.
+  if (request instanceof Http1Request) return request.head.body;
   if (request.httpVersionMajor === 2) {
     // HTTP/2 frames bodies itself; a stream that ended with its headers has none.
     if ((request as Http2ServerRequest).stream.endAfterHeaders) return 'none';

@@ -5,7 +5,6 @@
  * (to the live slot).
  */
 import http from 'node:http';
-import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import { FrameBoundaryTracker, serverCloseFrame } from './websocket-frames.js';
 
@@ -102,7 +101,7 @@ export interface UpgradeCallbacks {
 
 /** Sends the handshake upstream and, on 101, joins the two sockets. */
 export function proxyWebSocket(
-  request: IncomingMessage,
+  request: { readonly method?: string | undefined; readonly url?: string | undefined },
   clientSocket: Socket,
   clientHead: Buffer,
   target: UpgradeTarget,

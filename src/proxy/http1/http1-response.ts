@@ -1,0 +1,176 @@
+/**
+ * The answer to one Http1Request, written straight to the client socket. It frames the body
+ * itself (the upstream's framing never reaches the client): Content-Length when the headers
+ * carry one, chunked for an HTTP/1.1 client otherwise, and for an HTTP/1.0 client the end of
+ * the connection. The head goes out with the first body piece, and a small final body in the
+ * same write, so most responses cost one write. Emits 'drain' (the socket can take more) and
+ * 'close' (finished, or the connection died first: see writableFinished).
+ */
+import { EventEmitter } from 'node:events';
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
+
+export interface ResponseOwner {
+  /** False while the request body is still arriving: an answer now ends the connection. */
+  readonly requestComplete: boolean;
+  /** The whole response has been handed to the socket; `keepAlive` says if the connection may go on. */
+  onResponseEnd(response: Http1Response, keepAlive: boolean): void;
+}
+
+export type ResponseHeaders = readonly string[] | Readonly<Record<string, string>>;
+
+const LAST_CHUNK = '0\r\n\r\n';
+/** A final body up to this size is copied into the head's buffer: one write instead of two. */
+const COALESCE_BYTES = 16 * 1024;
+
+let dateSecond = -1;
+let dateText = '';
+
+/** The Date field value, built at most once a second. */
+function httpDate(): string {
+  const now = Date.now();
+  const second = Math.floor(now / 1000);
+  if (second !== dateSecond) {
+    dateSecond = second;
+    dateText = new Date(now).toUTCString();
+  }
+  return dateText;
+}
+
+export class Http1Response extends EventEmitter {
+  headersSent = false;
+  writableFinished = false;
+  /** Cleared to close the connection after this response (set before writeHead). */
+  shouldKeepAlive: boolean;
+  private head: string | undefined;
+  private chunked = false;
+  private noBody = false;
+  private closed = false;
+
+  constructor(
+    private readonly socket: Socket,
+    private readonly owner: ResponseOwner,
+    private readonly headRequest: boolean,
+    private readonly httpVersionMinor: 0 | 1,
+    keepAlive: boolean,
+    /** `Keep-Alive` field value for persistent connections, e.g. `timeout=75`. */
+    private readonly keepAliveHint: string,
+  ) {
+    super();
+    this.shouldKeepAlive = keepAlive;
+  }
+
+  writeHead(status: number, headers: ResponseHeaders): this {
+    if (this.headersSent || this.head !== undefined) return this;
+    let head = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Unknown'}\r\n`;
+    let hasLength = false;
+    let hasDate = false;
+    const add = (name: string, value: string): void => {
+      const length = name.length;
+      if (length === 14 && name.toLowerCase() === 'content-length') hasLength = true;
+      else if (length === 4 && name.toLowerCase() === 'date') hasDate = true;
+      // Persistence is this server's decision, never a header passed in.
+      else if (length === 10 && name.toLowerCase() === 'connection') return;
+      head += `${name}: ${value}\r\n`;
+    };
+    if (Array.isArray(headers)) {
+      const list = headers as readonly string[];
+      for (let i = 0; i < list.length; i += 2) add(list[i]!, list[i + 1]!);
+    } else {
+      for (const [name, value] of Object.entries(headers)) add(name, value);
+    }
+    this.noBody = this.headRequest || status === 204 || status === 304 || (status >= 100 && status < 200);
+    if (!this.noBody && !hasLength) {
+      if (this.httpVersionMinor === 1) {
+        this.chunked = true;
+        head += 'Transfer-Encoding: chunked\r\n';
+      } else {
+        this.shouldKeepAlive = false; // an HTTP/1.0 client learns the end of the body from the close
+      }
+    }
+    if (!hasDate) head += `Date: ${httpDate()}\r\n`;
+    if (!this.owner.requestComplete) this.shouldKeepAlive = false;
+    if (!this.shouldKeepAlive) head += 'Connection: close\r\n';
+    // Said even to HTTP/1.1 clients, with the idle timeout, as Node's server does: clients then
+    // know to stop reusing the connection before the proxy closes it.
+    else head += `Connection: keep-alive\r\nKeep-Alive: ${this.keepAliveHint}\r\n`;
+    this.head = `${head}\r\n`;
+    return this;
+  }
+
+  /** Returns false when the socket's buffer is full: wait for 'drain'. */
+  write(chunk: Buffer): boolean {
+    // A connection refused or closed under the response: 'close' is on its way.
+    if (this.writableFinished || !this.socket.writable) return false;
+    if (this.head === undefined && !this.headersSent) this.writeHead(200, []);
+    if (this.noBody || chunk.length === 0) return this.flushHead();
+    const socket = this.socket;
+    socket.cork();
+    this.flushHead();
+    if (this.chunked) socket.write(`${chunk.length.toString(16)}\r\n`, 'latin1');
+    socket.write(chunk);
+    if (this.chunked) socket.write('\r\n', 'latin1');
+    socket.uncork();
+    return socket.writableLength < socket.writableHighWaterMark;
+  }
+
+  end(lastBody?: Buffer | string): void {
+    if (this.writableFinished || this.closed) return;
+    if (this.head === undefined && !this.headersSent) this.writeHead(200, []);
+    const body = typeof lastBody === 'string' ? Buffer.from(lastBody) : lastBody;
+    const socket = this.socket;
+    if (socket.writable) {
+      const head = this.head;
+      const hasBody = body !== undefined && body.length > 0 && !this.noBody;
+      if (head !== undefined && !this.chunked && (!hasBody || body.length <= COALESCE_BYTES)) {
+        this.writeWhole(head, hasBody ? body : undefined);
+      } else {
+        socket.cork();
+        if (hasBody) this.write(body);
+        else this.flushHead();
+        if (this.chunked) socket.write(LAST_CHUNK, 'latin1');
+        socket.uncork();
+      }
+    }
+    this.writableFinished = true;
+    this.owner.onResponseEnd(this, this.shouldKeepAlive);
+    this.emitClose();
+  }
+
+  destroy(): void {
+    this.socket.destroy();
+  }
+
+  /** The connection closed; a response not finished by then is reported as cut short. */
+  connectionClosed(): void {
+    this.emitClose();
+  }
+
+  private emitClose(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.emit('close');
+  }
+
+  private flushHead(): boolean {
+    const head = this.head;
+    if (head === undefined) return true;
+    this.head = undefined;
+    this.headersSent = true;
+    return this.socket.write(head, 'latin1');
+  }
+
+  private writeWhole(head: string, body: Buffer | undefined): void {
+    this.head = undefined;
+    this.headersSent = true;
+    if (body === undefined) {
+      this.socket.write(head, 'latin1');
+      return;
+    }
+    const headBytes = Buffer.byteLength(head, 'latin1');
+    const whole = Buffer.allocUnsafe(headBytes + body.length);
+    whole.write(head, 0, 'latin1');
+    body.copy(whole, headBytes);
+    this.socket.write(whole);
+  }
+}

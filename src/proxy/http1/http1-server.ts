@@ -1,0 +1,78 @@
+/**
+ * The proxy's own HTTP/1.1 server on plain net sockets. node:http's server side (IncomingMessage,
+ * ServerResponse, their streams and per-request objects) cost more CPU per proxied request than
+ * everything else the proxy does; this server does only what a reverse proxy needs: strict
+ * parsing (request-head.ts, chunked-decoder.ts), keep-alive, pipelining one request at a time,
+ * Expect: 100-continue, protocol upgrades, a header timeout (408) and an idle timeout. The
+ * timeouts are checked by one sweep over the connections, so a request arms no timer.
+ */
+import net from 'node:net';
+import { Http1Connection, type ConnectionHost, type Http1Handlers } from './http1-connection.js';
+
+export interface Http1ServerOptions {
+  /** How long a client has to send a complete request head. */
+  readonly headersMs: number;
+  /** How long a keep-alive connection may sit idle between requests. */
+  readonly idleMs: number;
+}
+
+export class Http1Server implements ConnectionHost {
+  readonly server: net.Server;
+  readonly keepAliveHint: string;
+  closing = false;
+  private readonly connections = new Set<Http1Connection>();
+  private sweepTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    readonly handlers: Http1Handlers,
+    private readonly options: Http1ServerOptions,
+  ) {
+    this.keepAliveHint = `timeout=${Math.max(1, Math.floor(options.idleMs / 1000))}`;
+    // Half-open: a client that shuts its sending side after a request still gets the answer.
+    this.server = net.createServer({ allowHalfOpen: true, noDelay: true }, (socket) => this.accept(socket));
+    this.server.on('listening', () => this.startSweep());
+    this.server.on('close', () => clearInterval(this.sweepTimer));
+  }
+
+  forget(connection: Http1Connection): void {
+    this.connections.delete(connection);
+  }
+
+  /** Stops accepting; idle connections close now, busy ones after their response. */
+  close(onClosed: () => void): void {
+    this.closing = true;
+    this.server.close(() => onClosed());
+    this.closeIdleConnections();
+  }
+
+  closeIdleConnections(): void {
+    for (const connection of this.connections) connection.closeIfIdle();
+  }
+
+  closeAllConnections(): void {
+    for (const connection of this.connections) connection.socket.destroy();
+  }
+
+  private accept(socket: net.Socket): void {
+    if (this.closing) {
+      socket.destroy();
+      return;
+    }
+    this.connections.add(new Http1Connection(socket, this));
+  }
+
+  private startSweep(): void {
+    const { headersMs, idleMs } = this.options;
+    const interval = Math.max(100, Math.min(1_000, Math.floor(Math.min(headersMs, idleMs) / 2)));
+    clearInterval(this.sweepTimer);
+    this.sweepTimer = setInterval(() => {
+      const now = Date.now();
+      for (const connection of this.connections) {
+        const waited = now - connection.waitingSince;
+        if (connection.state === 'head' && waited >= headersMs) connection.headerTimeout();
+        else if (connection.state === 'idle' && waited >= idleMs) connection.closeIfIdle();
+      }
+    }, interval);
+    this.sweepTimer.unref();
+  }
+}
