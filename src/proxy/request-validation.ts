@@ -1,12 +1,13 @@
 /**
- * Request smuggling defences. Node's parser (llhttp, strict mode) already answers 400 and
- * closes the connection for: Content-Length together with Transfer-Encoding, duplicate or
- * malformed Content-Length, obs-fold, bad chunk sizes and chunk framing, a Transfer-Encoding
- * that does not end in chunked, bare LF, CR or NUL inside a field, a missing Host
- * (test/proxy/proxy-smuggling.test.ts pins each). It lets through two cases we reject here:
- * more than one Host field (RFC 9112 §3.2) and Transfer-Encoding on an HTTP/1.0 request
- * (RFC 9112 §6.1: the framing is faulty). The proxy also re-frames every body it forwards,
- * so the upstream never sees the client's framing.
+ * Request smuggling defences for the TLS listener, whose HTTP/1.1 is node:http2's (llhttp,
+ * strict mode). llhttp already answers 400 and closes the connection for Content-Length with
+ * Transfer-Encoding, duplicate or malformed Content-Length, obs-fold, bad chunk sizes and chunk
+ * framing, a Transfer-Encoding that does not end in chunked, and bare LF, CR or NUL inside a
+ * field. It lets through three cases rejected here: a missing or repeated Host field (RFC 9112
+ * §3.2) and Transfer-Encoding on an HTTP/1.0 request (RFC 9112 §6.1). The plain listener's own
+ * parser (http1/request-head.ts) refuses all of these itself. test/proxy/proxy-smuggling.test.ts
+ * pins each case on both listeners. The proxy also re-frames every body it forwards, so the
+ * upstream never sees the client's framing.
  */
 import type { Socket } from 'node:net';
 import type { ScannedRequest } from './forwarded-headers.js';
@@ -17,6 +18,8 @@ export function framingProblem(
   httpVersionMinor: number,
 ): string | undefined {
   if (scanned.hostCount > 1) return 'more than one Host header';
+  // node:http2's HTTP/1.1 fallback does not require Host (RFC 9112 §3.2 does).
+  if (scanned.hostCount === 0 && httpVersionMajor === 1 && httpVersionMinor === 1) return 'missing Host';
   if (scanned.hasTransferEncoding && httpVersionMajor === 1 && httpVersionMinor === 0) {
     return 'Transfer-Encoding on an HTTP/1.0 request';
   }
@@ -27,7 +30,7 @@ interface ParserError extends Error {
   code?: string;
 }
 
-/** Answers what Node's parser refused, then closes the connection: it can no longer be trusted. */
+/** Answers what llhttp refused (TLS listener), then closes the connection: it can no longer be trusted. */
 export function answerClientError(error: ParserError, socket: Socket): void {
   if (!socket.writable || socket.destroyed) {
     socket.destroy();

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import http2 from 'node:http2';
 import https from 'node:https';
@@ -8,38 +7,8 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { BuiltinRouter } from '../../src/routers/builtin/builtin-router.js';
 import { startVersionBackend, type VersionBackend } from '../support/backend.js';
+import { makeCertificate } from './support/certificate.js';
 import { openRouter, startServer, target } from './support/proxy-fixture.js';
-
-/** A self-signed certificate for 127.0.0.1, made by the openssl binary (Node cannot make one). */
-function makeCertificate(dir: string): { cert: string; key: string } {
-  const cert = path.join(dir, 'cert.pem');
-  const key = path.join(dir, 'key.pem');
-  const result = spawnSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-days',
-      '1',
-      '-subj',
-      '/CN=127.0.0.1',
-      '-addext',
-      'subjectAltName=IP:127.0.0.1',
-      '-keyout',
-      key,
-      '-out',
-      cert,
-    ],
-    { encoding: 'utf8' },
-  );
-  if (result.error)
-    throw new Error('openssl not found: run `apt-get install -y openssl` (scripts/install-test-deps.sh)');
-  if (result.status !== 0) throw new Error(`openssl failed: ${result.stderr}`);
-  return { cert, key };
-}
 
 void describe('proxy TLS termination with HTTP/2 (ALPN)', () => {
   let dir: string;
