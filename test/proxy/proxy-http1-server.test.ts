@@ -200,6 +200,8 @@ void describe('the proxy HTTP/1.1 server', () => {
   /** /stream requests: the response closed before it finished (the proxy aborted it). */
   const streams: { aborted: boolean | undefined }[] = [];
   const clients = new Set<RawClient>();
+  /** /upload requests: what the backend received, and whether the request closed unfinished. */
+  const uploads: { received: string; closedEarly: boolean | undefined }[] = [];
 
   function connect(port = router.address().live.port): RawClient {
     const client = new RawClient(port);
@@ -225,6 +227,14 @@ void describe('the proxy HTTP/1.1 server', () => {
           clearInterval(timer);
           stream.aborted = !res.writableFinished;
         });
+        return;
+      }
+      if (url.startsWith('/upload')) {
+        const upload: (typeof uploads)[number] = { received: '', closedEarly: undefined };
+        uploads.push(upload);
+        req.on('data', (chunk: Buffer) => (upload.received += chunk.toString('latin1')));
+        req.on('close', () => (upload.closedEarly = !req.complete));
+        req.on('end', () => res.end('uploaded'));
         return;
       }
       const chunks: Buffer[] = [];
@@ -465,6 +475,28 @@ void describe('the proxy HTTP/1.1 server', () => {
     await client.send(`GET /big-open HTTP/1.1\r\nHost: a\r\nX-Big: ${'a'.repeat(17 * 1024)}`);
     await client.waitForClose();
     assert.match(client.text, /^HTTP\/1\.1 431 /);
+  });
+
+  void it('answers 400 and abandons the upstream request when a chunked body turns malformed mid-way', async () => {
+    const client = connect();
+    const before = uploads.length;
+    await client.send('POST /upload HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n');
+    await waitFor(() => uploads[before]?.received === 'abc', {
+      timeoutMs: 5_000,
+      what: 'the first chunk at the backend',
+    });
+    await client.send('zz\r\nmore\r\n');
+    await client.waitForClose();
+    const { responses } = client.parse();
+    assert.equal(responses.length, 1);
+    assert.equal(responses[0]!.status, 400);
+    assert.match(responses[0]!.body, /malformed chunk size/);
+    await waitFor(() => uploads[before]!.closedEarly !== undefined, {
+      timeoutMs: 5_000,
+      what: 'the upstream request to be abandoned',
+    });
+    assert.equal(uploads[before]!.closedEarly, true, 'the upstream request closed before its body ended');
+    assert.equal(uploads[before]!.received, 'abc', 'nothing after the malformed chunk reached the upstream');
   });
 
   void it('aborts the upstream request when the client disconnects mid-response', async () => {

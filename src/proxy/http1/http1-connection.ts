@@ -45,6 +45,7 @@ export class Http1Connection implements ChunkSink, ResponseOwner {
   private decoder: ChunkedDecoder | undefined;
   private pausedForNext = false;
   private clientEnded = false;
+  private lingering = false;
   private readonly onData = (chunk: Buffer): void => this.received(chunk);
   private readonly onDrain = (): void => {
     this.response?.emit('drain');
@@ -258,6 +259,10 @@ export class Http1Connection implements ChunkSink, ResponseOwner {
       socket.destroy();
       return;
     }
+    // A request whose body turned out malformed is over: its forwarding stops now.
+    const response = this.response;
+    this.response = undefined;
+    response?.connectionClosed();
     const reason = STATUS_TEXT[error.status] ?? 'Bad Request';
     const body = `${reason.toLowerCase()}: ${error.message}\n`;
     socket.write(
@@ -275,6 +280,8 @@ export class Http1Connection implements ChunkSink, ResponseOwner {
   private finishAndClose(): void {
     this.state = 'closed';
     this.buffered = undefined;
+    if (this.lingering) return;
+    this.lingering = true;
     const socket = this.socket;
     socket.end();
     this.pausedForNext = false;
