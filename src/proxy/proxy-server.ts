@@ -26,6 +26,7 @@ import type { Http1Response } from './http1/http1-response.js';
 import { Http1Server } from './http1/http1-server.js';
 import { ProxyMetrics } from './metrics.js';
 import { Mirror } from './mirror.js';
+import { closingAnswer } from './closing-answer.js';
 import { answerClientError, framingProblem } from './request-validation.js';
 import { SlotTable } from './slot-table.js';
 import { stickySlotFromCookie } from './sticky.js';
@@ -196,10 +197,8 @@ export class ProxyServer {
     });
     await Promise.race([Promise.all(closed), grace]);
     clearTimeout(timer);
-    for (const { server, http1 } of listeners) {
-      if (http1 !== undefined) http1.closeAllConnections();
-      else (server as unknown as http.Server).closeAllConnections?.();
-    }
+    // node:http2's server keeps no such list: its sessions end with the server's close.
+    for (const { http1 } of listeners) http1?.closeAllConnections();
     for (const slot of ['blue', 'green'] as const) {
       this.drains[slot].cancel();
       for (const tunnel of this.activity[slot].tunnels) tunnel.goAway();
@@ -296,9 +295,7 @@ export class ProxyServer {
       forUpgrade: true,
     });
     const refuse = (status: number, text: string): void => {
-      socket.end(
-        `HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nContent-Type: text/plain\r\nContent-Length: ${text.length}\r\nConnection: close\r\n\r\n${text}`,
-      );
+      socket.end(closingAnswer(status, text));
     };
     if (!scanned.isWebSocket || framingProblem(scanned, request.httpVersionMajor, request.httpVersionMinor)) {
       refuse(400, 'only WebSocket upgrades are proxied\n');

@@ -9,7 +9,9 @@
  * pins each case on both listeners. The proxy also re-frames every body it forwards, so the
  * upstream never sees the client's framing.
  */
+import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
+import { closingAnswer } from './closing-answer.js';
 import type { ScannedRequest } from './forwarded-headers.js';
 
 export function framingProblem(
@@ -36,15 +38,11 @@ export function answerClientError(error: ParserError, socket: Socket): void {
     socket.destroy();
     return;
   }
-  const [status, text] =
+  const status =
     error.code === 'HPE_HEADER_OVERFLOW'
-      ? [431, 'Request Header Fields Too Large']
+      ? 431
       : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' || error.code === 'HPE_HEADERS_TIMEOUT'
-        ? [408, 'Request Timeout']
-        : [400, 'Bad Request'];
-  const body = `${text.toLowerCase()}\n`;
-  socket.end(
-    `HTTP/1.1 ${status} ${text}\r\nContent-Type: text/plain\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`,
-    () => socket.destroy(),
-  );
+        ? 408
+        : 400;
+  socket.end(closingAnswer(status, `${STATUS_CODES[status]!.toLowerCase()}\n`), () => socket.destroy());
 }

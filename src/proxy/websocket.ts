@@ -6,6 +6,7 @@
  */
 import http from 'node:http';
 import type { Socket } from 'node:net';
+import { closingAnswer } from './closing-answer.js';
 import { FrameBoundaryTracker, serverCloseFrame } from './websocket-frames.js';
 
 const GOING_AWAY = 1001;
@@ -123,12 +124,7 @@ export function proxyWebSocket(
     if (answered) return;
     answered = true;
     upstreamRequest.destroy();
-    const body = `${text}\n`;
-    if (clientSocket.writable) {
-      clientSocket.end(
-        `HTTP/1.1 ${status} ${status === 504 ? 'Gateway Timeout' : 'Bad Gateway'}\r\nContent-Type: text/plain\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`,
-      );
-    }
+    if (clientSocket.writable) clientSocket.end(closingAnswer(status, `${text}\n`));
     callbacks.onFailed(status);
   };
   upstreamRequest.setTimeout(connectTimeoutMs, () =>

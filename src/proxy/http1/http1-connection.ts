@@ -5,12 +5,14 @@
  * has been written). Any framing the parser refuses is answered with its status and the
  * connection closes: after a framing error nothing more on it can be trusted.
  */
+import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
+import { closingAnswer } from '../closing-answer.js';
 import { ChunkedDecoder, type ChunkSink } from './chunked-decoder.js';
 import { ClientHttpError } from './client-http-error.js';
 import { Http1Request } from './http1-request.js';
 import { Http1Response, type ResponseOwner } from './http1-response.js';
-import { MAX_HEAD_BYTES, parseRequestHead, type RequestHead } from './request-head.js';
+import { checkHeadBytes, MAX_HEAD_BYTES, parseRequestHead, type RequestHead } from './request-head.js';
 
 export interface Http1Handlers {
   onRequest(request: Http1Request, response: Http1Response): void;
@@ -31,8 +33,6 @@ export interface ConnectionHost {
 type State = 'idle' | 'head' | 'request' | 'closed';
 
 const CRLFCRLF = Buffer.from('\r\n\r\n');
-/** Bare LF or a control character in a head that has not ended yet (a trailing CR may be half a CRLF). */
-const FORBIDDEN_SO_FAR = /[\x00-\x08\x0B\x0C\x0E-\x1F\x7F]|\r(?!\n)|(?<!\r)\n/;
 
 export class Http1Connection implements ChunkSink, ResponseOwner {
   state: State = 'idle';
@@ -110,34 +110,18 @@ export class Http1Connection implements ChunkSink, ResponseOwner {
     // Empty lines before a request line are allowed (RFC 9112 §2.2).
     while (start + 1 < data.length && data[start] === 13 && data[start + 1] === 10) start += 2;
     const end = data.indexOf(CRLFCRLF, start);
-    if (end === -1) {
-      if (data.length - start > MAX_HEAD_BYTES) {
-        this.refuse(new ClientHttpError(431, 'request head too large'));
-        return;
-      }
-      const sofar = data.toString(
-        'latin1',
-        start,
-        data[data.length - 1] === 13 ? data.length - 1 : data.length,
-      );
-      if (FORBIDDEN_SO_FAR.test(sofar)) {
-        this.refuse(new ClientHttpError(400, 'bare CR, LF or a control character'));
-        return;
-      }
-      this.buffered = start === 0 ? data : data.subarray(start);
-      if (this.state === 'idle' && this.buffered.length > 0) {
-        this.state = 'head';
-        this.waitingSince = Date.now();
-      }
-      if (this.buffered.length === 0) this.buffered = undefined;
-      return;
-    }
-    if (end - start > MAX_HEAD_BYTES) {
-      this.refuse(new ClientHttpError(431, 'request head too large'));
-      return;
-    }
     let head: RequestHead;
     try {
+      if ((end === -1 ? data.length : end) - start > MAX_HEAD_BYTES)
+        throw new ClientHttpError(431, 'request head too large');
+      if (end === -1) {
+        // A bare LF is refused now, not at the header timeout; a trailing CR may be half a CRLF.
+        checkHeadBytes(
+          data.toString('latin1', start, data[data.length - 1] === 13 ? data.length - 1 : data.length),
+        );
+        this.keepPartialHead(start === 0 ? data : data.subarray(start));
+        return;
+      }
       head = parseRequestHead(data.toString('latin1', start, end));
     } catch (error) {
       if (!(error instanceof ClientHttpError)) throw error;
@@ -146,6 +130,19 @@ export class Http1Connection implements ChunkSink, ResponseOwner {
     }
     this.buffered = undefined;
     this.begin(head, data.subarray(end + 4));
+  }
+
+  /** Part of a head has arrived: keep it, and start the header timeout at its first byte. */
+  private keepPartialHead(partial: Buffer): void {
+    if (partial.length === 0) {
+      this.buffered = undefined;
+      return;
+    }
+    this.buffered = partial;
+    if (this.state === 'idle') {
+      this.state = 'head';
+      this.waitingSince = Date.now();
+    }
   }
 
   private begin(head: RequestHead, rest: Buffer): void {
@@ -263,12 +260,8 @@ export class Http1Connection implements ChunkSink, ResponseOwner {
     const response = this.response;
     this.response = undefined;
     response?.connectionClosed();
-    const reason = STATUS_TEXT[error.status] ?? 'Bad Request';
-    const body = `${reason.toLowerCase()}: ${error.message}\n`;
-    socket.write(
-      `HTTP/1.1 ${error.status} ${reason}\r\nContent-Type: text/plain\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`,
-      'latin1',
-    );
+    const reason = STATUS_CODES[error.status] ?? 'Bad Request';
+    socket.write(closingAnswer(error.status, `${reason.toLowerCase()}: ${error.message}\n`), 'latin1');
     this.finishAndClose();
   }
 
@@ -324,13 +317,5 @@ export class Http1Connection implements ChunkSink, ResponseOwner {
 
 /** How long a closing connection's further input is read and dropped before the socket is destroyed. */
 const LINGER_MS = 2_000;
-
-const STATUS_TEXT: Record<number, string> = {
-  400: 'Bad Request',
-  408: 'Request Timeout',
-  417: 'Expectation Failed',
-  431: 'Request Header Fields Too Large',
-  505: 'HTTP Version Not Supported',
-};
 
 function ignore(): void {}

@@ -39,9 +39,14 @@ const FIELD = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+):[ \t]*(.*?)[ \t]*$/;
 const FORBIDDEN = /[\x00-\x08\x0B\x0C\x0E-\x1F\x7F]|\r(?!\n)|(?<!\r)\n/;
 const DIGITS = /^\d{1,15}$/;
 
+/** Throws on a bare CR or LF or a control character: checks a whole head, or the part that has arrived. */
+export function checkHeadBytes(text: string): void {
+  if (FORBIDDEN.test(text)) throw new ClientHttpError(400, 'bare CR, LF or a control character');
+}
+
 /** `head` is the latin1 text from the request line up to, not including, the blank line's CRLFCRLF. */
 export function parseRequestHead(head: string): RequestHead {
-  if (FORBIDDEN.test(head)) throw new ClientHttpError(400, 'bare CR, LF or a control character');
+  checkHeadBytes(head);
   const lines = head.split('\r\n');
   const requestLine = REQUEST_LINE.exec(lines[0]!);
   if (requestLine === null) throw new ClientHttpError(400, 'malformed request line');
