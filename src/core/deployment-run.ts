@@ -285,7 +285,7 @@ export class DeploymentRun {
   /** Traffic back to the old slot, new slot stopped: the deploy never happened for users. */
   private async abortWith(record: DeploymentRecord, reason: FailureReason): Promise<void> {
     const { traffic, platform, config, store } = this.ctx;
-    await this.transition(record, 'aborted', { reason });
+    await this.transition(record, 'aborted', { reason }, { announce: false });
     store.audit({
       app: record.app,
       actor: record.requestedBy,
@@ -310,6 +310,9 @@ export class DeploymentRun {
       await this.ctx.router.cleanup(record.toSlot);
     } finally {
       store.releaseLease(record.app, this.ctx.processId + ' ' + record.id);
+      // Announced once traffic is back, the new slot stopped and the lease free: a client that
+      // returns on this event (`cutover deploy`, `cutover abort`) finds the app ready again.
+      this.announcePhase(this.record);
     }
   }
 
@@ -399,18 +402,28 @@ export class DeploymentRun {
     }
   }
 
-  private async transition(record: DeploymentRecord, to: Phase, patch = {}): Promise<void> {
+  /** Records the phase and, unless `announce` is false, tells the event stream at once. */
+  private async transition(
+    record: DeploymentRecord,
+    to: Phase,
+    patch = {},
+    { announce = true } = {},
+  ): Promise<void> {
     const next = this.ctx.store.transition(record.id, to, patch);
     this.ctx.logger.info('deployment.phase', { deployment: record.id, phase: to, release: record.release });
+    if (announce) this.announcePhase(next);
+    return Promise.resolve();
+  }
+
+  private announcePhase(record: DeploymentRecord): void {
     this.ctx.events.emit({
       type: 'phase',
       deploymentId: record.id,
-      phase: to,
+      phase: record.phase,
       release: record.release,
       at: this.now(),
-      ...(next.reason ? { reason: next.reason } : {}),
+      ...(record.reason ? { reason: record.reason } : {}),
     });
-    return Promise.resolve();
   }
 
   private message(level: 'info' | 'warn' | 'error', message: string): void {
