@@ -67,11 +67,23 @@ export function getCpuPlan(): CpuPlan | undefined {
   return cpuPlan;
 }
 
+/** A command every `proxy`-role process runs under (e.g. valgrind), or none. */
+let proxyWrapper: readonly string[] = [];
+
+/** Applies to every proxy daemon started after this; [] for none. */
+export function setProxyWrapper(wrapper: readonly string[]): void {
+  proxyWrapper = wrapper;
+}
+
 /** The command and arguments to run a process on the plan's `role` cores (unchanged without a plan). */
 export function pinned(role: 'load' | 'proxy', command: string, args: string[]): [string, string[]] {
-  if (cpuPlan === undefined) return [command, args];
+  const [file, argv] =
+    role === 'proxy' && proxyWrapper.length > 0
+      ? [proxyWrapper[0]!, [...proxyWrapper.slice(1), command, ...args]]
+      : [command, args];
+  if (cpuPlan === undefined) return [file, argv];
   // Children inherit the bench process's nice level (set in setCpuPlan).
-  return ['taskset', ['-c', cpuPlan[role], command, ...args]];
+  return ['taskset', ['-c', cpuPlan[role], file, ...argv]];
 }
 
 async function startProcess(
@@ -84,7 +96,8 @@ async function startProcess(
   const [file, argv] = pinned(role, command, args);
   const child: ChildProcess = spawn(file, argv, { stdio: ['ignore', 'ignore', 'inherit'] });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  await waitForPort(port);
+  // Under a wrapper such as valgrind a process starts tens of times slower.
+  await waitForPort(port, role === 'proxy' && proxyWrapper.length > 0 ? 180_000 : 10_000);
   return {
     name,
     port,
