@@ -158,7 +158,7 @@ export class ResponseParser {
         throw new ResponseParseError('malformed header line');
       }
       const name = line.slice(0, colon);
-      const value = line.slice(colon + 1).trim();
+      const value = fieldValue(line, colon + 1);
       rawHeaders.push(name, value);
       const length = name.length;
       if (length === 14 && name.toLowerCase() === 'content-length') {
@@ -246,3 +246,16 @@ export class ResponseParser {
 }
 
 const EMPTY = Buffer.alloc(0);
+
+/** The field value after `start` without surrounding whitespace: one substring, no trim() copy. */
+function fieldValue(line: string, start: number): string {
+  let from = start;
+  let to = line.length;
+  while (from < to && isWhitespace(line.charCodeAt(from))) from += 1;
+  while (to > from && isWhitespace(line.charCodeAt(to - 1))) to -= 1;
+  return line.slice(from, to);
+}
+
+function isWhitespace(code: number): boolean {
+  return code === 32 || code === 9;
+}

@@ -55,6 +55,8 @@ void describe('proxy reads every upstream response framing', () => {
     method?: string;
     status: number;
     body: string;
+    /** Response headers the client must see, as Node reads them. */
+    headers?: Record<string, string>;
   }> = [
     {
       name: 'Content-Length split across writes',
@@ -92,6 +94,13 @@ void describe('proxy reads every upstream response framing', () => {
       close: true,
       status: 200,
       body: 'old',
+    },
+    {
+      name: 'spaces and tabs around field values',
+      parts: ['HTTP/1.1 200 OK\r\nContent-Length: \t 2 \t\r\nX-Empty:\r\nX-Padded:  a b\t\r\n\r\nok'],
+      status: 200,
+      body: 'ok',
+      headers: { 'content-length': '2', 'x-empty': '', 'x-padded': 'a b' },
     },
     { name: '204 without a body', parts: ['HTTP/1.1 204 No Content\r\n\r\n'], status: 204, body: '' },
     {
@@ -132,6 +141,8 @@ void describe('proxy reads every upstream response framing', () => {
       const response = await request(liveUrl(router), { method: testCase.method });
       assert.equal(response.status, testCase.status);
       assert.equal(response.body, testCase.body);
+      for (const [name, value] of Object.entries(testCase.headers ?? {}))
+        assert.equal(response.headers[name], value, name);
     });
   }
 

@@ -33,8 +33,10 @@ export interface RequestHead {
 /** Like Node's default `maxHeaderSize`. */
 export const MAX_HEAD_BYTES = 16 * 1024;
 
-const REQUEST_LINE = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+) ([^ ]+) HTTP\/(\d)\.(\d)$/;
-const FIELD = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+):[ \t]*(.*?)[ \t]*$/;
+// Neither pattern lets a control character (HTAB aside, in a value) through, a bare CR or LF
+// included: the lines are split on CRLF, so one left inside a line fails its pattern.
+const REQUEST_LINE = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+) ([^ \x00-\x1F\x7F]+) HTTP\/(\d)\.(\d)$/;
+const FIELD = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+):[ \t]*([^\x00-\x08\x0A-\x1F\x7F]*?)[ \t]*$/;
 /** Control characters other than HTAB, a CR not followed by LF, an LF not preceded by CR. */
 const FORBIDDEN = /[\x00-\x08\x0B\x0C\x0E-\x1F\x7F]|\r(?!\n)|(?<!\r)\n/;
 const DIGITS = /^\d{1,15}$/;
@@ -46,10 +48,12 @@ export function checkHeadBytes(text: string): void {
 
 /** `head` is the latin1 text from the request line up to, not including, the blank line's CRLFCRLF. */
 export function parseRequestHead(head: string): RequestHead {
-  checkHeadBytes(head);
   const lines = head.split('\r\n');
   const requestLine = REQUEST_LINE.exec(lines[0]!);
-  if (requestLine === null) throw new ClientHttpError(400, 'malformed request line');
+  if (requestLine === null) {
+    checkHeadBytes(lines[0]!);
+    throw new ClientHttpError(400, 'malformed request line');
+  }
   if (requestLine[3] !== '1' || (requestLine[4] !== '0' && requestLine[4] !== '1'))
     throw new ClientHttpError(505, 'only HTTP/1.0 and HTTP/1.1 are served here');
   const minor = requestLine[4] === '1' ? 1 : 0;
@@ -66,6 +70,7 @@ export function parseRequestHead(head: string): RequestHead {
     const line = lines[i]!;
     const field = FIELD.exec(line);
     if (field === null) {
+      checkHeadBytes(line);
       const first = line.charCodeAt(0);
       throw new ClientHttpError(400, first === 32 || first === 9 ? 'obs-fold' : 'malformed header field');
     }

@@ -59,9 +59,11 @@ void describe('parseRequestHead reads a well-formed head', () => {
     assert.equal(parsed.upgrade, false);
   });
 
-  void it('keeps inner whitespace of a value and accepts an empty value', () => {
-    const parsed = parseRequestHead(head('GET / HTTP/1.1', 'Host: a', 'X-A: b \t c', 'X-Empty:'));
-    assert.deepEqual(parsed.rawHeaders, ['Host', 'a', 'X-A', 'b \t c', 'X-Empty', '']);
+  void it('keeps inner whitespace and obs-text bytes of a value and accepts an empty value', () => {
+    const parsed = parseRequestHead(
+      head('GET / HTTP/1.1', 'Host: a', 'X-A: b \t c', 'X-Empty:', 'X-Latin: caf\xE9'),
+    );
+    assert.deepEqual(parsed.rawHeaders, ['Host', 'a', 'X-A', 'b \t c', 'X-Empty', '', 'X-Latin', 'caf\xE9']);
   });
 
   void it('accepts absolute-form and asterisk-form targets as sent', () => {
@@ -233,6 +235,11 @@ const BAD_HEADS: Record<string, string> = {
   'a CR at the end of the head': 'GET / HTTP/1.1\r\nHost: a\r',
   'a NUL in a field value': head('GET / HTTP/1.1', 'Host: a', 'X-A: b\x00c'),
   'a DEL in a field value': head('GET / HTTP/1.1', 'Host: a', 'X-A: b\x7Fc'),
+  'an ESC in a field value': head('GET / HTTP/1.1', 'Host: a', 'X-A: b\x1Bc'),
+  'a control character at the end of a field value': head('GET / HTTP/1.1', 'Host: a', 'X-A: b\x01'),
+  'a control character in the request target': head('GET /a\x01b HTTP/1.1', 'Host: a'),
+  'a bare CR in the request line': head('GET /a\rb HTTP/1.1', 'Host: a'),
+  'a bare LF in the request target': 'GET /a\nb HTTP/1.1\r\nHost: a',
   'an empty line inside the head': head('GET / HTTP/1.1', 'Host: a', '', 'X-A: b'),
   'a missing Host on HTTP/1.1': head('GET / HTTP/1.1', 'X-A: b'),
   'two Host fields': head('GET / HTTP/1.1', 'Host: a', 'Host: b'),
