@@ -238,7 +238,7 @@ export class ProxyServer {
     const startedAt = performance.now();
     const scanned = scanRequestHeaders(request.rawHeaders, {
       previewHeader: this.previewHeader,
-      remoteAddress: request.socket.remoteAddress,
+      remoteAddress: request instanceof Http1Request ? request.remoteAddress : request.socket.remoteAddress,
       proto: this.proto,
       forUpgrade: false,
     });

@@ -52,11 +52,13 @@ export class Http1Connection implements ChunkSink, ResponseOwner {
   };
   private readonly onEnd = (): void => this.clientFinished();
   private readonly onClose = (): void => this.closed();
+  private readonly remoteAddress: string | undefined;
 
   constructor(
     readonly socket: Socket,
     private readonly host: ConnectionHost,
   ) {
+    this.remoteAddress = socket.remoteAddress;
     socket.on('data', this.onData);
     socket.on('drain', this.onDrain);
     socket.on('end', this.onEnd);
@@ -147,7 +149,7 @@ export class Http1Connection implements ChunkSink, ResponseOwner {
 
   private begin(head: RequestHead, rest: Buffer): void {
     const socket = this.socket;
-    const request = new Http1Request(head, socket);
+    const request = new Http1Request(head, socket, this.remoteAddress);
     this.state = 'request';
     this.request = request;
     if (head.upgrade) {

@@ -19,6 +19,8 @@ export class Http1Request extends EventEmitter {
   constructor(
     readonly head: RequestHead,
     readonly socket: Socket,
+    /** The client's address, read once per connection: `socket.remoteAddress` costs a lookup each time. */
+    readonly remoteAddress: string | undefined,
   ) {
     super();
     this.method = head.method;
