@@ -59,7 +59,11 @@ export class ResponseParser {
     return this.state !== 'head' || this.pending !== undefined;
   }
 
-  /** Feeds bytes; throws ResponseParseError on a malformed response. */
+  /**
+   * Feeds bytes; throws ResponseParseError on a malformed response. `chunk` may be a view of a
+   * buffer the caller reuses: what the parser keeps it copies, and the body pieces it reports
+   * are views valid only during the handler's call.
+   */
   push(chunk: Buffer): void {
     let data = chunk;
     while (data.length > 0) {
@@ -137,7 +141,7 @@ export class ResponseParser {
     const end = data.indexOf(CRLFCRLF);
     if (end === -1) {
       if (data.length > MAX_HEAD_BYTES) throw new ResponseParseError('response head too large');
-      this.pending = data;
+      this.pending = copyUnlessOwned(data, chunk);
       return EMPTY;
     }
     this.pending = undefined;
@@ -208,7 +212,7 @@ export class ResponseParser {
     const end = data.indexOf('\r\n');
     if (end === -1) {
       if (data.length > MAX_CHUNK_LINE_BYTES) throw new ResponseParseError('chunk size line too long');
-      this.pending = data;
+      this.pending = copyUnlessOwned(data, chunk);
       return EMPTY;
     }
     this.pending = undefined;
@@ -235,7 +239,7 @@ export class ResponseParser {
     const end = data.indexOf(CRLFCRLF);
     if (end === -1) {
       if (data.length > MAX_HEAD_BYTES) throw new ResponseParseError('trailers too large');
-      this.pending = data;
+      this.pending = copyUnlessOwned(data, chunk);
       return EMPTY;
     }
     // Trailers are dropped: the response to the client is re-framed by Node.
@@ -246,6 +250,14 @@ export class ResponseParser {
 }
 
 const EMPTY = Buffer.alloc(0);
+
+/**
+ * Bytes kept for the next push: `chunk` may be a view of a reused read buffer (see
+ * upstream-connection.ts), so a slice of it is copied; a concatenation is already our own.
+ */
+function copyUnlessOwned(data: Buffer, chunk: Buffer): Buffer {
+  return data === chunk ? Buffer.from(chunk) : data;
+}
 
 /** The field value after `start` without surrounding whitespace: one substring, no trim() copy. */
 function fieldValue(line: string, start: number): string {

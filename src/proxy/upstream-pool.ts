@@ -11,7 +11,11 @@
 import net from 'node:net';
 import type { Target } from '../core/slot.js';
 import { connectWithTimeout } from './timeouts.js';
-import { UpstreamConnection, type ConnectionOwner } from './upstream-connection.js';
+import {
+  openUpstreamConnection,
+  type ConnectionOwner,
+  type UpstreamConnection,
+} from './upstream-connection.js';
 
 /** Below the 5 s keep-alive timeout Node servers use by default, so we close first. */
 const DEFAULT_FREE_SOCKET_TIMEOUT_MS = 4_000;
@@ -49,8 +53,7 @@ export class Upstream implements ConnectionOwner {
       if (now - pooled.idleSince < this.freeSocketTimeoutMs) return pooled;
       pooled.socket.destroy();
     }
-    const socket = this.connect({ host: this.target.host, port: this.target.port });
-    const connection = new UpstreamConnection(socket, this, this.timeouts.responseMs);
+    const connection = openUpstreamConnection(this.connect, this.target, this, this.timeouts.responseMs);
     this.all.add(connection);
     return connection;
   }

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import http from 'node:http';
 import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
@@ -6,6 +7,22 @@ import v8 from 'node:v8';
 import vm from 'node:vm';
 import type { BuiltinRouter } from '../../src/routers/builtin/builtin-router.js';
 import { liveUrl, openRouter, startServer, target, type TestServer } from './support/proxy-fixture.js';
+
+const DOWNLOAD_BYTES = 32 * 1024 * 1024;
+const DOWNLOAD_BLOCK = 4 * 1024;
+
+function downloadBlock(index: number): Buffer {
+  const block = Buffer.alloc(DOWNLOAD_BLOCK);
+  const seed = createHash('sha256').update(String(index)).digest();
+  for (let offset = 0; offset < DOWNLOAD_BLOCK; offset += seed.length) seed.copy(block, offset);
+  return block;
+}
+
+function expectedDownloadDigest(): string {
+  const hash = createHash('sha256');
+  for (let index = 0; index * DOWNLOAD_BLOCK < DOWNLOAD_BYTES; index += 1) hash.update(downloadBlock(index));
+  return hash.digest('hex');
+}
 
 /** The upstream sends a first chunk, then waits until the test releases it before finishing. */
 void describe('proxy streaming', () => {
@@ -17,6 +34,25 @@ void describe('proxy streaming', () => {
 
   before(async () => {
     backend = await startServer((req, res) => {
+      if (req.url?.startsWith('/download') === true) {
+        // Distinct bytes in every block, so a piece of the stream overwritten or repeated shows.
+        const chunked = req.url === '/download-chunked';
+        res.writeHead(200, chunked ? {} : { 'content-length': String(DOWNLOAD_BYTES) });
+        let block = 0;
+        const writeMore = (): void => {
+          while (block * DOWNLOAD_BLOCK < DOWNLOAD_BYTES) {
+            const ok = res.write(downloadBlock(block));
+            block += 1;
+            if (!ok) {
+              res.once('drain', writeMore);
+              return;
+            }
+          }
+          res.end();
+        };
+        writeMore();
+        return;
+      }
       if (req.url === '/upload') {
         uploadBytes = 0;
         req.on('data', (chunk: Buffer) => (uploadBytes += chunk.length));
@@ -70,6 +106,34 @@ void describe('proxy streaming', () => {
       });
       assert.ok(body.startsWith(first));
       assert.ok(upstreamFinished);
+    });
+  }
+
+  for (const [framing, path] of [
+    ['Content-Length', '/download'],
+    ['chunked', '/download-chunked'],
+  ] as const) {
+    void it(`passes a 32 MB ${framing} download intact to a client that reads slowly`, async () => {
+      const digest = await new Promise<string>((resolve, reject) => {
+        const req = http.get(liveUrl(router, path), (res) => {
+          const hash = createHash('sha256');
+          let sincePause = 0;
+          res.on('data', (chunk: Buffer) => {
+            hash.update(chunk);
+            sincePause += chunk.length;
+            // Stop reading now and then: the proxy's writes to this client then queue up.
+            if (sincePause >= 2 * 1024 * 1024) {
+              sincePause = 0;
+              res.pause();
+              setTimeout(() => res.resume(), 20);
+            }
+          });
+          res.on('end', () => resolve(hash.digest('hex')));
+          res.on('error', reject);
+        });
+        req.on('error', reject);
+      });
+      assert.equal(digest, expectedDownloadDigest());
     });
   }
 

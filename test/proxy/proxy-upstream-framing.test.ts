@@ -11,7 +11,7 @@ import { liveUrl, openRouter, request, target } from './support/proxy-fixture.js
 void describe('proxy reads every upstream response framing', () => {
   let router: BuiltinRouter;
   let upstream: net.Server;
-  let script: { parts: string[]; close?: boolean } = { parts: [] };
+  let script: { parts: string[]; close?: boolean; pauseMs?: number } = { parts: [] };
   let connections = 0;
 
   before(async () => {
@@ -22,13 +22,16 @@ void describe('proxy reads every upstream response framing', () => {
         buffered += chunk.toString('latin1');
         if (!buffered.includes('\r\n\r\n')) return;
         buffered = '';
-        const { parts, close } = script;
+        const { parts, close, pauseMs } = script;
         let delay = Promise.resolve();
         for (const part of parts) {
           delay = delay.then(
             () =>
               new Promise<void>((resolve) => {
-                socket.write(part, 'latin1', () => setImmediate(resolve));
+                // A pause makes each part a read of its own on the proxy's side.
+                const next = (): void =>
+                  void (pauseMs === undefined ? setImmediate(resolve) : setTimeout(resolve, pauseMs));
+                socket.write(part, 'latin1', next);
               }),
           );
         }
@@ -52,6 +55,8 @@ void describe('proxy reads every upstream response framing', () => {
     name: string;
     parts: string[];
     close?: boolean;
+    /** Milliseconds between the parts, so each one arrives as a read of its own. */
+    pauseMs?: number;
     method?: string;
     status: number;
     body: string;
@@ -63,6 +68,20 @@ void describe('proxy reads every upstream response framing', () => {
       parts: ['HTTP/1.1 200 OK\r\nContent-Le', 'ngth: 11\r\n\r\nhello', ' world'],
       status: 200,
       body: 'hello world',
+    },
+    {
+      name: 'a head, a chunk size line and trailers each split across reads 30 ms apart',
+      parts: [
+        'HTTP/1.1 200 OK\r\nX-Before: 1\r\nTransfer-Enc',
+        'oding: chunked\r\nX-After: 2\r\n\r\n',
+        '0',
+        'b\r\nhello world\r\n0\r\nX-Trai',
+        'ler: 1\r\n\r\n',
+      ],
+      pauseMs: 30,
+      status: 200,
+      body: 'hello world',
+      headers: { 'x-before': '1', 'x-after': '2' },
     },
     {
       name: 'chunked with extensions and trailers, split mid-size and mid-CRLF',
@@ -133,7 +152,7 @@ void describe('proxy reads every upstream response framing', () => {
 
   for (const testCase of cases) {
     void it(`passes on ${testCase.name}`, async () => {
-      script = { parts: testCase.parts, close: testCase.close };
+      script = { parts: testCase.parts, close: testCase.close, pauseMs: testCase.pauseMs };
       if (testCase.status === -1) {
         await assert.rejects(() => request(liveUrl(router), { method: testCase.method }));
         return;
