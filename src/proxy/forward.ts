@@ -24,6 +24,7 @@ import {
   type FailureDetail,
   type UpstreamConnection,
 } from './upstream-connection.js';
+import type { UpstreamHead } from './upstream-head.js';
 import type { Upstream } from './upstream-pool.js';
 
 /** What forwarding uses of a request: node:http2's (TLS listener) and Http1Request (plain listener). */
@@ -134,13 +135,29 @@ export class ProxiedRequest implements Exchange {
   }
 
   // Exchange: the connection reports the response here.
-  onHead(status: number, _statusText: string, rawHeaders: string[]): void {
-    const upstream = this.upstream;
-    const headers = filterResponseHeaders(rawHeaders, (hint) => upstream.noteKeepAliveHint(hint));
-    if (this.setStickyCookie)
-      headers.push('Set-Cookie', stickyCookieHeader(this.context.stickyCookie, this.slot));
+  onHead(head: UpstreamHead): void {
+    const status = head.status;
     this.status = status;
+    if (head.keepAlive !== undefined) this.upstream.noteKeepAliveHint(head.keepAlive);
     const response = this.response;
+    const cookie = this.setStickyCookie
+      ? stickyCookieHeader(this.context.stickyCookie, this.slot)
+      : undefined;
+    if (response instanceof Http1Response) {
+      // The usual case: the upstream's field lines are copied as they came.
+      const fields = head.forwardedFields();
+      if (fields !== undefined) {
+        response.writeHeadFields(
+          status,
+          cookie === undefined ? fields : `${fields}Set-Cookie: ${cookie}\r\n`,
+          head.contentLength !== -1,
+          head.hasDate,
+        );
+        return;
+      }
+    }
+    const headers = filterResponseHeaders(head.rawHeaders());
+    if (cookie !== undefined) headers.push('Set-Cookie', cookie);
     if (response instanceof Http1Response) response.writeHead(status, headers);
     else if (this.request.httpVersionMajor === 2)
       (response as Http2ServerResponse).writeHead(status, headerListToObject(headers));

@@ -38,7 +38,8 @@ export function newRequestId(): string {
   return `${REQUEST_ID_PREFIX}-${requestCounter.toString(36)}`;
 }
 
-const HOP_BY_HOP = new Set([
+/** Hop-by-hop fields (RFC 9110 §7.6.1): never passed on, in either direction. */
+export const HOP_BY_HOP: ReadonlySet<string> = new Set([
   'connection',
   'keep-alive',
   'te',
@@ -184,13 +185,10 @@ function removeConnectionNamed(headers: string[], tokens: string): void {
 }
 
 /**
- * Filters an upstream response's raw headers for the client: drops hop-by-hop headers and
- * reports the upstream's Keep-Alive hint. Returns the filtered flat list.
+ * Filters an upstream response's raw headers for the client: drops hop-by-hop headers, those
+ * named in Connection included. Returns the filtered flat list.
  */
-export function filterResponseHeaders(
-  rawHeaders: readonly string[],
-  onKeepAliveHint: (value: string) => void,
-): string[] {
+export function filterResponseHeaders(rawHeaders: readonly string[]): string[] {
   const out: string[] = [];
   let connectionTokens: string | undefined;
   for (let i = 0; i < rawHeaders.length; i += 2) {
@@ -202,10 +200,6 @@ export function filterResponseHeaders(
       continue;
     }
     const lower = name.toLowerCase();
-    if (lower === 'keep-alive') {
-      onKeepAliveHint(value);
-      continue;
-    }
     if (lower === 'connection') {
       connectionTokens = connectionTokens === undefined ? value : `${connectionTokens},${value}`;
       continue;

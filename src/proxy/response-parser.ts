@@ -4,10 +4,14 @@
  * costs about 2.5× less CPU per request (bench/proxy-throughput.ts). The parser is strict:
  * anything it does not understand fails the exchange (502) and the socket is not reused.
  */
+import { ResponseParseError } from './response-parse-error.js';
+import { UpstreamHead } from './upstream-head.js';
+
+export { ResponseParseError };
 
 export interface ResponseHandler {
   /** The final response head (1xx interim responses are skipped). */
-  onHead(status: number, statusText: string, rawHeaders: string[]): void;
+  onHead(head: UpstreamHead): void;
   onBody(chunk: Buffer): void;
   /**
    * `reusable`: the connection may carry another request. `lastBody`: the final piece of a
@@ -23,10 +27,8 @@ type State =
 const MAX_HEAD_BYTES = 64 * 1024;
 const MAX_CHUNK_LINE_BYTES = 4 * 1024;
 const CRLFCRLF = Buffer.from('\r\n\r\n');
-const STATUS_LINE = /^HTTP\/1\.([01]) (\d{3})(?: (.*))?$/;
+const STATUS_LINE = /^HTTP\/1\.([01]) (\d{3})(?: .*)?$/;
 const HEX = /^[0-9a-fA-F]{1,15}$/;
-
-export class ResponseParseError extends Error {}
 
 export class ResponseParser {
   private state: State = 'done';
@@ -145,53 +147,26 @@ export class ResponseParser {
       return EMPTY;
     }
     this.pending = undefined;
-    const lines = data.toString('latin1', 0, end).split('\r\n');
-    const statusMatch = STATUS_LINE.exec(lines[0]!);
+    // Up to and with the last field's CRLF: every field line then ends in CRLF.
+    const text = data.toString('latin1', 0, end + 2);
+    const statusEnd = text.indexOf('\r\n');
+    const statusMatch = STATUS_LINE.exec(text.slice(0, statusEnd));
     if (!statusMatch) throw new ResponseParseError('malformed status line');
-    const minor = statusMatch[1];
     const status = Number(statusMatch[2]);
-    const rawHeaders: string[] = [];
-    let contentLength = -1;
-    let chunked = false;
-    let hasTransferEncoding = false;
-    let connectionClose = minor === '0';
-    for (let i = 1; i < lines.length; i += 1) {
-      const line = lines[i]!;
-      const colon = line.indexOf(':');
-      if (colon <= 0 || line.charCodeAt(0) === 32 || line.charCodeAt(0) === 9) {
-        throw new ResponseParseError('malformed header line');
-      }
-      const name = line.slice(0, colon);
-      const value = fieldValue(line, colon + 1);
-      rawHeaders.push(name, value);
-      const length = name.length;
-      if (length === 14 && name.toLowerCase() === 'content-length') {
-        if (!/^\d{1,15}$/.test(value)) throw new ResponseParseError('malformed Content-Length');
-        const parsed = Number(value);
-        if (contentLength !== -1 && contentLength !== parsed)
-          throw new ResponseParseError('conflicting Content-Length');
-        contentLength = parsed;
-      } else if (length === 17 && name.toLowerCase() === 'transfer-encoding') {
-        hasTransferEncoding = true;
-        chunked = /(?:^|,)\s*chunked\s*$/i.test(value);
-      } else if (length === 10 && name.toLowerCase() === 'connection') {
-        const tokens = value.toLowerCase();
-        if (tokens.includes('close')) connectionClose = true;
-        else if (minor === '0' && tokens.includes('keep-alive')) connectionClose = false;
-      }
-    }
+    const head = new UpstreamHead(status, statusMatch[1] === '1' ? 1 : 0, text.slice(statusEnd + 2));
     const rest = data.subarray(end + 4);
     if (status >= 100 && status < 200) {
       if (status === 101) throw new ResponseParseError('unexpected 101 Switching Protocols');
       return rest; // interim response: the final head follows
     }
-    if (connectionClose) this.reusable = false;
-    this.handler!.onHead(status, statusMatch[3] ?? '', rawHeaders);
+    if (head.connectionClose) this.reusable = false;
+    this.handler!.onHead(head);
+    const contentLength = head.contentLength;
     if (this.headRequest || status === 204 || status === 304) {
       this.finish();
-    } else if (hasTransferEncoding) {
+    } else if (head.hasTransferEncoding) {
       if (contentLength !== -1) this.reusable = false; // both framings: the connection is suspect
-      if (chunked) this.state = 'chunk-size';
+      if (head.chunked) this.state = 'chunk-size';
       else {
         this.reusable = false;
         this.state = 'until-close';
@@ -257,17 +232,4 @@ const EMPTY = Buffer.alloc(0);
  */
 function copyUnlessOwned(data: Buffer, chunk: Buffer): Buffer {
   return data === chunk ? Buffer.from(chunk) : data;
-}
-
-/** The field value after `start` without surrounding whitespace: one substring, no trim() copy. */
-function fieldValue(line: string, start: number): string {
-  let from = start;
-  let to = line.length;
-  while (from < to && isWhitespace(line.charCodeAt(from))) from += 1;
-  while (to > from && isWhitespace(line.charCodeAt(to - 1))) to -= 1;
-  return line.slice(from, to);
-}
-
-function isWhitespace(code: number): boolean {
-  return code === 32 || code === 9;
 }

@@ -5,6 +5,7 @@
  */
 import type { NetConnectOpts, Socket } from 'node:net';
 import { ResponseParseError, ResponseParser, type ResponseHandler } from './response-parser.js';
+import type { UpstreamHead } from './upstream-head.js';
 
 export const UPSTREAM_CLOSED = 'CUTOVER_UPSTREAM_CLOSED';
 export const UPSTREAM_RESPONSE_TIMEOUT = 'CUTOVER_UPSTREAM_RESPONSE_TIMEOUT';
@@ -135,8 +136,8 @@ export class UpstreamConnection implements ResponseHandler {
   }
 
   // ResponseHandler: the parser reports here, the connection passes it on.
-  onHead(status: number, statusText: string, rawHeaders: string[]): void {
-    this.exchange?.onHead(status, statusText, rawHeaders);
+  onHead(head: UpstreamHead): void {
+    this.exchange?.onHead(head);
   }
 
   onBody(chunk: Buffer): void {

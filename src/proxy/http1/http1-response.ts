@@ -26,6 +26,18 @@ const COALESCE_BYTES = 16 * 1024;
 let dateSecond = -1;
 let dateText = '';
 
+const statusLines: string[] = [];
+
+/** `HTTP/1.1 200 OK\r\n`, built once per status code. */
+function statusLine(status: number): string {
+  let line = statusLines[status];
+  if (line === undefined) {
+    line = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Unknown'}\r\n`;
+    if (status >= 100 && status < 600) statusLines[status] = line;
+  }
+  return line;
+}
+
 /** The Date field value, built at most once a second. */
 function httpDate(): string {
   const now = Date.now();
@@ -62,7 +74,7 @@ export class Http1Response extends EventEmitter {
 
   writeHead(status: number, headers: ResponseHeaders): this {
     if (this.headersSent || this.head !== undefined) return this;
-    let head = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Unknown'}\r\n`;
+    let fields = '';
     let hasLength = false;
     let hasDate = false;
     const add = (name: string, value: string): void => {
@@ -71,7 +83,7 @@ export class Http1Response extends EventEmitter {
       else if (length === 4 && name.toLowerCase() === 'date') hasDate = true;
       // Persistence is this server's decision, never a header passed in.
       else if (length === 10 && name.toLowerCase() === 'connection') return;
-      head += `${name}: ${value}\r\n`;
+      fields += `${name}: ${value}\r\n`;
     };
     if (Array.isArray(headers)) {
       const list = headers as readonly string[];
@@ -79,6 +91,17 @@ export class Http1Response extends EventEmitter {
     } else {
       for (const [name, value] of Object.entries(headers)) add(name, value);
     }
+    return this.writeHeadFields(status, fields, hasLength, hasDate);
+  }
+
+  /**
+   * Like writeHead, with the fields already serialized: CRLF-terminated lines, none of them
+   * Connection or another hop-by-hop field (a proxied response's, copied as they came).
+   * `hasLength`/`hasDate`: the lines include Content-Length / Date.
+   */
+  writeHeadFields(status: number, fields: string, hasLength: boolean, hasDate: boolean): this {
+    if (this.headersSent || this.head !== undefined) return this;
+    let head = statusLine(status) + fields;
     this.noBody = this.headRequest || status === 204 || status === 304 || (status >= 100 && status < 200);
     if (!this.noBody && !hasLength) {
       if (this.httpVersionMinor === 1) {
