@@ -68,16 +68,15 @@ const CONNECT_FAILURES = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH',
 /** Errors on a reused keep-alive socket that the upstream closed just as we sent: safe to retry. */
 const STALE_SOCKET = new Set(['ECONNRESET', 'EPIPE', UPSTREAM_CLOSED]);
 
-/** The request line and headers for the upstream, framed for the body we will send. */
+/** The request line and header lines for the upstream, framed for the body we will send. */
 export function requestHead(
   method: string,
   path: string,
-  headers: readonly string[],
+  fields: string,
   body: BodyFraming,
   fallbackHost: string | undefined,
 ): string {
-  let head = `${method} ${path} HTTP/1.1\r\n`;
-  for (let i = 0; i < headers.length; i += 2) head += `${headers[i]}: ${headers[i + 1]}\r\n`;
+  let head = `${method} ${path} HTTP/1.1\r\n${fields}`;
   if (fallbackHost !== undefined) head += `Host: ${fallbackHost}\r\n`;
   if (body === 'chunked') head += 'Transfer-Encoding: chunked\r\n';
   return `${head}\r\n`;
@@ -117,7 +116,7 @@ export class ProxiedRequest implements Exchange {
     const method = request.method ?? 'GET';
     const fallbackHost =
       scanned.hostCount === 0 ? `${upstream.target.host}:${upstream.target.port}` : undefined;
-    const head = requestHead(method, request.url ?? '/', scanned.headers, this.body, fallbackHost);
+    const head = requestHead(method, request.url ?? '/', scanned.fields, this.body, fallbackHost);
     connection.send(head, this, method === 'HEAD', this.body);
     if (this.body !== 'none') this.streamBody(connection);
   }

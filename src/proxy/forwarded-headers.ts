@@ -5,10 +5,11 @@
  * lower-cased `headers` object for a proxied request.
  */
 import { randomBytes } from 'node:crypto';
+import { fieldValue, NameLengths, splitFields } from './field-text.js';
 
 export interface ScannedRequest {
-  /** Flat [name, value, name, value …] list for the upstream request. */
-  readonly headers: string[];
+  /** The header lines for the upstream request, each `Name: value\r\n`, X-Forwarded-* included. */
+  readonly fields: string;
   readonly previewValue: string | undefined;
   readonly cookie: string | undefined;
   readonly requestId: string;
@@ -17,6 +18,12 @@ export interface ScannedRequest {
   /** How many Host fields the request carried (more than one is a framing attack). */
   readonly hostCount: number;
   readonly hasTransferEncoding: boolean;
+}
+
+/** A scan of a header list, which also gives the upstream fields as a list (for http.request). */
+export interface ScannedHeaderList extends ScannedRequest {
+  /** Flat [name, value, name, value …] list for the upstream request. */
+  readonly headers: string[];
 }
 
 export interface ScanOptions {
@@ -61,123 +68,184 @@ const WATCHED = new Set([
   'x-forwarded-host',
   'x-forwarded-proto',
 ]);
-const watchedLengths = new Set<number>([...WATCHED].map((name) => name.length));
+const watchedLengths = new NameLengths(WATCHED);
 
-export function scanRequestHeaders(rawHeaders: readonly string[], options: ScanOptions): ScannedRequest {
+/** What one scan gathers from the fields it looks at; both scans below feed it. */
+class FieldCollector {
+  host: string | undefined;
+  previewValue: string | undefined;
+  cookie: string | undefined;
+  requestId: string | undefined;
+  forwardedFor: string | undefined;
+  connectionTokens: string | undefined;
+  upgrade: string | undefined;
+  hasBody = false;
+  hostCount = 0;
+  hasTransferEncoding = false;
+
+  constructor(private readonly options: ScanOptions) {}
+
+  /** Whether a field of this (watched or preview-length) name could need more than a copy. */
+  static watches(nameLength: number, options: ScanOptions): boolean {
+    return watchedLengths.has(nameLength) || nameLength === options.previewHeader.length;
+  }
+
+  /** Notes one field (`lower`: its lower-cased name); true when it goes upstream as sent. */
+  keeps(lower: string, value: string): boolean {
+    if (lower === this.options.previewHeader) {
+      this.previewValue = value;
+      return false;
+    }
+    switch (lower) {
+      case 'host':
+        this.hostCount += 1;
+        if (this.host !== undefined) return false;
+        this.host = value;
+        return true;
+      case 'cookie':
+        this.cookie = this.cookie === undefined ? value : `${this.cookie}; ${value}`;
+        return true;
+      case 'content-length':
+        if (value !== '0') this.hasBody = true;
+        return true;
+      case 'transfer-encoding':
+        this.hasBody = true;
+        this.hasTransferEncoding = true;
+        return false;
+      case 'connection':
+        this.connectionTokens =
+          this.connectionTokens === undefined ? value : `${this.connectionTokens},${value}`;
+        return false;
+      case 'upgrade':
+        this.upgrade = value;
+        return false;
+      case 'expect':
+        // The proxy itself answered 100 Continue; the upstream gets the body without waiting.
+        return false;
+      case 'x-request-id':
+        if (this.requestId === undefined && VALID_REQUEST_ID.test(value)) this.requestId = value;
+        return false;
+      case 'x-forwarded-for':
+        this.forwardedFor = this.forwardedFor === undefined ? value : `${this.forwardedFor}, ${value}`;
+        return false;
+      case 'x-forwarded-host':
+      case 'x-forwarded-proto':
+        return false;
+      default:
+        return !HOP_BY_HOP.has(lower);
+    }
+  }
+
+  /** The fields the proxy adds, as a flat list: X-Forwarded-For/-Proto, X-Request-Id, X-Forwarded-Host. */
+  added(): string[] {
+    this.requestId ??= newRequestId();
+    const remote = this.options.remoteAddress ?? '';
+    const added = [
+      'X-Forwarded-For',
+      this.forwardedFor === undefined ? remote : `${this.forwardedFor}, ${remote}`,
+      'X-Forwarded-Proto',
+      this.options.proto,
+      'X-Request-Id',
+      this.requestId,
+    ];
+    if (this.host !== undefined) added.push('X-Forwarded-Host', this.host);
+    return added;
+  }
+
+  result(fields: string, isWebSocket: boolean): ScannedRequest {
+    this.requestId ??= newRequestId();
+    return {
+      fields,
+      previewValue: this.previewValue,
+      cookie: this.cookie,
+      requestId: this.requestId,
+      hasBody: this.hasBody,
+      isWebSocket,
+      hostCount: this.hostCount,
+      hasTransferEncoding: this.hasTransferEncoding,
+    };
+  }
+}
+
+/** The scan of a header list (node:http2's requests, and WebSocket handshakes). */
+export function scanRequestHeaders(rawHeaders: readonly string[], options: ScanOptions): ScannedHeaderList {
   const out: string[] = [];
-  let host: string | undefined;
-  let previewValue: string | undefined;
-  let cookie: string | undefined;
-  let requestId: string | undefined;
-  let forwardedFor: string | undefined;
-  let connectionTokens: string | undefined;
-  let upgrade: string | undefined;
-  let hasBody = false;
-  let hostCount = 0;
-  let hasTransferEncoding = false;
-  const previewLength = options.previewHeader.length;
-
+  const collector = new FieldCollector(options);
   for (let i = 0; i < rawHeaders.length; i += 2) {
     const name = rawHeaders[i]!;
     const value = rawHeaders[i + 1]!;
-    const length = name.length;
     if (name.charCodeAt(0) === 58 /* ':' HTTP/2 pseudo-header */) {
-      if (name === ':authority' && host === undefined) {
-        host = value;
+      // The authority stands for Host, without counting as a Host field.
+      if (name === ':authority' && collector.host === undefined) {
+        collector.host = value;
         out.push('host', value);
       }
       continue;
     }
-    if (!watchedLengths.has(length) && length !== previewLength) {
+    if (!FieldCollector.watches(name.length, options) || collector.keeps(name.toLowerCase(), value))
       out.push(name, value);
-      continue;
-    }
-    const lower = name.toLowerCase();
-    if (lower === options.previewHeader) {
-      previewValue = value;
-      continue;
-    }
-    switch (lower) {
-      case 'host':
-        hostCount += 1;
-        if (host === undefined) {
-          host = value;
-          out.push(name, value);
-        }
-        continue;
-      case 'cookie':
-        cookie = cookie === undefined ? value : `${cookie}; ${value}`;
-        out.push(name, value);
-        continue;
-      case 'content-length':
-        if (value !== '0') hasBody = true;
-        out.push(name, value);
-        continue;
-      case 'transfer-encoding':
-        hasBody = true;
-        hasTransferEncoding = true;
-        continue;
-      case 'connection':
-        connectionTokens = connectionTokens === undefined ? value : `${connectionTokens},${value}`;
-        continue;
-      case 'upgrade':
-        upgrade = value;
-        continue;
-      case 'expect':
-        // The proxy itself answered 100 Continue; the upstream gets the body without waiting.
-        continue;
-      case 'x-request-id':
-        if (requestId === undefined && VALID_REQUEST_ID.test(value)) requestId = value;
-        continue;
-      case 'x-forwarded-for':
-        forwardedFor = forwardedFor === undefined ? value : `${forwardedFor}, ${value}`;
-        continue;
-      case 'x-forwarded-host':
-      case 'x-forwarded-proto':
-        continue;
-      default:
-        if (HOP_BY_HOP.has(lower)) continue;
-        out.push(name, value);
-    }
   }
 
   // Headers the client named in Connection are hop-by-hop too.
-  if (connectionTokens !== undefined) removeConnectionNamed(out, connectionTokens);
+  if (collector.connectionTokens !== undefined) removeConnectionNamed(out, collector.connectionTokens);
 
+  const upgrade = collector.upgrade;
   const isWebSocket = options.forUpgrade && upgrade !== undefined && upgrade.toLowerCase() === 'websocket';
-  if (isWebSocket) out.push('Connection', 'Upgrade', 'Upgrade', upgrade!);
-
-  if (requestId === undefined) requestId = newRequestId();
-  const remote = options.remoteAddress ?? '';
-  out.push(
-    'X-Forwarded-For',
-    forwardedFor === undefined ? remote : `${forwardedFor}, ${remote}`,
-    'X-Forwarded-Proto',
-    options.proto,
-    'X-Request-Id',
-    requestId,
-  );
-  if (host !== undefined) out.push('X-Forwarded-Host', host);
-  return {
-    headers: out,
-    previewValue,
-    cookie,
-    requestId,
-    hasBody,
-    isWebSocket,
-    hostCount,
-    hasTransferEncoding,
-  };
+  if (isWebSocket) out.push('Connection', 'Upgrade', 'Upgrade', upgrade);
+  out.push(...collector.added());
+  return { ...collector.result(fieldLines(out), isWebSocket), headers: out };
 }
 
-function removeConnectionNamed(headers: string[], tokens: string): void {
-  // The usual values name no other header: skip the split.
-  if (tokens.length <= 10 && /^(?:keep-alive|close|upgrade)$/i.test(tokens)) return;
+/**
+ * The scan of an HTTP/1 request's field text (see field-text.ts), for an ordinary request:
+ * the fields that go upstream unchanged are copied as text runs, not split into strings.
+ */
+export function scanRequestFields(fields: string, options: ScanOptions): ScannedRequest {
+  const collector = new FieldCollector(options);
+  let kept = '';
+  let runStart = 0;
+  for (let start = 0; start < fields.length;) {
+    const end = fields.indexOf('\r\n', start);
+    const colon = fields.indexOf(':', start);
+    const next = end + 2;
+    if (
+      FieldCollector.watches(colon - start, options) &&
+      !collector.keeps(fields.slice(start, colon).toLowerCase(), fieldValue(fields, colon + 1, end))
+    ) {
+      kept += fields.slice(runStart, start);
+      runStart = next;
+    }
+    start = next;
+  }
+  const tokens = collector.connectionTokens;
+  // Connection naming further fields to drop: rare, left to the list scan.
+  if (tokens !== undefined && connectionNamedFields(tokens).size > 0)
+    return scanRequestHeaders(splitFields(fields), options);
+  kept += fields.slice(runStart);
+  return collector.result(kept + fieldLines(collector.added()), false);
+}
+
+/** A flat [name, value, …] list as CRLF-terminated lines. */
+function fieldLines(list: readonly string[]): string {
+  let lines = '';
+  for (let i = 0; i < list.length; i += 2) lines += `${list[i]}: ${list[i + 1]}\r\n`;
+  return lines;
+}
+
+/** The fields Connection's tokens name (other than close, keep-alive, upgrade): hop-by-hop too. */
+function connectionNamedFields(tokens: string): Set<string> {
   const named = new Set<string>();
+  // The usual values name no other header: skip the split.
+  if (tokens.length <= 10 && /^(?:keep-alive|close|upgrade)$/i.test(tokens)) return named;
   for (const token of tokens.split(',')) {
     const lower = token.trim().toLowerCase();
     if (lower !== '' && lower !== 'close' && lower !== 'keep-alive' && lower !== 'upgrade') named.add(lower);
   }
+  return named;
+}
+
+function removeConnectionNamed(headers: string[], tokens: string): void {
+  const named = connectionNamedFields(tokens);
   if (named.size === 0) return;
   for (let i = headers.length - 2; i >= 0; i -= 2) {
     if (named.has(headers[i]!.toLowerCase())) headers.splice(i, 2);

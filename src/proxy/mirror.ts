@@ -19,7 +19,7 @@ export class Mirror {
     return this.percent > 0 && Math.random() * 100 < this.percent;
   }
 
-  send(slot: Slot, upstream: Upstream, method: string, path: string, headers: readonly string[]): void {
+  send(slot: Slot, upstream: Upstream, method: string, path: string, fields: string): void {
     const metrics = this.metrics;
     const discard: Exchange = {
       onHead: () => undefined,
@@ -29,11 +29,6 @@ export class Mirror {
       onWritable: () => undefined,
     };
     const connection = upstream.acquire();
-    connection.send(
-      requestHead(method, path, headers, 'none', undefined),
-      discard,
-      method === 'HEAD',
-      'none',
-    );
+    connection.send(requestHead(method, path, fields, 'none', undefined), discard, method === 'HEAD', 'none');
   }
 }

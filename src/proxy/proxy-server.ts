@@ -20,7 +20,7 @@ import {
   type ClientResponse,
   type ForwardContext,
 } from './forward.js';
-import { scanRequestHeaders, type ScannedRequest } from './forwarded-headers.js';
+import { scanRequestFields, scanRequestHeaders, type ScannedRequest } from './forwarded-headers.js';
 import { Http1Request } from './http1/http1-request.js';
 import type { Http1Response } from './http1/http1-response.js';
 import { Http1Server } from './http1/http1-server.js';
@@ -236,12 +236,20 @@ export class ProxyServer {
 
   private handle(request: ClientRequest, response: ClientResponse, role: ListenerRole): void {
     const startedAt = performance.now();
-    const scanned = scanRequestHeaders(request.rawHeaders, {
-      previewHeader: this.previewHeader,
-      remoteAddress: request instanceof Http1Request ? request.remoteAddress : request.socket.remoteAddress,
-      proto: this.proto,
-      forUpgrade: false,
-    });
+    const scanned =
+      request instanceof Http1Request
+        ? scanRequestFields(request.head.fields, {
+            previewHeader: this.previewHeader,
+            remoteAddress: request.remoteAddress,
+            proto: this.proto,
+            forUpgrade: false,
+          })
+        : scanRequestHeaders(request.rawHeaders, {
+            previewHeader: this.previewHeader,
+            remoteAddress: request.socket.remoteAddress,
+            proto: this.proto,
+            forUpgrade: false,
+          });
     const problem = framingProblem(scanned, request.httpVersionMajor, request.httpVersionMinor);
     if (problem !== undefined) {
       this.reject(response, 400, `bad request: ${problem}\n`);
@@ -346,7 +354,7 @@ export class ProxyServer {
     if (idle === undefined) return;
     const upstream = this.table.pickUpstream(idle);
     if (upstream === undefined) return;
-    this.mirror.send(idle, upstream, request.method ?? 'GET', request.url ?? '/', scanned.headers);
+    this.mirror.send(idle, upstream, request.method ?? 'GET', request.url ?? '/', scanned.fields);
   }
 
   private answerDirectly(response: ClientResponse, answer: ProxyAnswer, requestId: string): void {

@@ -5,11 +5,12 @@
  * header and without re-serializing them (Content-Length aside); `rawHeaders()` splits it into names and values for
  * the listeners that need a list (the TLS listener's node:http2 responses).
  */
+import { fieldValue, NameLengths, splitFields } from './field-text.js';
 import { HOP_BY_HOP } from './forwarded-headers.js';
 import { ResponseParseError } from './response-parse-error.js';
 
 /** Name lengths of the fields read here: a field of another length is passed on untouched. */
-const WATCHED_LENGTHS = new Set([...HOP_BY_HOP, 'content-length', 'date'].map((name) => name.length));
+const WATCHED_LENGTHS = new NameLengths([...HOP_BY_HOP, 'content-length', 'date']);
 const DIGITS = /^\d{1,15}$/;
 const CHUNKED_LAST = /(?:^|,)\s*chunked\s*$/i;
 
@@ -90,15 +91,7 @@ export class UpstreamHead {
 
   /** Every field as a flat [name, value, …] list, hop-by-hop ones included. */
   rawHeaders(): string[] {
-    const list: string[] = [];
-    const fields = this.fields;
-    for (let start = 0; start < fields.length;) {
-      const end = fields.indexOf('\r\n', start);
-      const colon = fields.indexOf(':', start);
-      list.push(fields.slice(start, colon), fieldValue(fields, colon + 1, end));
-      start = end + 2;
-    }
-    return list;
+    return splitFields(this.fields);
   }
 
   private readContentLength(value: string): void {
@@ -123,17 +116,4 @@ export class UpstreamHead {
       if (name !== '' && name !== 'close' && name !== 'keep-alive') this.namesMoreHopByHop = true;
     }
   }
-}
-
-/** The value between `start` and `end` without surrounding spaces and tabs. */
-function fieldValue(text: string, start: number, end: number): string {
-  let from = start;
-  let to = end;
-  while (from < to && isWhitespace(text.charCodeAt(from))) from += 1;
-  while (to > from && isWhitespace(text.charCodeAt(to - 1))) to -= 1;
-  return text.slice(from, to);
-}
-
-function isWhitespace(code: number): boolean {
-  return code === 32 || code === 9;
 }

@@ -5,6 +5,7 @@
  */
 import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
+import { splitFields } from '../field-text.js';
 import type { RequestHead } from './request-head.js';
 
 export class Http1Request extends EventEmitter {
@@ -12,7 +13,7 @@ export class Http1Request extends EventEmitter {
   readonly url: string;
   readonly httpVersionMajor = 1;
   readonly httpVersionMinor: 0 | 1;
-  readonly rawHeaders: string[];
+  private rawHeaderList: string[] | undefined;
   /** The whole body has been read (true at once for a bodyless request). */
   complete: boolean;
 
@@ -26,8 +27,13 @@ export class Http1Request extends EventEmitter {
     this.method = head.method;
     this.url = head.url;
     this.httpVersionMinor = head.httpVersionMinor;
-    this.rawHeaders = head.rawHeaders;
     this.complete = head.body === 'none';
+  }
+
+  /** The header fields as a [name, value, …] list, made on first use: proxying reads `head.fields`. */
+  get rawHeaders(): string[] {
+    this.rawHeaderList ??= splitFields(this.head.fields);
+    return this.rawHeaderList;
   }
 
   /** Stops reading the client socket until resume(): the upstream cannot take more body yet. */

@@ -1,0 +1,48 @@
+/**
+ * Header fields kept as text: CRLF-terminated `name: value` lines as they came off the wire.
+ * The proxy passes most fields on in this form; these helpers read one value, or split the
+ * lines into a [name, value, …] list for the code that needs one.
+ */
+
+/** The value between `start` and `end` of `text` without surrounding spaces and tabs. */
+export function fieldValue(text: string, start: number, end: number): string {
+  let from = start;
+  let to = end;
+  while (from < to && isWhitespace(text.charCodeAt(from))) from += 1;
+  while (to > from && isWhitespace(text.charCodeAt(to - 1))) to -= 1;
+  return text.slice(from, to);
+}
+
+/** `fields` (already validated lines) as a flat [name, value, …] list, values trimmed. */
+export function splitFields(fields: string): string[] {
+  const list: string[] = [];
+  for (let start = 0; start < fields.length;) {
+    const end = fields.indexOf('\r\n', start);
+    const colon = fields.indexOf(':', start);
+    list.push(fields.slice(start, colon), fieldValue(fields, colon + 1, end));
+    start = end + 2;
+  }
+  return list;
+}
+
+/**
+ * The lengths of a few field names, to skip every field whose name cannot be one of them
+ * before making a lower-cased copy of it; one array read per test, no hashing.
+ */
+export class NameLengths {
+  private readonly flags: Uint8Array;
+
+  constructor(names: Iterable<string>) {
+    const lengths = [...names].map((name) => name.length);
+    this.flags = new Uint8Array(Math.max(0, ...lengths) + 1);
+    for (const length of lengths) this.flags[length] = 1;
+  }
+
+  has(length: number): boolean {
+    return length < this.flags.length && this.flags[length] === 1;
+  }
+}
+
+function isWhitespace(code: number): boolean {
+  return code === 32 || code === 9;
+}
