@@ -46,7 +46,7 @@ export function newRequestId(): string {
 }
 
 /** Hop-by-hop fields (RFC 9110 §7.6.1): never passed on, in either direction. */
-export const HOP_BY_HOP: ReadonlySet<string> = new Set([
+export const HOP_BY_HOP: readonly string[] = [
   'connection',
   'keep-alive',
   'te',
@@ -54,7 +54,12 @@ export const HOP_BY_HOP: ReadonlySet<string> = new Set([
   'transfer-encoding',
   'upgrade',
   'proxy-connection',
-]);
+];
+
+/** Whether a lower-cased field name is hop-by-hop (a list scan: a fresh name string is not hashed). */
+export function isHopByHop(lower: string): boolean {
+  return HOP_BY_HOP.includes(lower);
+}
 
 /** Names the scan must look at, by length, so most headers are passed through without lower-casing. */
 const WATCHED = new Set([
@@ -132,7 +137,7 @@ class FieldCollector {
       case 'x-forwarded-proto':
         return false;
       default:
-        return !HOP_BY_HOP.has(lower);
+        return !isHopByHop(lower);
     }
   }
 
@@ -272,7 +277,7 @@ export function filterResponseHeaders(rawHeaders: readonly string[]): string[] {
       connectionTokens = connectionTokens === undefined ? value : `${connectionTokens},${value}`;
       continue;
     }
-    if (HOP_BY_HOP.has(lower)) continue;
+    if (isHopByHop(lower)) continue;
     out.push(name, value);
   }
   if (connectionTokens !== undefined) removeConnectionNamed(out, connectionTokens);

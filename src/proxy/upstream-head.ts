@@ -6,7 +6,7 @@
  * the listeners that need a list (the TLS listener's node:http2 responses).
  */
 import { fieldValue, NameLengths, splitFields } from './field-text.js';
-import { HOP_BY_HOP } from './forwarded-headers.js';
+import { HOP_BY_HOP, isHopByHop } from './forwarded-headers.js';
 import { ResponseParseError } from './response-parse-error.js';
 
 /** Name lengths of the fields read here: a field of another length is passed on untouched. */
@@ -53,7 +53,7 @@ export class UpstreamHead {
       const next = end + 2;
       if (WATCHED_LENGTHS.has(colon - start)) {
         const name = fields.slice(start, colon).toLowerCase();
-        if (HOP_BY_HOP.has(name)) this.cutLines.push(start, next);
+        if (isHopByHop(name)) this.cutLines.push(start, next);
         if (name === 'content-length') {
           this.readContentLength(fieldValue(fields, colon + 1, end));
           this.cutLines.push(start, next);
