@@ -27,11 +27,8 @@ import {
   startNodeProxy,
   type Daemon,
 } from './lib/daemons.js';
+import { listArg, numberArg } from './lib/args.js';
 
-const numberArg = (name: string, fallback: number): number => {
-  const index = process.argv.indexOf(name);
-  return index > 0 ? Number(process.argv[index + 1]) : fallback;
-};
 const REQUESTS = numberArg('--requests', 10_000);
 const WARMUP = numberArg('--warmup', 10_000);
 const CONNECTIONS = 8;
@@ -54,9 +51,7 @@ const allPeers: ReadonlyArray<{
     start: (port) => startNodeProxy('http-proxy', 'http-proxy-child.ts', port),
   },
 ];
-const onlyIndex = process.argv.indexOf('--only');
-const only =
-  onlyIndex > 0 ? (process.argv[onlyIndex + 1] ?? '').split(',') : allPeers.map((peer) => peer.key);
+const only = listArg('--only') ?? allPeers.map((peer) => peer.key);
 const unknown = only.filter((key) => !allPeers.some((peer) => peer.key === key));
 if (unknown.length > 0)
   throw new Error(

@@ -14,13 +14,10 @@ import { startLoad } from '../test/support/load.js';
 import { compileBenchChildren, compiledChild } from './lib/compile.js';
 import { freePort, waitForPort } from './lib/free-port.js';
 import { startVersionWsBackend } from './lib/version-backend.js';
+import { numberArg } from './lib/args.js';
 
-const arg = (name: string, fallback: number): number => {
-  const index = process.argv.indexOf(name);
-  return index > 0 ? Number(process.argv[index + 1]) : fallback;
-};
-const SWITCHES = arg('--switches', 1000);
-const SOCKETS = arg('--sockets', 200);
+const SWITCHES = numberArg('--switches', 1000);
+const SOCKETS = numberArg('--sockets', 200);
 const CONNECTIONS = 50;
 const DRAIN_MS = 3_000;
 

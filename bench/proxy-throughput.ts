@@ -43,11 +43,8 @@ import { openIdleConnections } from './lib/idle-connections.js';
 import { runOpenLoop, type OpenLoopResult } from './lib/open-loop.js';
 import { cpuSeconds, cpuSplit, rssMb } from './lib/process-stats.js';
 import { runWrk, type WrkResult } from './lib/wrk.js';
+import { numberArg } from './lib/args.js';
 
-const numberArg = (name: string, fallback: number): number => {
-  const index = process.argv.indexOf(name);
-  return index > 0 ? Number(process.argv[index + 1]) : fallback;
-};
 /** Seconds of wrk per path per round. */
 const SECONDS = numberArg('--seconds', 5);
 /** Rounds over all paths, interleaved: a change in unrelated load then hits every path alike. */
