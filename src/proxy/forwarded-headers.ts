@@ -238,7 +238,7 @@ function fieldLines(list: readonly string[]): string {
 }
 
 /** The fields Connection's tokens name (other than close, keep-alive, upgrade): hop-by-hop too. */
-function connectionNamedFields(tokens: string): Set<string> {
+export function connectionNamedFields(tokens: string): Set<string> {
   const named = new Set<string>();
   // The usual values name no other header: skip the split.
   if (tokens.length <= 10 && /^(?:keep-alive|close|upgrade)$/i.test(tokens)) return named;

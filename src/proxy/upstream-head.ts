@@ -2,11 +2,11 @@
  * An upstream response's head as the proxy reads it: the status, what framing and persistence
  * need, and the header fields kept as the text they arrived in. Most responses are passed on
  * by copying that text minus its hop-by-hop lines (`forwardedFields`), without a string per
- * header and without re-serializing them (Content-Length aside); `rawHeaders()` splits it into names and values for
- * the listeners that need a list (the TLS listener's node:http2 responses).
+ * header and without re-serializing them (Content-Length aside); `rawHeaders()` splits it into
+ * names and values for the listeners that need a list (the TLS listener's node:http2 responses).
  */
 import { fieldValue, NameLengths, splitFields } from './field-text.js';
-import { HOP_BY_HOP, isHopByHop } from './forwarded-headers.js';
+import { connectionNamedFields, HOP_BY_HOP, isHopByHop } from './forwarded-headers.js';
 import { ResponseParseError } from './response-parse-error.js';
 
 /** Name lengths of the fields read here: a field of another length is passed on untouched. */
@@ -24,7 +24,7 @@ export class UpstreamHead {
   hasDate = false;
   /** The Keep-Alive field's value, if any (the upstream's idle timeout hint). */
   keepAlive: string | undefined;
-  /** Connection tokens other than close/keep-alive: fields they name are hop-by-hop too. */
+  /** Connection names further fields (other than close/keep-alive/upgrade): hop-by-hop too. */
   private namesMoreHopByHop = false;
   /**
    * [start, end) offsets in `fields` of the lines not copied, CRLF included: the hop-by-hop
@@ -111,9 +111,6 @@ export class UpstreamHead {
     }
     if (tokens.includes('close')) this.connectionClose = true;
     else if (this.httpVersionMinor === 0 && tokens.includes('keep-alive')) this.connectionClose = false;
-    for (const token of tokens.split(',')) {
-      const name = token.trim();
-      if (name !== '' && name !== 'close' && name !== 'keep-alive') this.namesMoreHopByHop = true;
-    }
+    this.namesMoreHopByHop = connectionNamedFields(tokens).size > 0;
   }
 }
