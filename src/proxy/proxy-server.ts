@@ -236,20 +236,17 @@ export class ProxyServer {
 
   private handle(request: ClientRequest, response: ClientResponse, role: ListenerRole): void {
     const startedAt = performance.now();
-    const scanned =
-      request instanceof Http1Request
-        ? scanRequestFields(request.head.fields, {
-            previewHeader: this.previewHeader,
-            remoteAddress: request.remoteAddress,
-            proto: this.proto,
-            forUpgrade: false,
-          })
-        : scanRequestHeaders(request.rawHeaders, {
-            previewHeader: this.previewHeader,
-            remoteAddress: request.socket.remoteAddress,
-            proto: this.proto,
-            forUpgrade: false,
-          });
+    const plain = request instanceof Http1Request;
+    const options = {
+      previewHeader: this.previewHeader,
+      remoteAddress: plain ? request.remoteAddress : request.socket.remoteAddress,
+      proto: this.proto,
+      forUpgrade: false,
+    };
+    // The plain listener keeps the fields as text (see field-text.ts); node:http2 gives a list.
+    const scanned = plain
+      ? scanRequestFields(request.head.fields, options)
+      : scanRequestHeaders(request.rawHeaders, options);
     const problem = framingProblem(scanned, request.httpVersionMajor, request.httpVersionMinor);
     if (problem !== undefined) {
       this.reject(response, 400, `bad request: ${problem}\n`);
