@@ -37,9 +37,12 @@ export const MAX_HEAD_BYTES = 16 * 1024;
 // Neither pattern lets a control character (HTAB aside, in a value) through, a bare CR or LF
 // included: a CR or LF that is not part of a line's CRLF fails them.
 const REQUEST_LINE = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+) ([^ \x00-\x1F\x7F]+) HTTP\/(\d)\.(\d)$/;
+/** One field line without its CRLF: a token, a colon, a value without control characters. */
+const FIELD = "[!#$%&'*+.^_`|~0-9A-Za-z-]+:[^\\x00-\\x08\\x0A-\\x1F\\x7F]*";
 /** All the field lines at once: one regex run per head rather than one per line. */
-const FIELD_LINES = /^(?:[!#$%&'*+.^_`|~0-9A-Za-z-]+:[^\x00-\x08\x0A-\x1F\x7F]*\r\n)*$/;
-const FIELD_LINE = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+:[^\x00-\x08\x0A-\x1F\x7F]*$/;
+const FIELD_LINES = new RegExp(`^(?:${FIELD}\\r\\n)*$`);
+/** One line, to name the reason once FIELD_LINES has refused a head. */
+const FIELD_LINE = new RegExp(`^${FIELD}$`);
 /** Control characters other than HTAB, a CR not followed by LF, an LF not preceded by CR. */
 const FORBIDDEN = /[\x00-\x08\x0B\x0C\x0E-\x1F\x7F]|\r(?!\n)|(?<!\r)\n/;
 const DIGITS = /^\d{1,15}$/;
