@@ -21,7 +21,9 @@
  *    HAProxy (nbthread 1), node-http-proxy (keep-alive agent). req/s, p50/p99, and the proxy
  *    process's CPU time per request (steadier than req/s on a shared machine).
  * 2. p99 added latency at half of cutover's max rate: an open-loop fixed-rate generator
- *    (bench/lib/open-loop.ts), directly and through cutover at the same rate.
+ *    (bench/lib/open-loop.ts), directly and through cutover, nginx and HAProxy at that same
+ *    rate, with each proxy's CPU per request and the CPUs' steal during each run
+ *    (bench/lib/latency-runs.ts).
  * 3. RSS of the cutover proxy process holding 10,000 idle keep-alive client connections.
  *
  * Every daemon runs from its own temp config and is stopped at the end.
@@ -40,8 +42,10 @@ import {
 } from './lib/daemons.js';
 import { compileBenchChildren } from './lib/compile.js';
 import { openIdleConnections } from './lib/idle-connections.js';
-import { runOpenLoop, type OpenLoopResult } from './lib/open-loop.js';
-import { cpuSeconds, cpuSplit, rssMb } from './lib/process-stats.js';
+import { fixed, median } from './lib/format.js';
+import { DIRECT_PATH, measureLatency, printLatency, type LatencyRun } from './lib/latency-runs.js';
+import { runOpenLoop } from './lib/open-loop.js';
+import { cpuSeconds, rssMb } from './lib/process-stats.js';
 import { runWrk, type WrkResult } from './lib/wrk.js';
 import { numberArg } from './lib/args.js';
 
@@ -52,6 +56,7 @@ const ROUNDS = numberArg('--rounds', 3);
 const CONNECTIONS = 50;
 const IDLE_CONNECTIONS = 10_000;
 const LATENCY_ROUNDS = 3;
+const LATENCY_SECONDS = 5;
 const PIN = !process.argv.includes('--no-pin') && os.availableParallelism() >= 2;
 const NICE = process.argv.includes('--nice') ? numberArg('--nice', 0) : undefined;
 
@@ -91,15 +96,6 @@ async function measure(name: string, port: number, pid: number | undefined): Pro
     cpuUsPerRequest: pid === undefined ? undefined : (cpuUsed / requests) * 1e6,
     cpuPercent: pid === undefined ? undefined : (cpuUsed / SECONDS) * 100,
   };
-}
-
-function fixed(value: number | undefined, digits: number): string {
-  return value === undefined || Number.isNaN(value) ? '-' : value.toFixed(digits);
-}
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] ?? NaN;
 }
 
 /** The round whose req/s is the median of the path's rounds (its latency and CPU go with it). */
@@ -147,9 +143,7 @@ async function main(): Promise<void> {
   ];
   daemons.push(...peers.slice(1));
 
-  const paths = [
-    { name: 'direct (nginx backend)', port: backend.port, pid: undefined as number | undefined },
-  ];
+  const paths = [{ name: DIRECT_PATH, port: backend.port, pid: undefined as number | undefined }];
   for (const peer of peers) paths.push({ name: peer.name, port: peer.port, pid: peer.pid });
   for (const path of paths)
     await runWrk(`http://127.0.0.1:${path.port}/`, { connections: CONNECTIONS, seconds: 2 }); // warm-up (JIT, pools)
@@ -207,53 +201,27 @@ async function main(): Promise<void> {
   );
   console.log(`load average after the throughput runs: ${loadAverage()}`);
 
-  // 2. Added latency at half of cutover's max rate, same rate for direct and proxied.
-  for (const peer of peers.slice(1)) await peer.stop();
-  daemons.splice(daemons.indexOf(peers[1]!), 3);
+  // 2. Added latency at half of cutover's max rate, the same rate for every path. nginx and
+  // HAProxy run it too: what they add on the same machine in the same minute tells how much of
+  // a tail is the machine's (steal, a busy core) and how much the proxy's.
+  const httpProxy = peers[3]!;
+  await httpProxy.stop(); // its max rate is below this one: it would only measure its queue
+  daemons.splice(daemons.indexOf(httpProxy), 1);
   const rate = Math.round(cutoverRow.wrk.requestsPerSecond / 2);
-  const openSeconds = 5;
-  await runOpenLoop(`http://127.0.0.1:${cutover.port}/`, rate, 2); // warm-up
-  // Direct and proxied alternate, LATENCY_ROUNDS times: a burst of unrelated work on the
-  // machine then spoils one pair, not the whole comparison. The median pair is the figure.
-  const pairs: { direct: OpenLoopResult; proxied: OpenLoopResult }[] = [];
-  const before = cpuSplit(cutover.pid);
+  const latencyPaths = paths.filter((path) => path.name !== 'http-proxy');
+  for (const path of latencyPaths) await runOpenLoop(`http://127.0.0.1:${path.port}/`, rate, 1); // warm-up
+  const latencyRounds: LatencyRun[][] = [];
   for (let round = 0; round < LATENCY_ROUNDS; round += 1) {
-    const direct = await runOpenLoop(`http://127.0.0.1:${backend.port}/`, rate, openSeconds);
-    const proxied = await runOpenLoop(`http://127.0.0.1:${cutover.port}/`, rate, openSeconds);
-    pairs.push({ direct, proxied });
+    const runs: LatencyRun[] = [];
+    for (const path of latencyPaths) runs.push(await measureLatency(path, rate, LATENCY_SECONDS, plan));
+    latencyRounds.push(runs);
   }
-  const after = cpuSplit(cutover.pid);
-  const proxiedSeconds = LATENCY_ROUNDS * openSeconds;
-  console.log(
-    `\n2. Open-loop latency at ${rate} req/s (half of cutover's max), ${openSeconds}s each, ${LATENCY_ROUNDS} rounds\n`,
-  );
-  console.log('| round | path | sent | failed | p50 ms | p99 ms | max ms | added p50 ms | added p99 ms |');
-  console.log('| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
-  pairs.forEach(({ direct, proxied }, index) => {
-    for (const [name, result] of [
-      ['direct', direct],
-      ['through cutover', proxied],
-    ] as const) {
-      const added =
-        result === proxied
-          ? `${fixed(proxied.p50Ms - direct.p50Ms, 2)} | ${fixed(proxied.p99Ms - direct.p99Ms, 2)}`
-          : '| ';
-      console.log(
-        `| ${index + 1} | ${name} | ${result.sent} | ${result.failed} | ${fixed(result.p50Ms, 2)} | ${fixed(result.p99Ms, 2)} | ${fixed(result.maxMs, 1)} | ${added} |`,
-      );
-    }
-  });
-  const addedP99 = pairs.map(({ direct, proxied }) => proxied.p99Ms - direct.p99Ms).sort((a, b) => a - b);
-  const medianAdded = addedP99[Math.floor(addedP99.length / 2)]!;
-  console.log(
-    `\ncutover process during the proxied runs: ${fixed(((after.user - before.user) / proxiedSeconds) * 100, 0)} % user + ` +
-      `${fixed(((after.system - before.system) / proxiedSeconds) * 100, 0)} % system of one core, ` +
-      `${fixed(((after.user + after.system - before.user - before.system) / (proxiedSeconds * rate)) * 1e6, 1)} µs per request`,
-  );
-  console.log(
-    `added p99 per round = ${addedP99.map((value) => fixed(value, 2)).join(', ')} ms; median ${fixed(medianAdded, 2)} ms (target ≤ 1 ms)`,
-  );
+  printLatency(latencyRounds, rate, LATENCY_SECONDS);
   console.log(`load average after the latency runs: ${loadAverage()}`);
+  for (const peer of peers.slice(1, 3)) {
+    await peer.stop();
+    daemons.splice(daemons.indexOf(peer), 1);
+  }
 
   // 3. Memory with 10,000 idle keep-alive client connections.
   if (limit !== 'unlimited' && Number(limit) < IDLE_CONNECTIONS + 200) {

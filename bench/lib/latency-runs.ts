@@ -1,0 +1,116 @@
+/**
+ * The latency part of the proxy bench: every path at one fixed rate with the open-loop
+ * generator, in interleaved rounds, with what each run cost the proxy and what the hypervisor
+ * took from the CPUs meanwhile.
+ */
+import type { CpuPlan } from './daemons.js';
+import { fixed, median } from './format.js';
+import { runOpenLoop, type OpenLoopResult } from './open-loop.js';
+import { cpuSplit } from './process-stats.js';
+import { cpuTimes, stealPercent } from './steal.js';
+
+export interface LatencyPath {
+  readonly name: string;
+  readonly port: number;
+  /** The proxy process (none for the direct path). */
+  readonly pid: number | undefined;
+}
+
+export interface LatencyRun {
+  readonly path: LatencyPath;
+  readonly result: OpenLoopResult;
+  /** Proxy CPU per request, user and system, µs (undefined for the direct path). */
+  readonly userUs: number | undefined;
+  readonly systemUs: number | undefined;
+  /** Steal % on the load CPUs (mean) and on the proxy CPU during the run. */
+  readonly stealLoad: number;
+  readonly stealProxy: number;
+}
+
+export const DIRECT_PATH = 'direct (nginx backend)';
+
+/** CPU numbers from a taskset list such as "0", "0-2" or "0,3". */
+function cpuList(spec: string): string[] {
+  return spec.split(',').flatMap((part) => {
+    const [from, to] = part.split('-').map(Number);
+    const cpus: string[] = [];
+    for (let cpu = from!; cpu <= (to ?? from!); cpu += 1) cpus.push(String(cpu));
+    return cpus;
+  });
+}
+
+export async function measureLatency(
+  path: LatencyPath,
+  rate: number,
+  seconds: number,
+  plan: CpuPlan | undefined,
+): Promise<LatencyRun> {
+  const cpusBefore = cpuTimes();
+  const before = path.pid === undefined ? undefined : cpuSplit(path.pid);
+  const result = await runOpenLoop(`http://127.0.0.1:${path.port}/`, rate, seconds);
+  const after = path.pid === undefined ? undefined : cpuSplit(path.pid);
+  const cpusAfter = cpuTimes();
+  // The settle second is in the CPU reading too: per request over everything sent.
+  const requests = result.sent + result.settled;
+  const perRequest = (from: number | undefined, to: number | undefined): number | undefined =>
+    from === undefined || to === undefined ? undefined : ((to - from) / requests) * 1e6;
+  const all = [...cpusBefore.keys()];
+  const loadCpus = plan === undefined ? all : cpuList(plan.load);
+  const proxyCpus = plan === undefined ? all : cpuList(plan.proxy);
+  const mean = (values: number[]): number => values.reduce((sum, value) => sum + value, 0) / values.length;
+  return {
+    path,
+    result,
+    userUs: perRequest(before?.user, after?.user),
+    systemUs: perRequest(before?.system, after?.system),
+    stealLoad: mean(stealPercent(cpusBefore, cpusAfter, loadCpus)),
+    stealProxy: mean(stealPercent(cpusBefore, cpusAfter, proxyCpus)),
+  };
+}
+
+/** The table of every run and each proxy's median added p99 (its p99 less the direct path's, per round). */
+export function printLatency(
+  rounds: readonly (readonly LatencyRun[])[],
+  rate: number,
+  seconds: number,
+): void {
+  console.log(
+    `\n2. Open-loop latency at ${rate} req/s (half of cutover's max), ${seconds}s each after 1s not counted, ` +
+      `${rounds.length} interleaved rounds\n`,
+  );
+  console.log(
+    '| round | path | sent | failed | p50 ms | p99 ms | max ms | added p50 ms | added p99 ms | proxy CPU µs/req (user + sys) | steal % load CPU / proxy CPU |',
+  );
+  console.log('| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+  const added = new Map<string, number[]>();
+  rounds.forEach((runs, index) => {
+    const direct = runs.find((run) => run.path.name === DIRECT_PATH)!.result;
+    for (const run of runs) {
+      const { result } = run;
+      const isDirect = run.path.name === DIRECT_PATH;
+      if (!isDirect) {
+        const list = added.get(run.path.name) ?? [];
+        list.push(result.p99Ms - direct.p99Ms);
+        added.set(run.path.name, list);
+      }
+      const addedCells = isDirect
+        ? ' | '
+        : `${fixed(result.p50Ms - direct.p50Ms, 2)} | ${fixed(result.p99Ms - direct.p99Ms, 2)}`;
+      const cpu = isDirect ? '-' : `${fixed(run.userUs, 0)} + ${fixed(run.systemUs, 0)}`;
+      console.log(
+        `| ${index + 1} | ${run.path.name} | ${result.sent} | ${result.failed} | ${fixed(result.p50Ms, 2)} | ` +
+          `${fixed(result.p99Ms, 2)} | ${fixed(result.maxMs, 1)} | ${addedCells} | ${cpu} | ` +
+          `${fixed(run.stealLoad, 1)} / ${fixed(run.stealProxy, 1)} |`,
+      );
+    }
+  });
+  console.log('');
+  for (const [name, values] of added) {
+    const each = values.map((value) => fixed(value, 2)).join(', ');
+    const target =
+      name === 'cutover builtin' ? ` (target ≤ 1 ms: ${median(values) <= 1 ? 'met' : 'NOT met'})` : '';
+    console.log(
+      `added p99 through ${name}: median ${fixed(median(values), 2)} ms; per round ${each}${target}`,
+    );
+  }
+}
