@@ -27,7 +27,6 @@ type State =
 const MAX_HEAD_BYTES = 64 * 1024;
 const MAX_CHUNK_LINE_BYTES = 4 * 1024;
 const CRLFCRLF = Buffer.from('\r\n\r\n');
-const STATUS_LINE = /^HTTP\/1\.([01]) (\d{3})(?: .*)?$/;
 const HEX = /^[0-9a-fA-F]{1,15}$/;
 
 export class ResponseParser {
@@ -150,10 +149,8 @@ export class ResponseParser {
     // Up to and with the last field's CRLF: every field line then ends in CRLF.
     const text = data.toString('latin1', 0, end + 2);
     const statusEnd = text.indexOf('\r\n');
-    const statusMatch = STATUS_LINE.exec(text.slice(0, statusEnd));
-    if (!statusMatch) throw new ResponseParseError('malformed status line');
-    const status = Number(statusMatch[2]);
-    const head = new UpstreamHead(status, statusMatch[1] === '1' ? 1 : 0, text.slice(statusEnd + 2));
+    const status = statusCode(text, statusEnd);
+    const head = new UpstreamHead(status, text.charCodeAt(7) === 49 ? 1 : 0, text.slice(statusEnd + 2));
     const rest = data.subarray(end + 4);
     if (status >= 100 && status < 200) {
       if (status === 101) throw new ResponseParseError('unexpected 101 Switching Protocols');
@@ -225,6 +222,36 @@ export class ResponseParser {
 }
 
 const EMPTY = Buffer.alloc(0);
+
+/**
+ * The status code of `HTTP/1.x NNN[ reason]`, the first `lineEnd` characters of `text`; throws
+ * for anything else (a bare CR or LF in the reason included). Read by character codes: a regex
+ * match would make a result array and a string per group for every response.
+ */
+export function statusCode(text: string, lineEnd: number): number {
+  const minor = text.charCodeAt(7);
+  const hundreds = text.charCodeAt(9) - 48;
+  const tens = text.charCodeAt(10) - 48;
+  const units = text.charCodeAt(11) - 48;
+  if (
+    lineEnd < 12 ||
+    !text.startsWith('HTTP/1.') ||
+    (minor !== 48 && minor !== 49) ||
+    text.charCodeAt(8) !== 32 ||
+    !isDigit(hundreds) ||
+    !isDigit(tens) ||
+    !isDigit(units) ||
+    (lineEnd > 12 && text.charCodeAt(12) !== 32) ||
+    text.indexOf('\r') !== lineEnd ||
+    text.indexOf('\n') !== lineEnd + 1
+  )
+    throw new ResponseParseError('malformed status line');
+  return hundreds * 100 + tens * 10 + units;
+}
+
+function isDigit(value: number): boolean {
+  return value >= 0 && value <= 9;
+}
 
 /**
  * Bytes kept for the next push: `chunk` may be a view of a reused read buffer (see
