@@ -36,13 +36,13 @@ export interface ScanOptions {
 }
 
 const VALID_REQUEST_ID = /^[A-Za-z0-9._:@+=/-]{1,128}$/;
-const REQUEST_ID_PREFIX = randomBytes(6).toString('hex');
+const REQUEST_ID_PREFIX = `${randomBytes(6).toString('hex')}-`;
 let requestCounter = 0;
 
 /** Unique per process and cheap: a random prefix and a counter. */
 export function newRequestId(): string {
   requestCounter += 1;
-  return `${REQUEST_ID_PREFIX}-${requestCounter.toString(36)}`;
+  return REQUEST_ID_PREFIX + requestCounter.toString(36);
 }
 
 /** Hop-by-hop fields (RFC 9110 §7.6.1): never passed on, in either direction. */
@@ -143,27 +143,40 @@ class FieldCollector {
 
   /** The fields the proxy adds, as a flat list: X-Forwarded-For/-Proto, X-Request-Id, X-Forwarded-Host. */
   added(): string[] {
-    this.requestId ??= newRequestId();
-    const remote = this.options.remoteAddress ?? '';
     const added = [
       'X-Forwarded-For',
-      this.forwardedFor === undefined ? remote : `${this.forwardedFor}, ${remote}`,
+      this.forwardedForValue(),
       'X-Forwarded-Proto',
       this.options.proto,
       'X-Request-Id',
-      this.requestId,
+      this.ensureRequestId(),
     ];
     if (this.host !== undefined) added.push('X-Forwarded-Host', this.host);
     return added;
   }
 
-  result(fields: string, isWebSocket: boolean): ScannedRequest {
+  /** The same fields as CRLF-terminated lines, made in one template: no list in between. */
+  addedLines(): string {
+    const host = this.host === undefined ? '' : `X-Forwarded-Host: ${this.host}\r\n`;
+    return `X-Forwarded-For: ${this.forwardedForValue()}\r\nX-Forwarded-Proto: ${this.options.proto}\r\nX-Request-Id: ${this.ensureRequestId()}\r\n${host}`;
+  }
+
+  private forwardedForValue(): string {
+    const remote = this.options.remoteAddress ?? '';
+    return this.forwardedFor === undefined ? remote : `${this.forwardedFor}, ${remote}`;
+  }
+
+  private ensureRequestId(): string {
     this.requestId ??= newRequestId();
+    return this.requestId;
+  }
+
+  result(fields: string, isWebSocket: boolean): ScannedRequest {
     return {
       fields,
       previewValue: this.previewValue,
       cookie: this.cookie,
-      requestId: this.requestId,
+      requestId: this.ensureRequestId(),
       hasBody: this.hasBody,
       isWebSocket,
       hostCount: this.hostCount,
@@ -227,7 +240,7 @@ export function scanRequestFields(fields: string, options: ScanOptions): Scanned
   if (tokens !== undefined && connectionNamedFields(tokens).size > 0)
     return scanRequestHeaders(splitFields(fields), options);
   kept += fields.slice(runStart);
-  return collector.result(kept + fieldLines(collector.added()), false);
+  return collector.result(kept + collector.addedLines(), false);
 }
 
 /** A flat [name, value, …] list as CRLF-terminated lines. */
