@@ -174,9 +174,12 @@ export class ProxiedRequest implements Exchange {
 
   onEnd(_reusable: boolean, lastBody?: Buffer): void {
     this.connection = undefined;
+    const response = this.response;
     // The last (often the only) body piece goes with end(): one write of head and body.
-    if (lastBody === undefined) this.response.end();
-    else this.response.end(lastBody);
+    // It is a view of the connection's read buffer: copied unless written out at once.
+    if (lastBody === undefined) response.end();
+    else if (response instanceof Http1Response) response.endWithView(lastBody);
+    else response.end(Buffer.from(lastBody));
   }
 
   onWritable(): void {

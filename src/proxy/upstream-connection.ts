@@ -19,6 +19,11 @@ export interface FailureDetail {
 }
 
 /** The request a connection is serving: it receives the response and the failures. */
+/**
+ * One request's use of a connection. Body pieces passed to onBody are copies the exchange may
+ * keep; the `lastBody` passed to onEnd is a view of READ_BUFFER, valid during that call only
+ * (a small last piece is usually copied once anyway, into the client's head-and-body write).
+ */
 export interface Exchange extends ResponseHandler {
   onFailure(error: NodeJS.ErrnoException, detail: FailureDetail): void;
   /** The socket can take more request body. */
@@ -151,7 +156,7 @@ export class UpstreamConnection implements ResponseHandler {
     this.served += 1;
     // An early answer while the request body is still being sent: reuse only once it is all sent.
     if (this.requestComplete || !reusable) this.owner.release(this, reusable);
-    exchange?.onEnd(reusable, lastBody === undefined ? undefined : Buffer.from(lastBody));
+    exchange?.onEnd(reusable, lastBody);
   }
 
   /** `length` new bytes at the start of `buffer` (READ_BUFFER), valid during this call only. */

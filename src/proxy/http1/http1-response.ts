@@ -160,6 +160,15 @@ export class Http1Response extends EventEmitter {
     this.emitClose();
   }
 
+  /**
+   * end() with a last body piece that is a view of a buffer the caller reuses (valid during
+   * this call only): copied, unless it goes out at once in one write with the head.
+   */
+  endWithView(view: Buffer): void {
+    const writtenAtOnce = this.head !== undefined && !this.chunked && view.length <= COALESCE_BYTES;
+    this.end(writtenAtOnce ? view : Buffer.from(view));
+  }
+
   destroy(): void {
     this.socket.destroy();
   }
