@@ -8,7 +8,7 @@ import { Http1Response } from '../../../src/proxy/http1/http1-response.js';
 interface Pair {
   readonly socket: net.Socket;
   /** Everything the peer received once the writer ends, read only from this call on. */
-  drain(): Promise<Buffer>;
+  readonly drain: () => Promise<Buffer>;
 }
 
 let server: net.Server;
