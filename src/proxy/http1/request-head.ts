@@ -36,7 +36,7 @@ export const MAX_HEAD_BYTES = 16 * 1024;
 
 // Neither pattern lets a control character (HTAB aside, in a value) through, a bare CR or LF
 // included: a CR or LF that is not part of a line's CRLF fails them.
-const REQUEST_LINE = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+) ([^ \x00-\x1F\x7F]+) HTTP\/(\d)\.(\d)$/;
+const REQUEST_LINE = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+ [^ \x00-\x1F\x7F]+ HTTP\/\d\.\d$/;
 /** One field line without its CRLF: a token, a colon, a value without control characters. */
 const FIELD = "[!#$%&'*+.^_`|~0-9A-Za-z-]+:[^\\x00-\\x08\\x0A-\\x1F\\x7F]*";
 /** All the field lines at once: one regex run per head rather than one per line. */
@@ -65,14 +65,23 @@ export function checkHeadBytes(text: string): void {
 export function parseRequestHead(head: string): RequestHead {
   const lineEnd = head.indexOf('\r\n');
   const firstLine = lineEnd === -1 ? head : head.slice(0, lineEnd);
-  const requestLine = REQUEST_LINE.exec(firstLine);
-  if (requestLine === null) {
+  // test(), not exec(): no result array and group strings per request. Once the pattern holds,
+  // the line is `method SP target SP HTTP/d.d` with no other space, and the parts are found by
+  // position.
+  if (!REQUEST_LINE.test(firstLine)) {
     checkHeadBytes(firstLine);
     throw new ClientHttpError(400, 'malformed request line');
   }
-  if (requestLine[3] !== '1' || (requestLine[4] !== '0' && requestLine[4] !== '1'))
+  const versionStart = firstLine.length - 'HTTP/d.d'.length;
+  const majorCode = firstLine.charCodeAt(versionStart + 5);
+  const minorCode = firstLine.charCodeAt(versionStart + 7);
+  if (majorCode !== 49 || (minorCode !== 48 && minorCode !== 49))
     throw new ClientHttpError(505, 'only HTTP/1.0 and HTTP/1.1 are served here');
-  const minor = requestLine[4] === '1' ? 1 : 0;
+  const minor = minorCode === 49 ? 1 : 0;
+  const methodEnd = firstLine.indexOf(' ');
+  // The commonest method as a constant: a short slice is a fresh string every time.
+  const method = methodEnd === 3 && firstLine.startsWith('GET') ? 'GET' : firstLine.slice(0, methodEnd);
+  const url = firstLine.slice(methodEnd + 1, versionStart - 1);
   const fields = lineEnd === -1 ? '' : `${head.slice(lineEnd + 2)}\r\n`;
   if (!FIELD_LINES.test(fields)) throw fieldLineError(fields);
 
@@ -136,8 +145,8 @@ export function parseRequestHead(head: string): RequestHead {
   if (expect !== undefined && expect !== '100-continue')
     throw new ClientHttpError(417, 'only Expect: 100-continue is understood');
   return {
-    method: requestLine[1]!,
-    url: requestLine[2]!,
+    method,
+    url,
     httpVersionMajor: 1,
     httpVersionMinor: minor,
     fields,

@@ -76,6 +76,15 @@ void describe('parseRequestHead reads a well-formed head', () => {
     ]);
   });
 
+  void it('reads any method token as sent, ones that begin like GET included', () => {
+    for (const method of ['POST', 'PURGE', 'GETS', 'GE', 'get', 'M-SEARCH'])
+      assert.equal(parseRequestHead(head(`${method} /x HTTP/1.1`, 'Host: a')).method, method);
+    const parsed = parseRequestHead(head('DELETE /a%20b?c=d%20 HTTP/1.0'));
+    assert.equal(parsed.method, 'DELETE');
+    assert.equal(parsed.url, '/a%20b?c=d%20');
+    assert.equal(parsed.httpVersionMinor, 0);
+  });
+
   void it('accepts absolute-form and asterisk-form targets as sent', () => {
     assert.equal(parseRequestHead(head('GET http://a/x HTTP/1.1', 'Host: a')).url, 'http://a/x');
     assert.equal(parseRequestHead(head('OPTIONS * HTTP/1.1', 'Host: a')).url, '*');
