@@ -2,6 +2,7 @@
  * Throughput, latency and memory of cutover's builtin proxy next to its peers, in one run:
  *
  *   node --import tsx bench/proxy-throughput.ts [--seconds 5] [--rounds 3] [--nice -10] [--no-pin]
+ *     [--latency-shares 0.5,0.25]
  *
  * Every path is measured in ROUNDS interleaved rounds (direct, cutover, nginx, HAProxy,
  * http-proxy, then again …) and the median round is reported, so a change in unrelated load
@@ -47,7 +48,7 @@ import { DIRECT_PATH, measureLatency, printLatency, type LatencyRun } from './li
 import { runOpenLoop } from './lib/open-loop.js';
 import { cpuSeconds, rssMb } from './lib/process-stats.js';
 import { runWrk, type WrkResult } from './lib/wrk.js';
-import { numberArg } from './lib/args.js';
+import { listArg, numberArg } from './lib/args.js';
 
 /** Seconds of wrk per path per round. */
 const SECONDS = numberArg('--seconds', 5);
@@ -57,6 +58,11 @@ const CONNECTIONS = 50;
 const IDLE_CONNECTIONS = 10_000;
 const LATENCY_ROUNDS = 3;
 const LATENCY_SECONDS = 5;
+/**
+ * Rates of the latency part, as shares of cutover's max req/s: the issue's target is at 0.5;
+ * `--latency-shares 0.5,0.25` adds a lighter load, to see how the tail follows the load.
+ */
+const LATENCY_SHARES = (listArg('--latency-shares') ?? ['0.5']).map(Number);
 const PIN = !process.argv.includes('--no-pin') && os.availableParallelism() >= 2;
 const NICE = process.argv.includes('--nice') ? numberArg('--nice', 0) : undefined;
 
@@ -207,16 +213,18 @@ async function main(): Promise<void> {
   const httpProxy = peers[3]!;
   await httpProxy.stop(); // its max rate is below this one: it would only measure its queue
   daemons.splice(daemons.indexOf(httpProxy), 1);
-  const rate = Math.round(cutoverRow.wrk.requestsPerSecond / 2);
   const latencyPaths = paths.filter((path) => path.name !== 'http-proxy');
-  for (const path of latencyPaths) await runOpenLoop(`http://127.0.0.1:${path.port}/`, rate, 1); // warm-up
-  const latencyRounds: LatencyRun[][] = [];
-  for (let round = 0; round < LATENCY_ROUNDS; round += 1) {
-    const runs: LatencyRun[] = [];
-    for (const path of latencyPaths) runs.push(await measureLatency(path, rate, LATENCY_SECONDS, plan));
-    latencyRounds.push(runs);
+  for (const share of LATENCY_SHARES) {
+    const rate = Math.round(cutoverRow.wrk.requestsPerSecond * share);
+    for (const path of latencyPaths) await runOpenLoop(`http://127.0.0.1:${path.port}/`, rate, 1); // warm-up
+    const latencyRounds: LatencyRun[][] = [];
+    for (let round = 0; round < LATENCY_ROUNDS; round += 1) {
+      const runs: LatencyRun[] = [];
+      for (const path of latencyPaths) runs.push(await measureLatency(path, rate, LATENCY_SECONDS, plan));
+      latencyRounds.push(runs);
+    }
+    printLatency(latencyRounds, rate, share, LATENCY_SECONDS);
   }
-  printLatency(latencyRounds, rate, LATENCY_SECONDS);
   console.log(`load average after the latency runs: ${loadAverage()}`);
   for (const peer of peers.slice(1, 3)) {
     await peer.stop();
