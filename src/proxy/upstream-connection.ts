@@ -32,6 +32,12 @@ export interface Exchange extends ResponseHandler {
 
 /** What a connection needs from its pool. */
 export interface ConnectionOwner {
+  /**
+   * A clock (Date.now() ms) the pool moves when a request takes a connection and at every
+   * sweep: reading it costs nothing per socket read, and it is never more than a sweep
+   * interval behind while a connection is busy.
+   */
+  readonly now: number;
   release(connection: UpstreamConnection, reusable: boolean): void;
   forget(connection: UpstreamConnection): void;
 }
@@ -53,7 +59,6 @@ export function openUpstreamConnection(
   connect: (options: NetConnectOpts) => Socket,
   options: { readonly host: string; readonly port: number },
   owner: ConnectionOwner,
-  responseTimeoutMs: number,
 ): UpstreamConnection {
   const socket = connect({
     host: options.host,
@@ -67,7 +72,7 @@ export function openUpstreamConnection(
       },
     },
   });
-  const connection = new UpstreamConnection(socket, owner, responseTimeoutMs);
+  const connection = new UpstreamConnection(socket, owner);
   return connection;
 }
 
@@ -81,19 +86,26 @@ export class UpstreamConnection implements ResponseHandler {
   private served = 0;
   /** When the connection last went back to the pool (Date.now()). */
   idleSince = 0;
+  /** In its pool's idle list (set and cleared by the pool). */
+  pooled = false;
+  /**
+   * When (the owner's clock) the upstream last showed life for the request on this connection:
+   * the request was sent, a piece of its body written, a piece of the response read, or
+   * reading resumed after a pause. The pool's sweep reads it for the response timeout: no
+   * timer per socket, which Node would move on every read and write.
+   */
+  private lastActivity = 0;
+  /** Not reading: the client is slower than the upstream, whose silence is then not its fault. */
+  private paused = false;
 
   constructor(
     readonly socket: Socket,
     private readonly owner: ConnectionOwner,
-    responseTimeoutMs: number,
   ) {
     socket.setNoDelay(true);
-    // Inactivity while a request waits is a response timeout; while pooled, an idle close.
-    socket.setTimeout(responseTimeoutMs);
     socket.on('end', () => this.onUpstreamEnd());
     socket.on('error', (error: NodeJS.ErrnoException) => (this.lastError = error));
     socket.on('close', () => this.onClose());
-    socket.on('timeout', () => this.onTimeout());
     socket.on('drain', () => this.exchange?.onWritable());
   }
 
@@ -104,6 +116,7 @@ export class UpstreamConnection implements ResponseHandler {
   /** Sends a request head; the body, if any, follows with writeBody()/endBody(). */
   send(head: string, exchange: Exchange, headRequest: boolean, body: 'none' | 'length' | 'chunked'): void {
     this.exchange = exchange;
+    this.lastActivity = this.owner.now;
     this.requestComplete = body === 'none';
     this.chunked = body === 'chunked';
     this.lastError = undefined;
@@ -114,6 +127,7 @@ export class UpstreamConnection implements ResponseHandler {
   /** Returns false when the socket buffer is full: wait for Exchange.onWritable(). */
   writeBody(chunk: Buffer): boolean {
     if (chunk.length === 0) return true;
+    this.lastActivity = this.owner.now;
     if (!this.chunked) return this.socket.write(chunk);
     this.socket.write(`${chunk.length.toString(16)}\r\n`, 'latin1');
     this.socket.write(chunk);
@@ -133,10 +147,13 @@ export class UpstreamConnection implements ResponseHandler {
   }
 
   pause(): void {
+    this.paused = true;
     this.socket.pause();
   }
 
   resume(): void {
+    this.paused = false;
+    this.lastActivity = this.owner.now;
     this.socket.resume();
   }
 
@@ -161,7 +178,19 @@ export class UpstreamConnection implements ResponseHandler {
 
   /** `length` new bytes at the start of `buffer` (READ_BUFFER), valid during this call only. */
   received(buffer: Buffer, length: number): void {
+    this.lastActivity = this.owner.now;
     this.onData(buffer.subarray(0, length));
+  }
+
+  /**
+   * The response timeout, checked by the pool's sweep: a connection out of the pool (a request
+   * on it, or the rest of a request body after an early answer) whose upstream has been silent
+   * for `timeoutMs` while we were reading fails its request with a 504 and closes. `slack`: how
+   * far behind the owner's clock may have been when the last activity was noted.
+   */
+  checkResponseTimeout(now: number, timeoutMs: number, slack: number): void {
+    if (this.pooled || this.paused || now - this.lastActivity < timeoutMs + slack) return;
+    this.onTimeout();
   }
 
   private onData(chunk: Buffer): void {

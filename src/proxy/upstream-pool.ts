@@ -4,10 +4,10 @@
  * is never touched, except when the client of that request went away.
  *
  * A pooled connection idle for longer than the free-socket timeout is not reused (the
- * upstream may be closing it at that moment); it is closed when next met in the pool, or by
- * the socket's own inactivity timeout, which stays at the response timeout so no code here
- * changes it per request. (Node itself still moves that timer on every read and write of the
- * socket: about 1 % of the proxy's instructions; a sweep over busy connections would avoid it.)
+ * upstream may be closing it at that moment); it is closed when next met in the pool or by the
+ * pool's sweep, whichever comes first. The sweep, one interval timer per pool while it has
+ * connections, also applies the response timeout to the others: no timer per socket, which
+ * Node would move on every read and write (about 1 % of the proxy's instructions).
  */
 import net from 'node:net';
 import type { Target } from '../core/slot.js';
@@ -23,6 +23,11 @@ const DEFAULT_FREE_SOCKET_TIMEOUT_MS = 4_000;
 /** After a connection failure, skip the instance for this long when another one can serve. */
 const PASSIVE_DOWN_MS = 2_000;
 const MAX_IDLE_CONNECTIONS = 1024;
+/**
+ * The sweep runs this often, or more often for a short response timeout (a quarter of it); a
+ * silent upstream is timed out at most three intervals after the timeout, never before it.
+ */
+const MAX_SWEEP_INTERVAL_MS = 1_000;
 
 export interface UpstreamTimeouts {
   readonly connectMs: number;
@@ -38,24 +43,32 @@ export class Upstream implements ConnectionOwner {
   private keepIdleSockets = true;
   private freeSocketTimeoutMs = DEFAULT_FREE_SOCKET_TIMEOUT_MS;
   private downUntil = 0;
+  private sweepTimer: NodeJS.Timeout | undefined;
+  private readonly sweepIntervalMs: number;
+  /** See ConnectionOwner.now: set when a request takes a connection and at every sweep. */
+  now = Date.now();
 
   constructor(
     readonly target: Target,
     private readonly timeouts: UpstreamTimeouts,
   ) {
     this.connect = connectWithTimeout(timeouts.connectMs);
+    this.sweepIntervalMs = Math.max(10, Math.min(MAX_SWEEP_INTERVAL_MS, timeouts.responseMs / 4));
   }
 
   /** A pooled idle connection, or a new one (its writes queue until it connects). */
   acquire(): UpstreamConnection {
     const now = Date.now();
+    this.now = now;
     for (let pooled = this.idle.pop(); pooled !== undefined; pooled = this.idle.pop()) {
+      pooled.pooled = false;
       // Idle long enough that the upstream may be closing it: not worth the race.
       if (now - pooled.idleSince < this.freeSocketTimeoutMs) return pooled;
       pooled.socket.destroy();
     }
-    const connection = openUpstreamConnection(this.connect, this.target, this, this.timeouts.responseMs);
+    const connection = openUpstreamConnection(this.connect, this.target, this);
     this.all.add(connection);
+    this.startSweep();
     return connection;
   }
 
@@ -66,6 +79,7 @@ export class Upstream implements ConnectionOwner {
       return;
     }
     connection.idleSince = Date.now();
+    connection.pooled = true;
     this.idle.push(connection);
   }
 
@@ -73,6 +87,28 @@ export class Upstream implements ConnectionOwner {
     this.all.delete(connection);
     const index = this.idle.indexOf(connection);
     if (index !== -1) this.idle.splice(index, 1);
+    if (this.all.size === 0) this.stopSweep();
+  }
+
+  /** Closes pooled connections idle past the free-socket timeout; times out silent upstreams. */
+  sweep(now: number): void {
+    this.now = now;
+    for (const connection of [...this.all]) {
+      if (connection.pooled) {
+        if (now - connection.idleSince >= this.freeSocketTimeoutMs) connection.socket.destroy();
+      } else connection.checkResponseTimeout(now, this.timeouts.responseMs, this.sweepIntervalMs);
+    }
+  }
+
+  private startSweep(): void {
+    if (this.sweepTimer !== undefined) return;
+    this.sweepTimer = setInterval(() => this.sweep(Date.now()), this.sweepIntervalMs);
+    this.sweepTimer.unref();
+  }
+
+  private stopSweep(): void {
+    clearInterval(this.sweepTimer);
+    this.sweepTimer = undefined;
   }
 
   isUp(now: number): boolean {

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
+import net, { type AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { BuiltinRouter } from '../../src/routers/builtin/builtin-router.js';
+import { waitFor } from '../support/load.js';
 import {
   liveUrl,
   openRouter,
@@ -64,6 +66,36 @@ void describe('proxy keep-alive', () => {
       assert.ok(second.reusedSocket && third.reusedSocket, 'the switch did not close the client connection');
     } finally {
       await green.close();
+    }
+  });
+
+  void it('closes a pooled upstream connection once idle past the keep-alive time the upstream gave', async () => {
+    // A raw backend that never closes a connection itself and says it keeps them 2 s: the proxy
+    // stops reusing one after 1 s idle and must also close it, not leave it open until the
+    // upstream drops it.
+    const closedAt: number[] = [];
+    const raw = net.createServer((socket) => {
+      socket.on('data', () =>
+        socket.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\nKeep-Alive: timeout=2\r\n\r\nok'),
+      );
+      socket.on('close', () => closedAt.push(Date.now()));
+    });
+    await new Promise<void>((resolve) => raw.listen(0, '127.0.0.1', resolve));
+    const idleRouter = await openRouter();
+    try {
+      await idleRouter.prepare({ blue: [target('raw', (raw.address() as AddressInfo).port)], green: [] });
+      await idleRouter.setWeights({ blue: 100, green: 0 });
+      const response = await request(liveUrl(idleRouter), { agent: new http.Agent({ keepAlive: false }) });
+      assert.equal(response.body, 'ok');
+      const answeredAt = Date.now();
+      await waitFor(() => closedAt.length === 1, {
+        timeoutMs: 5_000,
+        what: 'the proxy to close the idle upstream connection',
+      });
+      assert.ok(closedAt[0]! - answeredAt >= 900, 'not before the hinted idle time');
+    } finally {
+      await idleRouter.close();
+      await new Promise<void>((resolve) => raw.close(() => resolve()));
     }
   });
 });

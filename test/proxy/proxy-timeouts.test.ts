@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import http from 'node:http';
 import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { BuiltinRouter } from '../../src/routers/builtin/builtin-router.js';
@@ -69,6 +70,57 @@ void describe('proxy timeouts and upstream failures', () => {
     assert.equal(response.body, 'upstream response timeout\n');
     const counters = router.metrics.snapshot().blue;
     assert.ok(counters.proxyErrors >= 1 && counters.errors >= 1);
+  });
+
+  void it('cuts a response whose upstream goes silent mid-body for the response timeout', async () => {
+    const backend = await startServer((_req, res) => {
+      res.writeHead(200, { 'content-length': '100' });
+      res.write('first part'); // then nothing more, ever
+    });
+    try {
+      await router.prepare({ blue: [target('stalls', backend.port)], green: [] });
+      const socket = net.connect(router.address().live.port, '127.0.0.1');
+      let received = '';
+      socket.on('data', (chunk: Buffer) => (received += chunk.toString()));
+      const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+      socket.write('GET / HTTP/1.1\r\nHost: a\r\n\r\n');
+      await closed;
+      assert.match(received, /^HTTP\/1\.1 200 /);
+      assert.ok(received.endsWith('\r\n\r\nfirst part'), 'the client has the part sent, then the close');
+    } finally {
+      await backend.close();
+    }
+  });
+
+  void it('keeps a response going while its client stops reading for longer than the response timeout', async () => {
+    const size = 16 * 1024 * 1024;
+    const backend = await startServer((_req, res) => res.end(Buffer.alloc(size, 0x61)));
+    try {
+      await router.prepare({ blue: [target('fast', backend.port)], green: [] });
+      const length = await new Promise<number>((resolve, reject) => {
+        http
+          .get(liveUrl(router), (res) => {
+            let total = 0;
+            let paused = false;
+            res.on('data', (chunk: Buffer) => {
+              total += chunk.length;
+              if (!paused) {
+                // The proxy stops reading the upstream while this client does not read: the
+                // upstream's silence then is not a response timeout (400 ms here).
+                paused = true;
+                res.pause();
+                setTimeout(() => res.resume(), 1_200);
+              }
+            });
+            res.on('end', () => resolve(total));
+            res.on('error', reject);
+          })
+          .on('error', reject);
+      });
+      assert.equal(length, size);
+    } finally {
+      await backend.close();
+    }
   });
 
   void it('answers 408 and closes when the request head does not arrive in time', async () => {
