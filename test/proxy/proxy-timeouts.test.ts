@@ -95,18 +95,21 @@ void describe('proxy timeouts and upstream failures', () => {
   void it('keeps a response going while its client stops reading for longer than the response timeout', async () => {
     const size = 16 * 1024 * 1024;
     const backend = await startServer((_req, res) => res.end(Buffer.alloc(size, 0x61)));
+    // The client's pause (1.2 s) is past the upstream response timeout, within the idle timeout.
+    const patient = await openRouter({ upstreamResponseTimeout: '400ms', clientIdleTimeout: '5s' });
     try {
-      await router.prepare({ blue: [target('fast', backend.port)], green: [] });
+      await patient.prepare({ blue: [target('fast', backend.port)], green: [] });
+      await patient.setWeights({ blue: 100, green: 0 });
       const length = await new Promise<number>((resolve, reject) => {
         http
-          .get(liveUrl(router), (res) => {
+          .get(liveUrl(patient), (res) => {
             let total = 0;
             let paused = false;
             res.on('data', (chunk: Buffer) => {
               total += chunk.length;
               if (!paused) {
                 // The proxy stops reading the upstream while this client does not read: the
-                // upstream's silence then is not a response timeout (400 ms here).
+                // upstream's silence then is not a response timeout.
                 paused = true;
                 res.pause();
                 setTimeout(() => res.resume(), 1_200);
@@ -118,6 +121,31 @@ void describe('proxy timeouts and upstream failures', () => {
           .on('error', reject);
       });
       assert.equal(length, size);
+    } finally {
+      await patient.close();
+      await backend.close();
+    }
+  });
+
+  void it('closes the connection of a client that reads nothing of its response for the idle timeout', async () => {
+    let upstreamClosed = false;
+    const backend = await startServer((req, res) => {
+      req.socket.once('close', () => (upstreamClosed = true));
+      res.end(Buffer.alloc(16 * 1024 * 1024, 0x61));
+    });
+    try {
+      await router.prepare({ blue: [target('fast', backend.port)], green: [] });
+      const socket = net.connect(router.address().live.port, '127.0.0.1');
+      socket.pause(); // reads nothing, ever: the proxy's writes to it fill every buffer
+      socket.write('GET / HTTP/1.1\r\nHost: a\r\n\r\n');
+      // The proxy gives up on the client (idle timeout 400 ms) and so on the upstream exchange.
+      await waitFor(() => upstreamClosed, { timeoutMs: 5_000, what: 'the upstream connection to be closed' });
+      let received = 0;
+      socket.on('data', (chunk: Buffer) => (received += chunk.length));
+      const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+      socket.resume();
+      await closed;
+      assert.ok(received < 16 * 1024 * 1024, 'the client got a cut response, then the close');
     } finally {
       await backend.close();
     }

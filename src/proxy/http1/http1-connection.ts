@@ -36,8 +36,13 @@ const CRLFCRLF = Buffer.from('\r\n\r\n');
 
 export class Http1Connection implements ChunkSink, ResponseOwner {
   state: State = 'idle';
-  /** Date.now() when the current wait began: idle since, or the head's first byte. */
+  /**
+   * Date.now() when the current wait began: idle since, the head's first byte, or (while
+   * `writeBlocked`) when a response began waiting for the client to read.
+   */
   waitingSince = Date.now();
+  /** The response's last write filled the socket's buffer and it has not drained since. */
+  writeBlocked = false;
   private buffered: Buffer | undefined;
   private request: Http1Request | undefined;
   private response: Http1Response | undefined;
@@ -48,6 +53,7 @@ export class Http1Connection implements ChunkSink, ResponseOwner {
   private lingering = false;
   private readonly onData = (chunk: Buffer): void => this.received(chunk);
   private readonly onDrain = (): void => {
+    this.writeBlocked = false;
     this.response?.emit('drain');
   };
   private readonly onEnd = (): void => this.clientFinished();
@@ -70,6 +76,14 @@ export class Http1Connection implements ChunkSink, ResponseOwner {
   /** Closes the connection if no request is on it (server shutdown, idle timeout). */
   closeIfIdle(): void {
     if (this.state === 'idle' || this.state === 'head') this.socket.destroy();
+  }
+
+  /**
+   * The client has read nothing of its response for the idle timeout: close. Otherwise a
+   * reader that stalls would hold its response, and the upstream connection behind it, forever.
+   */
+  sendTimeout(): void {
+    if (this.state === 'request' && this.writeBlocked) this.socket.destroy();
   }
 
   /** The header timeout passed: answer 408 and close. */
@@ -213,6 +227,12 @@ export class Http1Connection implements ChunkSink, ResponseOwner {
 
   // ── writing ────────────────────────────────────────────────────────────────
 
+  onWriteBlocked(): void {
+    if (this.writeBlocked) return;
+    this.writeBlocked = true;
+    this.waitingSince = Date.now();
+  }
+
   onResponseEnd(response: Http1Response, keepAlive: boolean): void {
     if (response !== this.response) return;
     this.response = undefined;
@@ -228,6 +248,7 @@ export class Http1Connection implements ChunkSink, ResponseOwner {
   /** Starts on the next request, after the current call stack (the upstream's callbacks) unwinds. */
   private next(): void {
     this.request = undefined;
+    this.writeBlocked = false;
     this.state = 'idle';
     this.waitingSince = Date.now();
     if (this.buffered === undefined) {

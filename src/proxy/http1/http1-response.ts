@@ -15,6 +15,8 @@ export interface ResponseOwner {
   readonly requestComplete: boolean;
   /** The whole response has been handed to the socket; `keepAlive` says if the connection may go on. */
   onResponseEnd(response: Http1Response, keepAlive: boolean): void;
+  /** A write left the socket's buffer full: the response now waits for the client to read. */
+  onWriteBlocked(): void;
 }
 
 export type ResponseHeaders = readonly string[] | Readonly<Record<string, string>>;
@@ -134,7 +136,9 @@ export class Http1Response extends EventEmitter {
     socket.write(chunk);
     if (this.chunked) socket.write('\r\n', 'latin1');
     socket.uncork();
-    return socket.writableLength < socket.writableHighWaterMark;
+    if (socket.writableLength < socket.writableHighWaterMark) return true;
+    this.owner.onWriteBlocked();
+    return false;
   }
 
   end(lastBody?: Buffer | string): void {

@@ -71,6 +71,7 @@ export class Http1Server implements ConnectionHost {
         const waited = now - connection.waitingSince;
         if (connection.state === 'head' && waited >= headersMs) connection.headerTimeout();
         else if (connection.state === 'idle' && waited >= idleMs) connection.closeIfIdle();
+        else if (connection.writeBlocked && waited >= idleMs) connection.sendTimeout();
       }
     }, interval);
     this.sweepTimer.unref();

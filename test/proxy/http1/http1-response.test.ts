@@ -32,7 +32,11 @@ async function pair(): Promise<Pair> {
   };
 }
 
-const owner = { requestComplete: true, onResponseEnd: (): void => undefined };
+const owner = {
+  requestComplete: true,
+  onResponseEnd: (): void => undefined,
+  onWriteBlocked: (): void => undefined,
+};
 /** More than loopback's kernel buffers take, so the writes after it wait in the socket's queue. */
 const FILL = Buffer.alloc(32 * 1024 * 1024, 0x2e);
 
