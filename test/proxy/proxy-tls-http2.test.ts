@@ -8,6 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import type { BuiltinRouter } from '../../src/routers/builtin/builtin-router.js';
 import { startVersionBackend, type VersionBackend } from '../support/backend.js';
 import { makeCertificate } from './support/certificate.js';
+import { waitFor } from '../support/load.js';
 import { openRouter, startServer, target } from './support/proxy-fixture.js';
 
 void describe('proxy TLS termination with HTTP/2 (ALPN)', () => {
@@ -103,5 +104,30 @@ void describe('proxy TLS termination with HTTP/2 (ALPN)', () => {
     });
     assert.equal(answer.status, 200);
     assert.equal(answer.body, 'blue');
+  });
+
+  void it('closes an HTTP/2 client that reads nothing of its response for the idle timeout', async () => {
+    let upstreamClosed = false;
+    const big = await startServer((req, res) => {
+      req.socket.once('close', () => (upstreamClosed = true));
+      res.end(Buffer.alloc(16 * 1024 * 1024, 0x61));
+    });
+    const stalled = await openRouter({ tls: makeCertificate(dir), clientIdleTimeout: '400ms' });
+    const session = http2.connect(`https://127.0.0.1:${stalled.address().live.port}`, {
+      rejectUnauthorized: false,
+    });
+    session.on('error', () => undefined);
+    try {
+      await stalled.prepare({ blue: [target('big', big.port)], green: [] });
+      await stalled.setWeights({ blue: 100, green: 0 });
+      const stream = session.request({ ':path': '/', ':method': 'GET' });
+      stream.on('error', () => undefined);
+      stream.pause(); // reads nothing: flow control stops the proxy's writes
+      await waitFor(() => upstreamClosed, { timeoutMs: 5_000, what: 'the upstream connection to be closed' });
+    } finally {
+      session.destroy();
+      await stalled.close();
+      await big.close();
+    }
   });
 });
