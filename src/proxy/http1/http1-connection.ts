@@ -33,6 +33,7 @@ export interface ConnectionHost {
 type State = 'idle' | 'head' | 'request' | 'closed';
 
 const CRLFCRLF = Buffer.from('\r\n\r\n');
+const NOTHING_AFTER = Buffer.alloc(0);
 
 export class Http1Connection implements ChunkSink, ResponseOwner {
   state: State = 'idle';
@@ -145,7 +146,8 @@ export class Http1Connection implements ChunkSink, ResponseOwner {
       return;
     }
     this.buffered = undefined;
-    this.begin(head, data.subarray(end + 4));
+    // Most requests end with their read: no view of nothing per request.
+    this.begin(head, end + 4 === data.length ? NOTHING_AFTER : data.subarray(end + 4));
   }
 
   /** Part of a head has arrived: keep it, and start the header timeout at its first byte. */
