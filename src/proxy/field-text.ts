@@ -43,6 +43,25 @@ export class NameLengths {
   }
 }
 
+/** Longest Content-Length read: 15 digits stay exact in a double. */
+const MAX_DIGITS = 15;
+
+/**
+ * `text` as a Content-Length: 1 to 15 ASCII digits and nothing else, else -1. By character
+ * codes: a regex test and Number() per message cost more than the loop.
+ */
+export function contentLengthValue(text: string): number {
+  const length = text.length;
+  if (length === 0 || length > MAX_DIGITS) return -1;
+  let value = 0;
+  for (let i = 0; i < length; i += 1) {
+    const digit = text.charCodeAt(i) - 48;
+    if (digit < 0 || digit > 9) return -1;
+    value = value * 10 + digit;
+  }
+  return value;
+}
+
 function isWhitespace(code: number): boolean {
   return code === 32 || code === 9;
 }

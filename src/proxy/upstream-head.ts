@@ -5,13 +5,12 @@
  * header and without re-serializing them (Content-Length aside); `rawHeaders()` splits it into
  * names and values for the listeners that need a list (the TLS listener's node:http2 responses).
  */
-import { fieldValue, NameLengths, splitFields } from './field-text.js';
+import { contentLengthValue, fieldValue, NameLengths, splitFields } from './field-text.js';
 import { connectionNamedFields, HOP_BY_HOP, isHopByHop } from './forwarded-headers.js';
 import { ResponseParseError } from './response-parse-error.js';
 
 /** Name lengths of the fields read here: a field of another length is passed on untouched. */
 const WATCHED_LENGTHS = new NameLengths([...HOP_BY_HOP, 'content-length', 'date']);
-const DIGITS = /^\d{1,15}$/;
 const CHUNKED_LAST = /(?:^|,)\s*chunked\s*$/i;
 
 export class UpstreamHead {
@@ -95,8 +94,8 @@ export class UpstreamHead {
   }
 
   private readContentLength(value: string): void {
-    if (!DIGITS.test(value)) throw new ResponseParseError('malformed Content-Length');
-    const parsed = Number(value);
+    const parsed = contentLengthValue(value);
+    if (parsed === -1) throw new ResponseParseError('malformed Content-Length');
     if (this.contentLength !== -1 && this.contentLength !== parsed)
       throw new ResponseParseError('conflicting Content-Length');
     this.contentLength = parsed;

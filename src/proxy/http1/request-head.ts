@@ -7,7 +7,7 @@
  * other than one `chunked` field, both framings at once, Transfer-Encoding on HTTP/1.0, a
  * missing or repeated Host on HTTP/1.1.
  */
-import { fieldValue, NameLengths } from '../field-text.js';
+import { contentLengthValue, fieldValue, NameLengths } from '../field-text.js';
 import { ClientHttpError } from './client-http-error.js';
 
 export type BodyKind = 'none' | 'length' | 'chunked';
@@ -45,7 +45,6 @@ const FIELD_LINES = new RegExp(`^(?:${FIELD}\\r\\n)*$`);
 const FIELD_LINE = new RegExp(`^${FIELD}$`);
 /** Control characters other than HTAB, a CR not followed by LF, an LF not preceded by CR. */
 const FORBIDDEN = /[\x00-\x08\x0B\x0C\x0E-\x1F\x7F]|\r(?!\n)|(?<!\r)\n/;
-const DIGITS = /^\d{1,15}$/;
 /** The fields framing reads; the others pass as text. */
 const WATCHED_LENGTHS = new NameLengths([
   'host',
@@ -118,8 +117,8 @@ export function parseRequestHead(head: string): RequestHead {
         case 'content-length': {
           const value = fieldValue(fields, colon + 1, end);
           if (contentLength !== -1) throw new ClientHttpError(400, 'more than one Content-Length');
-          if (!DIGITS.test(value)) throw new ClientHttpError(400, 'malformed Content-Length');
-          contentLength = Number(value);
+          contentLength = contentLengthValue(value);
+          if (contentLength === -1) throw new ClientHttpError(400, 'malformed Content-Length');
           break;
         }
         case 'transfer-encoding':
