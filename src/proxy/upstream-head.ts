@@ -6,7 +6,7 @@
  * names and values for the listeners that need a list (the TLS listener's node:http2 responses).
  */
 import { contentLengthValue, fieldValue, NameLengths, splitFields } from './field-text.js';
-import { connectionNamedFields, HOP_BY_HOP, isHopByHop } from './forwarded-headers.js';
+import { connectionNamedFields, HOP_BY_HOP } from './forwarded-headers.js';
 import { ResponseParseError } from './response-parse-error.js';
 
 /** Name lengths of the fields read here: a field of another length is passed on untouched. */
@@ -51,19 +51,37 @@ export class UpstreamHead {
         throw new ResponseParseError('malformed header line');
       const next = end + 2;
       if (WATCHED_LENGTHS.has(colon - start)) {
-        const name = fields.slice(start, colon).toLowerCase();
-        if (isHopByHop(name)) this.cutLines.push(start, next);
-        if (name === 'content-length') {
-          this.readContentLength(fieldValue(fields, colon + 1, end));
-          this.cutLines.push(start, next);
-        } else if (name === 'date') this.hasDate = true;
-        else if (name === 'transfer-encoding') {
-          this.hasTransferEncoding = true;
-          this.chunked = CHUNKED_LAST.test(fieldValue(fields, colon + 1, end));
-        } else if (name === 'connection') {
-          const value = fieldValue(fields, colon + 1, end).toLowerCase();
-          connection = connection === undefined ? value : `${connection},${value}`;
-        } else if (name === 'keep-alive') this.keepAlive = fieldValue(fields, colon + 1, end);
+        // One switch: every hop-by-hop name (HOP_BY_HOP) is cut, the framing ones read first.
+        switch (fields.slice(start, colon).toLowerCase()) {
+          case 'content-length':
+            this.readContentLength(fieldValue(fields, colon + 1, end));
+            this.cutLines.push(start, next);
+            break;
+          case 'date':
+            this.hasDate = true;
+            break;
+          case 'transfer-encoding':
+            this.hasTransferEncoding = true;
+            this.chunked = CHUNKED_LAST.test(fieldValue(fields, colon + 1, end));
+            this.cutLines.push(start, next);
+            break;
+          case 'connection': {
+            const value = fieldValue(fields, colon + 1, end).toLowerCase();
+            connection = connection === undefined ? value : `${connection},${value}`;
+            this.cutLines.push(start, next);
+            break;
+          }
+          case 'keep-alive':
+            this.keepAlive = fieldValue(fields, colon + 1, end);
+            this.cutLines.push(start, next);
+            break;
+          case 'te':
+          case 'trailer':
+          case 'upgrade':
+          case 'proxy-connection':
+            this.cutLines.push(start, next);
+            break;
+        }
       }
       start = next;
     }

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ResponseParseError } from '../../src/proxy/response-parse-error.js';
+import { HOP_BY_HOP } from '../../src/proxy/forwarded-headers.js';
 import { UpstreamHead } from '../../src/proxy/upstream-head.js';
 
 /** The field lines of a head, each ending in CRLF, as the parser hands them over. */
@@ -78,6 +79,16 @@ void describe('UpstreamHead passes the fields on', () => {
       head.forwardedFields(),
       fields('Server: x', 'X-Odd-Spacing:   a  b', 'Set-Cookie: a=1', 'Set-Cookie: b=2'),
     );
+  });
+
+  void it('cuts every field HOP_BY_HOP names, in any case', () => {
+    for (const name of HOP_BY_HOP) {
+      const value = name === 'transfer-encoding' ? 'chunked' : name === 'connection' ? 'close' : 'x';
+      for (const spelled of [name, name.toUpperCase()]) {
+        const head = new UpstreamHead(200, 1, fields('X-A: b', `${spelled}: ${value}`));
+        assert.equal(head.forwardedFields(), fields('X-A: b'), spelled);
+      }
+    }
   });
 
   void it('writes Content-Length anew in its plain form, once', () => {
