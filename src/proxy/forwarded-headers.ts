@@ -135,9 +135,14 @@ class FieldCollector {
         return false;
       case 'x-forwarded-host':
       case 'x-forwarded-proto':
+      // The other hop-by-hop fields (HOP_BY_HOP), as cases: no list search per field.
+      case 'keep-alive':
+      case 'te':
+      case 'trailer':
+      case 'proxy-connection':
         return false;
       default:
-        return !isHopByHop(lower);
+        return true;
     }
   }
 

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { NameLengths, splitFields } from '../../src/proxy/field-text.js';
 import {
+  HOP_BY_HOP,
   scanRequestFields,
   scanRequestHeaders,
   type ScanOptions,
@@ -109,6 +110,19 @@ void describe('scanRequestFields matches the list scan', () => {
       if (list.includes('req-1')) assert.equal(fromText.requestId, 'req-1');
     });
   }
+
+  void it('drops every field HOP_BY_HOP names, in any case, in both scans', () => {
+    for (const name of HOP_BY_HOP) {
+      for (const spelled of [name, name.toUpperCase()]) {
+        const list = ['Host', 'a', spelled, name === 'connection' ? 'close' : 'x', 'X-Kept', '1'];
+        for (const fields of [
+          scanRequestFields(lines(list), options).fields,
+          scanRequestHeaders(list, options).fields,
+        ])
+          assert.ok(!fields.toLowerCase().includes(`${name}:`), `${spelled} in ${JSON.stringify(fields)}`);
+      }
+    }
+  });
 
   void it('copies kept fields as they came and adds the forwarding fields', () => {
     const scanned = scanRequestFields(
