@@ -5,7 +5,7 @@
  * lower-cased `headers` object for a proxied request.
  */
 import { randomBytes } from 'node:crypto';
-import { fieldValue, NameLengths, splitFields } from './field-text.js';
+import { fieldValue, NameShapes, splitFields } from './field-text.js';
 
 export interface ScannedRequest {
   /** The header lines for the upstream request, each `Name: value\r\n`, X-Forwarded-* included. */
@@ -61,7 +61,7 @@ export function isHopByHop(lower: string): boolean {
   return HOP_BY_HOP.includes(lower);
 }
 
-/** Names the scan must look at, by length, so most headers are passed through without lower-casing. */
+/** Names the scan must look at, by shape, so most headers are passed through without lower-casing. */
 const WATCHED = new Set([
   ...HOP_BY_HOP,
   'host',
@@ -73,7 +73,7 @@ const WATCHED = new Set([
   'x-forwarded-host',
   'x-forwarded-proto',
 ]);
-const watchedLengths = new NameLengths(WATCHED);
+const watchedShapes = new NameShapes(WATCHED);
 
 /** What one scan gathers from the fields it looks at; both scans below feed it. */
 class FieldCollector {
@@ -90,9 +90,11 @@ class FieldCollector {
 
   constructor(private readonly options: ScanOptions) {}
 
-  /** Whether a field of this (watched or preview-length) name could need more than a copy. */
-  static watches(nameLength: number, options: ScanOptions): boolean {
-    return watchedLengths.has(nameLength) || nameLength === options.previewHeader.length;
+  /** Whether a field whose name has this length and first character could need more than a copy. */
+  static watches(nameLength: number, firstCode: number, options: ScanOptions): boolean {
+    if (watchedShapes.has(nameLength, firstCode)) return true;
+    const preview = options.previewHeader;
+    return nameLength === preview.length && (firstCode | 0x20) === (preview.charCodeAt(0) | 0x20);
   }
 
   /** Notes one field (`lower`: its lower-cased name); true when it goes upstream as sent. */
@@ -205,7 +207,10 @@ export function scanRequestHeaders(rawHeaders: readonly string[], options: ScanO
       }
       continue;
     }
-    if (!FieldCollector.watches(name.length, options) || collector.keeps(name.toLowerCase(), value))
+    if (
+      !FieldCollector.watches(name.length, name.charCodeAt(0), options) ||
+      collector.keeps(name.toLowerCase(), value)
+    )
       out.push(name, value);
   }
 
@@ -232,7 +237,7 @@ export function scanRequestFields(fields: string, options: ScanOptions): Scanned
     const colon = fields.indexOf(':', start);
     const next = end + 2;
     if (
-      FieldCollector.watches(colon - start, options) &&
+      FieldCollector.watches(colon - start, fields.charCodeAt(start), options) &&
       !collector.keeps(fields.slice(start, colon).toLowerCase(), fieldValue(fields, colon + 1, end))
     ) {
       kept += fields.slice(runStart, start);

@@ -5,12 +5,12 @@
  * header and without re-serializing them (Content-Length aside); `rawHeaders()` splits it into
  * names and values for the listeners that need a list (the TLS listener's node:http2 responses).
  */
-import { contentLengthValue, fieldValue, NameLengths, splitFields } from './field-text.js';
+import { contentLengthValue, fieldValue, NameShapes, splitFields } from './field-text.js';
 import { connectionNamedFields, HOP_BY_HOP } from './forwarded-headers.js';
 import { ResponseParseError } from './response-parse-error.js';
 
-/** Name lengths of the fields read here: a field of another length is passed on untouched. */
-const WATCHED_LENGTHS = new NameLengths([...HOP_BY_HOP, 'content-length', 'date']);
+/** The fields read here: a field of another shape is passed on untouched. */
+const WATCHED = new NameShapes([...HOP_BY_HOP, 'content-length', 'date']);
 const CHUNKED_LAST = /(?:^|,)\s*chunked\s*$/i;
 
 export class UpstreamHead {
@@ -50,7 +50,7 @@ export class UpstreamHead {
       if (colon <= start || colon > end || first === 32 || first === 9)
         throw new ResponseParseError('malformed header line');
       const next = end + 2;
-      if (WATCHED_LENGTHS.has(colon - start)) {
+      if (WATCHED.has(colon - start, first)) {
         // One switch: every hop-by-hop name (HOP_BY_HOP) is cut, the framing ones read first.
         switch (fields.slice(start, colon).toLowerCase()) {
           case 'content-length':

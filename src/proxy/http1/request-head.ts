@@ -7,7 +7,7 @@
  * other than one `chunked` field, both framings at once, Transfer-Encoding on HTTP/1.0, a
  * missing or repeated Host on HTTP/1.1.
  */
-import { contentLengthValue, fieldValue, NameLengths } from '../field-text.js';
+import { contentLengthValue, fieldValue, NameShapes } from '../field-text.js';
 import { ClientHttpError } from './client-http-error.js';
 
 export type BodyKind = 'none' | 'length' | 'chunked';
@@ -46,7 +46,7 @@ const FIELD_LINE = new RegExp(`^${FIELD}$`);
 /** Control characters other than HTAB, a CR not followed by LF, an LF not preceded by CR. */
 const FORBIDDEN = /[\x00-\x08\x0B\x0C\x0E-\x1F\x7F]|\r(?!\n)|(?<!\r)\n/;
 /** The fields framing reads; the others pass as text. */
-const WATCHED_LENGTHS = new NameLengths([
+const WATCHED = new NameShapes([
   'host',
   'expect',
   'upgrade',
@@ -96,7 +96,7 @@ export function parseRequestHead(head: string): RequestHead {
     const colon = fields.indexOf(':', start);
     const nameLength = colon - start;
     // Only the few fields framing reads are looked at; the rest pass as text.
-    if (WATCHED_LENGTHS.has(nameLength)) {
+    if (WATCHED.has(nameLength, fields.charCodeAt(start))) {
       const name = fields.slice(start, colon).toLowerCase();
       switch (name) {
         case 'host':
