@@ -42,6 +42,7 @@ export class Upstream implements ConnectionOwner {
   private readonly connect: (options: net.NetConnectOpts) => net.Socket;
   private keepIdleSockets = true;
   private freeSocketTimeoutMs = DEFAULT_FREE_SOCKET_TIMEOUT_MS;
+  private lastKeepAliveHint: string | undefined;
   private downUntil = 0;
   private sweepTimer: NodeJS.Timeout | undefined;
   private readonly sweepIntervalMs: number;
@@ -121,6 +122,9 @@ export class Upstream implements ConnectionOwner {
 
   /** An upstream's `Keep-Alive: timeout=N` tells us when it will close idle sockets; close ours earlier. */
   noteKeepAliveHint(value: string): void {
+    // Node servers send the same hint on every response: read it once.
+    if (value === this.lastKeepAliveHint) return;
+    this.lastKeepAliveHint = value;
     const match = /timeout=(\d+)/i.exec(value);
     if (!match) return;
     const hinted = Number(match[1]) * 1000 - 1000;
