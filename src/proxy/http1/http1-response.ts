@@ -203,10 +203,8 @@ export class Http1Response extends EventEmitter {
       this.socket.write(head, 'latin1');
       return;
     }
-    const headBytes = Buffer.byteLength(head, 'latin1');
-    const whole = Buffer.allocUnsafe(headBytes + body.length);
-    whole.write(head, 0, 'latin1');
-    body.copy(whole, headBytes);
-    this.socket.write(whole);
+    // One latin1 string (bytes map 1:1): Node copies a small string write straight into the
+    // socket, with no Buffer made for it, where a Buffer would be allocated, filled and copied.
+    this.socket.write(head + body.toString('latin1'), 'latin1');
   }
 }
