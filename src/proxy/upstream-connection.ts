@@ -18,11 +18,11 @@ export interface FailureDetail {
   readonly responseStarted: boolean;
 }
 
-/** The request a connection is serving: it receives the response and the failures. */
 /**
- * One request's use of a connection. Body pieces passed to onBody are copies the exchange may
- * keep; the `lastBody` passed to onEnd is a view of READ_BUFFER, valid during that call only
- * (a small last piece is usually copied once anyway, into the client's head-and-body write).
+ * The request a connection is serving: it receives the response and the failures. Body
+ * pieces passed to onBody are copies the exchange may keep; the `lastBody` passed to onEnd is
+ * a view of READ_BUFFER, valid during that call only (a small last piece is usually copied
+ * once anyway, into the client's head-and-body write).
  */
 export interface Exchange extends ResponseHandler {
   onFailure(error: NodeJS.ErrnoException, detail: FailureDetail): void;
