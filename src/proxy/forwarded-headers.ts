@@ -148,21 +148,7 @@ class FieldCollector {
     }
   }
 
-  /** The fields the proxy adds, as a flat list: X-Forwarded-For/-Proto, X-Request-Id, X-Forwarded-Host. */
-  added(): string[] {
-    const added = [
-      'X-Forwarded-For',
-      this.forwardedForValue(),
-      'X-Forwarded-Proto',
-      this.options.proto,
-      'X-Request-Id',
-      this.ensureRequestId(),
-    ];
-    if (this.host !== undefined) added.push('X-Forwarded-Host', this.host);
-    return added;
-  }
-
-  /** The same fields as CRLF-terminated lines, made in one template: no list in between. */
+  /** The fields the proxy adds, as CRLF-terminated lines: X-Forwarded-For/-Proto, X-Request-Id, X-Forwarded-Host. */
   addedLines(): string {
     const host = this.host === undefined ? '' : `X-Forwarded-Host: ${this.host}\r\n`;
     return `X-Forwarded-For: ${this.forwardedForValue()}\r\nX-Forwarded-Proto: ${this.options.proto}\r\nX-Request-Id: ${this.ensureRequestId()}\r\n${host}`;
@@ -220,7 +206,7 @@ export function scanRequestHeaders(rawHeaders: readonly string[], options: ScanO
   const upgrade = collector.upgrade;
   const isWebSocket = options.forUpgrade && upgrade !== undefined && upgrade.toLowerCase() === 'websocket';
   if (isWebSocket) out.push('Connection', 'Upgrade', 'Upgrade', upgrade);
-  out.push(...collector.added());
+  out.push(...splitFields(collector.addedLines()));
   return { ...collector.result(fieldLines(out), isWebSocket), headers: out };
 }
 
