@@ -8,13 +8,13 @@
  *   node --import tsx bench/proxy-switching.ts [--switches 1000] [--sockets 200]
  */
 import { spawn } from 'node:child_process';
-import os from 'node:os';
 import { WebSocket } from 'ws';
 import { startLoad } from '../test/support/load.js';
 import { compileBenchChildren, compiledChild } from './lib/compile.js';
 import { freePort, waitForPort } from './lib/free-port.js';
 import { startVersionWsBackend } from './lib/version-backend.js';
 import { numberArg } from './lib/args.js';
+import { loadAverage } from './lib/format.js';
 
 const SWITCHES = numberArg('--switches', 1000);
 const SOCKETS = numberArg('--sockets', 200);
@@ -26,12 +26,6 @@ interface SocketRecord {
   closedAt?: number;
   code?: number;
 }
-
-const loadAverage = (): string =>
-  os
-    .loadavg()
-    .map((value) => value.toFixed(2))
-    .join(' ');
 
 async function main(): Promise<void> {
   const loadAtStart = loadAverage();

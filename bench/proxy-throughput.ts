@@ -43,7 +43,7 @@ import {
 } from './lib/daemons.js';
 import { compileBenchChildren } from './lib/compile.js';
 import { openIdleConnections } from './lib/idle-connections.js';
-import { fixed, median } from './lib/format.js';
+import { fixed, loadAverage, median } from './lib/format.js';
 import { DIRECT_PATH, measureLatency, printLatency, type LatencyRun } from './lib/latency-runs.js';
 import { runOpenLoop } from './lib/open-loop.js';
 import { cpuSeconds, rssMb } from './lib/process-stats.js';
@@ -72,13 +72,6 @@ interface Row {
   readonly cpuUsPerRequest: number | undefined;
   /** Share of one core the proxy process used during the run (100 = a whole core). */
   readonly cpuPercent: number | undefined;
-}
-
-function loadAverage(): string {
-  return os
-    .loadavg()
-    .map((value) => value.toFixed(2))
-    .join(' ');
 }
 
 const daemons: Daemon[] = [];
