@@ -65,8 +65,8 @@ const LISTEN_WAIT_MS = 15_000;
 
 /**
  * GET over a fresh connection (no agent keeps sockets to instances the tests stop). provision()
- * promises a started process that did not exit, not one that listens yet (readiness is the health
- * check's job), so a refused connection is tried again until the instance listens.
+ * returns once an instance listens, or after a bounded wait when it does not; a refused
+ * connection is tried again until it listens, so a test fails on the answer, not on timing.
  */
 export async function httpGet(port: number, path = '/'): Promise<{ status: number; body: string }> {
   const giveUpAt = Date.now() + LISTEN_WAIT_MS;

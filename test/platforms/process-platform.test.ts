@@ -144,6 +144,24 @@ void describe('process platform: provision, stop, logs', () => {
     assert.equal(existsSync(join(fixture.stateDir, 'platform', 'process', 'green.json')), false);
   });
 
+  void it('waits past the settle time for a slow start: an exit is still reported, a listener serves at once', async () => {
+    // 1.5 s stands for a start slowed by a loaded machine; the fixed settle time is 0.5 s.
+    const crashing = fixture.platform({ env: { START_DELAY_MS: '1500', EXIT_AT_ONCE: '1' } });
+    await assert.rejects(crashing.provision('green', 'v1'), (error: unknown) => {
+      assert.ok(isCutoverError(error, 'CUTOVER_E_PROVISION'), String(error));
+      assert.match(error.message, /^instance green-0-v1 exited with code 1 right after start/);
+      return true;
+    });
+    assert.deepEqual(await crashing.running('green'), []);
+
+    const slow = fixture.platform({ env: { START_DELAY_MS: '1500' } });
+    const [instance] = await slow.provision('green', 'v1');
+    assert.ok(instance);
+    assert.equal(await acceptsNow(instance.port), true, 'listening when provision() returns');
+    assert.deepEqual(await httpGet(instance.port), { status: 200, body: 'v1' });
+    await slow.destroy('green');
+  });
+
   void it('names the command when it cannot be started at all', async () => {
     const platform = fixture.platform({ command: './no-such-binary', args: [] });
     await assert.rejects(platform.provision('green', 'v1'), (error: unknown) => {
@@ -292,3 +310,15 @@ void describe('process platform: provision, stop, logs', () => {
     assert.deepEqual(await platform.logs('green'), []);
   });
 });
+
+/** One connection attempt, no retry: whether the port accepts right now. */
+function acceptsNow(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: '127.0.0.1', port });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}

@@ -4,6 +4,11 @@ import { duration } from '../../config/fields.js';
 
 /** How long a fresh instance must stay up before provision() trusts it started (exit-at-once detection). */
 export const PROCESS_START_SETTLE_MS = 500;
+/**
+ * How long provision() waits beyond that for the instance to listen on its port. An exit within
+ * this time is still reported as an exit right after start, with its log lines.
+ */
+export const PROCESS_START_WAIT_MS = 10_000;
 
 const portNumber = z.number().int().min(1024).max(65535);
 

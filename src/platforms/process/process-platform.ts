@@ -13,9 +13,10 @@ import type {
   ProvisionOptions,
   StopOptions,
 } from '../platform.js';
-import { PROCESS_START_SETTLE_MS, type ProcessPlatformConfig } from './config.js';
+import { PROCESS_START_SETTLE_MS, PROCESS_START_WAIT_MS, type ProcessPlatformConfig } from './config.js';
 import { reserveFreePorts } from './free-port.js';
 import { SlotRecordFiles, type InstanceRecord, type SlotRecord } from './instance-record.js';
+import { groupListensOn, portAccepts } from './listening-socket.js';
 import { tailLines } from './log-tail.js';
 import { substitutePlaceholders, type PlaceholderValues } from './placeholders.js';
 import { isSameProcessAlive, readProcStat } from './proc-stat.js';
@@ -33,6 +34,8 @@ export interface ProcessPlatformDeps {
 /** Lines of an instance's log quoted in the error when it exits right after start. */
 const LOG_LINES_IN_ERROR = 5;
 const DEFAULT_LOG_TAIL = 100;
+/** How often a starting instance's port is checked. */
+const LISTEN_POLL_MS = 50;
 /** Written to the log before each start; lets an error quote only the latest run's output. */
 const START_BANNER = '--- cutover: starting';
 
@@ -206,7 +209,7 @@ class ProcessPlatform implements Platform {
           { cause: reason },
         );
       }
-      let failures = await settle(launches);
+      let failures = await settle(launches, this.logger);
       // The port may have been taken between our probe bind and the app's bind: one more try each.
       const retryable = failures.filter((failure) => failure.launch.spawnError === undefined);
       if (failures.length > 0 && retryable.length === failures.length) {
@@ -224,7 +227,7 @@ class ProcessPlatform implements Platform {
         }
         launches = launches.map((launch) => retried.get(launch.plan.index) ?? launch);
         await this.writeRecord(slot, release, launches);
-        failures = await settle([...retried.values()]);
+        failures = await settle([...retried.values()], this.logger);
       }
       const failure = failures[0];
       if (failure) throw await provisionError(failure.launch, failure.exit);
@@ -437,17 +440,51 @@ interface EarlyExit {
   readonly exit?: ExitInfo;
 }
 
-/** Waits the settle window; returns the instances that could not start or exited within it. */
-async function settle(launches: readonly Launch[]): Promise<EarlyExit[]> {
-  const settled = sleep(PROCESS_START_SETTLE_MS).then(() => 'running' as const);
+/**
+ * Waits until each launch has started or failed; returns those that could not start or exited.
+ * An instance has started once it has stayed up PROCESS_START_SETTLE_MS and listens on its port.
+ * One that is still not listening after PROCESS_START_WAIT_MS counts as started too (it may listen
+ * through a helper outside its process group); the health checks decide from there. Waiting for
+ * the port, not only a fixed time, keeps a slow start on a loaded machine from passing for a
+ * healthy one and an exit a moment later from going unseen.
+ */
+async function settle(launches: readonly Launch[], logger: Logger): Promise<EarlyExit[]> {
   const results = await Promise.all(
     launches.map(async (launch): Promise<EarlyExit | undefined> => {
-      if (launch.spawnError) return { launch };
-      const outcome = await Promise.race([launch.exited, settled]);
-      return outcome === 'running' ? undefined : { launch, exit: outcome };
+      if (launch.spawnError || !launch.record) return { launch };
+      const watch = { exited: false };
+      const outcome = await Promise.race([
+        launch.exited.finally(() => (watch.exited = true)),
+        waitUntilListening(launch.record, watch),
+      ]);
+      if (outcome === 'listening') return undefined;
+      if (outcome === 'not-listening') {
+        logger.warn('process.instance.not-listening', {
+          instance: launch.plan.id,
+          port: launch.plan.port,
+          waitedMs: PROCESS_START_WAIT_MS,
+        });
+        return undefined;
+      }
+      return { launch, exit: outcome };
     }),
   );
   return results.filter((result): result is EarlyExit => result !== undefined);
+}
+
+async function waitUntilListening(
+  record: InstanceRecord,
+  watch: { readonly exited: boolean },
+): Promise<'listening' | 'not-listening'> {
+  const startedAt = Date.now();
+  await sleep(PROCESS_START_SETTLE_MS);
+  for (;;) {
+    if (watch.exited) return 'not-listening'; // the exit wins the race; this answer is unused
+    const owned = await groupListensOn(record.pid, record.port);
+    if (owned ?? (await portAccepts(record.host, record.port))) return 'listening';
+    if (Date.now() - startedAt >= PROCESS_START_WAIT_MS) return 'not-listening';
+    await sleep(LISTEN_POLL_MS);
+  }
 }
 
 async function provisionError(launch: Launch, exit: ExitInfo | undefined): Promise<CutoverError> {

@@ -1,6 +1,7 @@
 // A tiny app for the process platform tests: serves its version on PORT (or --port).
 // Plain JavaScript so it starts fast with plain `node`. Behaviour switches (env):
 //   APP_VERSION        body of GET / (default: contents of ./VERSION in the working directory)
+//   START_DELAY_MS     wait this long before anything else (a slow start on a loaded machine)
 //   EXIT_AT_ONCE=1     print an error and exit 1 before listening
 //   FAIL_FIRST_MARKER  path: if missing, create it and exit 1 as if the port were taken
 //   FAIL_HEALTH=1      GET /healthz answers 503
@@ -18,6 +19,9 @@ const port = Number(argValue('--port') ?? process.env.PORT);
 const host = argValue('--host') ?? '127.0.0.1';
 const version =
   process.env.APP_VERSION ?? (existsSync('VERSION') ? readFileSync('VERSION', 'utf8').trim() : 'unknown');
+
+const startDelayMs = Number(process.env.START_DELAY_MS ?? 0);
+if (startDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, startDelayMs));
 
 if (process.env.EXIT_AT_ONCE === '1') {
   console.error('fatal: this app was told to exit at once');
