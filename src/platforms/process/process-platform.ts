@@ -16,7 +16,7 @@ import type {
 import { PROCESS_START_SETTLE_MS, PROCESS_START_WAIT_MS, type ProcessPlatformConfig } from './config.js';
 import { reserveFreePorts } from './free-port.js';
 import { SlotRecordFiles, type InstanceRecord, type SlotRecord } from './instance-record.js';
-import { groupListensOn, portAccepts } from './listening-socket.js';
+import { groupHoldsSocket, ListenerTableReader, portAccepts } from './listening-socket.js';
 import { tailLines } from './log-tail.js';
 import { substitutePlaceholders, type PlaceholderValues } from './placeholders.js';
 import { isSameProcessAlive, readProcStat } from './proc-stat.js';
@@ -34,8 +34,8 @@ export interface ProcessPlatformDeps {
 /** Lines of an instance's log quoted in the error when it exits right after start. */
 const LOG_LINES_IN_ERROR = 5;
 const DEFAULT_LOG_TAIL = 100;
-/** How often a starting instance's port is checked. */
-const LISTEN_POLL_MS = 50;
+/** How often a starting instance's port is checked (one read of the socket tables for all). */
+const LISTEN_POLL_MS = 100;
 /** Written to the log before each start; lets an error quote only the latest run's output. */
 const START_BANNER = '--- cutover: starting';
 
@@ -449,13 +449,14 @@ interface EarlyExit {
  * healthy one and an exit a moment later from going unseen.
  */
 async function settle(launches: readonly Launch[], logger: Logger): Promise<EarlyExit[]> {
+  const listeners = new ListenerTableReader(LISTEN_POLL_MS);
   const results = await Promise.all(
     launches.map(async (launch): Promise<EarlyExit | undefined> => {
       if (launch.spawnError || !launch.record) return { launch };
       const watch = { exited: false };
       const outcome = await Promise.race([
         launch.exited.finally(() => (watch.exited = true)),
-        waitUntilListening(launch.record, watch),
+        waitUntilListening(launch.record, watch, listeners),
       ]);
       if (outcome === 'listening') return undefined;
       if (outcome === 'not-listening') {
@@ -475,13 +476,18 @@ async function settle(launches: readonly Launch[], logger: Logger): Promise<Earl
 async function waitUntilListening(
   record: InstanceRecord,
   watch: { readonly exited: boolean },
+  listeners: ListenerTableReader,
 ): Promise<'listening' | 'not-listening'> {
   const startedAt = Date.now();
   await sleep(PROCESS_START_SETTLE_MS);
   for (;;) {
     if (watch.exited) return 'not-listening'; // the exit wins the race; this answer is unused
-    const owned = await groupListensOn(record.pid, record.port);
-    if (owned ?? (await portAccepts(record.host, record.port))) return 'listening';
+    const table = await listeners.read();
+    const listening =
+      table === undefined
+        ? await portAccepts(record.host, record.port)
+        : await groupHoldsSocket(record.pid, table.get(record.port));
+    if (listening) return 'listening';
     if (Date.now() - startedAt >= PROCESS_START_WAIT_MS) return 'not-listening';
     await sleep(LISTEN_POLL_MS);
   }
