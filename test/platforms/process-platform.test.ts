@@ -289,6 +289,22 @@ void describe('process platform: provision, stop, logs', () => {
     assert.equal(existsSync(join(fixture.stateDir, 'platform', 'process', 'green.json')), false);
   });
 
+  void it('stops waiting for a slow instance to listen when provisioning is aborted', async () => {
+    // The app would listen after 8 s, inside the 10 s listen wait: an abort not heeded during
+    // the wait would let it get that far before provision() gave up.
+    const platform = fixture.platform({ env: { START_DELAY_MS: '8000' } });
+    const controller = new AbortController();
+    const provisioning = platform.provision('green', 'v1', { signal: controller.signal });
+    await waitFor(() => existsSync(join(fixture.stateDir, 'platform', 'process', 'green.json')), {
+      what: 'the instance to be recorded as started',
+    });
+    controller.abort();
+    await assert.rejects(provisioning, (error: unknown) => isCutoverError(error, 'CUTOVER_E_ABORTED'));
+    assert.deepEqual(await platform.running('green'), []);
+    const log = await readFile(join(fixture.stateDir, 'logs', 'green-0.log'), 'utf8');
+    assert.doesNotMatch(log, /^listening/m, 'stopped before it listened');
+  });
+
   void it('tails the log of each instance and forgets the logs on destroy', async () => {
     const platform = fixture.platform({ instances: 2 });
     const instances = await platform.provision('green', 'v1');

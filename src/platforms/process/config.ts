@@ -5,8 +5,8 @@ import { duration } from '../../config/fields.js';
 /** How long a fresh instance must stay up before provision() trusts it started (exit-at-once detection). */
 export const PROCESS_START_SETTLE_MS = 500;
 /**
- * How long provision() waits beyond that for the instance to listen on its port. An exit within
- * this time is still reported as an exit right after start, with its log lines.
+ * How long after its start provision() waits at most for an instance to listen on its port. An
+ * exit within this time is still reported as an exit right after start, with its log lines.
  */
 export const PROCESS_START_WAIT_MS = 10_000;
 

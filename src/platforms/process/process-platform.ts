@@ -209,7 +209,7 @@ class ProcessPlatform implements Platform {
           { cause: reason },
         );
       }
-      let failures = await settle(launches, this.logger);
+      let failures = await settle(launches, this.logger, options.signal);
       // The port may have been taken between our probe bind and the app's bind: one more try each.
       const retryable = failures.filter((failure) => failure.launch.spawnError === undefined);
       if (failures.length > 0 && retryable.length === failures.length) {
@@ -227,7 +227,7 @@ class ProcessPlatform implements Platform {
         }
         launches = launches.map((launch) => retried.get(launch.plan.index) ?? launch);
         await this.writeRecord(slot, release, launches);
-        failures = await settle([...retried.values()], this.logger);
+        failures = await settle([...retried.values()], this.logger, options.signal);
       }
       const failure = failures[0];
       if (failure) throw await provisionError(failure.launch, failure.exit);
@@ -448,7 +448,11 @@ interface EarlyExit {
  * the port, not only a fixed time, keeps a slow start on a loaded machine from passing for a
  * healthy one and an exit a moment later from going unseen.
  */
-async function settle(launches: readonly Launch[], logger: Logger): Promise<EarlyExit[]> {
+async function settle(
+  launches: readonly Launch[],
+  logger: Logger,
+  signal: AbortSignal | undefined,
+): Promise<EarlyExit[]> {
   const listeners = new ListenerTableReader(LISTEN_POLL_MS);
   const results = await Promise.all(
     launches.map(async (launch): Promise<EarlyExit | undefined> => {
@@ -456,9 +460,10 @@ async function settle(launches: readonly Launch[], logger: Logger): Promise<Earl
       const watch = { exited: false };
       const outcome = await Promise.race([
         launch.exited.finally(() => (watch.exited = true)),
-        waitUntilListening(launch.record, watch, listeners),
+        waitUntilListening(launch.record, watch, listeners, signal),
       ]);
-      if (outcome === 'listening') return undefined;
+      // Aborted: the caller throws CUTOVER_E_ABORTED and stops what was started.
+      if (outcome === 'listening' || outcome === 'aborted') return undefined;
       if (outcome === 'not-listening') {
         logger.warn('process.instance.not-listening', {
           instance: launch.plan.id,
@@ -477,11 +482,13 @@ async function waitUntilListening(
   record: InstanceRecord,
   watch: { readonly exited: boolean },
   listeners: ListenerTableReader,
-): Promise<'listening' | 'not-listening'> {
+  signal: AbortSignal | undefined,
+): Promise<'listening' | 'not-listening' | 'aborted'> {
   const startedAt = Date.now();
   await sleep(PROCESS_START_SETTLE_MS);
   for (;;) {
     if (watch.exited) return 'not-listening'; // the exit wins the race; this answer is unused
+    if (signal?.aborted) return 'aborted';
     const table = await listeners.read();
     const listening =
       table === undefined
