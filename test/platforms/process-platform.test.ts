@@ -5,7 +5,7 @@ import net from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { isCutoverError } from '../../src/core/errors.js';
-import { freePort } from '../support/daemons/common.js';
+import { canConnect, freePort } from '../support/daemons/common.js';
 import { waitFor } from '../support/load.js';
 import {
   httpGet,
@@ -157,7 +157,7 @@ void describe('process platform: provision, stop, logs', () => {
     const slow = fixture.platform({ env: { START_DELAY_MS: '1500' } });
     const [instance] = await slow.provision('green', 'v1');
     assert.ok(instance);
-    assert.equal(await acceptsNow(instance.port), true, 'listening when provision() returns');
+    assert.equal(await canConnect(instance.port), true, 'listening when provision() returns');
     assert.deepEqual(await httpGet(instance.port), { status: 200, body: 'v1' });
     await slow.destroy('green');
   });
@@ -326,15 +326,3 @@ void describe('process platform: provision, stop, logs', () => {
     assert.deepEqual(await platform.logs('green'), []);
   });
 });
-
-/** One connection attempt, no retry: whether the port accepts right now. */
-function acceptsNow(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ host: '127.0.0.1', port });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}

@@ -1,5 +1,5 @@
-import { open, readFile, readdir, readlink, type FileHandle } from 'node:fs/promises';
-import { connect } from 'node:net';
+import { open, readdir, readlink, type FileHandle } from 'node:fs/promises';
+import { readProcStat } from './proc-stat.js';
 
 /** LISTEN in the `st` column of /proc/net/tcp and tcp6. */
 const TCP_LISTEN = '0A';
@@ -11,7 +11,7 @@ export type ListenerTable = ReadonlyMap<number, ReadonlySet<string>>;
 
 /**
  * Reads the listening sockets from /proc/net/tcp{,6}; undefined where /proc/net is not readable
- * (not Linux: see portAccepts() for that case). The kernel lists listening sockets before every
+ * (not Linux). The kernel lists listening sockets before every
  * other, so reading stops at the first line in another state. Measured with 10,000 loopback
  * connections open: both whole tables took 90–130 ms to read (tcp alone is 1.5 MB), their
  * listeners ~8 ms (most of it the kernel walking the IPv4 connections to fill tcp6).
@@ -80,20 +80,6 @@ export async function groupListensOn(leaderPid: number, port: number): Promise<b
   return table === undefined ? undefined : groupHoldsSocket(leaderPid, table.get(port));
 }
 
-/** Whether a TCP connection to host:port is accepted (by anyone). */
-export function portAccepts(host: string, port: number, timeoutMs = 1_000): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host, port });
-    const done = (accepted: boolean): void => {
-      socket.destroy();
-      resolve(accepted);
-    };
-    socket.setTimeout(timeoutMs, () => done(false));
-    socket.once('connect', () => done(true));
-    socket.once('error', () => done(false));
-  });
-}
-
 /** The LISTEN lines of one /proc/net table (header skipped); undefined when it cannot be read. */
 async function readListenerLines(path: string): Promise<string[] | undefined> {
   let file: FileHandle;
@@ -142,16 +128,13 @@ async function holdsSocket(pid: number, inodes: ReadonlySet<string>): Promise<bo
   return false;
 }
 
-/** Pids whose process group is `leaderPid` (field 5 of /proc/<pid>/stat). */
+/** Pids whose process group is `leaderPid`. */
 async function groupMembers(leaderPid: number): Promise<number[]> {
   const members: number[] = [];
-  const group = String(leaderPid);
   for (const entry of await readdir('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
-    const stat = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => '');
-    // The command name (field 2) is in parentheses and may itself hold spaces or ')'.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    if (fields[2] === group) members.push(Number(entry));
+    const pid = Number(entry);
+    if ((await readProcStat(pid))?.processGroup === leaderPid) members.push(pid);
   }
   return members;
 }

@@ -4,6 +4,8 @@ import { readFile } from 'node:fs/promises';
 export interface ProcStat {
   /** One-letter state: R, S, D, Z (zombie), X (dead) … */
   readonly state: string;
+  /** Field 5: the process group's id. */
+  readonly processGroup: number;
   /** Field 22: start time after boot, in clock ticks. Together with the pid it names one process. */
   readonly startTime: string;
 }
@@ -20,9 +22,10 @@ export async function readProcStat(pid: number): Promise<ProcStat | undefined> {
   // The command name (field 2) is in parentheses and may itself hold spaces or ')'.
   const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
   const state = fields[0];
+  const processGroup = fields[2];
   const startTime = fields[19];
-  if (state === undefined || startTime === undefined) return undefined;
-  return { state, startTime };
+  if (state === undefined || processGroup === undefined || startTime === undefined) return undefined;
+  return { state, processGroup: Number(processGroup), startTime };
 }
 
 /** True when `pid` is alive (not a zombie) and is the very process that started at `startTime`. */

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, open, readdir, rm, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { tcpProbe } from '../../checks/tcp-probe.js';
 import { CutoverError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import { SLOTS, type Slot, type Target } from '../../core/slot.js';
@@ -16,7 +17,7 @@ import type {
 import { PROCESS_START_SETTLE_MS, PROCESS_START_WAIT_MS, type ProcessPlatformConfig } from './config.js';
 import { reserveFreePorts } from './free-port.js';
 import { SlotRecordFiles, type InstanceRecord, type SlotRecord } from './instance-record.js';
-import { groupHoldsSocket, ListenerTableReader, portAccepts } from './listening-socket.js';
+import { groupHoldsSocket, ListenerTableReader } from './listening-socket.js';
 import { tailLines } from './log-tail.js';
 import { substitutePlaceholders, type PlaceholderValues } from './placeholders.js';
 import { isSameProcessAlive, readProcStat } from './proc-stat.js';
@@ -36,6 +37,8 @@ const LOG_LINES_IN_ERROR = 5;
 const DEFAULT_LOG_TAIL = 100;
 /** How often a starting instance's port is checked (one read of the socket tables for all). */
 const LISTEN_POLL_MS = 100;
+/** Where /proc/net is missing, how long one connection attempt to a starting instance may take. */
+const PORT_PROBE_TIMEOUT_MS = 1_000;
 /** Written to the log before each start; lets an error quote only the latest run's output. */
 const START_BANNER = '--- cutover: starting';
 
@@ -491,8 +494,8 @@ async function waitUntilListening(
     if (signal?.aborted) return 'aborted';
     const table = await listeners.read();
     const listening =
-      table === undefined
-        ? await portAccepts(record.host, record.port)
+      table === undefined // not Linux: whoever accepts on the port stands in for the owner
+        ? (await tcpProbe(record, { timeoutMs: PORT_PROBE_TIMEOUT_MS, signal })).healthy
         : await groupHoldsSocket(record.pid, table.get(record.port));
     if (listening) return 'listening';
     if (Date.now() - startedAt >= PROCESS_START_WAIT_MS) return 'not-listening';
