@@ -79,12 +79,7 @@ void describe('proxy timeouts and upstream failures', () => {
     });
     try {
       await router.prepare({ blue: [target('stalls', backend.port)], green: [] });
-      const socket = net.connect(router.address().live.port, '127.0.0.1');
-      let received = '';
-      socket.on('data', (chunk: Buffer) => (received += chunk.toString()));
-      const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
-      socket.write('GET / HTTP/1.1\r\nHost: a\r\n\r\n');
-      await closed;
+      const received = await sendUntilClosed(router.address().live.port, 'GET / HTTP/1.1\r\nHost: a\r\n\r\n');
       assert.match(received, /^HTTP\/1\.1 200 /);
       assert.ok(received.endsWith('\r\n\r\nfirst part'), 'the client has the part sent, then the close');
     } finally {
@@ -152,12 +147,10 @@ void describe('proxy timeouts and upstream failures', () => {
   });
 
   void it('answers 408 and closes when the request head does not arrive in time', async () => {
-    const socket = net.connect(router.address().live.port, '127.0.0.1');
-    let received = '';
-    socket.on('data', (chunk: Buffer) => (received += chunk.toString()));
-    const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
-    socket.write('GET / HTTP/1.1\r\nHost: a\r\nX-Slow: ');
-    await closed;
+    const received = await sendUntilClosed(
+      router.address().live.port,
+      'GET / HTTP/1.1\r\nHost: a\r\nX-Slow: ',
+    );
     assert.match(received, /^HTTP\/1\.1 408 /);
   });
 
@@ -179,3 +172,14 @@ void describe('proxy timeouts and upstream failures', () => {
     }
   });
 });
+
+/** Writes `text` on a raw connection to the proxy; resolves with all it received once it closes. */
+function sendUntilClosed(port: number, text: string): Promise<string> {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, '127.0.0.1');
+    let received = '';
+    socket.on('data', (chunk: Buffer) => (received += chunk.toString()));
+    socket.once('close', () => resolve(received));
+    socket.write(text);
+  });
+}
