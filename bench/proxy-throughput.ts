@@ -2,7 +2,7 @@
  * Throughput, latency and memory of cutover's builtin proxy next to its peers, in one run:
  *
  *   node --import tsx bench/proxy-throughput.ts [--seconds 5] [--rounds 3] [--nice -10] [--no-pin]
- *     [--latency-shares 0.5,0.25]
+ *     [--latency-shares 0.5,0.25] [--no-own-half]
  *
  * Every path is measured in ROUNDS interleaved rounds (direct, cutover, nginx, HAProxy,
  * http-proxy, then again …) and the median round is reported, so a change in unrelated load
@@ -25,6 +25,9 @@
  *    (bench/lib/open-loop.ts), directly and through cutover, nginx and HAProxy at that same
  *    rate, with each proxy's CPU per request and the CPUs' steal during each run
  *    (bench/lib/latency-runs.ts).
+ *    2b. The same criterion applied to the peers: nginx and HAProxy each at half of its *own*
+ *    max rate (`--no-own-half` leaves this out), which tells whether this machine can show a
+ *    1 ms budget at that load for any proxy.
  * 3. RSS of the cutover proxy process holding 10,000 idle keep-alive client connections.
  *
  * Every daemon runs from its own temp config and is stopped at the end.
@@ -44,8 +47,7 @@ import {
 import { compileBenchChildren } from './lib/compile.js';
 import { openIdleConnections } from './lib/idle-connections.js';
 import { fixed, loadAverage, median } from './lib/format.js';
-import { DIRECT_PATH, measureLatency, printLatency, type LatencyRun } from './lib/latency-runs.js';
-import { runOpenLoop } from './lib/open-loop.js';
+import { DIRECT_PATH, latencyRounds, printLatency } from './lib/latency-runs.js';
 import { cpuSeconds, rssMb } from './lib/process-stats.js';
 import { runWrk, type WrkResult } from './lib/wrk.js';
 import { listArg, numberArg } from './lib/args.js';
@@ -63,6 +65,8 @@ const LATENCY_SECONDS = 5;
  * `--latency-shares 0.5,0.25` adds a lighter load, to see how the tail follows the load.
  */
 const LATENCY_SHARES = (listArg('--latency-shares') ?? ['0.5']).map(Number);
+/** Step 2b, nginx and HAProxy each at half of its own max rate; `--no-own-half` leaves it out. */
+const OWN_HALF = !process.argv.includes('--no-own-half');
 const PIN = !process.argv.includes('--no-pin') && os.availableParallelism() >= 2;
 const NICE = process.argv.includes('--nice') ? numberArg('--nice', 0) : undefined;
 
@@ -209,14 +213,26 @@ async function main(): Promise<void> {
   const latencyPaths = paths.filter((path) => path.name !== 'http-proxy');
   for (const share of LATENCY_SHARES) {
     const rate = Math.round(cutoverRow.wrk.requestsPerSecond * share);
-    for (const path of latencyPaths) await runOpenLoop(`http://127.0.0.1:${path.port}/`, rate, 1); // warm-up
-    const latencyRounds: LatencyRun[][] = [];
-    for (let round = 0; round < LATENCY_ROUNDS; round += 1) {
-      const runs: LatencyRun[] = [];
-      for (const path of latencyPaths) runs.push(await measureLatency(path, rate, LATENCY_SECONDS, plan));
-      latencyRounds.push(runs);
+    const runs = await latencyRounds(latencyPaths, rate, LATENCY_ROUNDS, LATENCY_SECONDS, plan);
+    const title = `2. Open-loop latency at ${rate} req/s (${share} × cutover's max)`;
+    printLatency(runs, title, LATENCY_SECONDS, share === 0.5 ? 'cutover builtin' : undefined);
+  }
+  // The same criterion applied to the peers: each at half of *its own* max rate, where its
+  // core is as loaded as cutover's is at half of cutover's. Whether nginx and HAProxy keep
+  // their added p99 within 1 ms there tells whether this machine can show the target at all.
+  if (OWN_HALF) {
+    for (const name of ['nginx', 'HAProxy']) {
+      const peer = latencyPaths.find((path) => path.name === name)!;
+      const rate = Math.round(byName(name)!.wrk.requestsPerSecond / 2);
+      const direct = latencyPaths.find((path) => path.name === DIRECT_PATH)!;
+      const runs = await latencyRounds([direct, peer], rate, LATENCY_ROUNDS, LATENCY_SECONDS, plan);
+      printLatency(
+        runs,
+        `2b. Open-loop latency at ${rate} req/s (0.5 × ${name}'s own max)`,
+        LATENCY_SECONDS,
+        name,
+      );
     }
-    printLatency(latencyRounds, rate, share, LATENCY_SECONDS);
   }
   console.log(`load average after the latency runs: ${loadAverage()}`);
   for (const peer of peers.slice(1, 3)) {
