@@ -211,11 +211,15 @@ async function main(): Promise<void> {
   await httpProxy.stop(); // its max rate is below this one: it would only measure its queue
   daemons.splice(daemons.indexOf(httpProxy), 1);
   const latencyPaths = paths.filter((path) => path.name !== 'http-proxy');
+  /** Median added p99 of each proxy at half of its own max rate. */
+  const atOwnHalf = new Map<string, number | undefined>();
   for (const share of LATENCY_SHARES) {
     const rate = Math.round(cutoverRow.wrk.requestsPerSecond * share);
     const runs = await latencyRounds(latencyPaths, rate, LATENCY_ROUNDS, LATENCY_SECONDS, plan);
     const title = `2. Open-loop latency at ${rate} req/s (${share} × cutover's max)`;
-    printLatency(runs, title, LATENCY_SECONDS, share === 0.5 ? 'cutover builtin' : undefined);
+    const judged = share === 0.5 ? 'cutover builtin' : undefined;
+    const added = printLatency(runs, title, LATENCY_SECONDS, judged);
+    if (judged !== undefined) atOwnHalf.set(judged, added);
   }
   // The same criterion applied to the peers: each at half of *its own* max rate, where its
   // core is as loaded as cutover's is at half of cutover's. Whether nginx and HAProxy keep
@@ -226,13 +230,13 @@ async function main(): Promise<void> {
       const rate = Math.round(byName(name)!.wrk.requestsPerSecond / 2);
       const direct = latencyPaths.find((path) => path.name === DIRECT_PATH)!;
       const runs = await latencyRounds([direct, peer], rate, LATENCY_ROUNDS, LATENCY_SECONDS, plan);
-      printLatency(
-        runs,
-        `2b. Open-loop latency at ${rate} req/s (0.5 × ${name}'s own max)`,
-        LATENCY_SECONDS,
-        name,
-      );
+      const title = `2b. Open-loop latency at ${rate} req/s (0.5 × ${name}'s own max)`;
+      atOwnHalf.set(name, printLatency(runs, title, LATENCY_SECONDS, name));
     }
+  }
+  if (atOwnHalf.size > 1) {
+    const each = [...atOwnHalf].map(([name, added]) => `${name} ${fixed(added, 2)} ms`).join(', ');
+    console.log(`\nadded p99 at half of each proxy's own max rate (target ≤ 1 ms): ${each}`);
   }
   console.log(`load average after the latency runs: ${loadAverage()}`);
   for (const peer of peers.slice(1, 3)) {

@@ -92,14 +92,14 @@ export async function latencyRounds(
 /**
  * The table of every run and each proxy's median added p99 (its p99 less the direct path's,
  * per round). `title` says what the rate is; `judged` names the path whose median is held to
- * the issue's 1 ms, when the rate is half of that path's own max.
+ * the issue's 1 ms, when the rate is half of that path's own max; its median is returned.
  */
 export function printLatency(
   rounds: readonly (readonly LatencyRun[])[],
   title: string,
   seconds: number,
   judged: string | undefined,
-): void {
+): number | undefined {
   console.log(`\n${title}, ${seconds}s each after 1s not counted, ${rounds.length} interleaved rounds\n`);
   console.log(
     '| round | path | sent | failed | p50 ms | p99 ms | max ms | added p50 ms | added p99 ms | proxy CPU µs/req (user + sys) | steal % load CPU / proxy CPU |',
@@ -139,4 +139,6 @@ export function printLatency(
       `added p99 through ${name}: median ${fixed(median(values), 2)} ms; per round ${each}${target}`,
     );
   }
+  const judgedValues = judged === undefined ? undefined : added.get(judged);
+  return judgedValues === undefined ? undefined : median(judgedValues);
 }
