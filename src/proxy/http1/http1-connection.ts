@@ -55,7 +55,7 @@ export class Http1Connection implements ChunkSink, ResponseOwner {
   private readonly onData = (chunk: Buffer): void => this.received(chunk);
   private readonly onDrain = (): void => {
     this.writeBlocked = false;
-    this.response?.emit('drain');
+    this.response?.drained();
   };
   private readonly onEnd = (): void => this.clientFinished();
   private readonly onClose = (): void => this.closed();
@@ -215,7 +215,7 @@ export class Http1Connection implements ChunkSink, ResponseOwner {
 
   // ChunkSink (also used for Content-Length bodies)
   onBodyData(chunk: Buffer): void {
-    if (chunk.length > 0) this.request?.emit('data', chunk);
+    if (chunk.length > 0) this.request?.bodyData(chunk);
   }
 
   onBodyEnd(rest: Buffer): void {
@@ -223,7 +223,7 @@ export class Http1Connection implements ChunkSink, ResponseOwner {
     if (request === undefined) return;
     this.decoder = undefined;
     request.complete = true;
-    request.emit('end');
+    request.bodyEnd();
     if (rest.length > 0) this.holdForNext(rest);
   }
 

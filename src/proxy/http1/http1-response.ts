@@ -3,10 +3,12 @@
  * itself (the upstream's framing never reaches the client): Content-Length when the headers
  * carry one, chunked for an HTTP/1.1 client otherwise, and for an HTTP/1.0 client the end of
  * the connection. The head goes out with the first body piece, and a small final body in the
- * same write, so most responses cost one write. Emits 'drain' (the socket can take more) and
- * 'close' (finished, or the connection died first: see writableFinished).
+ * same write, so most responses cost one write. Tells its 'drain' listeners when the socket
+ * can take more, and its 'close' listeners when it is finished or the connection died first
+ * (see writableFinished). Plain listener lists, not an EventEmitter: one response is made per
+ * request, and an emitter's set-up, `on` and `emit` cost more than the one listener of each
+ * kind forwarding adds.
  */
-import { EventEmitter } from 'node:events';
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 
@@ -51,7 +53,7 @@ function httpDate(): string {
   return dateText;
 }
 
-export class Http1Response extends EventEmitter {
+export class Http1Response {
   headersSent = false;
   writableFinished = false;
   /** Cleared to close the connection after this response (set before writeHead). */
@@ -60,6 +62,8 @@ export class Http1Response extends EventEmitter {
   private chunked = false;
   private noBody = false;
   private closed = false;
+  private closeListeners: Array<() => void> | undefined;
+  private drainListeners: Array<() => void> | undefined;
 
   constructor(
     private readonly socket: Socket,
@@ -70,8 +74,27 @@ export class Http1Response extends EventEmitter {
     /** `Keep-Alive` field value for persistent connections, e.g. `timeout=75`. */
     private readonly keepAliveHint: string,
   ) {
-    super();
     this.shouldKeepAlive = keepAlive;
+  }
+
+  /** `listener` runs once, when the response is finished or its connection closed first. */
+  on(_event: 'close', listener: () => void): this {
+    (this.closeListeners ??= []).push(listener);
+    return this;
+  }
+
+  /** `listener` runs once, the next time the socket can take more after write() returned false. */
+  once(_event: 'drain', listener: () => void): this {
+    (this.drainListeners ??= []).push(listener);
+    return this;
+  }
+
+  /** The client socket drained (from the connection). */
+  drained(): void {
+    const listeners = this.drainListeners;
+    if (listeners === undefined) return;
+    this.drainListeners = undefined;
+    for (const listener of listeners) listener();
   }
 
   writeHead(status: number, headers: ResponseHeaders): this {
@@ -185,7 +208,10 @@ export class Http1Response extends EventEmitter {
   private emitClose(): void {
     if (this.closed) return;
     this.closed = true;
-    this.emit('close');
+    const listeners = this.closeListeners;
+    if (listeners === undefined) return;
+    this.closeListeners = undefined;
+    for (const listener of listeners) listener();
   }
 
   private flushHead(): boolean {

@@ -40,18 +40,63 @@ const owner = {
 /** More than loopback's kernel buffers take, so the writes after it wait in the socket's queue. */
 const FILL = Buffer.alloc(32 * 1024 * 1024, 0x2e);
 
-void describe('Http1Response.endWithView', () => {
-  before(async () => {
-    server = net.createServer((socket) => accepted.push(socket));
-    server.listen(0, '127.0.0.1');
-    await once(server, 'listening');
-  });
-  after(async () => {
-    for (const socket of accepted) socket.destroy();
-    server.close();
-    await once(server, 'close');
+before(async () => {
+  server = net.createServer((socket) => accepted.push(socket));
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+});
+after(async () => {
+  for (const socket of accepted) socket.destroy();
+  server.close();
+  await once(server, 'close');
+});
+
+void describe('Http1Response listeners', () => {
+  void it("runs each 'close' listener once, at end(), and not again when the connection closes", async () => {
+    const { socket, drain } = await pair();
+    const response = new Http1Response(socket, owner, false, 1, true, 'timeout=5');
+    const calls: string[] = [];
+    response.on('close', () => calls.push(`first, finished ${response.writableFinished}`));
+    response.on('close', () => calls.push('second'));
+    response.writeHead(200, ['Content-Length', '2']);
+    response.end(Buffer.from('ok'));
+    response.connectionClosed();
+    assert.deepEqual(calls, ['first, finished true', 'second']);
+    socket.end();
+    await drain();
   });
 
+  void it("runs 'close' listeners when the connection closes before the response finished", async () => {
+    const { socket, drain } = await pair();
+    const response = new Http1Response(socket, owner, false, 1, true, 'timeout=5');
+    let finished: boolean | undefined;
+    response.on('close', () => (finished = response.writableFinished));
+    response.writeHead(200, ['Content-Length', '10']);
+    response.write(Buffer.from('part'));
+    response.connectionClosed();
+    assert.equal(finished, false);
+    socket.end();
+    await drain();
+  });
+
+  void it("runs a 'drain' listener once, when told the socket drained after write() returned false", async () => {
+    const { socket, drain } = await pair();
+    const response = new Http1Response(socket, owner, false, 1, true, 'timeout=5');
+    response.writeHead(200, ['Content-Length', String(FILL.length)]);
+    assert.equal(response.write(FILL), false, 'the write must fill the socket for this test');
+    let drains = 0;
+    response.once('drain', () => (drains += 1));
+    socket.once('drain', () => response.drained());
+    const received = drain();
+    await once(socket, 'drain');
+    response.drained();
+    assert.equal(drains, 1);
+    socket.end();
+    await received;
+  });
+});
+
+void describe('Http1Response.endWithView', () => {
   // The view is overwritten right after the call, as the next upstream read overwrites the
   // shared read buffer; the client must still receive the bytes the view held at the call.
   for (const [name, size, headFirst] of [
