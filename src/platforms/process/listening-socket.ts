@@ -20,12 +20,11 @@ export async function readListeners(): Promise<ListenerTable | undefined> {
   const table = new Map<number, Set<string>>();
   let readAny = false;
   for (const path of PROC_NET_TABLES) {
-    const lines = await readListenerLines(path);
-    if (lines === undefined) continue; // tcp6 is missing on kernels without IPv6
+    const rows = await readListenerRows(path);
+    if (rows === undefined) continue; // tcp6 is missing on kernels without IPv6
     readAny = true;
-    for (const line of lines) {
+    for (const fields of rows) {
       // sl local_address rem_address st tx:rx tr:when retrnsmt uid timeout inode …
-      const fields = line.trim().split(/\s+/);
       const local = fields[1];
       const inode = fields[9];
       if (local === undefined || inode === undefined) continue;
@@ -80,8 +79,11 @@ export async function groupListensOn(leaderPid: number, port: number): Promise<b
   return table === undefined ? undefined : groupHoldsSocket(leaderPid, table.get(port));
 }
 
-/** The LISTEN lines of one /proc/net table (header skipped); undefined when it cannot be read. */
-async function readListenerLines(path: string): Promise<string[] | undefined> {
+/**
+ * The LISTEN lines of one /proc/net table (header skipped), each split into its columns;
+ * undefined when it cannot be read.
+ */
+async function readListenerRows(path: string): Promise<string[][] | undefined> {
   let file: FileHandle;
   try {
     file = await open(path, 'r');
@@ -89,13 +91,13 @@ async function readListenerLines(path: string): Promise<string[] | undefined> {
     return undefined;
   }
   try {
-    const lines: string[] = [];
+    const rows: string[][] = [];
     const chunk = Buffer.alloc(TABLE_READ_BYTES);
     let carry = '';
     let header = true;
     for (;;) {
       const { bytesRead } = await file.read(chunk, 0, chunk.length, null);
-      if (bytesRead === 0) return lines;
+      if (bytesRead === 0) return rows;
       const parts = (carry + chunk.toString('latin1', 0, bytesRead)).split('\n');
       // The kernel returns whole lines per read; a part line is kept in case one ever does not.
       carry = parts.pop() ?? '';
@@ -104,8 +106,9 @@ async function readListenerLines(path: string): Promise<string[] | undefined> {
           header = false;
           continue;
         }
-        if (line.trim().split(/\s+/)[3] !== TCP_LISTEN) return lines;
-        lines.push(line);
+        const fields = line.trim().split(/\s+/);
+        if (fields[3] !== TCP_LISTEN) return rows;
+        rows.push(fields);
       }
     }
   } finally {
