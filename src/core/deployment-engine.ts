@@ -75,7 +75,17 @@ export class DeploymentEngine {
    * are running and healthy, then resume every unfinished deployment from its journal.
    */
   async recover(): Promise<void> {
-    const { store, platform, logger } = this.ctx;
+    await this.restoreRouting();
+    this.resumeDeployments();
+  }
+
+  /**
+   * The first half of recover(): reconcile the platform and put the routing the store holds
+   * back into the router, onto healthy slots only. The control server opens the public
+   * listener between the halves, so no client is answered from an empty routing table.
+   */
+  async restoreRouting(): Promise<void> {
+    const { store, platform } = this.ctx;
     const unfinished = store.unfinishedDeployments(this.app);
     const routing = this.traffic.current();
     const keep = new Set<Slot>();
@@ -88,7 +98,12 @@ export class DeploymentEngine {
     }
     const running = await platform.reconcile(keep);
     await this.restoreSafeRouting(routing, running);
-    for (const deployment of unfinished) {
+  }
+
+  /** The second half of recover(): every unfinished deployment goes on from its journal. */
+  resumeDeployments(): void {
+    const { store, logger } = this.ctx;
+    for (const deployment of store.unfinishedDeployments(this.app)) {
       this.takeOverLeaseOfDeadHolder();
       logger.info('deployment.resume', { deployment: deployment.id, phase: deployment.phase });
       this.startRun(deployment.id);
