@@ -63,4 +63,6 @@ export interface Platform {
    * the crash hit, no process this platform started may be left unknown. Returns what is running.
    */
   reconcile(keep: ReadonlySet<Slot>): Promise<Record<Slot, Instance[]>>;
+  /** Release what the platform holds in this process (timers); instances keep running. */
+  close(): Promise<void>;
 }

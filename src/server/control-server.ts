@@ -73,6 +73,7 @@ export async function startControlServer(options: ControlServerOptions): Promise
     await listen(admin, config.admin.listen, 'admin.listen');
   } catch (error) {
     await engine?.close();
+    await platform.close();
     await router?.router.close();
     admin?.close();
     store.close();
@@ -114,6 +115,7 @@ export async function startControlServer(options: ControlServerOptions): Promise
         openedAdmin.closeAllConnections();
         await new Promise<void>((resolve) => openedAdmin.close(() => resolve()));
         await openedEngine.close();
+        await platform.close();
         await openedRouter.router.close();
         store.close();
         logger.info('server.stopped');

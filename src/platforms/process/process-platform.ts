@@ -15,7 +15,12 @@ import type {
   ProvisionOptions,
   StopOptions,
 } from '../platform.js';
-import { PROCESS_START_SETTLE_MS, PROCESS_START_WAIT_MS, type ProcessPlatformConfig } from './config.js';
+import {
+  LOG_ROTATION_CHECK_MS,
+  PROCESS_START_SETTLE_MS,
+  PROCESS_START_WAIT_MS,
+  type ProcessPlatformConfig,
+} from './config.js';
 import { reserveFreePorts } from './free-port.js';
 import { crashPoint } from './crash-point.js';
 import { findMarkedProcesses, INSTANCE_KEY_VARIABLE } from './env-marker.js';
@@ -28,7 +33,8 @@ import {
   type StartedInstanceRecord,
 } from './instance-record.js';
 import { groupHoldsSocket, ListenerTableReader } from './listening-socket.js';
-import { tailLines } from './log-tail.js';
+import { rotatedFile, rotateIfLarger } from './log-rotation.js';
+import { CUT_LINE_MARK, LOG_TAIL_MAX_BYTES, tailLines } from './log-tail.js';
 import { substitutePlaceholders, type PlaceholderValues } from './placeholders.js';
 import { isSameProcessAlive, readProcStat } from './proc-stat.js';
 import { stopProcess, stopProcessGroup } from './process-group.js';
@@ -90,6 +96,10 @@ class ProcessPlatform implements Platform {
   private readonly logger: Logger;
   /** Operations on one slot run one after the other. */
   private readonly slotQueues = new Map<Slot, Promise<unknown>>();
+  /** Checks log sizes once this process provisions or adopts instances; see rotateLogs(). */
+  private rotationTimer: NodeJS.Timeout | undefined;
+  private rotation: Promise<void> | undefined;
+  private closed = false;
 
   constructor(
     private readonly config: ProcessPlatformConfig,
@@ -117,6 +127,7 @@ class ProcessPlatform implements Platform {
   }
 
   provision(slot: Slot, release: string, options: ProvisionOptions = {}): Promise<Instance[]> {
+    this.startLogRotation();
     return this.exclusive(slot, () => this.provisionNow(slot, release, options));
   }
 
@@ -142,9 +153,63 @@ class ProcessPlatform implements Platform {
       const instanceId =
         record?.instances.find((instance) => instance.index === index)?.id ?? `${slot}-${index}`;
       // stdout and stderr share one file so their order is kept; the file cannot tell them apart.
-      for (const line of await tailLines(file, tail)) lines.push({ instanceId, stream: 'stdout', line });
+      for (const line of await this.instanceLogTail(file, tail)) {
+        lines.push({ instanceId, stream: 'stdout', line });
+      }
     }
     return lines;
+  }
+
+  /**
+   * The last `count` lines of one instance's output: from its log file, then from the rotated
+   * ones (newest first) while lines are missing, reading at most LOG_TAIL_MAX_BYTES in all.
+   */
+  private async instanceLogTail(file: string, count: number): Promise<string[]> {
+    let lines: string[] = [];
+    let budget = LOG_TAIL_MAX_BYTES;
+    for (let generation = 0; generation <= this.config.logs.keep; generation += 1) {
+      if (lines.length >= count || budget <= 0) break;
+      const path = generation === 0 ? file : rotatedFile(file, generation);
+      const tail = await tailLines(path, count - lines.length, budget);
+      lines = [...tail.lines, ...lines];
+      budget -= tail.bytesRead;
+      if (tail.lines[0]?.startsWith(CUT_LINE_MARK)) break; // the byte budget ran out in this file
+    }
+    return lines;
+  }
+
+  /** Stops the log rotation timer and waits for a rotation under way; instances keep running. */
+  async close(): Promise<void> {
+    this.closed = true;
+    clearInterval(this.rotationTimer);
+    this.rotationTimer = undefined;
+    await this.rotation;
+  }
+
+  private startLogRotation(): void {
+    if (this.rotationTimer !== undefined || this.closed) return;
+    this.rotationTimer = setInterval(() => {
+      if (this.rotation !== undefined) return; // the previous round is still at work
+      this.rotation = this.rotateLogs()
+        .catch((error: unknown) => this.logger.warn('process.log.rotate-failed', { error }))
+        .finally(() => {
+          this.rotation = undefined;
+        });
+    }, LOG_ROTATION_CHECK_MS);
+    this.rotationTimer.unref();
+  }
+
+  /** One round: every recorded instance's log file past platform.logs.maxBytes is rotated. */
+  private async rotateLogs(): Promise<void> {
+    const { maxBytes, keep } = this.config.logs;
+    for (const slot of SLOTS) {
+      const record = await this.records.read(slot);
+      for (const file of new Set(record?.instances.map((instance) => instance.logFile) ?? [])) {
+        if (await rotateIfLarger(file, maxBytes, keep)) {
+          this.logger.info('process.log.rotated', { slot, file, maxBytes, keep });
+        }
+      }
+    }
   }
 
   stop(slot: Slot, options: StopOptions): Promise<void> {
@@ -154,12 +219,13 @@ class ProcessPlatform implements Platform {
   destroy(slot: Slot): Promise<void> {
     return this.exclusive(slot, async () => {
       await this.stopNow(slot, this.config.stopGrace);
-      for (const { file } of await this.logFilesOf(slot)) await rm(file, { force: true });
+      for (const file of await this.logFilesOf(slot, { rotated: true })) await rm(file, { force: true });
       this.logger.info('process.destroyed', { slot });
     });
   }
 
   async reconcile(keep: ReadonlySet<Slot>): Promise<Record<Slot, Instance[]>> {
+    this.startLogRotation();
     await this.records.removeLeftoverTemps();
     const result: Record<Slot, Instance[]> = { blue: [], green: [] };
     for (const slot of SLOTS) {
@@ -462,13 +528,23 @@ class ProcessPlatform implements Platform {
     return started.filter((_instance, i) => alive[i]);
   }
 
-  private async logFilesOf(slot: Slot): Promise<{ index: number; file: string }[]> {
+  /** The slot's current log files, by instance index; with `rotated`, every file path of them. */
+  private async logFilesOf(slot: Slot): Promise<{ index: number; file: string }[]>;
+  private async logFilesOf(slot: Slot, options: { rotated: true }): Promise<string[]>;
+  private async logFilesOf(
+    slot: Slot,
+    options?: { rotated: true },
+  ): Promise<{ index: number; file: string }[] | string[]> {
     let names: string[];
     try {
       names = await readdir(this.logDir);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
       throw error;
+    }
+    if (options?.rotated) {
+      const any = new RegExp(`^${slot}-\\d+\\.log(\\.\\d+)?$`);
+      return names.filter((name) => any.test(name)).map((name) => join(this.logDir, name));
     }
     const pattern = new RegExp(`^${slot}-(\\d+)\\.log$`);
     return names
@@ -611,7 +687,7 @@ async function waitUntilListening(
 
 async function provisionError(launch: Launch, exit: ExitInfo | undefined): Promise<CutoverError> {
   const { plan } = launch;
-  const recent = await tailLines(plan.logFile, 50);
+  const { lines: recent } = await tailLines(plan.logFile, 50);
   let bannerAt = -1;
   recent.forEach((line, i) => {
     if (line.startsWith(START_BANNER)) bannerAt = i;
