@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { copyFile, readFile, readdir } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
@@ -128,5 +128,23 @@ void describe('process platform: kill -9 at every await of a provision', () => {
       );
     }
     assert.equal(outcomes.length, full.crashPoints);
+    console.log(`# killed at each of ${full.crashPoints} crash points: ${outcomes.join(' ')}`);
+  });
+
+  void it('reconcile deletes record temp files of a crashed writer, and keeps those of a live one', async () => {
+    const dir = join(fixture.stateDir, 'platform', 'process');
+    await mkdir(dir, { recursive: true });
+    const exited = spawn('true');
+    await new Promise((resolve) => exited.once('exit', resolve));
+    const crashed = `green.json.${exited.pid}.tmp`;
+    const live = `green.json.${process.pid}.tmp`;
+    await writeFile(join(dir, crashed), '{"half":');
+    await writeFile(join(dir, live), '{"half":');
+
+    await platform().reconcile(new Set());
+
+    const left = await readdir(dir);
+    assert.equal(left.includes(crashed), false);
+    assert.equal(left.includes(live), true);
   });
 });

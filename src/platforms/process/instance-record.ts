@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { CutoverError } from '../../core/errors.js';
 import { SLOTS, type Slot } from '../../core/slot.js';
 import { crashPoint } from './crash-point.js';
+import { readProcStat } from './proc-stat.js';
 
 const TEMP_SUFFIX = '.tmp';
 
@@ -132,7 +133,10 @@ export class SlotRecordFiles {
     });
   }
 
-  /** Deletes temp files a crashed writer left (never renamed, so never the record of anything). */
+  /**
+   * Deletes temp files a crashed writer left (never renamed, so never the record of anything);
+   * those of a writer still alive (another cutover process on this state dir) stay.
+   */
   async removeLeftoverTemps(): Promise<void> {
     let names: string[];
     try {
@@ -141,9 +145,11 @@ export class SlotRecordFiles {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
       throw error;
     }
-    const mine = `.${process.pid}${TEMP_SUFFIX}`;
     for (const name of names) {
-      if (name.endsWith(TEMP_SUFFIX) && !name.endsWith(mine)) await rm(join(this.dir, name), { force: true });
+      const writer = /\.(\d+)\.tmp$/.exec(name)?.[1];
+      if (writer !== undefined && (await readProcStat(Number(writer))) === undefined) {
+        await rm(join(this.dir, name), { force: true });
+      }
     }
   }
 }
