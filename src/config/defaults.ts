@@ -25,4 +25,8 @@ export const DEFAULTS = {
   upstreamResponseTimeoutMs: 60_000,
   lockLeaseMs: 30_000,
   lockRenewEveryMs: 10_000,
+  /** Process platform: an instance's log file is rotated past this size … */
+  processLogMaxBytes: 10 * 1024 * 1024,
+  /** … and this many rotated files (`<log>.1` newest … `<log>.N`) are kept. */
+  processLogKeep: 3,
 } as const;

@@ -112,6 +112,11 @@ platform:
   host: 127.0.0.1
   # After SIGTERM, an instance has this long to exit before SIGKILL.
   stopGrace: ${d(DEFAULTS.stopGraceMs)}
+  # Each instance's output goes to <stateDir>/logs/<slot>-<n>.log. Past maxBytes (checked every
+  # second) it is copied to .1 and emptied; .1 (newest) … .<keep> are kept.
+  logs:
+    maxBytes: ${DEFAULTS.processLogMaxBytes}
+    keep: ${DEFAULTS.processLogKeep}
 
 # How new instances are proved healthy before they get traffic: one of http, tcp or exec.
 health:

@@ -11,7 +11,8 @@ import { DeploymentEvents } from './events.js';
 import { assertAllHealthy } from './health-gate.js';
 import type { Logger } from './logger.js';
 import { ABORTABLE_PHASES, ROLLBACKABLE_PHASES, isTerminal } from './phase.js';
-import { DeploymentRun } from './deployment-run.js';
+import { DeploymentRun, hookEnvOf } from './deployment-run.js';
+import { runHook } from './hook-runner.js';
 import { otherSlot, weightsAllOn, type Slot } from './slot.js';
 import { TrafficController } from './traffic.js';
 import { probe } from '../checks/probe.js';
@@ -74,7 +75,17 @@ export class DeploymentEngine {
    * are running and healthy, then resume every unfinished deployment from its journal.
    */
   async recover(): Promise<void> {
-    const { store, platform, logger } = this.ctx;
+    await this.restoreRouting();
+    this.resumeDeployments();
+  }
+
+  /**
+   * The first half of recover(): reconcile the platform and put the routing the store holds
+   * back into the router, onto healthy slots only. The control server opens the public
+   * listener between the halves, so no client is answered from an empty routing table.
+   */
+  async restoreRouting(): Promise<void> {
+    const { store, platform } = this.ctx;
     const unfinished = store.unfinishedDeployments(this.app);
     const routing = this.traffic.current();
     const keep = new Set<Slot>();
@@ -87,7 +98,12 @@ export class DeploymentEngine {
     }
     const running = await platform.reconcile(keep);
     await this.restoreSafeRouting(routing, running);
-    for (const deployment of unfinished) {
+  }
+
+  /** The second half of recover(): every unfinished deployment goes on from its journal. */
+  resumeDeployments(): void {
+    const { store, logger } = this.ctx;
+    for (const deployment of store.unfinishedDeployments(this.app)) {
       this.takeOverLeaseOfDeadHolder();
       logger.info('deployment.resume', { deployment: deployment.id, phase: deployment.phase });
       this.startRun(deployment.id);
@@ -282,7 +298,47 @@ export class DeploymentEngine {
     });
     store.releaseLease(this.app, leaseOwner(this.ctx.processId, deployment.id));
     this.retireRolledBackSlot(deployment);
+    await this.runAfterRollbackHook(record, requestedBy);
     return record;
+  }
+
+  /**
+   * hooks.afterRollback, with the environment of the deployment's other hooks. The rollback is
+   * done (journaled, traffic moved and verified) before it runs: a failure is logged, shown on
+   * the event stream and audited, and undoes nothing.
+   */
+  private async runAfterRollbackHook(record: DeploymentRecord, requestedBy: string): Promise<void> {
+    const { config, store, logger } = this.ctx;
+    const command = config.hooks.afterRollback;
+    if (command === undefined) return;
+    try {
+      await runHook({
+        name: 'afterRollback',
+        command,
+        cwd: config.baseDir,
+        env: hookEnvOf(record),
+        timeoutMs: config.hooks.timeout,
+      });
+      logger.info('hook.ok', { hook: 'afterRollback', deployment: record.id });
+    } catch (error) {
+      const failure = asCutoverError(error);
+      logger.error('hook.failed', { hook: 'afterRollback', deployment: record.id, error: failure.message });
+      this.events.emit({
+        type: 'message',
+        deploymentId: record.id,
+        at: this.ctx.now().toISOString(),
+        level: 'warn',
+        message: failure.message,
+      });
+      store.audit({
+        app: this.app,
+        actor: requestedBy,
+        action: 'afterRollback',
+        target: record.release,
+        outcome: 'failed',
+        details: { deployment: record.id, code: failure.code, message: failure.message },
+      });
+    }
   }
 
   /** The rolled-back slot drains in the background, then stops; rollback itself does not wait. */
@@ -317,6 +373,11 @@ export class DeploymentEngine {
 
   private readonly background = new Set<Promise<void>>();
 
+  /**
+   * What the engine knows now: routing, lease and deployments from the store, instances as the
+   * platform sees them. Never waits behind a provision or stop in progress (Platform.running()
+   * does not queue), so the admin API and a scrape answer during a deploy.
+   */
   async status(): Promise<EngineStatus> {
     const { store, platform } = this.ctx;
     const [blue, green] = await Promise.all([platform.running('blue'), platform.running('green')]);
@@ -327,6 +388,11 @@ export class DeploymentEngine {
       active: store.unfinishedDeployments(this.app),
       instances: { blue, green },
     };
+  }
+
+  /** Unfinished deployments, oldest first, from the store alone (for /metrics). */
+  activeDeployments(): DeploymentRecord[] {
+    return this.ctx.store.unfinishedDeployments(this.app);
   }
 
   /** Waits for a deployment's run (tests and the in-process CLI use it). */

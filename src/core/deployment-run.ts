@@ -432,14 +432,7 @@ export class DeploymentRun {
   }
 
   private hookEnv(record: DeploymentRecord): Record<string, string> {
-    return {
-      CUTOVER_APP: record.app,
-      CUTOVER_DEPLOYMENT: record.id,
-      CUTOVER_RELEASE: record.release,
-      CUTOVER_SLOT: record.toSlot,
-      CUTOVER_PREVIOUS_SLOT: record.fromSlot ?? '',
-      CUTOVER_PREVIOUS_RELEASE: record.fromRelease ?? '',
-    };
+    return hookEnvOf(record);
   }
 
   private interruptOf(error: unknown): Interrupt | undefined {
@@ -467,6 +460,18 @@ export function shiftSteps(
 export function toReason(error: unknown): FailureReason {
   const failure = asCutoverError(error);
   return { code: failure.code, message: failure.message };
+}
+
+/** The environment every hook of a deployment gets (afterRollback, run by the engine, too). */
+export function hookEnvOf(record: DeploymentRecord): Record<string, string> {
+  return {
+    CUTOVER_APP: record.app,
+    CUTOVER_DEPLOYMENT: record.id,
+    CUTOVER_RELEASE: record.release,
+    CUTOVER_SLOT: record.toSlot,
+    CUTOVER_PREVIOUS_SLOT: record.fromSlot ?? '',
+    CUTOVER_PREVIOUS_RELEASE: record.fromRelease ?? '',
+  };
 }
 
 function describeInstance(instance: Instance): Record<string, unknown> {

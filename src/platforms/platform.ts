@@ -47,7 +47,10 @@ export interface Platform {
   provision(slot: Slot, release: string, options?: ProvisionOptions): Promise<Instance[]>;
   /** Addresses the router and the health checks use. */
   healthTargets(instances: readonly Instance[]): Target[];
-  /** Instances of the slot that are running now (after a restart, too). */
+  /**
+   * Instances of the slot that are running now (after a restart, too). Answers at once: never
+   * waits for a provision or stop of the slot in progress (`status` and `/metrics` call it).
+   */
   running(slot: Slot): Promise<Instance[]>;
   logs(slot: Slot, options?: { tail?: number }): Promise<LogLine[]>;
   stop(slot: Slot, options: StopOptions): Promise<void>;
@@ -55,7 +58,11 @@ export interface Platform {
   destroy(slot: Slot): Promise<void>;
   /**
    * After a restart of cutover: find what is really running, adopt what `keep` names and
-   * stop anything this platform started that is not in it (orphans). Returns what is running.
+   * stop anything this platform started that is not in it (orphans), or that a provision cut
+   * short by the crash had started (the resumed deployment provisions again). Whatever instant
+   * the crash hit, no process this platform started may be left unknown. Returns what is running.
    */
   reconcile(keep: ReadonlySet<Slot>): Promise<Record<Slot, Instance[]>>;
+  /** Release what the platform holds in this process (timers); instances keep running. */
+  close(): Promise<void>;
 }

@@ -12,6 +12,11 @@ import type { Router } from './router.js';
 /** A router plus what the control server may ask of it beyond the Router interface. */
 export interface CreatedRouter {
   readonly router: Router;
+  /**
+   * Open the router without accepting traffic yet (builtin: no listener bound); router.open()
+   * then starts accepting. Lets the control server restore the routing table first.
+   */
+  openWithoutTraffic?(): Promise<void>;
   /** Where live traffic enters, when cutover owns the listener (builtin). */
   trafficUrl?(): string;
   previewUrl?(): string | undefined;
@@ -44,6 +49,7 @@ const ROUTERS = {
     });
     return {
       router,
+      openWithoutTraffic: () => router.open({ listen: false }),
       trafficUrl: () => url(router.address().live),
       previewUrl: () => {
         const preview = router.address().preview;

@@ -58,8 +58,13 @@ export async function startControlServer(options: ControlServerOptions): Promise
   try {
     router = createRouter(config, { logger, previewToken: token });
     engine = new DeploymentEngine({ config, store, router: router.router, platform, logger });
-    await router.router.open();
-    await engine.recover();
+    // The routing table is restored before the public listener opens: a client is refused
+    // while the server starts, never answered 503 from an empty table.
+    const holdsTraffic = router.openWithoutTraffic !== undefined;
+    await (router.openWithoutTraffic?.() ?? router.router.open());
+    await engine.restoreRouting();
+    if (holdsTraffic) await router.router.open();
+    engine.resumeDeployments();
     const metrics = createMetricsRegistry(engine, config.app);
     router.registerMetrics?.(metrics);
     admin = http.createServer(
@@ -68,6 +73,7 @@ export async function startControlServer(options: ControlServerOptions): Promise
     await listen(admin, config.admin.listen, 'admin.listen');
   } catch (error) {
     await engine?.close();
+    await platform.close();
     await router?.router.close();
     admin?.close();
     store.close();
@@ -109,6 +115,7 @@ export async function startControlServer(options: ControlServerOptions): Promise
         openedAdmin.closeAllConnections();
         await new Promise<void>((resolve) => openedAdmin.close(() => resolve()));
         await openedEngine.close();
+        await platform.close();
         await openedRouter.router.close();
         store.close();
         logger.info('server.stopped');

@@ -27,9 +27,10 @@ export function createMetricsRegistry(engine: DeploymentEngine, app: string): Re
     help: '1 for the phase the newest unfinished deployment is in',
     labelNames: ['phase'],
     registers: [registry],
-    async collect() {
-      const status = await engine.status();
-      const phase = status.active[status.active.length - 1]?.phase;
+    // From the store only: a scrape during a deploy must not wait for the platform.
+    collect() {
+      const active = engine.activeDeployments();
+      const phase = active[active.length - 1]?.phase;
       for (const name of PHASES) this.set({ phase: name }, name === phase ? 1 : 0);
     },
   });

@@ -288,6 +288,7 @@ void describe('loadConfig accepts valid files', () => {
       instances: 1,
       host: '127.0.0.1',
       stopGrace: 10_000,
+      logs: { maxBytes: 10 * 1024 * 1024, keep: 3 },
     });
   });
 

@@ -225,9 +225,10 @@ export class CutoverHarness {
     const file = path.join(this.stateDir, 'platform', 'process', `${slot}.json`);
     if (!existsSync(file)) return [];
     const record = JSON.parse(readFileSync(file, 'utf8')) as
-      { instances?: Array<{ pid: number }> } | Array<{ pid: number }>;
+      { instances?: Array<{ pid?: number }> } | Array<{ pid?: number }>;
     const list = Array.isArray(record) ? record : (record.instances ?? []);
-    return list.map((instance) => instance.pid);
+    // An instance recorded before its spawn (provision under way) has no pid yet.
+    return list.flatMap((instance) => (instance.pid === undefined ? [] : [instance.pid]));
   }
 
   async teardown(): Promise<void> {

@@ -10,7 +10,33 @@ export const PROCESS_START_SETTLE_MS = 500;
  */
 export const PROCESS_START_WAIT_MS = 10_000;
 
+/** How often the process platform checks the size of its instances' log files. */
+export const LOG_ROTATION_CHECK_MS = 1_000;
+
 const portNumber = z.number().int().min(1024).max(65535);
+
+/**
+ * Each instance's output goes to `<stateDir>/logs/<slot>-<index>.log`. Past `maxBytes` (checked
+ * every second, so a file may pass it by what the instance writes in that second) it is copied
+ * to `.1` and emptied; `.1` … `.<keep>` are kept, the oldest dropped.
+ */
+const instanceLogs = z
+  .object({
+    maxBytes: z
+      .number()
+      .int()
+      .min(4096)
+      .default(DEFAULTS.processLogMaxBytes)
+      .describe('Rotate an instance log file once it is larger than this many bytes'),
+    keep: z
+      .number()
+      .int()
+      .min(1)
+      .max(100)
+      .default(DEFAULTS.processLogKeep)
+      .describe('Rotated files kept per instance (<log>.1 newest … <log>.N oldest)'),
+  })
+  .strict();
 
 const instancePortRange = z
   .object({ from: portNumber, to: portNumber })
@@ -46,6 +72,7 @@ export const processPlatformConfig = z
      */
     ports: instancePortRange.optional(),
     stopGrace: duration().default(DEFAULTS.stopGraceMs),
+    logs: instanceLogs.prefault({}).describe('Size-based rotation of each instance log file'),
   })
   .strict();
 export type ProcessPlatformConfig = z.infer<typeof processPlatformConfig>;

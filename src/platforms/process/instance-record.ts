@@ -1,32 +1,79 @@
-import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { mkdir, open, readFile, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { CutoverError } from '../../core/errors.js';
 import { SLOTS, type Slot } from '../../core/slot.js';
+import { crashPoint } from './crash-point.js';
+import { readProcStat } from './proc-stat.js';
 
-/** What the process platform remembers about one instance it started. */
+const TEMP_SUFFIX = '.tmp';
+
+/**
+ * What the process platform remembers about one instance. It is written *before* the instance
+ * is started (intent: index, port, key), and again with pid and start time once they are
+ * known, so a cutover killed at any instant of a provision can find every process it started:
+ * by pid when it was written, by `key` (in the process's environment, see env-marker.ts) when not.
+ */
 const instanceRecord = z.object({
   id: z.string(),
   index: z.number().int().min(0),
   release: z.string(),
   host: z.string(),
   port: z.number().int(),
-  pid: z.number().int().positive(),
+  /** Value of CUTOVER_INSTANCE_KEY in the instance's environment; '' in records of version 1. */
+  key: z.string(),
+  /** Absent while the instance is only intended (the record was written before the spawn). */
+  pid: z.number().int().positive().optional(),
   /** Field 22 of /proc/<pid>/stat when started: a recycled pid has another one. */
-  procStartTime: z.string(),
-  /** ISO time at which cutover started it. */
+  procStartTime: z.string().optional(),
+  /** ISO time at which cutover started it (or meant to). */
   startedAt: z.string(),
   logFile: z.string(),
 });
 export type InstanceRecord = z.infer<typeof instanceRecord>;
+/** An instance whose process was started and recorded. */
+export type StartedInstanceRecord = InstanceRecord & { pid: number; procStartTime: string };
 
-const slotRecord = z.object({
-  version: z.literal(1),
+export function isStarted(record: InstanceRecord): record is StartedInstanceRecord {
+  return record.pid !== undefined && record.procStartTime !== undefined;
+}
+
+/**
+ * `starting`: a provision is under way (some instances may be intents only); a crash leaves it
+ * so and reconcile stops everything it names. `ready`: provision() returned these instances.
+ */
+export type SlotRecordState = 'starting' | 'ready';
+
+const slotRecordV2 = z.object({
+  version: z.literal(2),
   slot: z.enum(SLOTS),
   release: z.string(),
+  state: z.enum(['starting', 'ready']),
   instances: z.array(instanceRecord),
 });
-export type SlotRecord = z.infer<typeof slotRecord>;
+
+/** Written before intents were recorded: every instance has its pid, the slot is ready. */
+const slotRecordV1 = z
+  .object({
+    version: z.literal(1),
+    slot: z.enum(SLOTS),
+    release: z.string(),
+    instances: z.array(
+      instanceRecord
+        .omit({ key: true })
+        .extend({ pid: z.number().int().positive(), procStartTime: z.string() }),
+    ),
+  })
+  .transform((v1): SlotRecord => ({
+    version: 2,
+    slot: v1.slot,
+    release: v1.release,
+    state: 'ready',
+    instances: v1.instances.map((instance) => ({ ...instance, key: '' })),
+  }));
+
+const slotRecord = z.union([slotRecordV2, slotRecordV1]);
+export type SlotRecord = z.infer<typeof slotRecordV2>;
 
 /**
  * One JSON file per slot (`<dir>/<slot>.json`) listing the processes started for it. Written
@@ -64,7 +111,7 @@ export class SlotRecordFiles {
   async write(record: SlotRecord): Promise<void> {
     await mkdir(this.dir, { recursive: true });
     const file = this.fileOf(record.slot);
-    const temp = `${file}.${process.pid}.tmp`;
+    const temp = `${file}.${process.pid}${TEMP_SUFFIX}`;
     const handle = await open(temp, 'w');
     try {
       await handle.writeFile(`${JSON.stringify(record, null, 2)}\n`);
@@ -72,15 +119,38 @@ export class SlotRecordFiles {
     } finally {
       await handle.close();
     }
+    crashPoint();
     await rename(temp, file);
+    crashPoint();
     await syncDirectory(this.dir);
   }
 
   async remove(slot: Slot): Promise<void> {
     await rm(this.fileOf(slot), { force: true });
+    crashPoint();
     await syncDirectory(this.dir).catch((error: NodeJS.ErrnoException) => {
       if (error.code !== 'ENOENT') throw error;
     });
+  }
+
+  /**
+   * Deletes temp files a crashed writer left (never renamed, so never the record of anything);
+   * those of a writer still alive (another cutover process on this state dir) stay.
+   */
+  async removeLeftoverTemps(): Promise<void> {
+    let names: string[];
+    try {
+      names = await readdir(this.dir);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw error;
+    }
+    for (const name of names) {
+      const writer = /\.(\d+)\.tmp$/.exec(name)?.[1];
+      if (writer !== undefined && (await readProcStat(Number(writer))) === undefined) {
+        await rm(join(this.dir, name), { force: true });
+      }
+    }
   }
 }
 

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, rm, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -14,14 +15,29 @@ import type {
   ProvisionOptions,
   StopOptions,
 } from '../platform.js';
-import { PROCESS_START_SETTLE_MS, PROCESS_START_WAIT_MS, type ProcessPlatformConfig } from './config.js';
+import {
+  LOG_ROTATION_CHECK_MS,
+  PROCESS_START_SETTLE_MS,
+  PROCESS_START_WAIT_MS,
+  type ProcessPlatformConfig,
+} from './config.js';
 import { reserveFreePorts } from './free-port.js';
-import { SlotRecordFiles, type InstanceRecord, type SlotRecord } from './instance-record.js';
+import { crashPoint } from './crash-point.js';
+import { findMarkedProcesses, INSTANCE_KEY_VARIABLE } from './env-marker.js';
+import {
+  isStarted,
+  SlotRecordFiles,
+  type InstanceRecord,
+  type SlotRecord,
+  type SlotRecordState,
+  type StartedInstanceRecord,
+} from './instance-record.js';
 import { groupHoldsSocket, ListenerTableReader } from './listening-socket.js';
-import { tailLines } from './log-tail.js';
+import { rotatedFile, rotateIfLarger } from './log-rotation.js';
+import { CUT_LINE_MARK, LOG_TAIL_MAX_BYTES, tailLines } from './log-tail.js';
 import { substitutePlaceholders, type PlaceholderValues } from './placeholders.js';
 import { isSameProcessAlive, readProcStat } from './proc-stat.js';
-import { stopProcessGroup } from './process-group.js';
+import { stopProcess, stopProcessGroup } from './process-group.js';
 
 export interface ProcessPlatformDeps {
   readonly app: string;
@@ -54,6 +70,8 @@ interface LaunchPlan {
   readonly id: string;
   readonly host: string;
   readonly port: number;
+  /** Put in the instance's environment as CUTOVER_INSTANCE_KEY; recorded before the spawn. */
+  readonly key: string;
   readonly command: string;
   readonly args: string[];
   readonly cwd: string;
@@ -66,7 +84,7 @@ type ExitInfo = { code: number | null; signal: NodeJS.Signals | null };
 /** One started (or failed) instance, watched while it settles. */
 interface Launch {
   readonly plan: LaunchPlan;
-  readonly record?: InstanceRecord;
+  readonly record?: StartedInstanceRecord;
   /** Set when the process could not be spawned at all (missing command …): never retried. */
   readonly spawnError?: Error;
   readonly exited: Promise<ExitInfo>;
@@ -78,6 +96,10 @@ class ProcessPlatform implements Platform {
   private readonly logger: Logger;
   /** Operations on one slot run one after the other. */
   private readonly slotQueues = new Map<Slot, Promise<unknown>>();
+  /** Checks log sizes once this process provisions or adopts instances; see rotateLogs(). */
+  private rotationTimer: NodeJS.Timeout | undefined;
+  private rotation: Promise<void> | undefined;
+  private closed = false;
 
   constructor(
     private readonly config: ProcessPlatformConfig,
@@ -105,6 +127,7 @@ class ProcessPlatform implements Platform {
   }
 
   provision(slot: Slot, release: string, options: ProvisionOptions = {}): Promise<Instance[]> {
+    this.startLogRotation();
     return this.exclusive(slot, () => this.provisionNow(slot, release, options));
   }
 
@@ -112,12 +135,14 @@ class ProcessPlatform implements Platform {
     return instances.map((instance) => ({ id: instance.id, host: instance.host, port: instance.port }));
   }
 
-  running(slot: Slot): Promise<Instance[]> {
-    return this.exclusive(slot, async () => {
-      const record = await this.records.read(slot);
-      if (!record) return [];
-      return (await this.liveRecords(record)).map((live) => toInstance(slot, live));
-    });
+  /**
+   * Not queued behind the slot's provision or stop: it reads the record (replaced atomically,
+   * so never half written) and /proc, and answers at once, e.g. for `status` during a deploy.
+   */
+  async running(slot: Slot): Promise<Instance[]> {
+    const record = await this.records.read(slot);
+    if (!record) return [];
+    return (await this.liveRecords(record)).map((live) => toInstance(slot, live));
   }
 
   async logs(slot: Slot, options: { tail?: number } = {}): Promise<LogLine[]> {
@@ -128,9 +153,63 @@ class ProcessPlatform implements Platform {
       const instanceId =
         record?.instances.find((instance) => instance.index === index)?.id ?? `${slot}-${index}`;
       // stdout and stderr share one file so their order is kept; the file cannot tell them apart.
-      for (const line of await tailLines(file, tail)) lines.push({ instanceId, stream: 'stdout', line });
+      for (const line of await this.instanceLogTail(file, tail)) {
+        lines.push({ instanceId, stream: 'stdout', line });
+      }
     }
     return lines;
+  }
+
+  /**
+   * The last `count` lines of one instance's output: from its log file, then from the rotated
+   * ones (newest first) while lines are missing, reading at most LOG_TAIL_MAX_BYTES in all.
+   */
+  private async instanceLogTail(file: string, count: number): Promise<string[]> {
+    let lines: string[] = [];
+    let budget = LOG_TAIL_MAX_BYTES;
+    for (let generation = 0; generation <= this.config.logs.keep; generation += 1) {
+      if (lines.length >= count || budget <= 0) break;
+      const path = generation === 0 ? file : rotatedFile(file, generation);
+      const tail = await tailLines(path, count - lines.length, budget);
+      lines = [...tail.lines, ...lines];
+      budget -= tail.bytesRead;
+      if (tail.lines[0]?.startsWith(CUT_LINE_MARK)) break; // the byte budget ran out in this file
+    }
+    return lines;
+  }
+
+  /** Stops the log rotation timer and waits for a rotation under way; instances keep running. */
+  async close(): Promise<void> {
+    this.closed = true;
+    clearInterval(this.rotationTimer);
+    this.rotationTimer = undefined;
+    await this.rotation;
+  }
+
+  private startLogRotation(): void {
+    if (this.rotationTimer !== undefined || this.closed) return;
+    this.rotationTimer = setInterval(() => {
+      if (this.rotation !== undefined) return; // the previous round is still at work
+      this.rotation = this.rotateLogs()
+        .catch((error: unknown) => this.logger.warn('process.log.rotate-failed', { error }))
+        .finally(() => {
+          this.rotation = undefined;
+        });
+    }, LOG_ROTATION_CHECK_MS);
+    this.rotationTimer.unref();
+  }
+
+  /** One round: every recorded instance's log file past platform.logs.maxBytes is rotated. */
+  private async rotateLogs(): Promise<void> {
+    const { maxBytes, keep } = this.config.logs;
+    for (const slot of SLOTS) {
+      const record = await this.records.read(slot);
+      for (const file of new Set(record?.instances.map((instance) => instance.logFile) ?? [])) {
+        if (await rotateIfLarger(file, maxBytes, keep)) {
+          this.logger.info('process.log.rotated', { slot, file, maxBytes, keep });
+        }
+      }
+    }
   }
 
   stop(slot: Slot, options: StopOptions): Promise<void> {
@@ -140,12 +219,14 @@ class ProcessPlatform implements Platform {
   destroy(slot: Slot): Promise<void> {
     return this.exclusive(slot, async () => {
       await this.stopNow(slot, this.config.stopGrace);
-      for (const { file } of await this.logFilesOf(slot)) await rm(file, { force: true });
+      for (const file of await this.logFilesOf(slot, { rotated: true })) await rm(file, { force: true });
       this.logger.info('process.destroyed', { slot });
     });
   }
 
   async reconcile(keep: ReadonlySet<Slot>): Promise<Record<Slot, Instance[]>> {
+    this.startLogRotation();
+    await this.records.removeLeftoverTemps();
     const result: Record<Slot, Instance[]> = { blue: [], green: [] };
     for (const slot of SLOTS) {
       result[slot] = await this.exclusive(slot, () => this.reconcileSlot(slot, keep.has(slot)));
@@ -156,8 +237,10 @@ class ProcessPlatform implements Platform {
   private async reconcileSlot(slot: Slot, keep: boolean): Promise<Instance[]> {
     const record = await this.records.read(slot);
     if (!record) return [];
-    if (!keep) {
-      this.logger.warn('process.orphans.stopping', {
+    // A provision that was cut short is not adopted: whatever of it runs is stopped, and the
+    // resumed deployment provisions the slot afresh (no instance is left over or doubled).
+    if (!keep || record.state === 'starting') {
+      this.logger.warn(keep ? 'process.interrupted-provision.stopping' : 'process.orphans.stopping', {
         slot,
         release: record.release,
         count: record.instances.length,
@@ -176,10 +259,22 @@ class ProcessPlatform implements Platform {
     return live.map((instance) => toInstance(slot, instance));
   }
 
+  /**
+   * Crash-safe by write-ahead: the slot record names every instance (port, key) before it is
+   * spawned and is rewritten with the pids once known; it stays `starting` until the instances
+   * have settled. A crash at any await here (each is a crashPoint()) leaves a record from which
+   * reconcile() finds every process started: by pid, or by the key in its environment.
+   */
   private async provisionNow(slot: Slot, release: string, options: ProvisionOptions): Promise<Instance[]> {
     const current = await this.records.read(slot);
-    if (current?.release === release && current.instances.length === this.config.instances) {
+    crashPoint();
+    if (
+      current?.state === 'ready' &&
+      current.release === release &&
+      current.instances.length === this.config.instances
+    ) {
       const live = await this.liveRecords(current);
+      crashPoint();
       if (live.length === current.instances.length) {
         this.logger.info('process.provision.reused', { slot, release, instances: live.length });
         return live.map((instance) => toInstance(slot, instance));
@@ -187,21 +282,29 @@ class ProcessPlatform implements Platform {
     }
 
     const ports = await reserveFreePorts(this.config.host, this.config.instances, this.config.ports);
+    crashPoint();
     const plans = ports.map((port, index) => this.plan(slot, release, index, port, options.env ?? {}));
     // An unknown release must fail before anything is stopped or started.
     await assertWorkingDirsExist(release, plans);
+    crashPoint();
     throwIfAborted(options.signal, slot);
 
     if (current) {
       this.logger.info('process.replacing', { slot, from: current.release, to: release });
       await this.stopNow(slot, this.config.stopGrace);
+      crashPoint();
     }
     await mkdir(this.logDir, { recursive: true });
+    crashPoint();
 
+    let entries = plans.map(intentOf);
+    await this.writeRecord(slot, release, 'starting', entries);
     // allSettled: whatever did start is recorded (and so can be stopped) even if another launch threw.
     const started = await Promise.allSettled(plans.map((plan) => this.launch(plan)));
+    crashPoint();
     let launches = started.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
-    await this.writeRecord(slot, release, launches);
+    entries = withLaunches(entries, launches);
+    await this.writeRecord(slot, release, 'starting', entries);
     try {
       const launchError = started.find((result) => result.status === 'rejected');
       if (launchError) {
@@ -213,24 +316,35 @@ class ProcessPlatform implements Platform {
         );
       }
       let failures = await settle(launches, this.logger, options.signal);
+      crashPoint();
       // The port may have been taken between our probe bind and the app's bind: one more try each.
       const retryable = failures.filter((failure) => failure.launch.spawnError === undefined);
       if (failures.length > 0 && retryable.length === failures.length) {
         const freshPorts = await reserveFreePorts(this.config.host, failures.length, this.config.ports);
-        const retried = new Map<number, Launch>();
-        for (const [i, failure] of failures.entries()) {
-          const { index } = failure.launch.plan;
+        crashPoint();
+        const retryPlans = failures.map((failure, i) => {
           this.logger.warn('process.instance.retrying', {
             slot,
             instance: failure.launch.plan.id,
             ...failure.exit,
           });
-          const plan = this.plan(slot, release, index, freshPorts[i]!, options.env ?? {});
-          retried.set(index, await this.launch(plan));
+          return this.plan(slot, release, failure.launch.plan.index, freshPorts[i]!, options.env ?? {});
+        });
+        entries = entries.map((entry) => {
+          const retry = retryPlans.find((plan) => plan.index === entry.index);
+          return retry ? intentOf(retry) : entry;
+        });
+        await this.writeRecord(slot, release, 'starting', entries);
+        const retried = new Map<number, Launch>();
+        for (const plan of retryPlans) {
+          retried.set(plan.index, await this.launch(plan));
+          crashPoint();
         }
         launches = launches.map((launch) => retried.get(launch.plan.index) ?? launch);
-        await this.writeRecord(slot, release, launches);
+        entries = withLaunches(entries, [...retried.values()]);
+        await this.writeRecord(slot, release, 'starting', entries);
         failures = await settle([...retried.values()], this.logger, options.signal);
+        crashPoint();
       }
       const failure = failures[0];
       if (failure) throw await provisionError(failure.launch, failure.exit);
@@ -240,6 +354,7 @@ class ProcessPlatform implements Platform {
       await this.stopNow(slot, this.config.stopGrace);
       throw error;
     }
+    await this.writeRecord(slot, release, 'ready', entries);
 
     const instances = launches.map((launch) => toInstance(slot, launch.record!));
     this.logger.info('process.provisioned', {
@@ -270,6 +385,7 @@ class ProcessPlatform implements Platform {
       HOST: host,
     };
     const fill = (template: string) => substitutePlaceholders(template, values);
+    const key = randomBytes(12).toString('hex');
     const configuredEnv = Object.fromEntries(
       Object.entries(this.config.env).map(([key, value]) => [key, fill(value)]),
     );
@@ -280,6 +396,7 @@ class ProcessPlatform implements Platform {
       id: `${slot}-${index}-${release}`,
       host,
       port,
+      key,
       command: fill(this.config.command),
       args: this.config.args.map(fill),
       cwd: resolve(this.deps.baseDir, fill(this.config.cwd)),
@@ -293,6 +410,8 @@ class ProcessPlatform implements Platform {
         CUTOVER_INSTANCE: String(index),
         ...configuredEnv,
         ...extraEnv,
+        // Last: neither the config nor the caller may change how cutover finds its processes.
+        [INSTANCE_KEY_VARIABLE]: key,
       },
       logFile: join(this.logDir, `${slot}-${index}.log`),
     };
@@ -301,11 +420,13 @@ class ProcessPlatform implements Platform {
   /** Starts one instance in its own process group, its output appended to its log file. */
   private async launch(plan: LaunchPlan): Promise<Launch> {
     const log = await open(plan.logFile, 'a');
+    crashPoint();
     let started: { exited: Promise<ExitInfo>; spawned: Promise<Error | undefined>; child: ChildProcess };
     try {
       await log.write(
         `${START_BANNER} ${plan.id} (release ${plan.release}) on ${plan.host}:${plan.port} at ${new Date().toISOString()}\n`,
       );
+      crashPoint();
       // detached: a new session and process group, so the instance outlives cutover and the
       // whole group can be signalled. The log fd is inherited: output keeps flowing if we die.
       const child = spawn(plan.command, plan.args, {
@@ -314,6 +435,8 @@ class ProcessPlatform implements Platform {
         detached: true,
         stdio: ['ignore', log.fd, log.fd],
       });
+      // The process runs and its pid is in no record yet: only its key finds it after a crash here.
+      crashPoint();
       // Listen before the next await: 'spawn' and 'error' fire on the next tick.
       const spawned = new Promise<Error | undefined>((resolveSpawn) => {
         child.once('spawn', () => resolveSpawn(undefined));
@@ -326,20 +449,24 @@ class ProcessPlatform implements Platform {
     } finally {
       await log.close();
     }
+    crashPoint();
     const { child, exited } = started;
     const spawnError = await started.spawned;
+    crashPoint();
     if (spawnError) return { plan, spawnError, exited };
     // Later errors (a failed signal through this handle) must not crash cutover.
     child.on('error', (error) => this.logger.warn('process.instance.error', { instance: plan.id, error }));
     child.unref();
     const pid = child.pid!;
     const stat = await readProcStat(pid);
-    const record: InstanceRecord = {
+    crashPoint();
+    const record: StartedInstanceRecord = {
       id: plan.id,
       index: plan.index,
       release: plan.release,
       host: plan.host,
       port: plan.port,
+      key: plan.key,
       pid,
       // Gone already: the empty start time never matches, and settle() sees the exit.
       procStartTime: stat?.startTime ?? '',
@@ -350,40 +477,74 @@ class ProcessPlatform implements Platform {
     return { plan, record, exited };
   }
 
-  private async writeRecord(slot: Slot, release: string, launches: readonly Launch[]): Promise<void> {
-    const instances = launches.flatMap((launch) => (launch.record ? [launch.record] : []));
-    const record: SlotRecord = { version: 1, slot, release, instances };
-    await this.records.write(record);
+  private async writeRecord(
+    slot: Slot,
+    release: string,
+    state: SlotRecordState,
+    instances: readonly InstanceRecord[],
+  ): Promise<void> {
+    await this.records.write({ version: 2, slot, release, state, instances: [...instances] });
+    crashPoint();
   }
 
+  /**
+   * Stops everything the slot record names, then drops the record. Started instances are
+   * stopped by pid (their whole group); then /proc is searched for the record's keys, which
+   * finds instances spawned but never recorded with a pid and any that left their group.
+   */
   private async stopNow(slot: Slot, graceMs: number): Promise<void> {
     const record = await this.records.read(slot);
+    crashPoint();
     if (!record) return;
     const outcomes = await Promise.all(
-      record.instances.map(async (instance) => ({
+      record.instances.filter(isStarted).map(async (instance) => ({
         instance: instance.id,
         pid: instance.pid,
         outcome: await stopProcessGroup(instance.pid, instance.procStartTime, graceMs),
       })),
     );
+    crashPoint();
+    const keys = new Set(record.instances.map((instance) => instance.key).filter((key) => key !== ''));
+    const strays = await findMarkedProcesses(keys);
+    crashPoint();
+    for (const stray of strays) {
+      const scope = stray.processGroup === stray.pid ? 'group' : 'process';
+      outcomes.push({
+        instance: record.instances.find((instance) => instance.key === stray.key)?.id ?? stray.key,
+        pid: stray.pid,
+        outcome: await stopProcess(stray.pid, stray.startTime, graceMs, scope),
+      });
+      crashPoint();
+    }
     await this.records.remove(slot);
     this.logger.info('process.stopped', { slot, release: record.release, outcomes });
   }
 
-  private async liveRecords(record: SlotRecord): Promise<InstanceRecord[]> {
+  private async liveRecords(record: SlotRecord): Promise<StartedInstanceRecord[]> {
+    const started = record.instances.filter(isStarted);
     const alive = await Promise.all(
-      record.instances.map((instance) => isSameProcessAlive(instance.pid, instance.procStartTime)),
+      started.map((instance) => isSameProcessAlive(instance.pid, instance.procStartTime)),
     );
-    return record.instances.filter((_instance, i) => alive[i]);
+    return started.filter((_instance, i) => alive[i]);
   }
 
-  private async logFilesOf(slot: Slot): Promise<{ index: number; file: string }[]> {
+  /** The slot's current log files, by instance index; with `rotated`, every file path of them. */
+  private async logFilesOf(slot: Slot): Promise<{ index: number; file: string }[]>;
+  private async logFilesOf(slot: Slot, options: { rotated: true }): Promise<string[]>;
+  private async logFilesOf(
+    slot: Slot,
+    options?: { rotated: true },
+  ): Promise<{ index: number; file: string }[] | string[]> {
     let names: string[];
     try {
       names = await readdir(this.logDir);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
       throw error;
+    }
+    if (options?.rotated) {
+      const any = new RegExp(`^${slot}-\\d+\\.log(\\.\\d+)?$`);
+      return names.filter((name) => any.test(name)).map((name) => join(this.logDir, name));
     }
     const pattern = new RegExp(`^${slot}-(\\d+)\\.log$`);
     return names
@@ -409,7 +570,28 @@ class ProcessPlatform implements Platform {
   }
 }
 
-function toInstance(slot: Slot, record: InstanceRecord): Instance {
+/** The record of an instance about to be spawned: everything but its pid. */
+function intentOf(plan: LaunchPlan): InstanceRecord {
+  return {
+    id: plan.id,
+    index: plan.index,
+    release: plan.release,
+    host: plan.host,
+    port: plan.port,
+    key: plan.key,
+    startedAt: new Date().toISOString(),
+    logFile: plan.logFile,
+  };
+}
+
+/** The entries with the pids of the launches that spawned (a failed spawn stays an intent). */
+function withLaunches(entries: readonly InstanceRecord[], launches: readonly Launch[]): InstanceRecord[] {
+  return entries.map(
+    (entry) => launches.find((launch) => launch.plan.index === entry.index)?.record ?? entry,
+  );
+}
+
+function toInstance(slot: Slot, record: StartedInstanceRecord): Instance {
   return {
     id: record.id,
     slot,
@@ -482,7 +664,7 @@ async function settle(
 }
 
 async function waitUntilListening(
-  record: InstanceRecord,
+  record: StartedInstanceRecord,
   watch: { readonly exited: boolean },
   listeners: ListenerTableReader,
   signal: AbortSignal | undefined,
@@ -505,7 +687,7 @@ async function waitUntilListening(
 
 async function provisionError(launch: Launch, exit: ExitInfo | undefined): Promise<CutoverError> {
   const { plan } = launch;
-  const recent = await tailLines(plan.logFile, 50);
+  const { lines: recent } = await tailLines(plan.logFile, 50);
   let bannerAt = -1;
   recent.forEach((line, i) => {
     if (line.startsWith(START_BANNER)) bannerAt = i;

@@ -37,7 +37,17 @@ export interface BuiltinRouterAddresses {
   readonly preview: AddressInfo | undefined;
 }
 
+export interface BuiltinOpenOptions {
+  /**
+   * false: build the proxy and take applied state, but bind no listener yet (the control server
+   * restores the routing table first, so no client is answered from an empty one). A later
+   * open() binds them. Default true.
+   */
+  readonly listen?: boolean;
+}
+
 export interface BuiltinRouter extends Router {
+  open(options?: BuiltinOpenOptions): Promise<void>;
   /** The bound listeners (after open()); port 0 in the config becomes the real port here. */
   address(): BuiltinRouterAddresses;
   /** Per-slot counters and an observer hook for the server's /metrics; live across close/open. */
@@ -109,8 +119,7 @@ export function createBuiltinRouter(config: BuiltinRouterConfig, deps: BuiltinRo
     }
   };
 
-  const openOnce = async (): Promise<void> => {
-    const server = build();
+  const listenAll = async (server: ProxyServer): Promise<void> => {
     try {
       await bind(server, 'live', deps.listen.host, deps.listen.port, 'listen');
       if (config.previewListen) {
@@ -118,14 +127,22 @@ export function createBuiltinRouter(config: BuiltinRouterConfig, deps: BuiltinRo
         await bind(server, 'preview', host, port, 'router.previewListen');
       }
     } catch (error) {
+      if (proxy === server) proxy = undefined;
       await server.close(0);
       throw error;
     }
-    if (applied.targets) server.setTargets(applied.targets);
-    if (applied.weights) server.setWeights(applied.weights);
-    if (applied.previewSlot) server.setPreviewSlot(applied.previewSlot);
-    proxy = server;
     logger.info('router.opened', { live: server.address('live'), preview: server.address('preview') });
+  };
+
+  const openOnce = async (listen: boolean): Promise<void> => {
+    if (proxy === undefined) {
+      const server = build();
+      if (applied.targets) server.setTargets(applied.targets);
+      if (applied.weights) server.setWeights(applied.weights);
+      if (applied.previewSlot) server.setPreviewSlot(applied.previewSlot);
+      proxy = server;
+    }
+    if (listen && proxy.address('live') === undefined) await listenAll(proxy);
   };
 
   const previewRoute = (slot: Slot): PreviewRoute => {
@@ -148,9 +165,11 @@ export function createBuiltinRouter(config: BuiltinRouterConfig, deps: BuiltinRo
 
     describe: () => DESCRIPTION,
 
-    async open() {
-      if (proxy !== undefined) return;
-      opening ??= openOnce().finally(() => {
+    async open(options: BuiltinOpenOptions = {}) {
+      const listen = options.listen ?? true;
+      await opening?.catch(() => undefined);
+      if (proxy !== undefined && (!listen || proxy.address('live') !== undefined)) return;
+      opening ??= openOnce(listen).finally(() => {
         opening = undefined;
       });
       await opening;
