@@ -205,6 +205,81 @@ void describe('nginx router, lua mode', () => {
   });
 });
 
+void describe('nginx router, lua mode with a unix socket control location', () => {
+  void it('UnixSocketControl_SwitchesAndVerifiesWithoutReload', async () => {
+    const harness = await startNginxHarness({ mode: 'lua', luaControl: 'unix' });
+    let pair: BlueGreenBackends | undefined;
+    try {
+      assert.match(harness.config.controlListen ?? '', /^unix:\//);
+      await harness.router.open();
+      pair = await prepareBlueLivePair(harness.router);
+      const master = harness.daemon()?.pid;
+      assert.ok(master !== undefined);
+      const workers = listWorkers(master).map((worker) => worker.pid);
+      await harness.router.setWeights(weightsAllOn('green'));
+      assert.deepEqual(new Set(await sample(harness.publicUrl, 20)), new Set(['green-1']));
+      const seen = await harness.router.verify();
+      assert.ok(seen.kind === 'observed');
+      assert.deepEqual(seen.weights, weightsAllOn('green'));
+      assert.deepEqual(
+        listWorkers(master).map((worker) => worker.pid),
+        workers,
+      );
+    } finally {
+      await harness.router.close();
+      await harness.teardown();
+      await pair?.close();
+    }
+  });
+});
+
+void describe('nginx router config, lua mode keys', () => {
+  const base = { kind: 'nginx', configFile: 'nginx.conf', includeFile: 'cutover.conf' };
+
+  void it('ModeDefaultsToReload_SoExistingConfigsKeepTheirBehaviour', () => {
+    assert.equal(nginxRouterConfig.parse(base).mode, 'reload');
+  });
+
+  void it('LuaModeWithoutControlListen_Refused', () => {
+    const parsed = nginxRouterConfig.safeParse({ ...base, mode: 'lua' });
+    assert.equal(parsed.success, false);
+    assert.deepEqual(
+      parsed.error?.issues.map((issue) => issue.path.join('.')),
+      ['controlListen'],
+    );
+  });
+
+  void it('LuaOnlyKeysInReloadMode_Refused', () => {
+    const parsed = nginxRouterConfig.safeParse({
+      ...base,
+      controlListen: '127.0.0.1:9180',
+      controlTokenFile: 'token',
+      stateFile: 'state',
+    });
+    assert.equal(parsed.success, false);
+    assert.deepEqual(parsed.error?.issues.map((issue) => issue.path.join('.')).sort(), [
+      'controlListen',
+      'controlTokenFile',
+      'stateFile',
+    ]);
+  });
+
+  void it('LoopbackAndUnixControlListen_Accepted', () => {
+    for (const controlListen of [
+      '127.0.0.1:9180',
+      '[::1]:9180',
+      'localhost:9180',
+      'unix:/run/cutover.sock',
+    ]) {
+      assert.equal(
+        nginxRouterConfig.safeParse({ ...base, mode: 'lua', controlListen }).success,
+        true,
+        controlListen,
+      );
+    }
+  });
+});
+
 void describe('nginx router, lua mode without the module', () => {
   let dir: string | undefined;
   after(async () => {

@@ -35,6 +35,8 @@ export interface NginxTuning {
   mode?: 'reload' | 'lua';
   /** lua mode: put the `load_module` lines in nginx.conf (default true; false to test their absence). */
   loadLuaModule?: boolean;
+  /** lua mode: the control location on a loopback port (default) or a unix socket in the temp dir. */
+  luaControl?: 'tcp' | 'unix';
 }
 
 /** Debian's lua module and the NDK it needs (libnginx-mod-http-lua). */
@@ -115,7 +117,13 @@ export async function startNginxHarness(tuning: NginxTuning = {}): Promise<Nginx
     binary,
     pidFile,
     url: `http://127.0.0.1:${port}`,
-    ...(lua ? { mode: 'lua', controlListen: `127.0.0.1:${controlPort}` } : {}),
+    ...(lua
+      ? {
+          mode: 'lua',
+          controlListen:
+            tuning.luaControl === 'unix' ? `unix:${temp('control.sock')}` : `127.0.0.1:${controlPort}`,
+        }
+      : {}),
   });
   const tokenFile = `${includeFile}.token`;
   const stateFile = `${includeFile}.state`;
