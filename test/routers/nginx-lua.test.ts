@@ -78,6 +78,25 @@ void describe('nginx router, lua mode', () => {
     assert.ok(listWorkers(master).every((worker) => !worker.shuttingDown));
   });
 
+  void it('ReloadByHand_KeepsTheTableInSharedMemory', async () => {
+    // A hand PUT (not in the state file): a reload must keep serving it, not reread the file.
+    await harness.editConfigByHand!(weightsAllOn('green'));
+    const master = harness.daemon()?.pid;
+    assert.ok(master !== undefined);
+    const old = new Set(listWorkers(master).map((worker) => worker.pid));
+    harness.reloadByHand();
+    await waitFor(
+      () => {
+        const active = listWorkers(master).filter((worker) => !worker.shuttingDown);
+        return active.length > 0 && active.every((worker) => !old.has(worker.pid));
+      },
+      { what: 'new workers after the reload' },
+    );
+    assert.deepEqual(new Set(await sample(harness.publicUrl, 20)), new Set(['green-1']));
+    await harness.router.setWeights(weightsAllOn('blue'));
+    assert.deepEqual(new Set(await sample(harness.publicUrl, 20)), new Set(['blue-1']));
+  });
+
   void it('ControlLocation_RefusesMissingAndWrongToken', async () => {
     const missing = await control(controlPort(), 'GET');
     assert.equal(missing.status, 401);
