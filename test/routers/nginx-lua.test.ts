@@ -50,6 +50,15 @@ void describe('nginx router, lua mode', () => {
   void it('DescribeReportsLuaMode_VerifiableWithDrainCounts', () => {
     const description = harness.router.describe();
     assert.equal(description.mode, 'lua');
+    const reload = createNginxRouter(
+      nginxRouterConfig.parse({ ...harness.config, mode: 'reload', controlListen: undefined }),
+      {
+        logger: silentLogger,
+        baseDir: harness.dir,
+      },
+    );
+    assert.equal(reload.describe().mode, 'reload');
+    assert.equal(reload.describe().capabilities.verifiable, false);
     assert.equal(description.capabilities.verifiable, true);
     assert.equal(description.capabilities.drainCounts, true);
   });
@@ -95,6 +104,45 @@ void describe('nginx router, lua mode', () => {
     assert.deepEqual(new Set(await sample(harness.publicUrl, 20)), new Set(['green-1']));
     await harness.router.setWeights(weightsAllOn('blue'));
     assert.deepEqual(new Set(await sample(harness.publicUrl, 20)), new Set(['blue-1']));
+  });
+
+  void it('OpenWithAChangedIncludeFile_ReloadsARunningNginxOnce', async () => {
+    const master = harness.daemon()?.pid;
+    assert.ok(master !== undefined);
+    const old = new Set(listWorkers(master).map((worker) => worker.pid));
+    const router = createNginxRouter(
+      nginxRouterConfig.parse({ ...harness.config, upstreamKeepalive: harness.config.upstreamKeepalive + 1 }),
+      { logger: silentLogger, baseDir: harness.dir, previewToken: HARNESS_PREVIEW_TOKEN },
+    );
+    try {
+      await router.open();
+      const active = listWorkers(master).filter((worker) => !worker.shuttingDown);
+      assert.ok(
+        active.length > 0 && active.every((worker) => !old.has(worker.pid)),
+        'nginx loaded the new file',
+      );
+      assert.match(
+        await readFile(harness.includeFile, 'utf8'),
+        new RegExp(`keepalive ${harness.config.upstreamKeepalive + 1};`),
+      );
+      const seen = await router.verify();
+      assert.ok(seen.kind === 'observed');
+      assert.deepEqual(seen.weights, weightsAllOn('blue'), 'the table in shared memory survived the reload');
+      const again = new Set(active.map((worker) => worker.pid));
+      await router.open();
+      assert.deepEqual(
+        new Set(
+          listWorkers(master)
+            .filter((worker) => !worker.shuttingDown)
+            .map((worker) => worker.pid),
+        ),
+        again,
+        'an unchanged include file is not reloaded',
+      );
+    } finally {
+      await router.close();
+      await harness.router.open();
+    }
   });
 
   void it('ControlLocation_RefusesMissingAndWrongToken', async () => {
@@ -166,6 +214,20 @@ void describe('nginx router, lua mode', () => {
     for (const value of ['green', 'green:guess', `blue:${HARNESS_PREVIEW_TOKEN}`]) {
       const bodies = await sample(route.url, 10, { [harness.config.previewHeader]: value });
       assert.deepEqual(new Set(bodies), new Set(['blue-1']), `preview header ${value} must reach live only`);
+    }
+  });
+
+  void it('IPv6Target_ReachedThroughTheBalancer', async () => {
+    const server = http.createServer((_request, response) => response.end('blue-v6'));
+    await new Promise<void>((resolve) => server.listen(0, '::1', () => resolve()));
+    try {
+      const { port } = server.address() as net.AddressInfo;
+      await harness.router.prepare({ ...pair!.targets, blue: [{ id: 'blue-v6', host: '::1', port }] });
+      assert.deepEqual(new Set(await sample(harness.publicUrl, 10)), new Set(['blue-v6']));
+    } finally {
+      await harness.router.prepare(pair!.targets);
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
     }
   });
 

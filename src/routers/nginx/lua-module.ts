@@ -165,7 +165,10 @@ function M.balance()
     end
     next_index[slot] = next_index[slot] % #targets + 1
     local target = targets[next_index[slot]]
-    local ok, err = balancer.set_current_peer(target.host, target.port)
+    local host = target.host
+    -- ngx.balancer takes IPv6 addresses in brackets only.
+    if string.find(host, ":", 1, true) then host = "[" .. host .. "]" end
+    local ok, err = balancer.set_current_peer(host, target.port)
     if not ok then
         ngx.log(ngx.ERR, "cutover: cannot use ", target.host, ":", target.port, ": ", err)
         return ngx.exit(502)
