@@ -3,7 +3,8 @@
  * include-file.ts); every change is: render → stage next to the file → `nginx -t` against a
  * copy of the main config that includes the candidate → rename → SIGHUP the master → wait
  * until the old workers stopped accepting. A refused candidate never reaches the running
- * nginx. See docs/routers.md for the snippet nginx.conf must hold.
+ * nginx. See docs/routers.md for the snippet nginx.conf must hold. This is the default
+ * `mode: reload`; `mode: lua` (lua-mode.ts) changes traffic without reloading.
  */
 import { stat } from 'node:fs/promises';
 import { CutoverError } from '../../core/errors.js';
