@@ -286,6 +286,40 @@ void describe('nginx router, lua mode', () => {
   });
 });
 
+void describe('nginx router, from reload mode to lua mode', () => {
+  void it('SwitchingALiveNginxToLuaMode_KeepsServingTheLiveSlot', async () => {
+    // A reload-mode nginx that has the module loaded, serving green.
+    const harness = await startNginxHarness({ loadLuaModule: true });
+    let pair: BlueGreenBackends | undefined;
+    try {
+      await harness.router.open();
+      pair = await prepareBlueLivePair(harness.router);
+      await harness.router.setWeights(weightsAllOn('green'));
+      await harness.router.close();
+      const lua = createNginxRouter(
+        nginxRouterConfig.parse({
+          ...harness.config,
+          mode: 'lua',
+          controlListen: `unix:${harness.dir}/control.sock`,
+        }),
+        { logger: silentLogger, baseDir: harness.dir, previewToken: HARNESS_PREVIEW_TOKEN },
+      );
+      await lua.open();
+      assert.equal(lua.describe().mode, 'lua');
+      assert.deepEqual(new Set(await sample(harness.publicUrl, 20)), new Set(['green-1']), 'still on green');
+      const seen = await lua.verify();
+      assert.ok(seen.kind === 'observed');
+      assert.deepEqual(seen.weights, weightsAllOn('green'));
+      await lua.setWeights(weightsAllOn('blue'));
+      assert.deepEqual(new Set(await sample(harness.publicUrl, 20)), new Set(['blue-1']));
+      await lua.close();
+    } finally {
+      await harness.teardown();
+      await pair?.close();
+    }
+  });
+});
+
 void describe('nginx router, lua mode with a unix socket control location', () => {
   void it('UnixSocketControl_SwitchesAndVerifiesWithoutReload', async () => {
     const harness = await startNginxHarness({ mode: 'lua', luaControl: 'unix' });

@@ -19,7 +19,7 @@ import type { DrainStatus, PreviewRoute, Router, RouterDescription, RouterObserv
 import { checkWeights, warnWeightOnEmptySlot } from '../weights-check.js';
 import { NGINX_LUA_CAPABILITIES } from './capabilities.js';
 import type { NginxRouterConfig } from './config.js';
-import { initialIncludeState, type IncludeState } from './include-file.js';
+import { initialIncludeState, parseIncludeState, type IncludeState } from './include-file.js';
 import { LuaControlClient } from './lua-control.js';
 import { renderLuaInclude, type LuaIncludeNames } from './lua-include.js';
 import { firstError, NginxInstance } from './nginx-instance.js';
@@ -96,6 +96,7 @@ export class NginxLuaRouter implements Router {
       if (existing === content) {
         await staged.discard();
       } else {
+        await this.seedStateFromReloadMode(existing);
         await staged.commit();
         this.logger.info('router.nginx.include-created', { file: this.nginx.includeFile });
         // The one reload of this mode: a running nginx must load the control location.
@@ -182,6 +183,20 @@ export class NginxLuaRouter implements Router {
     await this.control.write(table);
     await stageFile(this.names.stateFile, table, 0o600).commit();
     this.state = next;
+  }
+
+  /**
+   * Switching a live nginx from the reload mode: its include file holds the table it serves.
+   * Written as the state file before the reload, nginx's fresh shared dict starts from it, so
+   * live traffic keeps its slot instead of finding no table.
+   */
+  private async seedStateFromReloadMode(previousInclude: string | undefined): Promise<void> {
+    if (previousInclude === undefined || (await readOptional(this.names.stateFile)) !== undefined) return;
+    const served = parseIncludeState(previousInclude);
+    if (served === undefined) return;
+    checkLuaTargets(served.targets);
+    await stageFile(this.names.stateFile, renderRoutingTable(served, this.previewToken), 0o600).commit();
+    this.logger.info('router.nginx.state-seeded-from-reload-mode', { file: this.names.stateFile });
   }
 
   private async checkCandidate(candidate: string, main: string): Promise<void> {

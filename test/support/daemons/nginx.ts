@@ -33,7 +33,7 @@ export interface NginxTuning {
   main?: string[];
   /** The router's mode; `lua` loads Debian's lua module in nginx.conf (see loadLuaModule). */
   mode?: 'reload' | 'lua';
-  /** lua mode: put the `load_module` lines in nginx.conf (default true; false to test their absence). */
+  /** Put the lua module's `load_module` lines in nginx.conf (default: in lua mode only). */
   loadLuaModule?: boolean;
   /** lua mode: the control location on a loopback port (default) or a unix socket in the temp dir. */
   luaControl?: 'tcp' | 'unix';
@@ -72,14 +72,12 @@ export async function startNginxHarness(tuning: NginxTuning = {}): Promise<Nginx
   const pidFile = path.join(dir, 'nginx.pid');
   const temp = (name: string) => path.join(dir, name);
   const lua = tuning.mode === 'lua';
-  if (lua) requireLuaModule();
+  if (lua || tuning.loadLuaModule === true) requireLuaModule();
   const controlPort = lua ? await freePort() : undefined;
   await writeFile(
     configFile,
     [
-      ...(lua && tuning.loadLuaModule !== false
-        ? LUA_MODULE_FILES.map((file) => `load_module ${file};`)
-        : []),
+      ...((tuning.loadLuaModule ?? lua) ? LUA_MODULE_FILES.map((file) => `load_module ${file};`) : []),
       'daemon off;',
       'master_process on;',
       `worker_processes ${tuning.workers ?? 2};`,
