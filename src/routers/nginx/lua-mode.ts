@@ -86,6 +86,7 @@ export class NginxLuaRouter implements Router {
       await this.ensureTokenFile();
       const content = renderLuaInclude(this.names);
       const existing = await readOptional(this.nginx.includeFile);
+      if (existing !== content) await this.seedStateFromReloadMode(existing);
       const staged = stageFile(this.nginx.includeFile, content);
       try {
         await this.checkCandidate(staged.tempPath, main);
@@ -96,7 +97,6 @@ export class NginxLuaRouter implements Router {
       if (existing === content) {
         await staged.discard();
       } else {
-        await this.seedStateFromReloadMode(existing);
         await staged.commit();
         this.logger.info('router.nginx.include-created', { file: this.nginx.includeFile });
         // The one reload of this mode: a running nginx must load the control location.
