@@ -59,7 +59,7 @@ export class LuaControlClient {
         `nginx control ${method} answered ${status}: ${text.trim()}`,
       );
     }
-    const parsed = controlAnswer.safeParse(JSON.parse(text));
+    const parsed = controlAnswer.safeParse(parseJson(text));
     if (!parsed.success) {
       throw new CutoverError(
         'CUTOVER_E_ROUTER',
@@ -116,4 +116,14 @@ export class LuaControlClient {
 function hostOf(listen: string): string {
   const host = listen.slice(0, listen.lastIndexOf(':'));
   return host.startsWith('[') ? host.slice(1, -1) : host;
+}
+
+/** The answer's JSON, or undefined when it is not JSON (reported with the text by the caller). */
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (error) {
+    if (error instanceof SyntaxError) return undefined;
+    throw error;
+  }
 }
