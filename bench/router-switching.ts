@@ -3,7 +3,7 @@
  *
  *   node --import tsx bench/router-switching.ts [router …] [--switches 100] [--connections 50]
  *
- * For each router (default: all of HARNESSES, with two nginx variants): two version
+ * For each router (default: all of HARNESSES, with nginx's variants and its lua mode): two version
  * backends, 50 keep-alive client connections (test/support/load.ts), then ≥100 atomic switches
  * blue⇄green. Per switch it records the client-side errors, how long setWeights took, the time
  * from the command to the first response from the new slot, and to the last response from the
@@ -50,6 +50,9 @@ const HARNESSES: Record<string, () => Promise<BenchTarget>> = {
     (await import('../test/support/daemons/nginx.js')).startNginxHarness(NGINX_RELOAD_TUNING),
   'nginx-no-client-keepalive': async () =>
     (await import('../test/support/daemons/nginx.js')).startNginxHarness({ http: ['keepalive_timeout 0;'] }),
+  // router.mode: lua — the routing table in shared memory, changed without a reload.
+  'nginx-lua': async () =>
+    (await import('../test/support/daemons/nginx.js')).startNginxHarness({ mode: 'lua' }),
   haproxy: async () => (await import('../test/support/daemons/haproxy.js')).startHaproxyHarness(),
   varnish: async () => {
     const module = (await import('../test/support/daemons/varnish.js')) as Record<string, unknown>;
@@ -67,6 +70,7 @@ const DEFAULT_ROUTERS = [
   'nginx',
   'nginx-tuned',
   'nginx-no-client-keepalive',
+  'nginx-lua',
   'haproxy',
   'varnish',
   'caddy',

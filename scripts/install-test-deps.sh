@@ -10,6 +10,12 @@ missing=()
 for i in "${!BINARIES[@]}"; do
   command -v "${BINARIES[$i]}" >/dev/null 2>&1 || [ -x "/usr/sbin/${BINARIES[$i]}" ] || missing+=("${PACKAGES[$i]}")
 done
+# Modules are files, not binaries: nginx's lua module (the nginx router's lua mode).
+MODULE_PACKAGES=(libnginx-mod-http-lua)
+MODULE_FILES=(/usr/lib/nginx/modules/ngx_http_lua_module.so)
+for i in "${!MODULE_FILES[@]}"; do
+  [ -f "${MODULE_FILES[$i]}" ] || missing+=("${MODULE_PACKAGES[$i]}")
+done
 
 if [ "${#missing[@]}" -eq 0 ]; then
   echo "test dependencies: all present"

@@ -73,6 +73,7 @@ admin:
 # What moves traffic between the slots. kind is one of:
 #   builtin  cutover's own proxy (default): atomic switch, weighted shift, preview by header or port
 #   nginx    writes an include file of upstreams and reloads nginx; needs configFile, includeFile
+#            (mode: lua changes traffic without reloads; needs libnginx-mod-http-lua, see below)
 #   haproxy  changes server weights over the runtime API; needs socket
 #   varnish  loads and switches VCL with varnishadm; needs workdir
 #   caddy    patches routes over Caddy's admin API; needs adminUrl (no weights: switch only)
@@ -90,6 +91,12 @@ router:
 #   kind: nginx
 #   configFile: /etc/nginx/nginx.conf
 #   includeFile: /etc/nginx/conf.d/${app}-cutover.conf
+#   # reload (default): every change rewrites includeFile and reloads nginx (any nginx).
+#   # lua: the routing table lives in nginx's shared memory, changed without a reload through
+#   # a loopback control location; nginx.conf must load ndk_http_module and ngx_http_lua_module.
+#   mode: reload
+#   # controlListen: 127.0.0.1:9180     # lua mode: where nginx serves the control location
+#   # controlTokenFile, stateFile: default <includeFile>.token / <includeFile>.state (0600)
 
 # Where each slot's instances run. kind "process": local processes started by cutover.
 # These placeholders work in args, env and cwd:

@@ -16,7 +16,9 @@ export type RouterKind = RouterConfig['kind'];
  */
 export const ROUTER_KIND_CAPABILITIES = {
   builtin: BUILTIN_CAPABILITIES,
-  // Open-source nginx cannot report its live upstream state (that needs nginx Plus).
+  // Open-source nginx cannot report its live upstream state (that needs nginx Plus). This is
+  // the reload mode, what any nginx can do; `mode: lua` adds verify and drain counts
+  // (NGINX_LUA_CAPABILITIES, reported by its describe()).
   nginx: NGINX_CAPABILITIES,
   haproxy: HAPROXY_CAPABILITIES,
   // One VCL per step behind a random director; verify() reads vcl.list and the active VCL;
@@ -31,7 +33,7 @@ export const ROUTER_KIND_LIMITS: {
   readonly [K in RouterKind]?: { readonly [C in keyof RouterCapabilities]?: string };
 } = {
   caddy: { weighted: 'Caddy 2.6 has no weighted upstreams' },
-  nginx: { verifiable: 'open-source nginx cannot report its live upstreams' },
+  nginx: { verifiable: 'open-source nginx cannot report its live upstreams (except in mode: lua)' },
 };
 
 export function routerKindCapabilities(kind: RouterKind): RouterCapabilities {

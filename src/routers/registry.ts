@@ -59,7 +59,11 @@ const ROUTERS = {
     };
   },
   nginx: (config, app, deps) => ({
-    router: createNginxRouter(config, { logger: deps.logger, baseDir: app.baseDir }),
+    router: createNginxRouter(config, {
+      logger: deps.logger,
+      baseDir: app.baseDir,
+      previewToken: deps.previewToken,
+    }),
   }),
   haproxy: (config, app, deps) => ({
     router: createHaproxyRouter(config, { logger: deps.logger, baseDir: app.baseDir }),

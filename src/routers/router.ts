@@ -18,6 +18,8 @@ export interface RouterCapabilities {
 
 export interface RouterDescription {
   readonly kind: string;
+  /** Which way a router with several modes works (nginx: `reload` or `lua`). */
+  readonly mode?: string;
   readonly capabilities: RouterCapabilities;
 }
 

@@ -53,6 +53,8 @@ export const WEIGHTED_MANUAL_STRATEGY = [
 
 export interface RouterScenario {
   kind: 'nginx' | 'haproxy' | 'varnish' | 'caddy';
+  /** Names the daemon in test names and load reports when a kind has several modes (default: kind). */
+  label?: string;
   /** Starts the daemon; throws (naming the install step) when its binary is missing. */
   startDaemon(): Promise<RouterDaemon>;
   /** `strategy:` section; it must hold each deploy at a manual gate (`promotion: manual`). */
@@ -139,7 +141,8 @@ interface DeploymentOutput {
 }
 
 export function runRouterEndToEnd(scenario: RouterScenario): void {
-  describe(`cutover deploy, rollback and abort through a real ${scenario.kind}`, () => {
+  const name = scenario.label ?? scenario.kind;
+  describe(`cutover deploy, rollback and abort through a real ${name}`, () => {
     let daemon: RouterDaemon | undefined;
     let harness: CutoverHarness | undefined;
     const h = (): CutoverHarness => {
@@ -200,8 +203,8 @@ export function runRouterEndToEnd(scenario: RouterScenario): void {
         const stats = await load.stop();
         if (atGate !== undefined) {
           const moved = between(atGate, stats);
-          reportLoad(scenario.kind, 'prepare', atGate);
-          reportLoad(scenario.kind, 'switch', moved);
+          reportLoad(name, 'prepare', atGate);
+          reportLoad(name, 'switch', moved);
           scenario.assertFailures(atGate, 'prepare');
           scenario.assertFailures(moved, 'switch');
         }
@@ -219,7 +222,7 @@ export function runRouterEndToEnd(scenario: RouterScenario): void {
         assert.deepEqual(await sample(h().trafficUrl, 20), ['v1']);
       } finally {
         const stats = await load.stop();
-        reportLoad(scenario.kind, 'rollback', stats);
+        reportLoad(name, 'rollback', stats);
         scenario.assertFailures(stats, 'rollback');
         assertOnlyVersions(stats, ['v1', 'v2']);
       }
@@ -240,7 +243,7 @@ export function runRouterEndToEnd(scenario: RouterScenario): void {
         assert.equal(status.routing.liveSlot, 'blue', 'blue (v1) is still the live slot');
       } finally {
         const stats = await load.stop();
-        reportLoad(scenario.kind, 'abort', stats);
+        reportLoad(name, 'abort', stats);
         scenario.assertFailures(stats, 'abort');
         assert.deepEqual(Object.keys(stats.bodies), ['v1'], 'every answer during the abort was v1');
       }

@@ -28,6 +28,48 @@ export const nginxRouterConfig = z
     upstreamKeepalive: z.number().int().min(0).default(32),
     /** How long a reload may take (new workers up, old ones no longer accepting). */
     reloadTimeout: duration().default(10_000),
+    /**
+     * `reload`: every change rewrites the include file and reloads nginx (any nginx).
+     * `lua`: the routing table lives in nginx's shared memory and changes through a local
+     * control location, with no reload (needs libnginx-mod-http-lua; docs/routers.md).
+     */
+    mode: z.enum(['reload', 'lua']).default('reload'),
+    /** lua mode: where nginx serves the control location, `127.0.0.1:PORT`, `[::1]:PORT` or `unix:/path`. */
+    controlListen: z
+      .string()
+      .refine(isLocalListen, {
+        message: 'must be a loopback address with a port (127.0.0.1:PORT, [::1]:PORT) or unix:/absolute/path',
+      })
+      .optional(),
+    /** lua mode: the control token (created 0600 at open() when missing); default `<includeFile>.token`. */
+    controlTokenFile: z.string().min(1).optional(),
+    /** lua mode: the last applied routing table, which nginx loads on start; default `<includeFile>.state`. */
+    stateFile: z.string().min(1).optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((config, ctx) => {
+    if (config.mode === 'lua' && config.controlListen === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['controlListen'],
+        message: 'mode lua needs controlListen (e.g. 127.0.0.1:9180 or unix:/run/cutover-nginx.sock)',
+      });
+    }
+    if (config.mode === 'reload') {
+      for (const key of ['controlListen', 'controlTokenFile', 'stateFile'] as const) {
+        if (config[key] !== undefined) {
+          ctx.addIssue({ code: 'custom', path: [key], message: `${key} is only used with mode: lua` });
+        }
+      }
+    }
+  });
+/** A loopback `host:port` or a unix socket: the control location must never face the network. */
+function isLocalListen(value: string): boolean {
+  if (value.startsWith('unix:/')) return value.length > 'unix:/'.length;
+  const match = /^(127(?:\.\d{1,3}){3}|\[::1\]|localhost):(\d{1,5})$/.exec(value);
+  if (match === null) return false;
+  const port = Number(match[2]);
+  return port >= 1 && port <= 65_535;
+}
+
 export type NginxRouterConfig = z.infer<typeof nginxRouterConfig>;

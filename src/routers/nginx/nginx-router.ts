@@ -3,11 +3,10 @@
  * include-file.ts); every change is: render → stage next to the file → `nginx -t` against a
  * copy of the main config that includes the candidate → rename → SIGHUP the master → wait
  * until the old workers stopped accepting. A refused candidate never reaches the running
- * nginx. See docs/routers.md for the snippet nginx.conf must hold.
+ * nginx. See docs/routers.md for the snippet nginx.conf must hold. This is the default
+ * `mode: reload`; `mode: lua` (lua-mode.ts) changes traffic without reloading.
  */
-import { readFile, rm, stat, writeFile } from 'node:fs/promises';
-import path from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { stat } from 'node:fs/promises';
 import { CutoverError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import { Mutex } from '../../core/mutex.js';
@@ -15,7 +14,6 @@ import { SLOTS, type Slot, type SlotTargets, type Weights } from '../../core/slo
 import { readOptional } from '../read-optional.js';
 import { withSlotRetired } from '../retire-slot.js';
 import type { DrainStatus, PreviewRoute, Router, RouterDescription, RouterObservation } from '../router.js';
-import { runCommand } from '../run-command.js';
 import { checkWeights, warnWeightOnEmptySlot } from '../weights-check.js';
 import { NGINX_CAPABILITIES } from './capabilities.js';
 import type { NginxRouterConfig } from './config.js';
@@ -27,11 +25,11 @@ import {
   type IncludeNames,
   type IncludeState,
 } from './include-file.js';
-import { listWorkers, pidFileFromConfig, readMasterPid } from './nginx-process.js';
+import { NginxLuaRouter } from './lua-mode.js';
+import { NginxInstance } from './nginx-instance.js';
+import { listWorkers } from './nginx-process.js';
 import { stageFile } from './staged-file.js';
 
-/** nginx's compiled-in default when the main config has no `pid` directive (Debian). */
-const DEFAULT_PID_FILE = '/run/nginx.pid';
 /** Slack for the 10 ms resolution of process start times. */
 const START_TIME_SLACK_MS = 20;
 
@@ -39,19 +37,20 @@ export interface NginxRouterDeps {
   logger: Logger;
   /** Relative paths in the config resolve against this (the cutover.yml directory). */
   baseDir: string;
+  /** Secret the preview header must carry (lua mode). */
+  previewToken?: string;
 }
 
 export function createNginxRouter(config: NginxRouterConfig, deps: NginxRouterDeps): Router {
-  return new NginxRouter(config, deps);
+  return config.mode === 'lua' ? new NginxLuaRouter(config, deps) : new NginxRouter(config, deps);
 }
 
 class NginxRouter implements Router {
   private state: IncludeState = initialIncludeState();
-  private readonly mainConfig: string;
+  private readonly nginx: NginxInstance;
   private readonly includeFile: string;
   private readonly names: IncludeNames;
   private readonly logger: Logger;
-  private readonly baseDir: string;
   /** One change at a time: each reads the data plane's state and acts on it. */
   private readonly queue = new Mutex();
 
@@ -59,31 +58,25 @@ class NginxRouter implements Router {
     private readonly config: NginxRouterConfig,
     deps: NginxRouterDeps,
   ) {
-    this.mainConfig = path.resolve(deps.baseDir, config.configFile);
-    this.includeFile = path.resolve(deps.baseDir, config.includeFile);
+    this.logger = deps.logger.child({ router: 'nginx' });
+    this.nginx = new NginxInstance(config, deps.baseDir, this.logger);
+    this.includeFile = this.nginx.includeFile;
     this.names = {
       prefix: config.upstream,
       previewHeader: config.previewHeader,
       keepalive: config.upstreamKeepalive,
     };
-    this.logger = deps.logger.child({ router: 'nginx' });
-    this.baseDir = deps.baseDir;
   }
 
   describe(): RouterDescription {
-    return { kind: 'nginx', capabilities: NGINX_CAPABILITIES };
+    return { kind: 'nginx', mode: 'reload', capabilities: NGINX_CAPABILITIES };
   }
 
   /** Checks nginx.conf includes our file and writes a first one if there is none. Needs no running nginx. */
   open(): Promise<void> {
     return this.queue.run(async () => {
-      const main = await this.readMainConfig();
-      if (this.includeDirective(main) === undefined) {
-        throw new CutoverError(
-          'CUTOVER_E_CONFIG',
-          `${this.mainConfig} does not include ${this.includeFile}; add \`include ${this.includeFile};\` inside http {} (docs/routers.md)`,
-        );
-      }
+      const main = await this.nginx.readMainConfig();
+      this.nginx.requireInclude(main);
       const existing = await readOptional(this.includeFile);
       const parsed = existing === undefined ? undefined : parseIncludeState(existing);
       if (parsed !== undefined) {
@@ -91,7 +84,7 @@ class NginxRouter implements Router {
         return;
       }
       const staged = stageFile(this.includeFile, renderInclude(this.state, this.names));
-      await this.validate(staged.tempPath, main).catch(async (error: unknown) => {
+      await this.nginx.validate(staged.tempPath, main).catch(async (error: unknown) => {
         await staged.discard();
         throw error;
       });
@@ -121,7 +114,7 @@ class NginxRouter implements Router {
 
   verify(): Promise<RouterObservation> {
     return this.queue.run(async () => {
-      const master = await this.requireMaster();
+      const master = await this.nginx.requireMaster();
       const text = await readOptional(this.includeFile);
       if (text === undefined) return { kind: 'unverifiable', reason: `${this.includeFile} is missing` };
       const active = listWorkers(master).filter((worker) => !worker.shuttingDown);
@@ -188,7 +181,7 @@ class NginxRouter implements Router {
   /** Render, validate, swap in, reload, wait. A no-op when nginx already serves exactly this file. */
   private async apply(next: IncludeState): Promise<void> {
     const content = renderInclude(next, this.names);
-    const master = await this.requireMaster();
+    const master = await this.nginx.requireMaster();
     const previous = await readOptional(this.includeFile);
     if (previous === content && (await this.loadedByWorkers(master))) {
       this.state = next;
@@ -196,14 +189,14 @@ class NginxRouter implements Router {
     }
     const staged = stageFile(this.includeFile, content);
     try {
-      await this.validate(staged.tempPath, await this.readMainConfig());
+      await this.nginx.validate(staged.tempPath, await this.nginx.readMainConfig());
     } catch (error) {
       await staged.discard();
       throw error;
     }
     await staged.commit();
     try {
-      await this.reload(master);
+      await this.nginx.reload(master);
     } catch (error) {
       if (previous !== undefined) {
         const restore = stageFile(this.includeFile, previous);
@@ -219,113 +212,4 @@ class NginxRouter implements Router {
     const active = listWorkers(master).filter((worker) => !worker.shuttingDown);
     return active.length > 0 && active.every((worker) => worker.startedAtMs + START_TIME_SLACK_MS >= mtimeMs);
   }
-
-  /** `nginx -t` on a copy of the main config whose include points at the candidate. */
-  private async validate(candidate: string, main: string): Promise<void> {
-    const directive = this.includeDirective(main);
-    if (directive === undefined) {
-      throw new CutoverError('CUTOVER_E_CONFIG', `${this.mainConfig} no longer includes ${this.includeFile}`);
-    }
-    const testConfig = path.join(
-      path.dirname(this.mainConfig),
-      `.${path.basename(this.mainConfig)}.cutover-test.${randomBytes(4).toString('hex')}.conf`,
-    );
-    await writeFile(testConfig, main.replace(directive, `include ${candidate};`));
-    try {
-      const { code, output } = await runCommand(this.config.binary, ['-t', '-q', '-c', testConfig]);
-      if (code !== 0) {
-        const reason = firstError(
-          output.replaceAll(testConfig, this.mainConfig).replaceAll(candidate, this.includeFile),
-        );
-        throw new CutoverError(
-          'CUTOVER_E_ROUTER',
-          `nginx rejected the new config, the running one is unchanged: ${reason}`,
-          {
-            details: { output },
-          },
-        );
-      }
-    } finally {
-      await rm(testConfig, { force: true });
-    }
-  }
-
-  /** SIGHUP, then wait until new workers run and every old one has stopped accepting. */
-  private async reload(master: number): Promise<void> {
-    const started = performance.now();
-    const old = new Set(
-      listWorkers(master)
-        .filter((worker) => !worker.shuttingDown)
-        .map((worker) => worker.pid),
-    );
-    process.kill(master, 'SIGHUP');
-    const deadline = Date.now() + this.config.reloadTimeout;
-    for (;;) {
-      const workers = listWorkers(master);
-      const active = workers.filter((worker) => !worker.shuttingDown);
-      if (active.length > 0 && active.every((worker) => !old.has(worker.pid))) break;
-      if (Date.now() > deadline) {
-        throw new CutoverError(
-          'CUTOVER_E_ROUTER',
-          `nginx (pid ${master}) did not start workers with the new config within ${this.config.reloadTimeout}ms; see its error log`,
-        );
-      }
-      await new Promise((resolve) => setTimeout(resolve, 5));
-    }
-    this.logger.info('router.nginx.reloaded', { master, ms: Math.round(performance.now() - started) });
-  }
-
-  private async requireMaster(): Promise<number> {
-    const pidFile = await this.pidFile();
-    const master = await readMasterPid(pidFile);
-    if (master === undefined) {
-      throw new CutoverError(
-        'CUTOVER_E_ROUTER',
-        `nginx is not running (no live pid in ${pidFile}); start it with \`${this.config.binary} -c ${this.mainConfig}\``,
-      );
-    }
-    return master;
-  }
-
-  private async pidFile(): Promise<string> {
-    if (this.config.pidFile !== undefined) return path.resolve(this.baseDir, this.config.pidFile);
-    const fromConfig = pidFileFromConfig(await this.readMainConfig());
-    return fromConfig === undefined
-      ? DEFAULT_PID_FILE
-      : path.resolve(path.dirname(this.mainConfig), fromConfig);
-  }
-
-  private async readMainConfig(): Promise<string> {
-    try {
-      return await readFile(this.mainConfig, 'utf8');
-    } catch (error) {
-      throw new CutoverError(
-        'CUTOVER_E_CONFIG',
-        `cannot read nginx config ${this.mainConfig}: ${String(error)}`,
-        {
-          cause: error,
-        },
-      );
-    }
-  }
-
-  /** The exact `include …;` text in the main config that names our file, if any. */
-  private includeDirective(main: string): string | undefined {
-    const spellings = [this.includeFile, path.relative(path.dirname(this.mainConfig), this.includeFile)];
-    for (const spelling of spellings) {
-      const escaped = spelling.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-      const match = new RegExp(`include\\s+(["']?)${escaped}\\1\\s*;`).exec(main);
-      if (match !== null) return match[0];
-    }
-    return undefined;
-  }
-}
-
-function firstError(output: string): string {
-  const lines = output.trim().split('\n');
-  return (
-    lines.find((line) => /\[emerg\]|\[alert\]|\[crit\]|\[error\]/.test(line)) ??
-    lines[0] ??
-    'no output'
-  ).trim();
 }

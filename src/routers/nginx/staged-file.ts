@@ -16,13 +16,14 @@ export interface StagedFile {
   discard(): Promise<void>;
 }
 
-export function stageFile(file: string, content: string): StagedFile {
+/** `mode`: the candidate's permissions (0600 for files holding a secret). */
+export function stageFile(file: string, content: string, mode = 0o644): StagedFile {
   const dir = path.dirname(file);
   const tempPath = path.join(
     dir,
     `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`,
   );
-  const fd = openSync(tempPath, 'w', 0o644);
+  const fd = openSync(tempPath, 'w', mode);
   try {
     writeSync(fd, content);
     fsyncSync(fd);

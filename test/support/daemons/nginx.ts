@@ -2,6 +2,7 @@
  * A real nginx for tests: its own temp dir, main config, pid, logs and temp paths, on a
  * loopback port chosen at run time, running in the foreground under the test's control.
  */
+import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { silentLogger } from '../../../src/core/logger.js';
@@ -10,6 +11,8 @@ import type { Router } from '../../../src/routers/router.js';
 import { nginxRouterConfig, type NginxRouterConfig } from '../../../src/routers/nginx/config.js';
 import { createNginxRouter } from '../../../src/routers/nginx/nginx-router.js';
 import { parseIncludeState, renderInclude } from '../../../src/routers/nginx/include-file.js';
+import { LuaControlClient } from '../../../src/routers/nginx/lua-control.js';
+import { parseRoutingTable, renderRoutingTable } from '../../../src/routers/nginx/routing-table.js';
 import type { RouterHarness } from '../../routers/contract.js';
 import {
   canConnect,
@@ -28,7 +31,22 @@ export interface NginxTuning {
   location?: string[];
   /** Extra directives at the top level (worker_shutdown_timeout …). */
   main?: string[];
+  /** The router's mode; `lua` loads Debian's lua module in nginx.conf (see loadLuaModule). */
+  mode?: 'reload' | 'lua';
+  /** Put the lua module's `load_module` lines in nginx.conf (default: in lua mode only). */
+  loadLuaModule?: boolean;
+  /** lua mode: the control location on a loopback port (default) or a unix socket in the temp dir. */
+  luaControl?: 'tcp' | 'unix';
 }
+
+/** Debian's lua module and the NDK it needs (libnginx-mod-http-lua). */
+export const LUA_MODULE_FILES = [
+  '/usr/lib/nginx/modules/ndk_http_module.so',
+  '/usr/lib/nginx/modules/ngx_http_lua_module.so',
+];
+
+/** The preview token a lua-mode harness's router is given (what `cutover server` passes). */
+export const HARNESS_PREVIEW_TOKEN = 'harness-preview-token';
 
 export interface NginxHarness extends RouterHarness {
   dir: string;
@@ -40,6 +58,9 @@ export interface NginxHarness extends RouterHarness {
   rejectNextConfig(): Promise<() => Promise<void>>;
   /** Sends SIGHUP to the master (what an operator's `nginx -s reload` does). */
   reloadByHand(): void;
+  /** lua mode: the control token file and the state file the router keeps. */
+  tokenFile: string;
+  stateFile: string;
 }
 
 export async function startNginxHarness(tuning: NginxTuning = {}): Promise<NginxHarness> {
@@ -50,9 +71,13 @@ export async function startNginxHarness(tuning: NginxTuning = {}): Promise<Nginx
   const includeFile = path.join(dir, 'cutover-upstreams.conf');
   const pidFile = path.join(dir, 'nginx.pid');
   const temp = (name: string) => path.join(dir, name);
+  const lua = tuning.mode === 'lua';
+  if (lua || tuning.loadLuaModule === true) requireLuaModule();
+  const controlPort = lua ? await freePort() : undefined;
   await writeFile(
     configFile,
     [
+      ...((tuning.loadLuaModule ?? lua) ? LUA_MODULE_FILES.map((file) => `load_module ${file};`) : []),
       'daemon off;',
       'master_process on;',
       `worker_processes ${tuning.workers ?? 2};`,
@@ -90,8 +115,21 @@ export async function startNginxHarness(tuning: NginxTuning = {}): Promise<Nginx
     binary,
     pidFile,
     url: `http://127.0.0.1:${port}`,
+    ...(lua
+      ? {
+          mode: 'lua',
+          controlListen:
+            tuning.luaControl === 'unix' ? `unix:${temp('control.sock')}` : `127.0.0.1:${controlPort}`,
+        }
+      : {}),
   });
-  const router: Router = createNginxRouter(config, { logger: silentLogger, baseDir: dir });
+  const tokenFile = `${includeFile}.token`;
+  const stateFile = `${includeFile}.state`;
+  const router: Router = createNginxRouter(config, {
+    logger: silentLogger,
+    baseDir: dir,
+    ...(lua ? { previewToken: HARNESS_PREVIEW_TOKEN } : {}),
+  });
   // open() writes the first include file, which nginx needs before it can start.
   await router.open();
 
@@ -106,7 +144,7 @@ export async function startNginxHarness(tuning: NginxTuning = {}): Promise<Nginx
     { tempDir: dir },
   );
 
-  return {
+  const harness = {
     router,
     publicUrl: `http://127.0.0.1:${port}/`,
     dir,
@@ -114,9 +152,15 @@ export async function startNginxHarness(tuning: NginxTuning = {}): Promise<Nginx
     includeFile,
     pidFile,
     config,
+    tokenFile,
+    stateFile,
     daemon: daemon.current,
     reloadByHand: () => daemon.current()?.signal('SIGHUP'),
     ...daemon.controls,
+  };
+  if (lua) return { ...harness, ...luaHandControls(config, tokenFile, stateFile) };
+  return {
+    ...harness,
     editConfigByHand: async (weights: Weights) => {
       const text = await readFile(includeFile, 'utf8');
       const state = parseIncludeState(text);
@@ -137,6 +181,40 @@ export async function startNginxHarness(tuning: NginxTuning = {}): Promise<Nginx
       return async () => writeFile(configFile, original);
     },
   };
+}
+
+/**
+ * lua mode's hand controls: an edit is a PUT on the control location with the token (what an
+ * operator with curl does); a refusal is a token file nginx did not load (rewritten behind its
+ * back), which nginx answers with 401 until it is restored.
+ */
+function luaHandControls(
+  config: NginxRouterConfig,
+  tokenFile: string,
+  stateFile: string,
+): Required<Pick<NginxHarness, 'editConfigByHand' | 'rejectNextConfig'>> {
+  return {
+    editConfigByHand: async (weights: Weights) => {
+      const state = parseRoutingTable(await readFile(stateFile, 'utf8'));
+      if (state === undefined) throw new Error(`${stateFile} holds no routing table`);
+      const control = new LuaControlClient(config.controlListen ?? '', tokenFile);
+      await control.write(renderRoutingTable({ ...state, weights }, HARNESS_PREVIEW_TOKEN));
+    },
+    rejectNextConfig: async () => {
+      const original = await readFile(tokenFile, 'utf8');
+      await writeFile(tokenFile, 'a-token-nginx-never-loaded\n');
+      return async () => writeFile(tokenFile, original);
+    },
+  };
+}
+
+function requireLuaModule(): void {
+  const missing = LUA_MODULE_FILES.filter((file) => !existsSync(file));
+  if (missing.length > 0) {
+    throw new Error(
+      `${missing.join(', ')} not found: run \`bash scripts/install-test-deps.sh\` (or \`apt-get install -y libnginx-mod-http-lua\`)`,
+    );
+  }
 }
 
 /** HUP and wait until the master runs only workers started after the signal. */
