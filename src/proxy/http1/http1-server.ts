@@ -69,9 +69,13 @@ export class Http1Server implements ConnectionHost {
       const now = Date.now();
       for (const connection of this.connections) {
         const waited = now - connection.waitingSince;
-        if (connection.state === 'head' && waited >= headersMs) connection.headerTimeout();
-        else if (connection.state === 'idle' && waited >= idleMs) connection.closeIfIdle();
-        else if (connection.writeBlocked && waited >= idleMs) connection.sendTimeout();
+        try {
+          if (connection.state === 'head' && waited >= headersMs) connection.headerTimeout();
+          else if (connection.state === 'idle' && waited >= idleMs) connection.closeIfIdle();
+          else if (connection.writeBlocked && waited >= idleMs) connection.sendTimeout();
+        } catch (error) {
+          connection.failed(error);
+        }
       }
     }, interval);
     this.sweepTimer.unref();
