@@ -191,7 +191,9 @@ class FieldCollector {
   }
 
   private forwardedForValue(): string {
-    const remote = this.options.remoteAddress ?? '';
+    // A socket reset before it was read has no address: say so, never leave the last hop
+    // empty (an upstream reading the last entry would fall back to one the client wrote).
+    const remote = this.options.remoteAddress ?? 'unknown';
     return this.forwardedFor === undefined ? remote : `${this.forwardedFor}, ${remote}`;
   }
 

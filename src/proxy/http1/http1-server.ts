@@ -54,7 +54,9 @@ export class Http1Server implements ConnectionHost {
   }
 
   private accept(socket: net.Socket): void {
-    if (this.closing) {
+    // No remote address: the peer reset the connection before it was accepted; whatever it
+    // sent before that is not served.
+    if (this.closing || socket.remoteAddress === undefined) {
       socket.destroy();
       return;
     }
