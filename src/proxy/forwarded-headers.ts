@@ -26,6 +26,8 @@ export interface ScannedRequest {
   readonly hasTransferEncoding: boolean;
   /** The Content-Length value; -1 without one, MALFORMED_LENGTH if unreadable or conflicting. */
   readonly contentLength: number;
+  /** A Transfer-Encoding other than `chunked` alone (a coding the proxy would drop when re-chunking). */
+  readonly otherCoding: boolean;
 }
 
 /** ScannedRequest.contentLength of a Content-Length that is not digits, or two that differ. */
@@ -116,6 +118,7 @@ class FieldCollector {
   hostCount = 0;
   hasTransferEncoding = false;
   contentLength = -1;
+  otherCoding = false;
 
   constructor(private readonly options: ScanOptions) {}
 
@@ -153,6 +156,7 @@ class FieldCollector {
       }
       case 'transfer-encoding':
         this.hasBody = true;
+        if (this.hasTransferEncoding || value.toLowerCase() !== 'chunked') this.otherCoding = true;
         this.hasTransferEncoding = true;
         return false;
       case 'connection':
@@ -213,6 +217,7 @@ class FieldCollector {
       hostCount: this.hostCount,
       hasTransferEncoding: this.hasTransferEncoding,
       contentLength: this.contentLength,
+      otherCoding: this.otherCoding,
     };
   }
 }

@@ -97,8 +97,8 @@ export class FuzzHarness {
     const clean = !reset && reference.stop === 'end' && reference.requests.length > 0;
     let socket = this.idleSockets[lane];
     this.idleSockets[lane] = undefined;
-    if (socket === undefined || !clean) {
-      socket?.destroy();
+    // A connection a well-formed case left open carries the next case, whatever it is.
+    if (socket === undefined) {
       socket = net.connect(this.proxy.plainPort, '127.0.0.1');
       socket.setNoDelay(true);
       socket.on('error', () => socket!.destroy());

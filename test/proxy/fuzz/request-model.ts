@@ -223,7 +223,56 @@ export const requestSpec: fc.Arbitrary<RequestSpec> = fc.record({
   ),
 });
 
-export const fuzzCase: fc.Arbitrary<FuzzCase> = fc.record({
+/** Requests every strict server reads the same way: a stream of them must be answered in full. */
+const wellFormedSpec: fc.Arbitrary<RequestSpec> = fc.record({
+  method: fc.constantFrom('GET', 'POST', 'HEAD', 'PUT', 'DELETE'),
+  version: fc.constant('1.1' as const),
+  targetForm: fc.constantFrom('origin' as const, 'query' as const, 'absolute' as const),
+  hosts: fc.constantFrom(['a'], ['app.example:8080']),
+  body: fc.oneof(
+    fc.constant({ kind: 'none' as const }),
+    fc.record({ kind: fc.constant('length' as const), data: bodyText, lengthForms: fc.constant(['n']) }),
+    fc.record({
+      kind: fc.constant('chunked' as const),
+      chunks: fc.array(
+        fc.record({
+          data: fc.constantFrom('a', 'hello', ...SMUGGLED),
+          sizeForm: fc.constantFrom(
+            'lower' as const,
+            'upper' as const,
+            'zeros' as const,
+            'overlong' as const,
+          ),
+          extension: fc.constantFrom('', ';a=b'),
+        }),
+        { maxLength: 3 },
+      ),
+      trailers: fc.constantFrom([], ['X-T: 1']),
+      codings: fc.constantFrom(['chunked'], ['Chunked']),
+      alsoLength: fc.constant(false),
+    }),
+  ),
+  fields: fc.array(
+    fc.tuple(
+      fc.constantFrom('X-A', 'Cookie', 'X-Forwarded-For', 'Keep-Alive', 'TE'),
+      fc.constantFrom('1', 'a b', 'sid=1'),
+    ),
+    {
+      maxLength: 3,
+    },
+  ),
+  connection: fc.constantFrom(
+    undefined,
+    'keep-alive',
+    'Content-Length',
+    'keep-alive, Transfer-Encoding, Host',
+    'x-a, X-Forwarded-For',
+  ),
+  separator: fc.constantFrom(': ', ':', ':\t'),
+  lineMutation: fc.constant(undefined),
+});
+
+const mutatedCase: fc.Arbitrary<FuzzCase> = fc.record({
   requests: fc.array(requestSpec, { minLength: 1, maxLength: 4 }),
   byteMutations: fc.oneof(
     { weight: 6, arbitrary: fc.constant([]) },
@@ -248,6 +297,23 @@ export const fuzzCase: fc.Arbitrary<FuzzCase> = fc.record({
     { weight: 1, arbitrary: fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { maxLength: 3 }) },
   ),
 });
+
+/** A quarter of the cases are well-formed streams (which must be answered in full), the rest mutated. */
+export const fuzzCase: fc.Arbitrary<FuzzCase> = fc.oneof(
+  { weight: 3, arbitrary: mutatedCase },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      requests: fc.array(wellFormedSpec, { minLength: 1, maxLength: 4 }),
+      byteMutations: fc.constant([]),
+      resetAt: fc.constant(undefined),
+      splits: fc.oneof(
+        fc.constant([]),
+        fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { maxLength: 3 }),
+      ),
+    }),
+  },
+);
 
 function chunkSize(size: number, form: Chunk['sizeForm']): string {
   const hex = size.toString(16);
