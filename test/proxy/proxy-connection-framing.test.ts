@@ -100,6 +100,24 @@ for (const listener of ['plain', 'tls'] as const) {
       });
     }
 
+    void it("does not let one client's body capture the next client's request (Cookie, Authorization) on a pooled upstream connection", async () => {
+      const port = router.address().live.port;
+      const from = seen.length;
+      const capture = 'POST /capture HTTP/1.1\r\nHost: a\r\nContent-Length: 150\r\n\r\n';
+      const [first] = await sendInTurn(listener, port, [post('content-length', capture)]);
+      assert.equal(parseRawAnswer(first!).body, 'POST /upload');
+      // The next client, on another connection: the proxy reuses its pooled upstream connection.
+      const secret = `GET /account HTTP/1.1\r\nHost: a\r\nCookie: session=${'s'.repeat(120)}\r\nAuthorization: Bearer victim\r\n\r\n`;
+      const [second] = await sendInTurn(listener, port, [secret]);
+      assert.equal(parseRawAnswer(second!).body, 'GET /account', 'the second client got its own answer');
+      assert.deepEqual(
+        seen.slice(from).map((read) => `${read.method} ${read.url}`),
+        ['POST /upload', 'GET /account'],
+      );
+      assert.equal(seen[from]!.body, capture);
+      assert.equal(seen[from + 1]!.headers.authorization, 'Bearer victim');
+    });
+
     void it('sends a chunked body with Connection: transfer-encoding re-chunked, never unframed', async () => {
       const body = `${SMUGGLED.length.toString(16)}\r\n${SMUGGLED}\r\n0\r\n\r\n`;
       const { reads } = await upstreamReads([
