@@ -145,7 +145,7 @@ export class UpstreamConnection implements ResponseHandler {
     if (!this.chunked) {
       // Never more than the head announced: a byte past it would start the upstream's next request.
       if (chunk.length > this.bodyRemaining) {
-        this.bodyBroken(chunk.subarray(0, this.bodyRemaining));
+        this.bodyBroken();
         return true;
       }
       this.bodyRemaining -= chunk.length;
@@ -159,7 +159,7 @@ export class UpstreamConnection implements ResponseHandler {
   endBody(): void {
     if (this.chunked) this.socket.write(LAST_CHUNK, 'latin1');
     else if (this.bodyRemaining > 0) {
-      this.bodyBroken(undefined);
+      this.bodyBroken();
       return;
     }
     this.requestComplete = true;
@@ -167,11 +167,10 @@ export class UpstreamConnection implements ResponseHandler {
   }
 
   /**
-   * The body did not match the length its head announced (the client's HTTP/2 stream broke
-   * its content-length): what fits is written, and the connection, no longer in step, closes.
+   * The body did not match the length its head announced (a client's HTTP/2 stream that broke
+   * its content-length): the connection, no longer in step with the upstream, closes.
    */
-  private bodyBroken(lastPiece: Buffer | undefined): void {
-    if (lastPiece !== undefined && lastPiece.length > 0) this.socket.write(lastPiece);
+  private bodyBroken(): void {
     this.bodyRemaining = 0;
     this.fail(withCode('the request body did not match its Content-Length', UPSTREAM_CLOSED));
     this.socket.destroy();
