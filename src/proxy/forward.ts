@@ -132,8 +132,7 @@ export class ProxiedRequest implements Exchange {
     const connection = upstream.acquire();
     this.connection = connection;
     const method = request.method ?? 'GET';
-    const fallbackHost =
-      scanned.hostCount === 0 ? `${upstream.target.host}:${upstream.target.port}` : undefined;
+    const fallbackHost = scanned.hasHostLine ? undefined : `${upstream.target.host}:${upstream.target.port}`;
     // A declared empty body is said too (some servers want a length on every POST).
     const length = scanned.contentLength;
     const contentLength = this.body === 'length' || (this.body === 'none' && length === 0) ? length : -1;

@@ -23,6 +23,8 @@ export interface ScannedRequest {
   readonly isWebSocket: boolean;
   /** How many Host fields the request carried (more than one is a framing attack). */
   readonly hostCount: number;
+  /** `fields` holds a Host line (the client's Host, or an HTTP/2 request's :authority). */
+  readonly hasHostLine: boolean;
   readonly hasTransferEncoding: boolean;
   /** The Content-Length value; -1 without one, MALFORMED_LENGTH if unreadable or conflicting. */
   readonly contentLength: number;
@@ -215,6 +217,7 @@ class FieldCollector {
       hasBody: this.hasBody,
       isWebSocket,
       hostCount: this.hostCount,
+      hasHostLine: this.host !== undefined,
       hasTransferEncoding: this.hasTransferEncoding,
       contentLength: this.contentLength,
       otherCoding: this.otherCoding,
