@@ -5,7 +5,8 @@
  * A plain listener, and with `tlsDir` (holding cert.pem and key.pem) a TLS one as well, both
  * in front of the backend on 127.0.0.1 (none: every request gets 503). Prints one JSON line
  * `{"plain":port,"tls":port}` on stdout once listening; its log records go to stderr, one
- * JSON line each. SIGTERM closes the routers and exits 0.
+ * JSON line each. SIGTERM closes the routers and exits 0; so does the end of stdin (the test
+ * process that started it is gone), so no proxy outlives its test.
  */
 import path from 'node:path';
 import { Logger } from '../../../src/core/logger.js';
@@ -38,6 +39,9 @@ if (tlsDir !== undefined)
 process.stdout.write(
   `${JSON.stringify({ plain: routers[0]!.address().live.port, tls: routers[1]?.address().live.port })}\n`,
 );
-process.on('SIGTERM', () => {
+const stop = (): void => {
   void Promise.all(routers.map((router) => router.close())).then(() => process.exit(0));
-});
+};
+process.on('SIGTERM', stop);
+process.stdin.on('end', stop);
+process.stdin.resume();

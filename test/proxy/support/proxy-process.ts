@@ -20,7 +20,8 @@ export async function startProxyProcess(backendPort: number, tlsDir?: string): P
   const child: ChildProcess = spawn(
     process.execPath,
     ['--import', 'tsx', CHILD, String(backendPort), ...(tlsDir === undefined ? [] : [tlsDir])],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
+    // stdin stays open while this process lives: the child stops when it ends.
+    { stdio: ['pipe', 'pipe', 'pipe'] },
   );
   const logs: Array<Record<string, unknown>> = [];
   let stderr = '';
