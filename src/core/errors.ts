@@ -21,6 +21,8 @@ export const ERROR_CODES = {
   CUTOVER_E_PORT_IN_USE: 'a port cutover needs is already in use',
   CUTOVER_E_STORE: 'the store could not be read or written',
   CUTOVER_E_INTERNAL: 'an unexpected internal error',
+  CUTOVER_E_PROXY_EXCHANGE:
+    'one proxied exchange threw; it and its connections were closed, the proxy serves on',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -74,3 +74,44 @@ export function contentLengthValue(text: string): number {
 function isWhitespace(code: number): boolean {
   return code === 32 || code === 9;
 }
+
+/** tchar (RFC 9110 §5.6.2) by character code: what a field name may hold. */
+const TOKEN = new Uint8Array(128);
+for (const character of "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+  TOKEN[character.charCodeAt(0)] = 1;
+
+/** What checkFieldLine found wrong with a line (its colon's index when nothing). */
+export const FIELD_NAME_INVALID = -1;
+export const FIELD_VALUE_CONTROL = -2;
+export const FIELD_VALUE_LF = -3;
+
+/**
+ * Checks the field line `text[start, end)` (without its line end) by character codes, in the
+ * one pass that finds its colon: the name must be a non-empty token, the value may hold no
+ * control character but HTAB (a bare CR, NUL, DEL …; FIELD_VALUE_LF for a LF, which a caller
+ * tolerant of bare-LF line ends reads as one). Returns the colon's index, or one of the
+ * negative codes above.
+ */
+export function checkFieldLine(text: string, start: number, end: number): number {
+  let colon = start;
+  for (; colon < end; colon += 1) {
+    const code = text.charCodeAt(colon);
+    if (code === 58) break;
+    if (code >= 128 || TOKEN[code] === 0) return code === 10 ? FIELD_VALUE_LF : FIELD_NAME_INVALID;
+  }
+  if (colon === start || colon === end) return FIELD_NAME_INVALID;
+  for (let i = colon + 1; i < end; i += 1) {
+    const code = text.charCodeAt(i);
+    if ((code < 32 && code !== 9) || code === 127) return code === 10 ? FIELD_VALUE_LF : FIELD_VALUE_CONTROL;
+  }
+  return colon;
+}
+
+/** Whether `value` holds a control character other than HTAB (a field value no message may carry). */
+export function hasControlCharacter(value: string): boolean {
+  for (let i = 0; i < value.length; i += 1) {
+    const code = value.charCodeAt(i);
+    if ((code < 32 && code !== 9) || code === 127) return true;
+  }
+  return false;
+}

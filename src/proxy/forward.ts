@@ -8,14 +8,15 @@
 import type { ServerResponse } from 'node:http';
 import type { Http2ServerResponse } from 'node:http2';
 import { performance } from 'node:perf_hooks';
+import type { ErrorCode } from '../core/errors.js';
 import type { Slot } from '../core/slot.js';
 import type { SlotActivity } from './drain.js';
 import { Http1Response } from './http1/http1-response.js';
-import { filterResponseHeaders, headerListToObject, type ScannedRequest } from './forwarded-headers.js';
+import { headerListToObject, type ScannedRequest } from './forwarded-headers.js';
 import type { ProxyMetrics } from './metrics.js';
 import type { SlotTable } from './slot-table.js';
 import { stickyCookieHeader } from './sticky.js';
-import { PROXY_ANSWERS, UPSTREAM_CONNECT_TIMEOUT, type ProxyAnswer } from './timeouts.js';
+import { PROXY_ANSWERS, UPSTREAM_CONNECT_TIMEOUT } from './timeouts.js';
 import {
   UPSTREAM_BAD_RESPONSE,
   UPSTREAM_CLOSED,
@@ -60,7 +61,12 @@ export interface ForwardContext {
   readonly metrics: ProxyMetrics;
   readonly activity: Record<Slot, SlotActivity>;
   readonly stickyCookie: string;
+  /** Something threw inside one exchange: log it (the exchange has been ended). */
+  exchangeFailed(error: unknown): void;
 }
+
+/** The code an exception inside one exchange is logged with, and fails its upstream request with. */
+export const EXCHANGE_FAILED: ErrorCode = 'CUTOVER_E_PROXY_EXCHANGE';
 
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
 /** Errors that mean a new connection could not be made: the instance is likely down. */
@@ -68,17 +74,23 @@ const CONNECT_FAILURES = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH',
 /** Errors on a reused keep-alive socket that the upstream closed just as we sent: safe to retry. */
 const STALE_SOCKET = new Set(['ECONNRESET', 'EPIPE', UPSTREAM_CLOSED]);
 
-/** The request line and header lines for the upstream, framed for the body we will send. */
+/**
+ * The request line and header lines for the upstream, framed by the proxy for the body it
+ * will send: `contentLength` (≥ 0) is written as Content-Length, a chunked body gets
+ * Transfer-Encoding: chunked. `fields` never holds the client's framing lines.
+ */
 export function requestHead(
   method: string,
   path: string,
   fields: string,
   body: BodyFraming,
   fallbackHost: string | undefined,
+  contentLength = -1,
 ): string {
   let head = `${method} ${path} HTTP/1.1\r\n${fields}`;
   if (fallbackHost !== undefined) head += `Host: ${fallbackHost}\r\n`;
   if (body === 'chunked') head += 'Transfer-Encoding: chunked\r\n';
+  else if (contentLength >= 0) head += `Content-Length: ${contentLength}\r\n`;
   return `${head}\r\n`;
 }
 
@@ -103,7 +115,13 @@ export class ProxiedRequest implements Exchange {
     private readonly startedAt: number,
   ) {
     context.activity[slot].inFlight += 1;
-    response.on('close', () => this.finish());
+    response.on('close', () => {
+      try {
+        this.finish();
+      } catch (error) {
+        this.context.exchangeFailed(error);
+      }
+    });
     this.send();
   }
 
@@ -114,10 +132,19 @@ export class ProxiedRequest implements Exchange {
     const connection = upstream.acquire();
     this.connection = connection;
     const method = request.method ?? 'GET';
-    const fallbackHost =
-      scanned.hostCount === 0 ? `${upstream.target.host}:${upstream.target.port}` : undefined;
-    const head = requestHead(method, request.url ?? '/', scanned.fields, this.body, fallbackHost);
-    connection.send(head, this, method === 'HEAD', this.body);
+    const fallbackHost = scanned.hasHostLine ? undefined : `${upstream.target.host}:${upstream.target.port}`;
+    // A declared empty body is said too (some servers want a length on every POST).
+    const length = scanned.contentLength;
+    const contentLength = this.body === 'length' || (this.body === 'none' && length === 0) ? length : -1;
+    const head = requestHead(
+      method,
+      request.url ?? '/',
+      scanned.fields,
+      this.body,
+      fallbackHost,
+      contentLength,
+    );
+    connection.send(head, this, method === 'HEAD', this.body, contentLength);
     if (this.body !== 'none') this.streamBody(connection);
   }
 
@@ -125,11 +152,19 @@ export class ProxiedRequest implements Exchange {
     this.bodyConnection = connection;
     const request = this.request;
     request.on('data', (chunk: Buffer) => {
-      if (!connection.writeBody(chunk)) request.pause();
+      try {
+        if (!connection.writeBody(chunk)) request.pause();
+      } catch (error) {
+        this.crashed(error);
+      }
     });
     request.on('end', () => {
       this.bodyConnection = undefined;
-      connection.endBody();
+      try {
+        connection.endBody();
+      } catch (error) {
+        this.crashed(error);
+      }
     });
   }
 
@@ -155,7 +190,7 @@ export class ProxiedRequest implements Exchange {
         return;
       }
     }
-    const headers = filterResponseHeaders(head.rawHeaders());
+    const headers = head.forwardedHeaderList();
     if (cookie !== undefined) headers.push('Set-Cookie', cookie);
     if (response instanceof Http1Response) response.writeHead(status, headers);
     else if (this.request.httpVersionMajor === 2)
@@ -188,6 +223,7 @@ export class ProxiedRequest implements Exchange {
 
   onFailure(error: NodeJS.ErrnoException, detail: FailureDetail): void {
     this.connection = undefined;
+    if (error.code === EXCHANGE_FAILED) this.context.exchangeFailed(error);
     if (this.done) return;
     if (detail.responseStarted || this.response.headersSent) {
       // Mid-response: the client cannot be told anything better than a cut stream.
@@ -207,6 +243,16 @@ export class ProxiedRequest implements Exchange {
         return;
       }
     }
+    if (code === UPSTREAM_BAD_RESPONSE) {
+      // The reason goes with the 502: what the upstream sent that the proxy will not pass on.
+      const { status, body } = PROXY_ANSWERS.badResponse;
+      this.answer({ status, body: `${body.trimEnd()}: ${error.message}\n` });
+      return;
+    }
+    if (code === EXCHANGE_FAILED) {
+      this.answer({ status: 502, body: 'the proxy could not pass on the upstream response\n' });
+      return;
+    }
     this.answer(
       code === UPSTREAM_RESPONSE_TIMEOUT
         ? PROXY_ANSWERS.responseTimeout
@@ -214,10 +260,16 @@ export class ProxiedRequest implements Exchange {
           ? PROXY_ANSWERS.connectTimeout
           : connectFailed
             ? PROXY_ANSWERS.connectFailed
-            : code === UPSTREAM_BAD_RESPONSE
-              ? PROXY_ANSWERS.badResponse
-              : PROXY_ANSWERS.upstreamBroke,
+            : PROXY_ANSWERS.upstreamBroke,
     );
+  }
+
+  /** Something threw while this exchange ran: it ends here, with its connections, and is logged. */
+  private crashed(error: unknown): void {
+    this.context.exchangeFailed(error);
+    this.bodyConnection?.abort();
+    this.connection?.abort();
+    this.response.destroy();
   }
 
   /** Only once, only idempotent methods, only when no request body was sent. */
@@ -225,16 +277,28 @@ export class ProxiedRequest implements Exchange {
     return this.attempts === 1 && this.body === 'none' && IDEMPOTENT.has(this.request.method ?? '');
   }
 
-  private answer(answer: ProxyAnswer): void {
+  /** Answers in the proxy's name; never throws (it is the last thing a failed exchange does). */
+  private answer(answer: { readonly status: number; readonly body: string }): void {
     this.proxyError = true;
     this.status = answer.status;
     const response = this.response;
-    response.writeHead(answer.status, {
-      'content-type': 'text/plain',
-      'content-length': String(answer.body.length),
-      'x-request-id': this.scanned.requestId,
-    });
-    response.end(answer.body);
+    try {
+      // A response whose head was refused by the client's protocol (node:http2 throws on
+      // some headers) is half-written: only closing the stream is left.
+      if (response.headersSent) {
+        response.destroy();
+        return;
+      }
+      response.writeHead(answer.status, {
+        'content-type': 'text/plain',
+        'content-length': String(answer.body.length),
+        'x-request-id': this.scanned.requestId,
+      });
+      response.end(answer.body);
+    } catch (error) {
+      this.context.exchangeFailed(error);
+      response.destroy();
+    }
   }
 
   private finish(): void {

@@ -3,9 +3,15 @@
  * hop-by-hop headers (RFC 9110 §7.6.1), sets X-Forwarded-*, keeps or makes an X-Request-Id,
  * and picks out the few values routing needs. Works on rawHeaders so Node never builds the
  * lower-cased `headers` object for a proxied request.
+ *
+ * The request's framing is the proxy's own: the client's Content-Length and Transfer-Encoding
+ * lines are never copied (forward.ts writes the framing of the body it sends), and Connection
+ * can name neither them nor Host nor the fields the proxy sets (PROTECTED_FIELDS): a
+ * `Connection: content-length` that dropped the length but not the body would make the
+ * upstream read the body as the next request on a pooled connection.
  */
 import { randomBytes } from 'node:crypto';
-import { fieldValue, NameShapes, splitFields } from './field-text.js';
+import { contentLengthValue, fieldValue, NameShapes, splitFields } from './field-text.js';
 
 export interface ScannedRequest {
   /** The header lines for the upstream request, each `Name: value\r\n`, X-Forwarded-* included. */
@@ -17,8 +23,17 @@ export interface ScannedRequest {
   readonly isWebSocket: boolean;
   /** How many Host fields the request carried (more than one is a framing attack). */
   readonly hostCount: number;
+  /** `fields` holds a Host line (the client's Host, or an HTTP/2 request's :authority). */
+  readonly hasHostLine: boolean;
   readonly hasTransferEncoding: boolean;
+  /** The Content-Length value; -1 without one, MALFORMED_LENGTH if unreadable or conflicting. */
+  readonly contentLength: number;
+  /** A Transfer-Encoding other than `chunked` alone (a coding the proxy would drop when re-chunking). */
+  readonly otherCoding: boolean;
 }
+
+/** ScannedRequest.contentLength of a Content-Length that is not digits, or two that differ. */
+export const MALFORMED_LENGTH = -2;
 
 /** A scan of a header list, which also gives the upstream fields as a list (for http.request). */
 export interface ScannedHeaderList extends ScannedRequest {
@@ -56,6 +71,23 @@ export const HOP_BY_HOP: readonly string[] = [
   'proxy-connection',
 ];
 
+/**
+ * Fields Connection cannot make hop-by-hop: the framing (written by the proxy), Host, and the
+ * fields the proxy sets itself. Connection's own options are here too: they name no field.
+ */
+const PROTECTED_FIELDS = new Set([
+  'close',
+  'keep-alive',
+  'upgrade',
+  'host',
+  'content-length',
+  'transfer-encoding',
+  'x-forwarded-for',
+  'x-forwarded-host',
+  'x-forwarded-proto',
+  'x-request-id',
+]);
+
 /** Whether a lower-cased field name is hop-by-hop (a list scan: a fresh name string is not hashed). */
 export function isHopByHop(lower: string): boolean {
   return HOP_BY_HOP.includes(lower);
@@ -87,6 +119,8 @@ class FieldCollector {
   hasBody = false;
   hostCount = 0;
   hasTransferEncoding = false;
+  contentLength = -1;
+  otherCoding = false;
 
   constructor(private readonly options: ScanOptions) {}
 
@@ -112,11 +146,19 @@ class FieldCollector {
       case 'cookie':
         this.cookie = this.cookie === undefined ? value : `${this.cookie}; ${value}`;
         return true;
-      case 'content-length':
-        if (value !== '0') this.hasBody = true;
-        return true;
+      case 'content-length': {
+        // Read, never copied: the proxy writes the length of the body it sends.
+        const length = contentLengthValue(value);
+        this.contentLength =
+          length === -1 || (this.contentLength !== -1 && this.contentLength !== length)
+            ? MALFORMED_LENGTH
+            : length;
+        if (length !== 0) this.hasBody = true;
+        return false;
+      }
       case 'transfer-encoding':
         this.hasBody = true;
+        if (this.hasTransferEncoding || value.toLowerCase() !== 'chunked') this.otherCoding = true;
         this.hasTransferEncoding = true;
         return false;
       case 'connection':
@@ -155,7 +197,9 @@ class FieldCollector {
   }
 
   private forwardedForValue(): string {
-    const remote = this.options.remoteAddress ?? '';
+    // A socket reset before it was read has no address: say so, never leave the last hop
+    // empty (an upstream reading the last entry would fall back to one the client wrote).
+    const remote = this.options.remoteAddress ?? 'unknown';
     return this.forwardedFor === undefined ? remote : `${this.forwardedFor}, ${remote}`;
   }
 
@@ -173,7 +217,10 @@ class FieldCollector {
       hasBody: this.hasBody,
       isWebSocket,
       hostCount: this.hostCount,
+      hasHostLine: this.host !== undefined,
       hasTransferEncoding: this.hasTransferEncoding,
+      contentLength: this.contentLength,
+      otherCoding: this.otherCoding,
     };
   }
 }
@@ -246,14 +293,14 @@ function fieldLines(list: readonly string[]): string {
   return lines;
 }
 
-/** The fields Connection's tokens name (other than close, keep-alive, upgrade): hop-by-hop too. */
+/** The fields Connection's tokens name (other than its options and PROTECTED_FIELDS): hop-by-hop too. */
 export function connectionNamedFields(tokens: string): Set<string> {
   const named = new Set<string>();
   // The usual values name no other header: skip the split.
   if (tokens.length <= 10 && /^(?:keep-alive|close|upgrade)$/i.test(tokens)) return named;
   for (const token of tokens.split(',')) {
     const lower = token.trim().toLowerCase();
-    if (lower !== '' && lower !== 'close' && lower !== 'keep-alive' && lower !== 'upgrade') named.add(lower);
+    if (lower !== '' && !PROTECTED_FIELDS.has(lower)) named.add(lower);
   }
   return named;
 }

@@ -14,6 +14,7 @@ import type { Logger } from '../core/logger.js';
 import type { Slot, SlotTargets, Weights } from '../core/slot.js';
 import { SlotActivity, SlotDrain, type SlotDrainStatus } from './drain.js';
 import {
+  EXCHANGE_FAILED,
   ProxiedRequest,
   type BodyFraming,
   type ClientRequest,
@@ -26,7 +27,7 @@ import type { Http1Response } from './http1/http1-response.js';
 import { Http1Server } from './http1/http1-server.js';
 import { ProxyMetrics } from './metrics.js';
 import { Mirror } from './mirror.js';
-import { closingAnswer } from './closing-answer.js';
+import { closingAnswer, endWithAnswer } from './closing-answer.js';
 import { answerClientError, framingProblem } from './request-validation.js';
 import { SlotTable } from './slot-table.js';
 import { stickySlotFromCookie } from './sticky.js';
@@ -98,6 +99,7 @@ export class ProxyServer {
       metrics: this.metrics,
       activity: this.activity,
       stickyCookie: options.stickyCookie,
+      exchangeFailed: (error) => this.exchangeFailed(error),
     };
     this.mirror = new Mirror(options.mirrorPercent, this.metrics);
     this.previewHeader = options.previewHeader.toLowerCase();
@@ -209,13 +211,29 @@ export class ProxyServer {
 
   private createListener(role: ListenerRole): Listener {
     const { timeouts, tls } = this.options;
-    const onRequest = (request: ClientRequest, response: ClientResponse): void =>
-      this.handle(request, response, role);
-    const onUpgrade = (request: UpgradeRequest, socket: Socket, head: Buffer): void =>
-      this.handleUpgrade(request, socket, head, role);
+    // An exception inside one exchange ends that exchange, never the process.
+    const onRequest = (request: ClientRequest, response: ClientResponse): void => {
+      try {
+        this.handle(request, response, role);
+      } catch (error) {
+        this.exchangeFailed(error);
+        response.destroy();
+      }
+    };
+    const onUpgrade = (request: UpgradeRequest, socket: Socket, head: Buffer): void => {
+      // The socket left its HTTP server, and that server's error handling with it: from here
+      // until it closes, its errors (a reset after a refusal) are this handler's.
+      socket.on('error', () => socket.destroy());
+      try {
+        this.handleUpgrade(request, socket, head, role);
+      } catch (error) {
+        this.exchangeFailed(error);
+        socket.destroy();
+      }
+    };
     if (tls === undefined) {
       const http1 = new Http1Server(
-        { onRequest, onUpgrade },
+        { onRequest, onUpgrade, onError: (error) => this.exchangeFailed(error) },
         { headersMs: timeouts.headersMs, idleMs: timeouts.clientIdleMs },
       );
       return { server: http1.server, http1 };
@@ -299,11 +317,14 @@ export class ProxyServer {
       proto: this.proto,
       forUpgrade: true,
     });
-    const refuse = (status: number, text: string): void => {
-      socket.end(closingAnswer(status, text));
-    };
+    const refuse = (status: number, text: string): void => endWithAnswer(socket, closingAnswer(status, text));
     if (!scanned.isWebSocket || framingProblem(scanned, request.httpVersionMajor, request.httpVersionMinor)) {
       refuse(400, 'only WebSocket upgrades are proxied\n');
+      return;
+    }
+    // The bytes after a handshake are the tunnel's: a body would reach the upstream unframed.
+    if (scanned.hasBody) {
+      refuse(400, 'a WebSocket handshake carries no body\n');
       return;
     }
     let slot: Slot | undefined;
@@ -333,6 +354,11 @@ export class ProxyServer {
         onFailed: (status) => this.metrics.record(slot, status, 0, status >= 500),
       },
     );
+  }
+
+  /** Logged with a stable code; the exchange that threw has already been ended. */
+  private exchangeFailed(error: unknown): void {
+    this.options.logger.error('proxy.exchange_failed', { code: EXCHANGE_FAILED, error });
   }
 
   private hasPreviewToken(scanned: ScannedRequest): boolean {

@@ -3,8 +3,10 @@
  * strict mode). llhttp already answers 400 and closes the connection for Content-Length with
  * Transfer-Encoding, duplicate or malformed Content-Length, obs-fold, bad chunk sizes and chunk
  * framing, a Transfer-Encoding that does not end in chunked, and bare LF, CR or NUL inside a
- * field. It lets through three cases rejected here: a missing or repeated Host field (RFC 9112
- * §3.2) and Transfer-Encoding on an HTTP/1.0 request (RFC 9112 §6.1). The plain listener's own
+ * field. It lets through four cases rejected here: a missing or repeated Host field (RFC 9112
+ * §3.2), Transfer-Encoding on an HTTP/1.0 request (RFC 9112 §6.1), and a coding before chunked
+ * (`gzip, chunked`: the proxy re-chunks the body and would drop the coding unsaid). For HTTP/2
+ * requests it refuses a malformed or conflicting content-length. The plain listener's own
  * parser (http1/request-head.ts) refuses all of these itself. test/proxy/proxy-smuggling.test.ts
  * pins each case on both listeners. The proxy also re-frames every body it forwards, so the
  * upstream never sees the client's framing.
@@ -12,7 +14,7 @@
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import { closingAnswer } from './closing-answer.js';
-import type { ScannedRequest } from './forwarded-headers.js';
+import { MALFORMED_LENGTH, type ScannedRequest } from './forwarded-headers.js';
 
 export function framingProblem(
   scanned: ScannedRequest,
@@ -25,6 +27,8 @@ export function framingProblem(
   if (scanned.hasTransferEncoding && httpVersionMajor === 1 && httpVersionMinor === 0) {
     return 'Transfer-Encoding on an HTTP/1.0 request';
   }
+  if (scanned.otherCoding) return 'a Transfer-Encoding other than chunked';
+  if (scanned.contentLength === MALFORMED_LENGTH) return 'malformed Content-Length';
   return undefined;
 }
 

@@ -2,9 +2,11 @@
  * An incremental parser for HTTP/1.1 responses read from an upstream instance. The proxy
  * talks to its instances over its own pooled sockets instead of http.request: that path
  * costs about 2.5× less CPU per request (bench/proxy-throughput.ts). The parser is strict:
- * anything it does not understand fails the exchange (502) and the socket is not reused.
+ * anything it does not understand fails the exchange (502) and the socket is not reused. One
+ * tolerance, as nginx's: a bare LF ends a line (head, chunk size, chunk end, trailers); such a
+ * head is re-written with CRLF before anything of it is passed on (RFC 9112 §2.2).
  */
-import { ResponseParseError } from './response-parse-error.js';
+import { BareLineFeedError, ResponseParseError } from './response-parse-error.js';
 import { UpstreamHead } from './upstream-head.js';
 
 export { ResponseParseError };
@@ -97,11 +99,13 @@ export class ResponseParser {
           break;
         }
         case 'chunk-crlf': {
-          const expected = this.crlfSeen === 0 ? 13 : 10;
-          if (data[0] !== expected) throw new ResponseParseError('chunk data not followed by CRLF');
+          const byte = data[0];
+          // CRLF, or a bare LF, after the chunk's data.
+          if (byte === 10) this.state = 'chunk-size';
+          else if (byte !== 13 || this.crlfSeen !== 0)
+            throw new ResponseParseError('chunk data not followed by CRLF');
           data = data.subarray(1);
           this.crlfSeen += 1;
-          if (this.crlfSeen === 2) this.state = 'chunk-size';
           break;
         }
         case 'trailers':
@@ -139,19 +143,32 @@ export class ResponseParser {
 
   private readHead(chunk: Buffer): Buffer {
     const data = this.pending === undefined ? chunk : Buffer.concat([this.pending, chunk]);
+    // The usual head ends in CRLFCRLF and holds no bare LF: found by one search, and checked
+    // by the status line and field scans, which throw BareLineFeedError for a LF in a line.
     const end = data.indexOf(CRLFCRLF);
-    if (end === -1) {
-      if (data.length > MAX_HEAD_BYTES) throw new ResponseParseError('response head too large');
-      this.pending = copyUnlessOwned(data, chunk);
-      return EMPTY;
+    let head: UpstreamHead | undefined;
+    let bodyStart = end + 4;
+    if (end !== -1) {
+      try {
+        head = this.parseHead(data.toString('latin1', 0, end + 2));
+      } catch (error) {
+        if (!(error instanceof BareLineFeedError)) throw error;
+      }
+    }
+    if (head === undefined) {
+      // A head with bare LF line ends (or one that has not fully arrived).
+      bodyStart = blankLineEnd(data, 0);
+      if (bodyStart === -1) {
+        if (data.length > MAX_HEAD_BYTES) throw new ResponseParseError('response head too large');
+        this.pending = copyUnlessOwned(data, chunk);
+        return EMPTY;
+      }
+      const text = data.toString('latin1', 0, bodyStart).replace(LINE_END, '\r\n');
+      head = this.parseHead(text.slice(0, -2));
     }
     this.pending = undefined;
-    // Up to and with the last field's CRLF: every field line then ends in CRLF.
-    const text = data.toString('latin1', 0, end + 2);
-    const statusEnd = text.indexOf('\r\n');
-    const status = statusCode(text, statusEnd);
-    const head = new UpstreamHead(status, text.charCodeAt(7) === 49 ? 1 : 0, text.slice(statusEnd + 2));
-    const rest = data.subarray(end + 4);
+    const status = head.status;
+    const rest = data.subarray(bodyStart);
     if (status >= 100 && status < 200) {
       if (status === 101) throw new ResponseParseError('unexpected 101 Switching Protocols');
       return rest; // interim response: the final head follows
@@ -162,7 +179,7 @@ export class ResponseParser {
     if (this.headRequest || status === 204 || status === 304) {
       this.finish();
     } else if (head.hasTransferEncoding) {
-      if (contentLength !== -1) this.reusable = false; // both framings: the connection is suspect
+      if (head.conflictingFraming) this.reusable = false; // both framings: the connection is suspect
       if (head.chunked) this.state = 'chunk-size';
       else {
         this.reusable = false;
@@ -179,16 +196,24 @@ export class ResponseParser {
     return rest;
   }
 
+  /** `text`: the status line and field lines, each ending in CRLF. */
+  private parseHead(text: string): UpstreamHead {
+    const statusEnd = text.indexOf('\r\n');
+    const status = statusCode(text, statusEnd);
+    return new UpstreamHead(status, text.charCodeAt(7) === 49 ? 1 : 0, text.slice(statusEnd + 2));
+  }
+
   private readChunkSize(chunk: Buffer): Buffer {
     const data = this.pending === undefined ? chunk : Buffer.concat([this.pending, chunk]);
-    const end = data.indexOf('\r\n');
+    const end = data.indexOf(10);
     if (end === -1) {
       if (data.length > MAX_CHUNK_LINE_BYTES) throw new ResponseParseError('chunk size line too long');
       this.pending = copyUnlessOwned(data, chunk);
       return EMPTY;
     }
     this.pending = undefined;
-    const line = data.toString('latin1', 0, end);
+    // CRLF, or a bare LF, ends the line.
+    const line = data.toString('latin1', 0, end > 0 && data[end - 1] === 13 ? end - 1 : end);
     const semicolon = line.indexOf(';');
     const sizeText = (semicolon === -1 ? line : line.slice(0, semicolon)).trim();
     if (!HEX.test(sizeText)) throw new ResponseParseError('malformed chunk size');
@@ -198,27 +223,40 @@ export class ResponseParser {
       this.remaining = size;
       this.state = 'chunk-data';
     }
-    return data.subarray(end + 2);
+    return data.subarray(end + 1);
   }
 
   private readTrailers(chunk: Buffer): Buffer {
     const data = this.pending === undefined ? chunk : Buffer.concat([this.pending, chunk]);
-    if (data.length >= 2 && data[0] === 13 && data[1] === 10) {
-      this.pending = undefined;
-      this.finish();
-      return data.subarray(2);
-    }
-    const end = data.indexOf(CRLFCRLF);
+    // No trailer: the last chunk's line is followed by an empty line (CRLF or a bare LF).
+    const emptyLine = data[0] === 10 ? 1 : data.length >= 2 && data[0] === 13 && data[1] === 10 ? 2 : 0;
+    const end = emptyLine > 0 ? emptyLine : blankLineEnd(data, 0);
     if (end === -1) {
       if (data.length > MAX_HEAD_BYTES) throw new ResponseParseError('trailers too large');
       this.pending = copyUnlessOwned(data, chunk);
       return EMPTY;
     }
-    // Trailers are dropped: the response to the client is re-framed by Node.
+    // Trailers are dropped: the response to the client is framed by the proxy.
     this.pending = undefined;
     this.finish();
-    return data.subarray(end + 4);
+    return data.subarray(end);
   }
+}
+
+/** A LF, optionally preceded by a CR: a line end where bare LFs are tolerated. */
+const LINE_END = /\r?\n/g;
+
+/**
+ * Where the first empty line of `data` from `from` ends (the body's first byte), a bare LF
+ * counting as a line end; -1 if none has arrived. The empty line is the one right after a LF.
+ */
+function blankLineEnd(data: Buffer, from: number): number {
+  for (let lf = data.indexOf(10, from); lf !== -1; lf = data.indexOf(10, lf + 1)) {
+    const next = data[lf + 1];
+    if (next === 10) return lf + 2;
+    if (next === 13 && data[lf + 2] === 10) return lf + 3;
+  }
+  return -1;
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -229,6 +267,7 @@ const EMPTY = Buffer.alloc(0);
  * match would make a result array and a string per group for every response.
  */
 export function statusCode(text: string, lineEnd: number): number {
+  // 100–599 only (RFC 9110 §15): node:http and node:http2 throw on other codes.
   const minor = text.charCodeAt(7);
   const hundreds = text.charCodeAt(9) - 48;
   const tens = text.charCodeAt(10) - 48;
@@ -238,14 +277,16 @@ export function statusCode(text: string, lineEnd: number): number {
     !text.startsWith('HTTP/1.') ||
     (minor !== 48 && minor !== 49) ||
     text.charCodeAt(8) !== 32 ||
-    !isDigit(hundreds) ||
+    hundreds < 1 ||
+    hundreds > 5 ||
     !isDigit(tens) ||
     !isDigit(units) ||
     (lineEnd > 12 && text.charCodeAt(12) !== 32) ||
-    text.indexOf('\r') !== lineEnd ||
-    text.indexOf('\n') !== lineEnd + 1
+    text.indexOf('\r') !== lineEnd
   )
     throw new ResponseParseError('malformed status line');
+  // A LF before the line's CRLF: the head has bare-LF line ends (see BareLineFeedError).
+  if (text.indexOf('\n') !== lineEnd + 1) throw new BareLineFeedError();
   return hundreds * 100 + tens * 10 + units;
 }
 

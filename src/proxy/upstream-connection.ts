@@ -10,6 +10,8 @@ import type { UpstreamHead } from './upstream-head.js';
 export const UPSTREAM_CLOSED = 'CUTOVER_UPSTREAM_CLOSED';
 export const UPSTREAM_RESPONSE_TIMEOUT = 'CUTOVER_UPSTREAM_RESPONSE_TIMEOUT';
 export const UPSTREAM_BAD_RESPONSE = 'CUTOVER_UPSTREAM_BAD_RESPONSE';
+/** Something threw while a read was handled (see forward.ts EXCHANGE_FAILED). */
+const EXCHANGE_FAILED = 'CUTOVER_E_PROXY_EXCHANGE';
 
 export interface FailureDetail {
   /** The socket had carried an earlier request (it may have been closed by the upstream while idle). */
@@ -81,6 +83,8 @@ export class UpstreamConnection implements ResponseHandler {
   private exchange: Exchange | undefined;
   private requestComplete = true;
   private chunked = false;
+  /** Body bytes the request head announced by Content-Length and not yet written. */
+  private bodyRemaining = 0;
   private lastError: NodeJS.ErrnoException | undefined;
   /** Requests completed on this socket. */
   private served = 0;
@@ -113,12 +117,22 @@ export class UpstreamConnection implements ResponseHandler {
     return this.exchange !== undefined;
   }
 
-  /** Sends a request head; the body, if any, follows with writeBody()/endBody(). */
-  send(head: string, exchange: Exchange, headRequest: boolean, body: 'none' | 'length' | 'chunked'): void {
+  /**
+   * Sends a request head; the body, if any, follows with writeBody()/endBody(). For a 'length'
+   * body, `contentLength` is the length the head announced: exactly that many bytes are sent.
+   */
+  send(
+    head: string,
+    exchange: Exchange,
+    headRequest: boolean,
+    body: 'none' | 'length' | 'chunked',
+    contentLength = 0,
+  ): void {
     this.exchange = exchange;
     this.lastActivity = this.owner.now;
     this.requestComplete = body === 'none';
     this.chunked = body === 'chunked';
+    this.bodyRemaining = body === 'length' ? contentLength : 0;
     this.lastError = undefined;
     this.parser.expect(this, headRequest);
     this.socket.write(head, 'latin1');
@@ -128,7 +142,15 @@ export class UpstreamConnection implements ResponseHandler {
   writeBody(chunk: Buffer): boolean {
     if (chunk.length === 0) return true;
     this.lastActivity = this.owner.now;
-    if (!this.chunked) return this.socket.write(chunk);
+    if (!this.chunked) {
+      // Never more than the head announced: a byte past it would start the upstream's next request.
+      if (chunk.length > this.bodyRemaining) {
+        this.bodyBroken();
+        return true;
+      }
+      this.bodyRemaining -= chunk.length;
+      return this.socket.write(chunk);
+    }
     this.socket.write(`${chunk.length.toString(16)}\r\n`, 'latin1');
     this.socket.write(chunk);
     return this.socket.write(CHUNK_END);
@@ -136,8 +158,22 @@ export class UpstreamConnection implements ResponseHandler {
 
   endBody(): void {
     if (this.chunked) this.socket.write(LAST_CHUNK, 'latin1');
+    else if (this.bodyRemaining > 0) {
+      this.bodyBroken();
+      return;
+    }
     this.requestComplete = true;
     if (this.exchange === undefined && this.parser.idle) this.owner.release(this, true);
+  }
+
+  /**
+   * The body did not match the length its head announced (a client's HTTP/2 stream that broke
+   * its content-length): the connection, no longer in step with the upstream, closes.
+   */
+  private bodyBroken(): void {
+    this.bodyRemaining = 0;
+    this.fail(withCode('the request body did not match its Content-Length', UPSTREAM_CLOSED));
+    this.socket.destroy();
   }
 
   /** The client went away mid-exchange: the socket is in an unknown state, close it. */
@@ -179,7 +215,14 @@ export class UpstreamConnection implements ResponseHandler {
   /** `length` new bytes at the start of `buffer` (READ_BUFFER), valid during this call only. */
   received(buffer: Buffer, length: number): void {
     this.lastActivity = this.owner.now;
-    this.onData(buffer.subarray(0, length));
+    try {
+      this.onData(buffer.subarray(0, length));
+    } catch (error) {
+      // Thrown while passing the response on (a bug, or a header the client's protocol
+      // refuses): this exchange ends with a 502 or a cut stream, and its connection closes.
+      this.fail(withCode(error instanceof Error ? error.message : String(error), EXCHANGE_FAILED, error));
+      this.socket.destroy();
+    }
   }
 
   /**
@@ -238,8 +281,8 @@ export class UpstreamConnection implements ResponseHandler {
   }
 }
 
-function withCode(message: string, code: string): NodeJS.ErrnoException {
-  const error = new Error(message) as NodeJS.ErrnoException;
+function withCode(message: string, code: string, cause?: unknown): NodeJS.ErrnoException {
+  const error = new Error(message, cause === undefined ? undefined : { cause }) as NodeJS.ErrnoException;
   error.code = code;
   return error;
 }

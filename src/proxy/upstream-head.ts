@@ -5,17 +5,28 @@
  * header and without re-serializing them (Content-Length aside); `rawHeaders()` splits it into
  * names and values for the listeners that need a list (the TLS listener's node:http2 responses).
  */
-import { contentLengthValue, fieldValue, NameShapes, splitFields } from './field-text.js';
-import { connectionNamedFields, HOP_BY_HOP } from './forwarded-headers.js';
-import { ResponseParseError } from './response-parse-error.js';
+import {
+  checkFieldLine,
+  contentLengthValue,
+  FIELD_NAME_INVALID,
+  FIELD_VALUE_LF,
+  fieldValue,
+  NameShapes,
+  splitFields,
+} from './field-text.js';
+import { connectionNamedFields, filterResponseHeaders, HOP_BY_HOP } from './forwarded-headers.js';
+import { BareLineFeedError, ResponseParseError } from './response-parse-error.js';
 
 /** The fields read here: a field of another shape is passed on untouched. */
 const WATCHED = new NameShapes([...HOP_BY_HOP, 'content-length', 'date']);
 const CHUNKED_LAST = /(?:^|,)\s*chunked\s*$/i;
 
 export class UpstreamHead {
+  /** The body's length by Content-Length, -1 for none (or when Transfer-Encoding overrides it). */
   contentLength = -1;
   hasTransferEncoding = false;
+  /** Both Content-Length and Transfer-Encoding came: the length is ignored (RFC 9112 §6.3). */
+  conflictingFraming = false;
   /** Transfer-Encoding ends in chunked. */
   chunked = false;
   /** Connection: close (or HTTP/1.0 without keep-alive). */
@@ -34,7 +45,10 @@ export class UpstreamHead {
 
   /**
    * `fields`: the header lines after the status line, each ending in CRLF ('' for none).
-   * Throws ResponseParseError for a line that is not `name: value`.
+   * Throws ResponseParseError for a line that is not `token: value`, or a value holding a
+   * control character (a bare CR, NUL …): passed on, it would let the upstream inject lines
+   * into the client's head, and node:http and node:http2 throw on it. A LF inside a line
+   * throws BareLineFeedError: the parser then reads it as a line end and tries again.
    */
   constructor(
     readonly status: number,
@@ -45,10 +59,14 @@ export class UpstreamHead {
     let connection: string | undefined;
     for (let start = 0; start < fields.length;) {
       const end = fields.indexOf('\r\n', start);
-      const colon = fields.indexOf(':', start);
+      const colon = checkFieldLine(fields, start, end);
+      if (colon < 0) {
+        if (colon === FIELD_VALUE_LF) throw new BareLineFeedError();
+        throw new ResponseParseError(
+          colon === FIELD_NAME_INVALID ? 'malformed header line' : 'a control character in a header value',
+        );
+      }
       const first = fields.charCodeAt(start);
-      if (colon <= start || colon > end || first === 32 || first === 9)
-        throw new ResponseParseError('malformed header line');
       const next = end + 2;
       if (WATCHED.has(colon - start, first)) {
         // One switch: every hop-by-hop name (HOP_BY_HOP) is cut, the framing ones read first.
@@ -86,6 +104,11 @@ export class UpstreamHead {
       start = next;
     }
     if (connection !== undefined) this.readConnection(connection);
+    if (this.hasTransferEncoding && this.contentLength !== -1) {
+      // Transfer-Encoding frames the body; the Content-Length beside it is not passed on.
+      this.conflictingFraming = true;
+      this.contentLength = -1;
+    }
   }
 
   /**
@@ -109,6 +132,21 @@ export class UpstreamHead {
   /** Every field as a flat [name, value, …] list, hop-by-hop ones included. */
   rawHeaders(): string[] {
     return splitFields(this.fields);
+  }
+
+  /**
+   * The fields to pass on as a [name, value, …] list (the TLS listener's responses, and those
+   * whose Connection names further fields): no hop-by-hop field, and Content-Length once, from
+   * the value read here, or not at all beside Transfer-Encoding.
+   */
+  forwardedHeaderList(): string[] {
+    const list = filterResponseHeaders(this.rawHeaders());
+    for (let i = list.length - 2; i >= 0; i -= 2) {
+      const name = list[i]!;
+      if (name.length === 14 && name.toLowerCase() === 'content-length') list.splice(i, 2);
+    }
+    if (this.contentLength !== -1) list.push('Content-Length', String(this.contentLength));
+    return list;
   }
 
   private readContentLength(value: string): void {

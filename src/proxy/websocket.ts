@@ -6,7 +6,8 @@
  */
 import http from 'node:http';
 import type { Socket } from 'node:net';
-import { closingAnswer } from './closing-answer.js';
+import { closingAnswer, endWithAnswer } from './closing-answer.js';
+import { hasControlCharacter } from './field-text.js';
 import { FrameBoundaryTracker, serverCloseFrame } from './websocket-frames.js';
 
 const GOING_AWAY = 1001;
@@ -100,6 +101,12 @@ export interface UpgradeCallbacks {
   onFailed(status: number): void;
 }
 
+/** Header values node:http's parser let through that must not reach the client (a bare CR …). */
+function relayable(rawHeaders: readonly string[]): boolean {
+  for (let i = 1; i < rawHeaders.length; i += 2) if (hasControlCharacter(rawHeaders[i]!)) return false;
+  return true;
+}
+
 /** Sends the handshake upstream and, on 101, joins the two sockets. */
 export function proxyWebSocket(
   request: { readonly method?: string | undefined; readonly url?: string | undefined },
@@ -124,7 +131,7 @@ export function proxyWebSocket(
     if (answered) return;
     answered = true;
     upstreamRequest.destroy();
-    if (clientSocket.writable) clientSocket.end(closingAnswer(status, `${text}\n`));
+    if (clientSocket.writable) endWithAnswer(clientSocket, closingAnswer(status, `${text}\n`));
     callbacks.onFailed(status);
   };
   upstreamRequest.setTimeout(connectTimeoutMs, () =>
@@ -134,10 +141,16 @@ export function proxyWebSocket(
   clientSocket.on('error', () => upstreamRequest.destroy());
 
   upstreamRequest.on('upgrade', (response, upstreamSocket, upstreamHead) => {
+    upstreamSocket.on('error', () => upstreamSocket.destroy());
+    const raw = response.rawHeaders;
+    if (!relayable(raw)) {
+      upstreamSocket.destroy();
+      fail(502, 'upstream sent a malformed response: a control character in a header value');
+      return;
+    }
     answered = true;
     upstreamRequest.setTimeout(0);
-    let head = `HTTP/1.1 101 ${response.statusMessage ?? 'Switching Protocols'}\r\n`;
-    const raw = response.rawHeaders;
+    let head = 'HTTP/1.1 101 Switching Protocols\r\n';
     for (let i = 0; i < raw.length; i += 2) head += `${raw[i]}: ${raw[i + 1]}\r\n`;
     clientSocket.write(`${head}\r\n`);
     const tunnel = new WebSocketTunnel(clientSocket, upstreamSocket, (closed) =>
@@ -149,10 +162,17 @@ export function proxyWebSocket(
 
   // The upstream refused the upgrade: relay its answer and close.
   upstreamRequest.on('response', (response) => {
+    response.on('error', () => clientSocket.destroy());
+    const raw = response.rawHeaders;
+    if (!relayable(raw)) {
+      response.destroy();
+      fail(502, 'upstream sent a malformed response: a control character in a header value');
+      return;
+    }
     answered = true;
     upstreamRequest.setTimeout(0);
-    let head = `HTTP/1.1 ${response.statusCode ?? 502} ${response.statusMessage ?? ''}\r\n`;
-    const raw = response.rawHeaders;
+    // The proxy's own reason phrase: the upstream's is not passed on.
+    let head = `HTTP/1.1 ${response.statusCode ?? 502} ${http.STATUS_CODES[response.statusCode ?? 502] ?? 'Unknown'}\r\n`;
     for (let i = 0; i < raw.length; i += 2) {
       const name = raw[i]!.toLowerCase();
       if (name === 'connection' || name === 'transfer-encoding' || name === 'keep-alive') continue;

@@ -77,6 +77,9 @@ const ATTACKS: Record<string, string> = {
   'a missing Host': 'GET / HTTP/1.1\r\n\r\n',
   // The two below pass llhttp (the TLS listener); request-validation.ts rejects them there.
   'two Host fields': 'GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n',
+  // llhttp accepts a coding before chunked (the TLS listener); the proxy would drop it unsaid.
+  'a coding before chunked':
+    'POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n',
   'Transfer-Encoding on HTTP/1.0':
     'POST / HTTP/1.0\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n',
 };

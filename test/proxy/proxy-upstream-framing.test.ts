@@ -134,13 +134,13 @@ void describe('proxy reads every upstream response framing', () => {
       parts: ['HTTP/9 OK\r\n\r\n'],
       close: true,
       status: 502,
-      body: 'upstream sent a malformed response\n',
+      body: 'upstream sent a malformed response: malformed status line\n',
     },
     {
       name: 'conflicting Content-Lengths (502)',
       parts: ['HTTP/1.1 200 OK\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd'],
       status: 502,
-      body: 'upstream sent a malformed response\n',
+      body: 'upstream sent a malformed response: conflicting Content-Length\n',
     },
     {
       name: 'a bad chunk size after the head (cut stream)',

@@ -18,6 +18,8 @@ export interface Http1Handlers {
   onRequest(request: Http1Request, response: Http1Response): void;
   /** The socket now belongs to the handler; `head` holds the bytes that followed the request head. */
   onUpgrade(request: Http1Request, socket: Socket, head: Buffer): void;
+  /** Something threw while a connection's event was handled; that connection has been closed. */
+  onError(error: unknown): void;
 }
 
 /** What a connection needs from its server. */
@@ -52,13 +54,37 @@ export class Http1Connection implements ChunkSink, ResponseOwner {
   private pausedForNext = false;
   private clientEnded = false;
   private lingering = false;
-  private readonly onData = (chunk: Buffer): void => this.received(chunk);
+  // Each socket event is guarded: an exception while serving one connection closes it (and,
+  // through its response's 'close', the upstream request behind it), never the process.
+  private readonly onData = (chunk: Buffer): void => {
+    try {
+      this.received(chunk);
+    } catch (error) {
+      this.failed(error);
+    }
+  };
   private readonly onDrain = (): void => {
     this.writeBlocked = false;
-    this.response?.drained();
+    try {
+      this.response?.drained();
+    } catch (error) {
+      this.failed(error);
+    }
   };
-  private readonly onEnd = (): void => this.clientFinished();
-  private readonly onClose = (): void => this.closed();
+  private readonly onEnd = (): void => {
+    try {
+      this.clientFinished();
+    } catch (error) {
+      this.failed(error);
+    }
+  };
+  private readonly onClose = (): void => {
+    try {
+      this.closed();
+    } catch (error) {
+      this.host.handlers.onError(error);
+    }
+  };
   private readonly remoteAddress: string | undefined;
 
   constructor(
@@ -72,6 +98,14 @@ export class Http1Connection implements ChunkSink, ResponseOwner {
     socket.on('close', this.onClose);
     // 'close' follows every error; the error itself needs no handling here.
     socket.on('error', ignore);
+  }
+
+  /** Something threw while this connection was served: it closes, and the error is reported. */
+  failed(error: unknown): void {
+    this.state = 'closed';
+    this.buffered = undefined;
+    this.socket.destroy();
+    this.host.handlers.onError(error);
   }
 
   /** Closes the connection if no request is on it (server shutdown, idle timeout). */
@@ -327,14 +361,16 @@ export class Http1Connection implements ChunkSink, ResponseOwner {
     response?.connectionClosed();
   }
 
-  /** The socket leaves this server (a protocol upgrade). */
+  /**
+   * The socket leaves this server (a protocol upgrade). Its 'error' listener stays: the socket
+   * is never without one, whatever its new owner does.
+   */
   private detach(): void {
     const socket = this.socket;
     socket.off('data', this.onData);
     socket.off('drain', this.onDrain);
     socket.off('end', this.onEnd);
     socket.off('close', this.onClose);
-    socket.off('error', ignore);
     this.state = 'closed';
     this.host.forget(this);
   }

@@ -54,7 +54,9 @@ export class Http1Server implements ConnectionHost {
   }
 
   private accept(socket: net.Socket): void {
-    if (this.closing) {
+    // No remote address: the peer reset the connection before it was accepted; whatever it
+    // sent before that is not served.
+    if (this.closing || socket.remoteAddress === undefined) {
       socket.destroy();
       return;
     }
@@ -69,9 +71,13 @@ export class Http1Server implements ConnectionHost {
       const now = Date.now();
       for (const connection of this.connections) {
         const waited = now - connection.waitingSince;
-        if (connection.state === 'head' && waited >= headersMs) connection.headerTimeout();
-        else if (connection.state === 'idle' && waited >= idleMs) connection.closeIfIdle();
-        else if (connection.writeBlocked && waited >= idleMs) connection.sendTimeout();
+        try {
+          if (connection.state === 'head' && waited >= headersMs) connection.headerTimeout();
+          else if (connection.state === 'idle' && waited >= idleMs) connection.closeIfIdle();
+          else if (connection.writeBlocked && waited >= idleMs) connection.sendTimeout();
+        } catch (error) {
+          connection.failed(error);
+        }
       }
     }, interval);
     this.sweepTimer.unref();
