@@ -147,7 +147,11 @@ void describe('varnish router', () => {
   void it('NewRouterInstance_AdoptsTheStateOfTheActiveVcl', async () => {
     await harness.router.setWeights(weightsAllOn('green'));
     const name = await active();
-    const second = createVarnishRouter(harness.config, { logger: silentLogger, baseDir: harness.dir });
+    const second = createVarnishRouter(harness.config, {
+      logger: silentLogger,
+      baseDir: harness.dir,
+      previewToken: harness.previewToken,
+    });
     await second.open();
     // Same state: nothing to load, nothing to switch.
     await second.setWeights(weightsAllOn('green'));

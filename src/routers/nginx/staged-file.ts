@@ -1,4 +1,4 @@
-import { closeSync, fsyncSync, openSync, writeSync } from 'node:fs';
+import { closeSync, fchmodSync, fsyncSync, openSync, writeSync } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -16,14 +16,16 @@ export interface StagedFile {
   discard(): Promise<void>;
 }
 
-export function stageFile(file: string, content: string): StagedFile {
+/** `mode` is set with fchmod, so the umask cannot widen it (0600 for a file holding a secret). */
+export function stageFile(file: string, content: string, mode = 0o644): StagedFile {
   const dir = path.dirname(file);
   const tempPath = path.join(
     dir,
     `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`,
   );
-  const fd = openSync(tempPath, 'w', 0o644);
+  const fd = openSync(tempPath, 'w', mode);
   try {
+    fchmodSync(fd, mode);
     writeSync(fd, content);
     fsyncSync(fd);
   } finally {

@@ -2,6 +2,7 @@
  * A real nginx for tests: its own temp dir, main config, pid, logs and temp paths, on a
  * loopback port chosen at run time, running in the foreground under the test's control.
  */
+import { randomBytes } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { silentLogger } from '../../../src/core/logger.js';
@@ -36,6 +37,8 @@ export interface NginxHarness extends RouterHarness {
   includeFile: string;
   pidFile: string;
   config: NginxRouterConfig;
+  /** The preview token the router was made with: the preview header's only value that reaches the preview upstream. */
+  previewToken: string;
   daemon(): Daemon | undefined;
   rejectNextConfig(): Promise<() => Promise<void>>;
   /** Sends SIGHUP to the master (what an operator's `nginx -s reload` does). */
@@ -75,6 +78,8 @@ export async function startNginxHarness(tuning: NginxTuning = {}): Promise<Nginx
       '            proxy_pass http://$cutover_upstream;',
       '            proxy_http_version 1.1;',
       '            proxy_set_header Connection "";',
+      // The preview token is for nginx, not for the app (docs/routers.md).
+      '            proxy_set_header X-Cutover-Preview "";',
       ...(tuning.location ?? []).map((line) => `            ${line}`),
       '        }',
       '    }',
@@ -91,7 +96,8 @@ export async function startNginxHarness(tuning: NginxTuning = {}): Promise<Nginx
     pidFile,
     url: `http://127.0.0.1:${port}`,
   });
-  const router: Router = createNginxRouter(config, { logger: silentLogger, baseDir: dir });
+  const previewToken = randomBytes(32).toString('base64url');
+  const router: Router = createNginxRouter(config, { logger: silentLogger, baseDir: dir, previewToken });
   // open() writes the first include file, which nginx needs before it can start.
   await router.open();
 
@@ -114,6 +120,7 @@ export async function startNginxHarness(tuning: NginxTuning = {}): Promise<Nginx
     includeFile,
     pidFile,
     config,
+    previewToken,
     daemon: daemon.current,
     reloadByHand: () => daemon.current()?.signal('SIGHUP'),
     ...daemon.controls,
@@ -123,7 +130,12 @@ export async function startNginxHarness(tuning: NginxTuning = {}): Promise<Nginx
       if (state === undefined) throw new Error(`${includeFile} has no cutover state`);
       const edited = renderInclude(
         { ...state, weights },
-        { prefix: config.upstream, previewHeader: config.previewHeader, keepalive: config.upstreamKeepalive },
+        {
+          prefix: config.upstream,
+          previewHeader: config.previewHeader,
+          previewToken,
+          keepalive: config.upstreamKeepalive,
+        },
       );
       await writeFile(includeFile, edited);
       const pid = daemon.current()?.pid;
