@@ -125,10 +125,7 @@ class HaproxyRouter implements Router {
     return this.queue.run(async () => {
       const { config, map, previewToken } = this.requireFiles();
       // First: HAProxy cannot start without the file its frontend's preview rule reads.
-      const tokenFile = renderPreviewTokenFile(this.previewToken);
-      if ((await readOptional(previewToken)) !== tokenFile) {
-        await stageFile(previewToken, tokenFile, PREVIEW_TOKEN_FILE_MODE).commit();
-      }
+      await this.writePreviewTokenFile(previewToken);
       const existing = await readOptional(config);
       const parsed = existing === undefined ? undefined : parseHaproxyState(existing);
       if (parsed !== undefined) {
@@ -419,6 +416,7 @@ class HaproxyRouter implements Router {
    */
   private async syncPreviewToken(): Promise<void> {
     const { previewToken: file } = this.requireFiles();
+    await this.writePreviewTokenFile(file);
     const loaded = [...(await this.runtime.send('show acl')).matchAll(/^(-?\d+) \((.*?)\)/gm)].map(
       (match) => ({ id: match[1] ?? '', file: match[2] ?? '' }),
     );
@@ -441,6 +439,14 @@ class HaproxyRouter implements Router {
     }
     for (const pattern of new Set(patterns)) {
       if (pattern !== this.previewToken) await this.runtime.expect(`del acl ${reference} ${pattern}`);
+    }
+  }
+
+  /** The token file as a reload or restart of HAProxy must find it; rewritten only when it differs. */
+  private async writePreviewTokenFile(file: string): Promise<void> {
+    const content = renderPreviewTokenFile(this.previewToken);
+    if ((await readOptional(file)) !== content) {
+      await stageFile(file, content, PREVIEW_TOKEN_FILE_MODE).commit();
     }
   }
 
