@@ -34,7 +34,7 @@ import {
   listVcls,
   type LoadedVcl,
 } from './varnish-state.js';
-import { varnishadm, type VarnishadmTarget } from './varnishadm.js';
+import { VarnishCommandError, varnishadm, type VarnishadmTarget } from './varnishadm.js';
 import { prepareVclDir, writeVclFile } from './vcl-file.js';
 import {
   VCL_NAME_PREFIX,
@@ -264,6 +264,13 @@ class VarnishRouter implements Router {
       await varnishadm(this.admin, ['vcl.load', name, file, 'warm']);
     } catch (error) {
       await rm(file, { force: true });
+      if (error instanceof VarnishCommandError && /Permission denied/.test(error.output)) {
+        throw new CutoverError(
+          'CUTOVER_E_ROUTER',
+          `varnishd cannot read ${file}: its VCL compiler runs as the jail's user (Debian: vcache, group varnish) and the file is mode 0640 with the group of ${this.vclDir}; give that folder varnishd's group (\`chgrp varnish ${this.vclDir}\`, docs/routers.md)`,
+          { cause: error },
+        );
+      }
       throw error;
     }
     return name;

@@ -26,10 +26,15 @@ import { CutoverError } from '../../core/errors.js';
 const VCL_DIR_MODE = 0o750;
 const VCL_FILE_MODE = 0o640;
 
-/** Makes vclDir when it is missing: mode 0750, with the group of the folder it is made in. */
+/**
+ * Makes vclDir when it is missing: mode 0750 and, when cutover runs as root (who may give any
+ * group), the group of the folder it is made in. Any other user's folder gets that user's group;
+ * a varnishd that cannot read it then says so when the VCL is loaded.
+ */
 export function prepareVclDir(dir: string): void {
   const made = mkdirSync(dir, { recursive: true, mode: VCL_DIR_MODE });
   if (made === undefined) return;
+  const asRoot = process.getuid?.() === 0;
   const target = path.resolve(dir);
   const levels: string[] = [];
   for (let level = target; ; level = path.dirname(level)) {
@@ -37,7 +42,7 @@ export function prepareVclDir(dir: string): void {
     if (level === path.resolve(made) || level === path.dirname(level)) break;
   }
   for (const level of levels) {
-    chownSync(level, -1, statSync(path.dirname(level)).gid);
+    if (asRoot) chownSync(level, -1, statSync(path.dirname(level)).gid);
     chmodSync(level, VCL_DIR_MODE);
   }
 }
