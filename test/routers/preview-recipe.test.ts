@@ -24,6 +24,7 @@ import { startNginxHarness } from '../support/daemons/nginx.js';
 import { startVarnishHarness } from '../support/daemons/varnish.js';
 
 const CASE_TIMEOUT_MS = 60_000;
+const PREVIEW_HEADER = 'x-cutover-preview';
 /** Each request of the recipe must land on the idle slot; a few in a row show it is not luck. */
 const RECIPE_RUNS = 5;
 
@@ -37,19 +38,34 @@ function documentedRecipe(): string {
 interface RecipeHarness {
   readonly router: Router;
   readonly previewToken: string;
+  /** Where live traffic enters (after open()): wrong tokens are sent here. */
+  readonly publicUrl: string;
   teardown(): Promise<void>;
 }
 
-const ROUTERS: Record<string, () => Promise<RecipeHarness>> = {
-  builtin: () => {
+/** The builtin router, with or without its preview listener (where PREVIEW_HEADER is empty). */
+function builtin(previewListen?: string): () => Promise<RecipeHarness> {
+  return () => {
     const previewToken = randomBytes(32).toString('base64url');
-    const router = createBuiltinRouter(builtinRouterConfig.parse({ kind: 'builtin' }), {
+    const router = createBuiltinRouter(builtinRouterConfig.parse({ kind: 'builtin', previewListen }), {
       listen: { host: '127.0.0.1', port: 0 },
       logger: silentLogger,
       previewToken,
     });
-    return Promise.resolve({ router, previewToken, teardown: () => router.close() });
-  },
+    return Promise.resolve({
+      router,
+      previewToken,
+      get publicUrl() {
+        return `http://127.0.0.1:${router.address().live.port}/`;
+      },
+      teardown: () => router.close(),
+    });
+  };
+}
+
+const ROUTERS: Record<string, () => Promise<RecipeHarness>> = {
+  builtin: builtin(),
+  'builtin with previewListen': builtin('127.0.0.1:0'),
   nginx: startNginxHarness,
   haproxy: () => startHaproxyHarness(),
   varnish: () => startVarnishHarness(),
@@ -103,8 +119,15 @@ for (const [kind, start] of Object.entries(ROUTERS)) {
         for (let run = 0; run < RECIPE_RUNS; run += 1) {
           assert.equal((await shell(recipe)).trim(), 'green-1', `run ${run + 1} of the recipe`);
         }
-        // The header the recipe sent carries the app's preview token.
-        assert.ok(smokeHookEnv(route).PREVIEW_HEADER.includes(harness!.previewToken));
+        const { PREVIEW_HEADER: sent } = smokeHookEnv(route);
+        if (Object.keys(route.headers).length === 0) {
+          // The preview listener: a URL of its own, an empty header that curl ignores.
+          assert.equal(sent, '');
+          assert.notEqual(route.url.replace(/\/$/, ''), harness!.publicUrl.replace(/\/$/, ''));
+        } else {
+          // The header the recipe sent carries the app's preview token.
+          assert.ok(sent.includes(harness!.previewToken), sent);
+        }
       },
     );
 
@@ -121,8 +144,8 @@ for (const [kind, start] of Object.entries(ROUTERS)) {
       { timeout: CASE_TIMEOUT_MS },
       async () => {
         const token = harness!.previewToken;
-        const [name, value] = Object.entries(route.headers)[0] ?? [];
-        assert.ok(name !== undefined && value !== undefined, `${kind}'s preview route uses a header`);
+        // The header the route uses; the preview listener needs none, its live listener this one.
+        const [name, value] = Object.entries(route.headers)[0] ?? [PREVIEW_HEADER, token];
         const flipped = `${value.slice(0, -1)}${value.endsWith('A') ? 'B' : 'A'}`;
         const wrongValues = [
           'green',
@@ -141,9 +164,15 @@ for (const [kind, start] of Object.entries(ROUTERS)) {
           // Varnish and Caddy want `<slot>:<token>`: the bare token is a wrong value there.
           ...(value === token ? [] : [token]),
         ].filter((wrong) => wrong !== value);
-        assert.equal((await shell('curl -fsS "$PREVIEW_URL/healthz"')).trim(), 'blue-1', 'no preview header');
+        const publicUrl = harness!.publicUrl.replace(/\/$/, '');
+        assert.equal(
+          (await shell('curl -fsS "$PUBLIC_URL/healthz"', { PUBLIC_URL: publicUrl })).trim(),
+          'blue-1',
+          'no preview header',
+        );
         for (const wrong of wrongValues) {
-          const answer = await shell('curl -fsS -H "$WRONG_HEADER" "$PREVIEW_URL/healthz"', {
+          const answer = await shell('curl -fsS -H "$WRONG_HEADER" "$PUBLIC_URL/healthz"', {
+            PUBLIC_URL: publicUrl,
             WRONG_HEADER: `${name}: ${wrong}`,
           });
           assert.equal(answer.trim(), 'blue-1', `preview header value "${wrong}"`);
