@@ -1,8 +1,8 @@
-import { spawn } from 'node:child_process';
 import type { Command } from '../config/fields.js';
 import { formatDuration } from '../core/duration.js';
+import { runGroupedCommand } from '../core/grouped-command.js';
 import type { Target } from '../core/slot.js';
-import { errorDetail, settleOnce, type ProbeOptions, type ProbeResult } from './probe-result.js';
+import { ABORTED, errorDetail, type ProbeOptions, type ProbeResult } from './probe-result.js';
 
 /** Output kept to explain a failure: the end is what matters. */
 const OUTPUT_KEEP_CHARS = 2_000;
@@ -12,52 +12,34 @@ export interface ExecProbeConfig {
   readonly command: Command;
 }
 
-/** Runs the command with TARGET_HOST, TARGET_PORT and TARGET_ID set; healthy when it exits 0 in time. */
-export function execProbe(
+/**
+ * Runs the command with TARGET_HOST, TARGET_PORT and TARGET_ID set; healthy when it exits 0 in
+ * time. It runs in its own process group, killed as one at the timeout, on abort and at its exit.
+ */
+export async function execProbe(
   target: Target,
   config: ExecProbeConfig,
   options: ProbeOptions,
 ): Promise<ProbeResult> {
-  const [file, args] =
-    typeof config.command === 'string'
-      ? ['/bin/sh', ['-c', config.command]]
-      : [config.command[0]!, config.command.slice(1)];
-  return settleOnce(options, `no exit within ${formatDuration(options.timeoutMs)}`, (finish) => {
-    let output = '';
-    // Own process group: a timed-out command is killed together with anything it started.
-    const child = spawn(file, args, {
-      detached: true,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: {
-        ...process.env,
-        TARGET_HOST: target.host,
-        TARGET_PORT: String(target.port),
-        TARGET_ID: target.id,
-      },
-    });
-    const killGroup = () => {
-      if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
-      try {
-        process.kill(-child.pid, 'SIGKILL');
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
-      }
-    };
-    const keep = (chunk: Buffer) => {
-      output = (output + chunk.toString('utf8')).slice(-OUTPUT_KEEP_CHARS);
-    };
-    child.stdout.on('data', keep);
-    child.stderr.on('data', keep);
-    child.on('error', (error) => finish({ healthy: false, detail: `could not run: ${errorDetail(error)}` }));
-    child.on('close', (code, signal) => {
-      if (code === 0) {
-        finish({ healthy: true, detail: 'exit 0' });
-        return;
-      }
-      const lastLine = output.trimEnd().split('\n').pop() ?? '';
-      const how = signal ? `killed by ${signal}` : `exit ${code}`;
-      finish({ healthy: false, detail: lastLine ? `${how}: ${lastLine}` : how });
-    });
-    return killGroup;
+  const outcome = await runGroupedCommand({
+    command: config.command,
+    env: { TARGET_HOST: target.host, TARGET_PORT: String(target.port), TARGET_ID: target.id },
+    timeoutMs: options.timeoutMs,
+    signal: options.signal,
+    keepChars: OUTPUT_KEEP_CHARS,
   });
+  switch (outcome.kind) {
+    case 'timed-out':
+      return { healthy: false, detail: `no exit within ${formatDuration(options.timeoutMs)}` };
+    case 'aborted':
+      return ABORTED;
+    case 'not-started':
+      return { healthy: false, detail: `could not run: ${errorDetail(outcome.error)}` };
+    case 'exited': {
+      if (outcome.code === 0) return { healthy: true, detail: 'exit 0' };
+      const lastLine = outcome.output.trimEnd().split('\n').pop() ?? '';
+      const how = outcome.signal ? `killed by ${outcome.signal}` : `exit ${outcome.code}`;
+      return { healthy: false, detail: lastLine ? `${how}: ${lastLine}` : how };
+    }
+  }
 }

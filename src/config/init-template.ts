@@ -79,7 +79,9 @@ admin:
 #   caddy    patches routes over Caddy's admin API; needs adminUrl (no weights: switch only)
 router:
   kind: builtin
-  # Requests with this header reach the idle slot (smoke tests), never live users without it.
+  # Requests with this header set to the app's preview token (the preview-token file in the
+  # state directory; the smoke hook gets it in PREVIEW_HEADER) reach the idle slot; any other
+  # value, or none, goes live.
   previewHeader: ${DEFAULTS.previewHeader}
   # A second listener that always reaches the idle slot:
   # previewListen: 127.0.0.1:8081
@@ -164,7 +166,8 @@ rollbackWindow: ${d(DEFAULTS.rollbackWindowMs)}
 # Commands run during a deployment: a string (run by /bin/sh) or a list (run directly).
 hooks:
   # beforeProvision: npm run migrate
-  # Smoke test of the idle slot through the preview route (PREVIEW_URL and PREVIEW_HEADER are set).
+  # Smoke test of the idle slot through the preview route, with every router: PREVIEW_URL and
+  # PREVIEW_HEADER ("Name: value", holding the preview token) are set; PREVIEW_CURL_ARGS too.
   # smoke: curl -fsS -H "$PREVIEW_HEADER" "$PREVIEW_URL/healthz"
   # afterPromote: ./notify.sh promoted
   # afterRollback: ./notify.sh rolled-back

@@ -105,11 +105,11 @@ const hook = command();
 const hooks = z
   .object({
     beforeProvision: hook.optional().describe('Runs before the idle slot is started (e.g. migrations)'),
-    /** Run against the idle slot through the preview route (PREVIEW_URL, PREVIEW_HEADER env). */
+    /** Run against the idle slot through the preview route (PREVIEW_URL, PREVIEW_HEADER, PREVIEW_CURL_ARGS env). */
     smoke: hook
       .optional()
       .describe(
-        'Smoke test against the idle slot through the preview route (PREVIEW_URL, PREVIEW_HEADER env)',
+        'Smoke test against the idle slot through the preview route (PREVIEW_URL, PREVIEW_HEADER "Name: value", PREVIEW_CURL_ARGS env)',
       ),
     afterPromote: hook.optional().describe('Runs after the new slot is live'),
     afterRollback: hook.optional().describe('Runs after a rollback put the old slot back'),

@@ -7,6 +7,7 @@ import { CutoverError, asCutoverError } from './errors.js';
 import { Gate, sleep } from './gate.js';
 import { assertAllHealthy, checkName } from './health-gate.js';
 import { runHook } from './hook-runner.js';
+import { smokeHookEnv } from './preview-env.js';
 import { ABORTABLE_PHASES, isTerminal, type Phase } from './phase.js';
 import { otherSlot, weightsAllOn, weightsWith, type Slot } from './slot.js';
 
@@ -174,16 +175,7 @@ export class DeploymentRun {
         name: 'smoke',
         command: config.hooks.smoke,
         cwd: config.baseDir,
-        env: {
-          ...this.hookEnv(record),
-          PREVIEW_URL: preview.url,
-          PREVIEW_HEADERS: Object.entries(preview.headers)
-            .map(([name, value]) => `${name}: ${value}`)
-            .join('\n'),
-          PREVIEW_CURL_ARGS: Object.entries(preview.headers)
-            .map(([name, value]) => `-H '${name}: ${value}'`)
-            .join(' '),
-        },
+        env: { ...this.hookEnv(record), ...smokeHookEnv(preview) },
         timeoutMs: config.hooks.timeout,
         signal: this.interrupt.signal,
         failureCode: 'CUTOVER_E_SMOKE',

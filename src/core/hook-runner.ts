@@ -1,11 +1,12 @@
-import { spawn } from 'node:child_process';
 import type { Command } from '../config/fields.js';
 import { CutoverError, type ErrorCode } from './errors.js';
+import { runGroupedCommand } from './grouped-command.js';
 
 export interface HookRun {
   readonly name: string;
   readonly command: Command;
   readonly cwd: string;
+  /** Set for the hook on top of cutover's environment, which never passes on CUTOVER_* secrets. */
   readonly env: Readonly<Record<string, string>>;
   readonly timeoutMs: number;
   readonly signal?: AbortSignal;
@@ -15,47 +16,39 @@ export interface HookRun {
 
 const OUTPUT_TAIL_CHARS = 2_000;
 
-/** Runs a hook command; resolves with its output tail, or throws naming the hook and its exit. */
-export function runHook(hook: HookRun): Promise<string> {
-  const [file, args] =
-    typeof hook.command === 'string'
-      ? ['/bin/sh', ['-c', hook.command]]
-      : [hook.command[0]!, hook.command.slice(1)];
-  return new Promise((resolve, reject) => {
-    const child = spawn(file, args, {
-      cwd: hook.cwd,
-      env: { ...process.env, ...hook.env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-      signal: hook.signal,
-    });
-    let output = '';
-    const keep = (chunk: Buffer): void => {
-      output = (output + chunk.toString('utf8')).slice(-OUTPUT_TAIL_CHARS);
-    };
-    child.stdout.on('data', keep);
-    child.stderr.on('data', keep);
-    const timer = setTimeout(() => child.kill('SIGKILL'), hook.timeoutMs);
-    const fail = (why: string): void =>
-      reject(
-        new CutoverError(
-          hook.failureCode ?? 'CUTOVER_E_HOOK',
-          `${hook.name} hook ${why}${output ? `: ${lastLine(output)}` : ''}`,
-          {
-            details: { hook: hook.name, output },
-          },
-        ),
-      );
-    child.on('error', (error) => {
-      clearTimeout(timer);
-      fail(`could not run: ${error.message}`);
-    });
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      if (code === 0) resolve(output);
-      else if (signal === 'SIGKILL') fail(`timed out after ${hook.timeoutMs}ms`);
-      else fail(`exited with ${code === null ? `signal ${signal}` : `code ${code}`}`);
-    });
+/**
+ * Runs a hook command in its own process group (killed as one at the timeout, on abort, and
+ * when the hook exits); resolves with its output tail, or throws naming the hook and its exit.
+ */
+export async function runHook(hook: HookRun): Promise<string> {
+  const outcome = await runGroupedCommand({
+    command: hook.command,
+    cwd: hook.cwd,
+    env: hook.env,
+    timeoutMs: hook.timeoutMs,
+    signal: hook.signal,
+    keepChars: OUTPUT_TAIL_CHARS,
   });
+  const { output } = outcome;
+  const fail = (why: string): CutoverError =>
+    new CutoverError(
+      hook.failureCode ?? 'CUTOVER_E_HOOK',
+      `${hook.name} hook ${why}${output ? `: ${lastLine(output)}` : ''}`,
+      { details: { hook: hook.name, output } },
+    );
+  switch (outcome.kind) {
+    case 'exited':
+      if (outcome.code === 0) return output;
+      throw fail(
+        `exited with ${outcome.code === null ? `signal ${outcome.signal}` : `code ${outcome.code}`}`,
+      );
+    case 'timed-out':
+      throw fail(`timed out after ${hook.timeoutMs}ms`);
+    case 'aborted':
+      throw fail('was stopped: the deployment was interrupted');
+    case 'not-started':
+      throw fail(`could not run: ${outcome.error.message}`);
+  }
 }
 
 function lastLine(output: string): string {

@@ -362,9 +362,10 @@ export class ProxyServer {
   }
 
   private hasPreviewToken(scanned: ScannedRequest): boolean {
-    const value = scanned.previewValue;
-    if (value === undefined || value.length !== this.previewToken.length) return false;
-    return timingSafeEqual(Buffer.from(value), this.previewToken);
+    if (scanned.previewValue === undefined) return false;
+    // Byte lengths: a non-ASCII character is longer in bytes than in characters.
+    const value = Buffer.from(scanned.previewValue);
+    return value.length === this.previewToken.length && timingSafeEqual(value, this.previewToken);
   }
 
   /** Preview traffic goes to the slot preview() named, else to the idle slot; never to a guess. */

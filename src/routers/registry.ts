@@ -25,7 +25,10 @@ export interface CreatedRouter {
 
 export interface RouterDeps {
   readonly logger: Logger;
-  /** Secret that lets smoke tests reach the idle slot through the preview header. */
+  /**
+   * The app's preview token (server/preview-token.ts, never the admin token): every router lets
+   * the preview header reach the idle slot only with exactly this value.
+   */
   readonly previewToken: string;
 }
 
@@ -66,7 +69,11 @@ const ROUTERS = {
     }),
   }),
   haproxy: (config, app, deps) => ({
-    router: createHaproxyRouter(config, { logger: deps.logger, baseDir: app.baseDir }),
+    router: createHaproxyRouter(config, {
+      logger: deps.logger,
+      baseDir: app.baseDir,
+      previewToken: deps.previewToken,
+    }),
   }),
   varnish: (config, app, deps) => ({
     router: createVarnishRouter(config, {

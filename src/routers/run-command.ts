@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { childEnv } from '../core/child-env.js';
 
 /**
  * Runs a config checker (`nginx -t`, `haproxy -c`) to completion and answers its exit code and
@@ -11,7 +12,7 @@ export function runCommand(
   cwd?: string,
 ): Promise<{ code: number; output: string }> {
   return new Promise((resolve) => {
-    execFile(command, [...args], { timeout: 30_000, cwd }, (error, stdout, stderr) => {
+    execFile(command, [...args], { timeout: 30_000, cwd, env: childEnv() }, (error, stdout, stderr) => {
       const code = error === null ? 0 : typeof error.code === 'number' ? error.code : 1;
       resolve({
         code,

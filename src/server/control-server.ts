@@ -13,6 +13,7 @@ import type { Store } from '../store/store.js';
 import { createAdminApi } from './admin-api.js';
 import { loadOrCreateAdminToken } from './admin-token.js';
 import { createMetricsRegistry } from './metrics-registry.js';
+import { loadOrCreatePreviewToken } from './preview-token.js';
 import { writeServerInfo, removeServerInfo } from './server-info.js';
 
 export interface ControlServer {
@@ -56,7 +57,8 @@ export async function startControlServer(options: ControlServerOptions): Promise
   let engine: DeploymentEngine | undefined;
   let admin: http.Server | undefined;
   try {
-    router = createRouter(config, { logger, previewToken: token });
+    // Its own secret: the preview header crosses the public listener, the admin token must not.
+    router = createRouter(config, { logger, previewToken: loadOrCreatePreviewToken(config.stateDirPath) });
     engine = new DeploymentEngine({ config, store, router: router.router, platform, logger });
     // The routing table is restored before the public listener opens: a client is refused
     // while the server starts, never answered 503 from an empty table.

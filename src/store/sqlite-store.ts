@@ -1,9 +1,9 @@
-import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 
 import Database from 'better-sqlite3';
 
 import { CutoverError } from '../core/errors.js';
+import { keepPrivateIfPresent, makePrivateDir, makePrivateFile } from '../core/private-files.js';
 import { canTransition, isTerminal, TERMINAL_PHASES, type Phase } from '../core/phase.js';
 import type { Slot, SlotTargets } from '../core/slot.js';
 import { migrate } from './migrations.js';
@@ -111,12 +111,15 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
     );
   }
   try {
-    mkdirSync(dirname(path), { recursive: true });
+    // The state directory 0700 and the database 0600 from the first start, whatever the umask:
+    // the journal names releases, hosts and operators. SQLite gives -wal and -shm its mode.
+    makePrivateDir(dirname(path));
   } catch (error) {
     throw storeError(`create the store's folder ${dirname(path)}`, error, path);
   }
   let db: Database.Database | undefined;
   try {
+    makePrivateFile(path);
     db = new Database(path);
     // busy_timeout first: switching to WAL itself needs a lock another process may hold.
     db.pragma(`busy_timeout = ${busyTimeoutMs}`);
@@ -126,6 +129,7 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
     db.pragma('synchronous = FULL');
     db.pragma('foreign_keys = ON');
     migrate(db, path);
+    for (const companion of ['-wal', '-shm']) keepPrivateIfPresent(`${path}${companion}`);
   } catch (error) {
     db?.close();
     throw storeError('open the store', error, path);

@@ -1,6 +1,10 @@
 import assert from 'node:assert/strict';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { checkKindOf, describeCheck, probe } from '../../src/checks/probe.js';
+import { printedPid, waitUntilEnded } from '../support/pid-gone.js';
 import {
   healthConfig,
   refusedTarget,
@@ -105,6 +109,57 @@ void describe('exec probe', () => {
   void it('is unhealthy, and kills the command, when it does not exit within the timeout', async () => {
     const check = healthConfig({ exec: { command: 'sleep 30' }, timeout: '200ms' });
     assert.deepEqual(await probe(target, check), { healthy: false, detail: 'no exit within 200ms' });
+  });
+
+  void it(
+    'a command whose grandchild holds its pipes is unhealthy at the timeout, and the grandchild is killed',
+    { timeout: 20_000 },
+    async () => {
+      const dir = await mkdtemp(path.join(tmpdir(), 'cutover-exec-probe-'));
+      try {
+        const pidFile = path.join(dir, 'grandchild.pid');
+        const check = healthConfig({
+          exec: { command: `sleep 60 & echo $! > '${pidFile}'; wait` },
+          timeout: '500ms',
+        });
+        assert.deepEqual(await probe(target, check), { healthy: false, detail: 'no exit within 500ms' });
+        await waitUntilEnded(printedPid(await readFile(pidFile, 'utf8')));
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    },
+  );
+
+  void it(
+    'a command that exits 0 leaving a background child on its pipes is healthy at its exit, and the child is stopped',
+    { timeout: 20_000 },
+    async () => {
+      const dir = await mkdtemp(path.join(tmpdir(), 'cutover-exec-probe-'));
+      try {
+        const pidFile = path.join(dir, 'leftover.pid');
+        const check = healthConfig({
+          exec: { command: `sleep 60 & echo $! > '${pidFile}'` },
+          timeout: '10s',
+        });
+        assert.deepEqual(await probe(target, check), { healthy: true, detail: 'exit 0' });
+        await waitUntilEnded(printedPid(await readFile(pidFile, 'utf8')));
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    },
+  );
+
+  void it('the command does not see CUTOVER_ADMIN_TOKEN, CUTOVER_PREVIEW_TOKEN or any CUTOVER_* variable', async () => {
+    const saved = { ...process.env };
+    process.env.CUTOVER_ADMIN_TOKEN = 'admin-b1f5e0';
+    process.env.CUTOVER_PREVIEW_TOKEN = 'preview-c2d6f1';
+    process.env.CUTOVER_SOME_FUTURE_SECRET = 'future-d3e7a2';
+    try {
+      const check = healthConfig({ exec: { command: "! env | grep -E '^CUTOVER_|b1f5e0|c2d6f1|d3e7a2'" } });
+      assert.deepEqual(await probe(target, check), { healthy: true, detail: 'exit 0' });
+    } finally {
+      process.env = saved;
+    }
   });
 
   void it('is unhealthy when the command cannot be run', async () => {

@@ -120,7 +120,10 @@ export class CutoverHarness {
     return `http://127.0.0.1:${this.adminPort}`;
   }
 
+  /** The server's admin token: CUTOVER_ADMIN_TOKEN when the test set it (no file then), else the file. */
   token(): string {
+    const fromEnv = process.env.CUTOVER_ADMIN_TOKEN;
+    if (fromEnv) return fromEnv;
     return readFileSync(path.join(this.stateDir, 'admin-token'), 'utf8').trim();
   }
 

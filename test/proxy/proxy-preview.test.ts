@@ -62,6 +62,15 @@ void describe('proxy preview route', () => {
     assert.equal(greenLiveHits, 0, 'live traffic never reached the slot with weight 0');
   });
 
+  void it('a preview header as long as the token but with a non-ASCII byte goes live, and the proxy keeps serving', async () => {
+    // Same length in characters, one byte more in UTF-8: comparing it once threw out of the
+    // request handler and stopped the process.
+    const value = `${PREVIEW_TOKEN.slice(0, -1)}\u00e9`;
+    const response = await request(liveUrl(router), { headers: { 'x-cutover-preview': value } });
+    assert.equal(response.body, 'blue');
+    assert.equal((await request(liveUrl(router))).body, 'blue', 'the proxy still answers');
+  });
+
   void it('returns the live URL plus the header when there is no preview listener', async () => {
     const plain = await openRouter();
     try {

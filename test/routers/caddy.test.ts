@@ -36,7 +36,10 @@ void describe('caddy router, switch by marker file (the default)', () => {
 
   void it('Switch_WritesNoConfig_AndTheSameKeepAliveConnectionCarriesOnToTheNewSlot', async () => {
     const interposer = await startInterposer(harness.adminUrl);
-    const router = createCaddyRouter({ ...harness.config, adminUrl: interposer.url }, deps());
+    const router = createCaddyRouter(
+      { ...harness.config, adminUrl: interposer.url },
+      deps(harness.previewToken),
+    );
     const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
     try {
       await router.open();
@@ -122,7 +125,10 @@ void describe('caddy router, switch by config change', () => {
 
   void it('Switch_IsOneTargetedPatchOfTheLiveRouteWithIfMatch', async () => {
     const interposer = await startInterposer(harness.adminUrl);
-    const router = createCaddyRouter({ ...harness.config, adminUrl: interposer.url }, deps());
+    const router = createCaddyRouter(
+      { ...harness.config, adminUrl: interposer.url },
+      deps(harness.previewToken),
+    );
     try {
       await router.open();
       await router.setWeights(weightsAllOn('green'));
@@ -147,7 +153,10 @@ void describe('caddy router, switch by config change', () => {
         assert.equal(reply.status, 200, reply.body);
       }
     });
-    const router = createCaddyRouter({ ...harness.config, adminUrl: interposer.url }, deps());
+    const router = createCaddyRouter(
+      { ...harness.config, adminUrl: interposer.url },
+      deps(harness.previewToken),
+    );
     try {
       await router.open();
       await router.setWeights(weightsAllOn('green'));
@@ -178,7 +187,7 @@ void describe('caddy router, switch by config change', () => {
     });
     const router = createCaddyRouter(
       { ...harness.config, adminUrl: interposer.url, conflictRetries: 1 },
-      deps(),
+      deps(harness.previewToken),
     );
     try {
       await router.open();
@@ -279,8 +288,8 @@ void describe('caddy router, switch by config change', () => {
   });
 });
 
-function deps(): { logger: typeof silentLogger; baseDir: string } {
-  return { logger: silentLogger, baseDir: process.cwd() };
+function deps(previewToken: string): { logger: typeof silentLogger; baseDir: string; previewToken: string } {
+  return { logger: silentLogger, baseDir: process.cwd(), previewToken };
 }
 
 /** One GET on `agent`; answers the body and the socket it went over. */

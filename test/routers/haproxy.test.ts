@@ -1,9 +1,12 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { isCutoverError } from '../../src/core/errors.js';
 import { weightsAllOn } from '../../src/core/slot.js';
+import { silentLogger } from '../../src/core/logger.js';
+import { createHaproxyRouter } from '../../src/routers/haproxy/haproxy-router.js';
 import { parseServersState } from '../../src/routers/haproxy/runtime-api.js';
 import { startVersionBackend, type VersionBackend } from '../support/backend.js';
 import { startHaproxyHarness, type HaproxyHarness } from '../support/daemons/haproxy.js';
@@ -71,6 +74,54 @@ for (const [title, capacity] of [
       } finally {
         await undo();
       }
+    });
+
+    void it('PreviewTokenFile_IsMode0600_AndAChangedTokenReachesHaproxyAtPreview', async () => {
+      const tokenFile = path.join(harness.dir, 'cutover-preview.acl');
+      await harness.router.setWeights(weightsAllOn('blue'));
+      await harness.router.preview('green');
+      assert.equal(await readFile(tokenFile, 'utf8'), `${harness.previewToken}\n`);
+      assert.equal((await stat(tokenFile)).mode & 0o777, 0o600);
+      // Slots, not instances: an earlier case may have given green a second instance.
+      const preview = async (token: string) =>
+        new Set((await sample(harness.publicUrl, 10, { 'x-cutover-preview': token })).map(slotOfBody));
+      assert.deepEqual(await preview(harness.previewToken), new Set(['green']));
+
+      // Another token (CUTOVER_PREVIEW_TOKEN set, or the file deleted): HAProxy loaded the old one at start.
+      const newToken = randomBytes(32).toString('base64url');
+      const other = createHaproxyRouter(harness.config, {
+        logger: silentLogger,
+        baseDir: harness.dir,
+        previewToken: newToken,
+      });
+      await other.open();
+      await other.preview('green');
+      assert.equal(await readFile(tokenFile, 'utf8'), `${newToken}\n`);
+      assert.deepEqual(await preview(newToken), new Set(['green']));
+      assert.deepEqual(
+        await preview(harness.previewToken),
+        new Set(['blue']),
+        'the old token no longer works',
+      );
+      await other.close();
+
+      await harness.router.preview('green');
+      assert.deepEqual(await preview(harness.previewToken), new Set(['green']));
+      assert.deepEqual(await preview(newToken), new Set(['blue']));
+    });
+
+    void it('FrontendWithoutTheTokenFile_PreviewIsRefusedNamingTheRule', async () => {
+      const other = createHaproxyRouter(
+        { ...harness.config, previewTokenFile: path.join(harness.dir, 'not-in-the-frontend.acl') },
+        { logger: silentLogger, baseDir: harness.dir, previewToken: harness.previewToken },
+      );
+      await other.open();
+      await assert.rejects(other.preview('green'), (error: unknown) => {
+        assert.ok(isCutoverError(error, 'CUTOVER_E_ROUTER'));
+        assert.match(error.message, /-m str -f .*not-in-the-frontend\.acl/);
+        return true;
+      });
+      await other.close();
     });
 
     void it('SwitchBackAndForth_IsOneMapEntry', async () => {

@@ -55,6 +55,7 @@ void describe('nginx router, lua mode', () => {
       {
         logger: silentLogger,
         baseDir: harness.dir,
+        previewToken: HARNESS_PREVIEW_TOKEN,
       },
     );
     assert.equal(reload.describe().mode, 'reload');
@@ -426,7 +427,7 @@ void describe('nginx router, lua mode without the module', () => {
         mode: 'lua',
         controlListen: '127.0.0.1:9',
       }),
-      { logger: silentLogger, baseDir: dir },
+      { logger: silentLogger, baseDir: dir, previewToken: HARNESS_PREVIEW_TOKEN },
     );
     await assert.rejects(router.open(), (error: unknown) => {
       assert.ok(isCutoverError(error, 'CUTOVER_E_CONFIG'), `expected CUTOVER_E_CONFIG, got ${String(error)}`);

@@ -1,8 +1,11 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFile, utimes } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { readFile, stat, utimes, writeFile } from 'node:fs/promises';
 import { isCutoverError } from '../../src/core/errors.js';
+import { silentLogger } from '../../src/core/logger.js';
 import { weightsAllOn } from '../../src/core/slot.js';
+import { createNginxRouter } from '../../src/routers/nginx/nginx-router.js';
 import { startNginxHarness, type NginxHarness } from '../support/daemons/nginx.js';
 import { prepareBlueLivePair, type BlueGreenBackends } from './blue-live-pair.js';
 import { runRouterContract, sample } from './contract.js';
@@ -53,4 +56,58 @@ void describe('nginx router', () => {
     await harness.router.setWeights(weightsAllOn('blue'));
     assert.equal((await harness.router.verify()).kind, 'observed');
   });
+
+  void it('IncludeFileHoldingThePreviewToken_IsMode0600', async () => {
+    await harness.router.preview('green');
+    const text = await readFile(harness.includeFile, 'utf8');
+    assert.ok(text.includes(harness.previewToken), 'the map compares the header with the token');
+    assert.equal((await stat(harness.includeFile)).mode & 0o777, 0o600);
+  });
+
+  void it('IncludeFileOfAnOlderCutover_AnyValueMap_IsReplacedWhenTheRouterOpens', async () => {
+    await harness.router.preview('green');
+    // What cutover wrote before the preview token: any value of the header reached the preview upstream.
+    const old = (await readFile(harness.includeFile, 'utf8')).replace(
+      new RegExp(`"~\\^${harness.previewToken}\\$"`),
+      '"~."',
+    );
+    assert.match(old, /"~\." cutover_preview;/);
+    await writeFile(harness.includeFile, old);
+    harness.reloadByHand();
+    await waitForAnswer(harness.publicUrl, { 'x-cutover-preview': 'anything' }, 'green-1');
+    const reopened = createNginxRouter(harness.config, {
+      logger: silentLogger,
+      baseDir: harness.dir,
+      previewToken: harness.previewToken,
+    });
+    await reopened.open();
+    assert.deepEqual(
+      new Set(await sample(harness.publicUrl, 10, { 'x-cutover-preview': 'anything' })),
+      new Set(['blue-1']),
+    );
+    assert.deepEqual(
+      new Set(await sample(harness.publicUrl, 10, { 'x-cutover-preview': harness.previewToken })),
+      new Set(['green-1']),
+    );
+    await reopened.close();
+  });
+
+  void it('AnotherToken_DoesNotReachThePreviewUpstream', async () => {
+    await harness.router.preview('green');
+    const other = randomBytes(32).toString('base64url');
+    assert.deepEqual(
+      new Set(await sample(harness.publicUrl, 10, { 'x-cutover-preview': other })),
+      new Set(['blue-1']),
+    );
+  });
 });
+
+/** Samples until every answer is `body` (a reload by hand takes effect when nginx has done it). */
+async function waitForAnswer(url: string, headers: Record<string, string>, body: string): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const seen = new Set(await sample(url, 5, headers));
+    if (seen.size === 1 && seen.has(body)) return;
+    if (Date.now() > deadline) throw new Error(`still ${[...seen].join(', ')} after 10s, not ${body}`);
+  }
+}

@@ -1,6 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdir } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
 import { isCutoverError } from '../../src/core/errors.js';
 import { silentLogger } from '../../src/core/logger.js';
 import { weightsAllOn, type SlotTargets } from '../../src/core/slot.js';
@@ -147,13 +148,35 @@ void describe('varnish router', () => {
   void it('NewRouterInstance_AdoptsTheStateOfTheActiveVcl', async () => {
     await harness.router.setWeights(weightsAllOn('green'));
     const name = await active();
-    const second = createVarnishRouter(harness.config, { logger: silentLogger, baseDir: harness.dir });
+    const second = createVarnishRouter(harness.config, {
+      logger: silentLogger,
+      baseDir: harness.dir,
+      previewToken: harness.previewToken,
+    });
     await second.open();
     // Same state: nothing to load, nothing to switch.
     await second.setWeights(weightsAllOn('green'));
     assert.equal(await active(), name);
     await second.close();
     await harness.router.setWeights(weightsAllOn('blue'));
+  });
+
+  void it('LoadedVclFiles_AreMode0640WithTheirFoldersGroup_AndTheBootVclHoldsNoToken', async () => {
+    const route = await harness.router.preview('green');
+    assert.deepEqual(new Set(await sample(harness.publicUrl, 10, route.headers)), new Set(['green-1']));
+    const vclDir = harness.config.vclDir!;
+    const files = (await readdir(vclDir)).filter((file) => file.endsWith('.vcl'));
+    assert.ok(files.length > 0);
+    const folder = await stat(vclDir);
+    for (const file of files) {
+      const info = await stat(path.join(vclDir, file));
+      assert.equal(info.mode & 0o777, 0o640, file);
+      assert.equal(info.gid, folder.gid, `${file} has the group of ${vclDir}`);
+      assert.ok((await readFile(path.join(vclDir, file), 'utf8')).includes(harness.previewToken), file);
+    }
+    const boot = await readFile(harness.config.bootVcl!, 'utf8');
+    assert.ok(!boot.includes(harness.previewToken), 'the boot VCL holds no preview token');
+    assert.doesNotMatch(boot, /x-cutover-preview ==/, 'and no preview route');
   });
 
   void it('WeightsThatDoNotAddUp_AreRefused', async () => {

@@ -4,6 +4,7 @@ import { mkdir, open, readdir, rm, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { tcpProbe } from '../../checks/tcp-probe.js';
+import { childEnv } from '../../core/child-env.js';
 import { CutoverError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import { SLOTS, type Slot, type Target } from '../../core/slot.js';
@@ -402,7 +403,7 @@ class ProcessPlatform implements Platform {
       cwd: resolve(this.deps.baseDir, fill(this.config.cwd)),
       // PORT follows the common convention; the config's env and the caller's env may override it.
       env: {
-        ...process.env,
+        ...childEnv(),
         PORT: String(port),
         CUTOVER_APP: this.deps.app,
         CUTOVER_SLOT: slot,

@@ -60,8 +60,8 @@ export interface CaddyRouterDeps {
   baseDir: string;
   /** cutover's state directory; the default switchDir is `caddy` in it (else in baseDir/.cutover). */
   stateDir?: string;
-  /** When set, the preview header must carry `<slot>:<token>`, so live users cannot guess it. */
-  previewToken?: string;
+  /** The preview header must carry exactly `<slot>:<token>`; anything else goes live. */
+  previewToken: string;
 }
 
 export function createCaddyRouter(config: CaddyRouterConfig, deps: CaddyRouterDeps): Router {

@@ -16,7 +16,7 @@ export const caddyRouterConfig = z
     listen: z.string().min(1).optional(),
     /** Where live traffic reaches Caddy; by default http://<listen>. */
     url: z.string().url().optional(),
-    /** A request with this header set to a slot name (`green`) goes to that slot. */
+    /** A request with this header set to exactly `<slot>:<preview token>` (`green:…`) goes to that slot. */
     previewHeader: z
       .string()
       .regex(/^[A-Za-z0-9-]+$/)

@@ -33,8 +33,11 @@ export interface RouteNames {
   /** Set when the live route is chosen by a marker file in this directory (switchBy: file). */
   readonly switchDir?: string;
   readonly previewHeader: string;
-  /** Appended to the slot name in the preview header value (`green:<token>`), when set. */
-  readonly previewToken?: string;
+  /**
+   * Appended to the slot name in the preview header value (`green:<token>`): Caddy's header
+   * matcher compares it exactly (case-sensitive; the token has no `*` wildcard).
+   */
+  readonly previewToken: string;
 }
 
 export type CaddyRoute = Record<string, unknown> & { '@id'?: unknown };
@@ -60,8 +63,8 @@ export function markerName(names: RouteNames, marker: 'armed' | 'green'): string
   return marker === 'armed' ? `${names.server}.live` : `${names.server}.live-green`;
 }
 
-export function previewValue(slot: Slot, token: string | undefined): string {
-  return token === undefined ? slot : `${slot}:${token}`;
+export function previewValue(slot: Slot, token: string): string {
+  return `${slot}:${token}`;
 }
 
 export function dial(target: Pick<Target, 'host' | 'port'>): string {

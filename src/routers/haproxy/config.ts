@@ -22,8 +22,21 @@ export const haproxyRouterConfig = z
     mainConfigFile: z.string().min(1).optional(),
     /** Where HAProxy serves the app; preview requests go here with `previewHeader`. Default http://127.0.0.1:80. */
     url: z.string().url().optional(),
-    /** Header that routes a request to the preview backend. Default x-cutover-preview. */
-    previewHeader: z.string().min(1).optional(),
+    /**
+     * Header that routes a request to the preview backend when it carries exactly the preview
+     * token (the frontend's rule, docs/routers.md). Default x-cutover-preview.
+     */
+    previewHeader: z
+      .string()
+      .regex(/^[A-Za-z0-9-]+$/)
+      .optional(),
+    /**
+     * Pattern file holding the preview token (one line, mode 0600), which the frontend's preview
+     * rule reads: `use_backend <previewBackend> if { req.hdr(<previewHeader>) -m str -f <file> }`.
+     * cutover writes it and keeps HAProxy's loaded copy in step. Default: configFile with
+     * `-preview.acl` in place of `.cfg`.
+     */
+    previewTokenFile: z.string().min(1).optional(),
     /**
      * Server positions per slot declared in configFile (re-pointed at runtime with `set server
      * addr`). More instances than this still work, through `add server`, but HAProxy 2.6 does

@@ -115,7 +115,7 @@ function gcd(a: number, b: number): number {
 export function renderConfig(
   state: HaproxyState,
   names: BackendNames,
-  options: { serverStateFile: boolean; capacity: number },
+  options: { serverStateFile: boolean; capacity: number; previewHeader: string },
 ): string {
   const lines = [
     '# Managed by cutover: every traffic change rewrites this file to match the runtime API.',
@@ -124,6 +124,8 @@ export function renderConfig(
   for (const [backend, servers] of desiredServers(state, names, options.capacity)) {
     lines.push('', `backend ${backend}`, '    mode http', '    balance roundrobin');
     if (options.serverStateFile) lines.push('    load-server-state-from-file global');
+    // The frontend has chosen the backend by now: the preview token goes no further than HAProxy.
+    lines.push(`    http-request del-header ${options.previewHeader}`);
     for (const server of servers) {
       const { host, port } = server.target ?? SPARE_ADDRESS;
       const address = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
@@ -137,6 +139,11 @@ export function renderConfig(
 
 export function renderMap(state: HaproxyState, names: BackendNames): string {
   return `# Managed by cutover: the backend live traffic uses.\nlive ${liveBackend(state, names)}\n`;
+}
+
+/** The preview token file: the one pattern the frontend's preview rule matches exactly. */
+export function renderPreviewTokenFile(token: string): string {
+  return `${token}\n`;
 }
 
 export function parseHaproxyState(text: string): HaproxyState | undefined {

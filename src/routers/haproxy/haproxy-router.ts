@@ -34,6 +34,7 @@ import {
   parseHaproxyState,
   renderConfig,
   renderMap,
+  renderPreviewTokenFile,
   slotOfServer,
   type BackendNames,
   type DesiredServer,
@@ -60,7 +61,12 @@ export interface HaproxyRouterDeps {
   logger: Logger;
   /** Relative paths in the config resolve against this (the cutover.yml directory). */
   baseDir: string;
+  /** The only value of the preview header that reaches the preview backend. */
+  previewToken: string;
 }
+
+/** The preview token file: HAProxy's master (root, before it drops privileges) reads it, nobody else. */
+const PREVIEW_TOKEN_FILE_MODE = 0o600;
 
 export function createHaproxyRouter(config: HaproxyRouterConfig, deps: HaproxyRouterDeps): Router {
   return new HaproxyRouter(config, deps);
@@ -70,7 +76,15 @@ class HaproxyRouter implements Router {
   private state: HaproxyState = initialHaproxyState();
   private readonly runtime: HaproxyRuntime;
   private readonly names: BackendNames;
-  private readonly files: { config?: string; map?: string; serverState?: string; main?: string };
+  private readonly files: {
+    config?: string;
+    map?: string;
+    serverState?: string;
+    main?: string;
+    previewToken?: string;
+  };
+  private readonly previewToken: string;
+  private readonly previewHeader: string;
   private readonly logger: Logger;
   /** Server positions per slot declared in the config file (see serverName). */
   private readonly capacity: number;
@@ -92,7 +106,10 @@ class HaproxyRouter implements Router {
       map: resolve(config.mapFile) ?? configFile?.replace(/(\.cfg)?$/, '.map'),
       serverState: resolve(config.serverStateFile),
       main: resolve(config.mainConfigFile),
+      previewToken: resolve(config.previewTokenFile) ?? configFile?.replace(/(\.cfg)?$/, '-preview.acl'),
     };
+    this.previewToken = deps.previewToken;
+    this.previewHeader = config.previewHeader ?? DEFAULT_PREVIEW_HEADER;
     this.runtime = new HaproxyRuntime(path.resolve(deps.baseDir, config.socket));
     this.names = backendNames(config.backend, config.previewBackend);
     this.logger = deps.logger.child({ router: 'haproxy' });
@@ -106,7 +123,9 @@ class HaproxyRouter implements Router {
   /** Reads the last state from the config file, or writes first files. Needs no running HAProxy. */
   open(): Promise<void> {
     return this.queue.run(async () => {
-      const { config, map } = this.requireFiles();
+      const { config, map, previewToken } = this.requireFiles();
+      // First: HAProxy cannot start without the file its frontend's preview rule reads.
+      await this.writePreviewTokenFile(previewToken);
       const existing = await readOptional(config);
       const parsed = existing === undefined ? undefined : parseHaproxyState(existing);
       if (parsed !== undefined) {
@@ -126,8 +145,12 @@ class HaproxyRouter implements Router {
   preview(slot: Slot): Promise<PreviewRoute> {
     return this.queue.run(async () => {
       await this.apply({ ...this.state, preview: slot });
-      const header = this.config.previewHeader ?? DEFAULT_PREVIEW_HEADER;
-      return { slot, url: this.config.url ?? DEFAULT_URL, headers: { [header]: slot } };
+      await this.syncPreviewToken();
+      return {
+        slot,
+        url: this.config.url ?? DEFAULT_URL,
+        headers: { [this.previewHeader]: this.previewToken },
+      };
     });
   }
 
@@ -386,6 +409,47 @@ class HaproxyRouter implements Router {
     return `#${found.id}`;
   }
 
+  /**
+   * Makes HAProxy's loaded copy of the preview token file hold exactly the token (it read the
+   * file at start; a token changed since, or an entry added by hand, is corrected here): the new
+   * entry first, then the others go, so the rule never matches nothing in between.
+   */
+  private async syncPreviewToken(): Promise<void> {
+    const { previewToken: file } = this.requireFiles();
+    await this.writePreviewTokenFile(file);
+    const loaded = [...(await this.runtime.send('show acl')).matchAll(/^(-?\d+) \((.*?)\)/gm)].map(
+      (match) => ({ id: match[1] ?? '', file: match[2] ?? '' }),
+    );
+    const found =
+      loaded.find((entry) => entry.file === file) ??
+      loaded.find((entry) => entry.file !== '' && path.basename(entry.file) === path.basename(file));
+    if (found === undefined) {
+      throw new CutoverError(
+        'CUTOVER_E_ROUTER',
+        `HAProxy has no ACL loaded from ${file}, so its preview rule does not check the preview token; the frontend needs \`use_backend ${this.names.preview} if { req.hdr(${this.previewHeader}) -m str -f ${file} }\` (docs/routers.md)`,
+      );
+    }
+    const reference = `#${found.id}`;
+    const patterns = (await this.runtime.send(`show acl ${reference}`))
+      .split('\n')
+      .map((line) => line.trim().split(/\s+/)[1])
+      .filter((pattern): pattern is string => pattern !== undefined);
+    if (!patterns.includes(this.previewToken)) {
+      await this.runtime.expect(`add acl ${reference} ${this.previewToken}`);
+    }
+    for (const pattern of new Set(patterns)) {
+      if (pattern !== this.previewToken) await this.runtime.expect(`del acl ${reference} ${pattern}`);
+    }
+  }
+
+  /** The token file as a reload or restart of HAProxy must find it; rewritten only when it differs. */
+  private async writePreviewTokenFile(file: string): Promise<void> {
+    const content = renderPreviewTokenFile(this.previewToken);
+    if ((await readOptional(file)) !== content) {
+      await stageFile(file, content, PREVIEW_TOKEN_FILE_MODE).commit();
+    }
+  }
+
   private async dumpServerState(): Promise<void> {
     if (this.files.serverState === undefined) return;
     const dump = await this.runtime.send('show servers state');
@@ -432,18 +496,19 @@ class HaproxyRouter implements Router {
     return renderConfig(state, this.names, {
       serverStateFile: this.files.serverState !== undefined,
       capacity: this.capacity,
+      previewHeader: this.previewHeader,
     });
   }
 
-  private requireFiles(): { config: string; map: string } {
-    const { config, map } = this.files;
-    if (config === undefined || map === undefined) {
+  private requireFiles(): { config: string; map: string; previewToken: string } {
+    const { config, map, previewToken } = this.files;
+    if (config === undefined || map === undefined || previewToken === undefined) {
       throw new CutoverError(
         'CUTOVER_E_CONFIG',
         "router.configFile is required for haproxy: HAProxy must load cutover's backends from it (`haproxy -f haproxy.cfg -f <configFile>`)",
       );
     }
-    return { config, map };
+    return { config, map, previewToken };
   }
 }
 

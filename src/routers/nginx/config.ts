@@ -19,7 +19,7 @@ export const nginxRouterConfig = z
     pidFile: z.string().min(1).optional(),
     /** Where nginx serves the app; preview requests go here with `previewHeader`. */
     url: z.string().url().default('http://127.0.0.1:80'),
-    /** A request carrying this header (any value) goes to the preview upstream. */
+    /** A request carrying this header with exactly the app's preview token goes to the preview upstream. */
     previewHeader: z
       .string()
       .regex(/^[A-Za-z0-9-]+$/)

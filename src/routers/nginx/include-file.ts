@@ -1,6 +1,8 @@
 /**
  * The include file cutover owns inside nginx's `http {}` block: one upstream for live traffic,
- * one for preview traffic, and a map that picks between them by a request header. The state
+ * one for preview traffic, and a map that picks between them by a request header: exactly the
+ * preview token, compared case-sensitively, reaches the preview upstream; any other value or
+ * none goes live. The file holds the token, so it is written mode 0600. The state
  * it was rendered from rides along in a comment so a restarted cutover picks it up again; the
  * server lines themselves are what verify() reads, so a hand edit shows.
  */
@@ -18,6 +20,8 @@ export interface IncludeNames {
   /** Upstream name prefix: `<prefix>_live`, `<prefix>_preview`, and the variable `$<prefix>_upstream`. */
   readonly prefix: string;
   readonly previewHeader: string;
+  /** The only header value that reaches the preview upstream (base64url: safe in a regex). */
+  readonly previewToken: string;
   readonly keepalive: number;
 }
 
@@ -52,7 +56,8 @@ export function renderInclude(state: IncludeState, names: IncludeNames): string 
     upstream(`${names.prefix}_preview`, preview, names.keepalive),
     `map ${headerVariable} $${names.prefix}_upstream {`,
     `    default ${names.prefix}_live;`,
-    `    "~." ${names.prefix}_preview;`,
+    // A regex, not a plain string: nginx compares plain map strings ignoring case.
+    `    "~^${names.previewToken}$" ${names.prefix}_preview;`,
     '}',
     '',
   ].join('\n');

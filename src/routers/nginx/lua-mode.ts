@@ -30,7 +30,7 @@ export interface NginxLuaRouterDeps {
   logger: Logger;
   baseDir: string;
   /** Secret the preview header carries (`<slot>:<token>`), so live users cannot reach the idle slot. */
-  previewToken?: string;
+  previewToken: string;
 }
 
 /** What `nginx -t` says when the lua module is not loaded (or its file is missing). */
@@ -43,7 +43,7 @@ export class NginxLuaRouter implements Router {
   private readonly control: LuaControlClient;
   private readonly names: LuaIncludeNames;
   private readonly logger: Logger;
-  private readonly previewToken: string | undefined;
+  private readonly previewToken: string;
   /** One change at a time: each builds on the table the previous one left. */
   private readonly queue = new Mutex();
 
@@ -116,7 +116,7 @@ export class NginxLuaRouter implements Router {
   preview(slot: Slot): Promise<PreviewRoute> {
     return this.queue.run(async () => {
       await this.apply({ ...this.state, preview: slot });
-      const value = this.previewToken === undefined ? slot : `${slot}:${this.previewToken}`;
+      const value = `${slot}:${this.previewToken}`;
       return { slot, url: this.config.url, headers: { [this.config.previewHeader]: value } };
     });
   }

@@ -116,10 +116,9 @@ end
 
 local function pick_slot(state)
     local header = ngx.var[PREVIEW_VARIABLE]
-    if header ~= nil and state.preview ~= nil then
-        local expected = state.preview
-        if state.preview_token ~= nil then expected = expected .. ":" .. state.preview_token end
-        if header == expected then
+    -- No token, no preview: the bare slot name must never reach the idle slot.
+    if header ~= nil and state.preview ~= nil and state.preview_token ~= nil then
+        if header == state.preview .. ":" .. state.preview_token then
             if #state.targets[state.preview] > 0 then return state.preview end
             return nil
         end

@@ -37,9 +37,12 @@ export interface NginxRouterDeps {
   logger: Logger;
   /** Relative paths in the config resolve against this (the cutover.yml directory). */
   baseDir: string;
-  /** Secret the preview header must carry (lua mode). */
-  previewToken?: string;
+  /** The only value of the preview header that reaches the preview upstream (both modes). */
+  previewToken: string;
 }
+
+/** The include file holds the preview token: nginx's master (root) reads it, nobody else. */
+const INCLUDE_FILE_MODE = 0o600;
 
 export function createNginxRouter(config: NginxRouterConfig, deps: NginxRouterDeps): Router {
   return config.mode === 'lua' ? new NginxLuaRouter(config, deps) : new NginxRouter(config, deps);
@@ -64,6 +67,7 @@ class NginxRouter implements Router {
     this.names = {
       prefix: config.upstream,
       previewHeader: config.previewHeader,
+      previewToken: deps.previewToken,
       keepalive: config.upstreamKeepalive,
     };
   }
@@ -81,9 +85,12 @@ class NginxRouter implements Router {
       const parsed = existing === undefined ? undefined : parseIncludeState(existing);
       if (parsed !== undefined) {
         this.state = parsed;
+        // Written by an older cutover or with another token (an old map let any value in):
+        // make the file and, when nginx runs, what it serves say what this router would.
+        if (existing !== renderInclude(parsed, this.names)) await this.rewriteOnOpen(parsed, main);
         return;
       }
-      const staged = stageFile(this.includeFile, renderInclude(this.state, this.names));
+      const staged = stageFile(this.includeFile, renderInclude(this.state, this.names), INCLUDE_FILE_MODE);
       await this.nginx.validate(staged.tempPath, main).catch(async (error: unknown) => {
         await staged.discard();
         throw error;
@@ -100,7 +107,11 @@ class NginxRouter implements Router {
   preview(slot: Slot): Promise<PreviewRoute> {
     return this.queue.run(async () => {
       await this.apply({ ...this.state, preview: slot });
-      return { slot, url: this.config.url, headers: { [this.config.previewHeader]: slot } };
+      return {
+        slot,
+        url: this.config.url,
+        headers: { [this.config.previewHeader]: this.names.previewToken },
+      };
     });
   }
 
@@ -187,7 +198,7 @@ class NginxRouter implements Router {
       this.state = next;
       return;
     }
-    const staged = stageFile(this.includeFile, content);
+    const staged = stageFile(this.includeFile, content, INCLUDE_FILE_MODE);
     try {
       await this.nginx.validate(staged.tempPath, await this.nginx.readMainConfig());
     } catch (error) {
@@ -199,12 +210,27 @@ class NginxRouter implements Router {
       await this.nginx.reload(master);
     } catch (error) {
       if (previous !== undefined) {
-        const restore = stageFile(this.includeFile, previous);
+        const restore = stageFile(this.includeFile, previous, INCLUDE_FILE_MODE);
         await restore.commit();
       }
       throw error;
     }
     this.state = next;
+  }
+
+  /** open() found a file that differs from its own rendering: apply it, or just write it while nginx is down. */
+  private async rewriteOnOpen(state: IncludeState, main: string): Promise<void> {
+    if ((await this.nginx.masterPid()) !== undefined) {
+      await this.apply(state);
+    } else {
+      const staged = stageFile(this.includeFile, renderInclude(state, this.names), INCLUDE_FILE_MODE);
+      await this.nginx.validate(staged.tempPath, main).catch(async (error: unknown) => {
+        await staged.discard();
+        throw error;
+      });
+      await staged.commit();
+    }
+    this.logger.info('router.nginx.include-rewritten', { file: this.includeFile });
   }
 
   private async loadedByWorkers(master: number): Promise<boolean> {

@@ -1,4 +1,4 @@
-import { closeSync, fsyncSync, openSync, writeSync } from 'node:fs';
+import { closeSync, fchmodSync, fsyncSync, openSync, writeSync } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -16,7 +16,7 @@ export interface StagedFile {
   discard(): Promise<void>;
 }
 
-/** `mode`: the candidate's permissions (0600 for files holding a secret). */
+/** `mode` is set with fchmod, so the umask cannot widen it (0600 for a file holding a secret). */
 export function stageFile(file: string, content: string, mode = 0o644): StagedFile {
   const dir = path.dirname(file);
   const tempPath = path.join(
@@ -25,6 +25,7 @@ export function stageFile(file: string, content: string, mode = 0o644): StagedFi
   );
   const fd = openSync(tempPath, 'w', mode);
   try {
+    fchmodSync(fd, mode);
     writeSync(fd, content);
     fsyncSync(fd);
   } finally {

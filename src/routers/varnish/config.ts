@@ -12,14 +12,17 @@ export const varnishRouterConfig = z
     secretFile: z.string().min(1).optional(),
     varnishadm: z.string().min(1).default('varnishadm'),
     varnishstat: z.string().min(1).default('varnishstat'),
-    /** A request with this header set to a slot name (`green`) goes to that slot. */
+    /** A request with this header set to exactly `<slot>:<preview token>` (`green:…`) goes to that slot. */
     previewHeader: z
       .string()
       .regex(/^[A-Za-z0-9-]+$/)
       .default(DEFAULTS.previewHeader),
     /** Where varnishd serves the app; by default read from varnishd (`debug.listen_address`). */
     url: z.string().url().optional(),
-    /** Where cutover writes the VCL files it loads (they must be readable by varnishd). */
+    /**
+     * Where cutover writes the VCL files it loads (mode 0640 with this folder's group, which
+     * varnishd's jail must read with: see docs/routers.md). Default: cutover-vcl in workdir.
+     */
     vclDir: z.string().min(1).optional(),
     /**
      * The VCL file varnishd boots from (`-f`). cutover rewrites it after every switch, so a

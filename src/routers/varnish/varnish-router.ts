@@ -8,7 +8,7 @@
  * The previous VCL stays loaded and warm, so going back to it (a rollback) is one `vcl.use`
  * with its probes already passing.
  */
-import { mkdir, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { writeFileAtomic } from '../../core/atomic-write.js';
 import { CutoverError, isCutoverError } from '../../core/errors.js';
@@ -34,7 +34,8 @@ import {
   listVcls,
   type LoadedVcl,
 } from './varnish-state.js';
-import { varnishadm, type VarnishadmTarget } from './varnishadm.js';
+import { VarnishCommandError, varnishadm, type VarnishadmTarget } from './varnishadm.js';
+import { prepareVclDir, writeVclFile } from './vcl-file.js';
 import {
   VCL_NAME_PREFIX,
   backendName,
@@ -52,8 +53,8 @@ export interface VarnishRouterDeps {
   logger: Logger;
   /** Relative paths in the config resolve against this (the cutover.yml directory). */
   baseDir: string;
-  /** When set, the preview header must carry `<slot>:<token>`, so live users cannot guess it. */
-  previewToken?: string;
+  /** The preview header must carry exactly `<slot>:<token>`; anything else goes live. */
+  previewToken: string;
 }
 
 const HEALTH_POLL_MS = 25;
@@ -72,6 +73,7 @@ class VarnishRouter implements Router {
   private readonly vclDir: string;
   private readonly bootVcl: string | undefined;
   private readonly vclOptions: VclOptions;
+  private readonly previewToken: string;
   private readonly logger: Logger;
   private publicUrl: string | undefined;
   /** One change at a time: each reads the data plane's state and acts on it. */
@@ -92,6 +94,7 @@ class VarnishRouter implements Router {
       secretFile: config.secretFile === undefined ? undefined : resolve(config.secretFile),
       timeoutMs: config.commandTimeout,
     };
+    this.previewToken = deps.previewToken;
     this.vclOptions = {
       previewHeader: config.previewHeader,
       previewToken: deps.previewToken,
@@ -114,7 +117,7 @@ class VarnishRouter implements Router {
   /** Checks varnishd answers, and picks up the state of the active VCL if cutover wrote it. */
   open(): Promise<void> {
     return this.queue.run(async () => {
-      await mkdir(this.vclDir, { recursive: true });
+      prepareVclDir(this.vclDir);
       const active = await this.activeVcl();
       if (active === undefined) return;
       const state = await this.readState(active.name);
@@ -141,7 +144,7 @@ class VarnishRouter implements Router {
       return {
         slot,
         url: await this.url(),
-        headers: { [this.config.previewHeader]: previewValue(slot, this.vclOptions.previewToken) },
+        headers: { [this.config.previewHeader]: previewValue(slot, this.previewToken) },
       };
     });
   }
@@ -226,7 +229,7 @@ class VarnishRouter implements Router {
     const active = loaded.find((entry) => entry.status === 'active');
     if (active !== undefined && hashOfName(active.name) === hash) {
       this.state = next;
-      this.writeBootVcl(vcl);
+      this.writeBootVcl(next);
       return active.name;
     }
 
@@ -246,7 +249,7 @@ class VarnishRouter implements Router {
     await varnishadm(this.admin, ['vcl.use', name]);
     this.state = next;
     this.logger.info('varnish.switched', { vcl: name, weights: next.weights, previous: active?.name });
-    this.writeBootVcl(vcl);
+    this.writeBootVcl(next);
     await this.prune(name, active);
     return name;
   }
@@ -254,13 +257,20 @@ class VarnishRouter implements Router {
   private async load(vcl: string, next: RouterState): Promise<string> {
     const name = vclName(vcl, next.weights ?? { blue: 0, green: 0 });
     const file = path.join(this.vclDir, `${name}.vcl`);
-    await mkdir(this.vclDir, { recursive: true });
-    writeFileAtomic(file, vcl);
+    prepareVclDir(this.vclDir);
+    writeVclFile(file, vcl);
     try {
       // Loaded warm so its probes run now, before it takes traffic.
       await varnishadm(this.admin, ['vcl.load', name, file, 'warm']);
     } catch (error) {
       await rm(file, { force: true });
+      if (error instanceof VarnishCommandError && /Permission denied/.test(error.output)) {
+        throw new CutoverError(
+          'CUTOVER_E_ROUTER',
+          `varnishd cannot read ${file}: its VCL compiler runs as the jail's user (Debian: vcache, group varnish) and the file is mode 0640 with the group of ${this.vclDir}; give that folder varnishd's group (\`chgrp varnish ${this.vclDir}\`, docs/routers.md)`,
+          { cause: error },
+        );
+      }
       throw error;
     }
     return name;
@@ -327,8 +337,15 @@ class VarnishRouter implements Router {
     return renderVcl(state, this.vclOptions);
   }
 
-  private writeBootVcl(vcl: string): void {
-    if (this.bootVcl !== undefined) writeFileAtomic(this.bootVcl, vcl);
+  /**
+   * The boot VCL serves live traffic only: it holds no preview token, so it keeps the mode and
+   * place varnishd's packaging gives it (/etc/varnish, world-readable). After a restart of
+   * varnishd the preview route opens again with the next preview().
+   */
+  private writeBootVcl(state: RouterState): void {
+    if (this.bootVcl !== undefined) {
+      writeFileAtomic(this.bootVcl, renderVcl(state, { ...this.vclOptions, previewToken: null }));
+    }
   }
 
   private async url(): Promise<string> {

@@ -3,6 +3,7 @@
  * per-backend connection gauges. Each function is one varnishadm/varnishstat command.
  */
 import { execFile } from 'node:child_process';
+import { childEnv } from '../../core/child-env.js';
 import { CutoverError } from '../../core/errors.js';
 import { varnishadm, type VarnishadmTarget } from './varnishadm.js';
 
@@ -91,7 +92,7 @@ export function countBackendConnections(
     execFile(
       varnishstat,
       ['-n', workdir, '-t', '5', '-1', '-j', '-f', `VBE.*.cutover_${slot}_*.conn`],
-      { timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024 },
+      { timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024, env: childEnv() },
       (error, stdout, stderr) => {
         if (error !== null) {
           reject(

@@ -6,6 +6,7 @@
 import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { childEnv } from '../../core/child-env.js';
 import { CutoverError } from '../../core/errors.js';
 
 export interface VarnishadmTarget {
@@ -85,7 +86,7 @@ function run(target: VarnishadmTarget, args: readonly string[]): Promise<string>
     execFile(
       target.binary,
       [...connection, '-t', String(Math.ceil(timeoutMs / 1000)), ...args.map(quoteArgument)],
-      { timeout: timeoutMs + 2_000, maxBuffer: 16 * 1024 * 1024 },
+      { timeout: timeoutMs + 2_000, maxBuffer: 16 * 1024 * 1024, env: childEnv() },
       (error, stdout, stderr) => {
         if (error === null) {
           resolve(stdout);

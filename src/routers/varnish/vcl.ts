@@ -2,7 +2,9 @@
  * The VCL cutover generates: one per target state. Both slots' instances are backends with a
  * health probe, each slot is a round-robin director, and `vcl_recv` sends a request to the
  * live slot (a random director with weights during a shift), or, with the preview header
- * naming a slot, to that slot. Every request is passed: moving traffic is not a cache policy.
+ * exactly `<slot>:<preview token>`, to that slot; any other value goes live, and the header is
+ * removed before the backend sees it. Every request is passed: moving traffic is not a cache
+ * policy.
  *
  * The state the VCL was made from sits in a header comment, so verify() can read it back from
  * varnishd with `vcl.show` (and a restarted cutover can pick up where it was).
@@ -19,8 +21,11 @@ export interface VclState {
 
 export interface VclOptions {
   readonly previewHeader: string;
-  /** Appended to the slot name in the preview header value (`green:<token>`), when set. */
-  readonly previewToken?: string;
+  /**
+   * Appended to the slot name in the preview header value (`green:<token>`). null renders no
+   * preview route at all: the boot VCL, a file varnishd's jail must read, holds no secret.
+   */
+  readonly previewToken: string | null;
   readonly probe: {
     readonly path: string;
     readonly intervalMs: number;
@@ -40,8 +45,8 @@ export function backendName(slot: Slot, index: number): string {
 }
 
 /** The header value that reaches `slot` through the preview route. */
-export function previewValue(slot: Slot, token: string | undefined): string {
-  return token === undefined ? slot : `${slot}:${token}`;
+export function previewValue(slot: Slot, token: string): string {
+  return `${slot}:${token}`;
 }
 
 export function renderVcl(state: VclState, options: VclOptions): string {
@@ -92,18 +97,22 @@ export function renderVcl(state: VclState, options: VclOptions): string {
   }
   lines.push('}', '', 'sub vcl_recv {');
   const header = `req.http.${options.previewHeader}`;
-  SLOTS.forEach((slot, index) => {
-    const keyword = index === 0 ? 'if' : '} elsif';
-    lines.push(`    ${keyword} (${header} == "${previewValue(slot, options.previewToken)}") {`);
-    lines.push(`        set req.backend_hint = cutover_${slot}.backend();`);
-  });
+  const token = options.previewToken;
+  if (token !== null) {
+    SLOTS.forEach((slot, index) => {
+      const keyword = index === 0 ? 'if' : '} elsif';
+      lines.push(`    ${keyword} (${header} == "${previewValue(slot, token)}") {`);
+      lines.push(`        set req.backend_hint = cutover_${slot}.backend();`);
+    });
+  }
   const live =
     weights === null
       ? 'cutover_none'
       : split
         ? 'cutover_live.backend()'
         : `cutover_${weights.blue > 0 ? 'blue' : 'green'}.backend()`;
-  lines.push('    } else {', `        set req.backend_hint = ${live};`, '    }');
+  if (token !== null) lines.push('    } else {', `        set req.backend_hint = ${live};`, '    }');
+  else lines.push(`    set req.backend_hint = ${live};`);
   lines.push(`    unset ${header};`, '    return (pass);', '}', '');
   return lines.join('\n');
 }

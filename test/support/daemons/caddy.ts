@@ -8,6 +8,7 @@
  * "config on disk" of the contract is Caddy's autosave.json. `restartWithoutResume()` restarts
  * from the original config file instead (an operator who runs `caddy run --config`).
  */
+import { randomBytes } from 'node:crypto';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { silentLogger, type Logger } from '../../../src/core/logger.js';
@@ -39,6 +40,8 @@ export interface CaddyHarness extends RouterHarness {
   port: number;
   adminUrl: string;
   config: CaddyRouterConfig;
+  /** The preview token the router was made with: `<slot>:<token>` in the preview header reaches that slot. */
+  previewToken: string;
   daemon(): Daemon | undefined;
   /** One admin API request; answers status and body. */
   adminRequest(
@@ -83,11 +86,16 @@ export async function startCaddyHarness(options: CaddyHarnessOptions = {}): Prom
     switchDir: path.join(dir, 'switch'),
     ...options.router,
   });
-  const router: Router = createCaddyRouter(config, { logger: options.logger ?? silentLogger, baseDir: dir });
+  const previewToken = randomBytes(32).toString('base64url');
+  const router: Router = createCaddyRouter(config, {
+    logger: options.logger ?? silentLogger,
+    baseDir: dir,
+    previewToken,
+  });
   const request = (method: string, urlPath: string, body?: unknown, headers: Record<string, string> = {}) =>
     adminRequest(adminUrl, method, urlPath, body, headers);
   const serverPath = `/config/apps/http/servers/${config.server}`;
-  const names = { server: config.server, previewHeader: config.previewHeader };
+  const names = { server: config.server, previewHeader: config.previewHeader, previewToken };
 
   const runArgs = ['run', '--config', configFile];
   const daemon = await startHarnessDaemon(
@@ -121,6 +129,7 @@ export async function startCaddyHarness(options: CaddyHarnessOptions = {}): Prom
     port,
     adminUrl,
     config,
+    previewToken,
     daemon: daemon.current,
     adminRequest: request,
     ...daemon.controls,

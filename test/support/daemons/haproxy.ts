@@ -2,6 +2,7 @@
  * A real HAProxy for tests: master-worker mode in the foreground, its own temp dir, runtime
  * socket, pid and state files, on a loopback port chosen at run time.
  */
+import { randomBytes } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { silentLogger } from '../../../src/core/logger.js';
@@ -17,6 +18,8 @@ import { canConnect, freePort, makeTempDir, requireBinary, startHarnessDaemon } 
 export interface HaproxyHarness extends RouterHarness {
   dir: string;
   config: HaproxyRouterConfig;
+  /** The preview token the router was made with: the preview header's only value that reaches the preview backend. */
+  previewToken: string;
   runtime: HaproxyRuntime;
   rejectNextConfig(): Promise<() => Promise<void>>;
   /** SIGUSR2 to the master: a graceful reload from the files on disk (what `systemctl reload` does). */
@@ -62,12 +65,14 @@ export async function startHaproxyHarness(options: HaproxyHarnessOptions = {}): 
       '    timeout server 30s',
       'frontend web',
       `    bind 127.0.0.1:${port}`,
-      `    use_backend ${config.previewBackend} if { req.hdr(x-cutover-preview) -m found }`,
+      // Exactly the token in the file cutover writes (cutover.cfg → cutover-preview.acl).
+      `    use_backend ${config.previewBackend} if { req.hdr(x-cutover-preview) -m str -f ./cutover-preview.acl }`,
       '    use_backend %[str(live),map(./cutover.map)]',
       '',
     ].join('\n'),
   );
-  const router: Router = createHaproxyRouter(config, { logger: silentLogger, baseDir: dir });
+  const previewToken = randomBytes(32).toString('base64url');
+  const router: Router = createHaproxyRouter(config, { logger: silentLogger, baseDir: dir, previewToken });
   // open() writes cutover.cfg and cutover.map, which HAProxy needs before it can start.
   await router.open();
   const runtime = new HaproxyRuntime(socket);
@@ -94,6 +99,7 @@ export async function startHaproxyHarness(options: HaproxyHarnessOptions = {}): 
     publicUrl: `http://127.0.0.1:${port}/`,
     dir,
     config,
+    previewToken,
     runtime,
     ...daemon.controls,
     reload: async () => {

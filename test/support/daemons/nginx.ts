@@ -2,6 +2,7 @@
  * A real nginx for tests: its own temp dir, main config, pid, logs and temp paths, on a
  * loopback port chosen at run time, running in the foreground under the test's control.
  */
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -54,6 +55,8 @@ export interface NginxHarness extends RouterHarness {
   includeFile: string;
   pidFile: string;
   config: NginxRouterConfig;
+  /** The preview token the router was made with: the preview header's only value that reaches the preview upstream. */
+  previewToken: string;
   daemon(): Daemon | undefined;
   rejectNextConfig(): Promise<() => Promise<void>>;
   /** Sends SIGHUP to the master (what an operator's `nginx -s reload` does). */
@@ -100,6 +103,8 @@ export async function startNginxHarness(tuning: NginxTuning = {}): Promise<Nginx
       '            proxy_pass http://$cutover_upstream;',
       '            proxy_http_version 1.1;',
       '            proxy_set_header Connection "";',
+      // The preview token is for nginx, not for the app (docs/routers.md).
+      '            proxy_set_header X-Cutover-Preview "";',
       ...(tuning.location ?? []).map((line) => `            ${line}`),
       '        }',
       '    }',
@@ -125,11 +130,9 @@ export async function startNginxHarness(tuning: NginxTuning = {}): Promise<Nginx
   });
   const tokenFile = `${includeFile}.token`;
   const stateFile = `${includeFile}.state`;
-  const router: Router = createNginxRouter(config, {
-    logger: silentLogger,
-    baseDir: dir,
-    ...(lua ? { previewToken: HARNESS_PREVIEW_TOKEN } : {}),
-  });
+  // The lua tests write routing tables by hand, so their token is a known one.
+  const previewToken = lua ? HARNESS_PREVIEW_TOKEN : randomBytes(32).toString('base64url');
+  const router: Router = createNginxRouter(config, { logger: silentLogger, baseDir: dir, previewToken });
   // open() writes the first include file, which nginx needs before it can start.
   await router.open();
 
@@ -154,6 +157,7 @@ export async function startNginxHarness(tuning: NginxTuning = {}): Promise<Nginx
     config,
     tokenFile,
     stateFile,
+    previewToken,
     daemon: daemon.current,
     reloadByHand: () => daemon.current()?.signal('SIGHUP'),
     ...daemon.controls,
@@ -167,7 +171,12 @@ export async function startNginxHarness(tuning: NginxTuning = {}): Promise<Nginx
       if (state === undefined) throw new Error(`${includeFile} has no cutover state`);
       const edited = renderInclude(
         { ...state, weights },
-        { prefix: config.upstream, previewHeader: config.previewHeader, keepalive: config.upstreamKeepalive },
+        {
+          prefix: config.upstream,
+          previewHeader: config.previewHeader,
+          previewToken,
+          keepalive: config.upstreamKeepalive,
+        },
       );
       await writeFile(includeFile, edited);
       const pid = daemon.current()?.pid;

@@ -42,6 +42,8 @@ export interface VarnishHarness extends RouterHarness {
   workdir: string;
   port: number;
   config: VarnishRouterConfig;
+  /** The preview token the router was made with: `<slot>:<token>` in the preview header reaches that slot. */
+  previewToken: string;
   /** Runs one varnishadm command against this varnishd. */
   admin(args: readonly string[]): Promise<string>;
   daemon(): Daemon | undefined;
@@ -77,9 +79,11 @@ export async function startVarnishHarness(options: VarnishHarnessOptions = {}): 
     ...options.router,
   });
   const admin: VarnishadmTarget = { binary: varnishadmBinary, workdir, timeoutMs: 10_000 };
+  const previewToken = randomBytes(32).toString('base64url');
   const router: Router = createVarnishRouter(config, {
     logger: options.logger ?? silentLogger,
     baseDir: dir,
+    previewToken,
   });
 
   const params = { vcl_cooldown: '5', ...options.params };
@@ -123,6 +127,7 @@ export async function startVarnishHarness(options: VarnishHarnessOptions = {}): 
     workdir,
     port,
     config,
+    previewToken,
     admin: (command) => varnishadm(admin, command),
     daemon: daemon.current,
     ...daemon.controls,
@@ -139,6 +144,8 @@ export async function startVarnishHarness(options: VarnishHarnessOptions = {}): 
           { ...state, weights },
           {
             previewHeader: config.previewHeader,
+            // A hand-made VCL with no preview route: the token is cutover's.
+            previewToken: null,
             probe: {
               path: config.probe.path,
               intervalMs: config.probe.interval,
