@@ -25,7 +25,7 @@ import { Http1Request } from './http1/http1-request.js';
 import type { Http1Response } from './http1/http1-response.js';
 import { Http1Server } from './http1/http1-server.js';
 import { ProxyMetrics } from './metrics.js';
-import { Mirror } from './mirror.js';
+import { Mirror, type MirrorOptions } from './mirror.js';
 import { closingAnswer } from './closing-answer.js';
 import { answerClientError, framingProblem } from './request-validation.js';
 import { SlotTable } from './slot-table.js';
@@ -39,8 +39,8 @@ export interface ProxyServerOptions {
   readonly previewToken: string;
   readonly stickyCookie: string;
   readonly timeouts: ProxyTimeouts;
-  /** Percent of live bodyless requests copied to the idle slot (0 = off). */
-  readonly mirrorPercent: number;
+  /** Which live bodyless requests are copied to the idle slot. */
+  readonly mirror: MirrorOptions;
   /** PEM key and certificate: terminate TLS and offer HTTP/2 (ALPN) beside HTTP/1.1. */
   readonly tls?: { readonly key: string | Buffer; readonly cert: string | Buffer };
   readonly logger: Logger;
@@ -99,7 +99,7 @@ export class ProxyServer {
       activity: this.activity,
       stickyCookie: options.stickyCookie,
     };
-    this.mirror = new Mirror(options.mirrorPercent, this.metrics);
+    this.mirror = new Mirror(options.mirror, this.metrics);
     this.previewHeader = options.previewHeader.toLowerCase();
     this.previewToken = Buffer.from(options.previewToken);
     this.proto = options.tls ? 'https' : 'http';
@@ -289,7 +289,8 @@ export class ProxyServer {
       startedAt,
     );
 
-    if (role === 'live' && body === 'none' && this.mirror.sampled()) this.mirrorCopy(request, scanned);
+    if (role === 'live' && body === 'none' && this.mirror.sampled(request.method ?? 'GET'))
+      this.mirrorCopy(request, scanned);
   }
 
   private handleUpgrade(request: UpgradeRequest, socket: Socket, head: Buffer, role: ListenerRole): void {
