@@ -27,6 +27,7 @@ import { Http1Server } from './http1/http1-server.js';
 import { ProxyMetrics } from './metrics.js';
 import { Mirror, type MirrorOptions } from './mirror.js';
 import { closingAnswer } from './closing-answer.js';
+import { capConnections } from './connection-cap.js';
 import { answerClientError, framingProblem } from './request-validation.js';
 import { SlotTable } from './slot-table.js';
 import { stickySlotFromCookie } from './sticky.js';
@@ -41,6 +42,8 @@ export interface ProxyServerOptions {
   readonly timeouts: ProxyTimeouts;
   /** Which live bodyless requests are copied to the idle slot. */
   readonly mirror: MirrorOptions;
+  /** Open client connections per listener; further ones are closed at accept (see connection-cap.ts). */
+  readonly maxConnections: number;
   /** PEM key and certificate: terminate TLS and offer HTTP/2 (ALPN) beside HTTP/1.1. */
   readonly tls?: { readonly key: string | Buffer; readonly cert: string | Buffer };
   readonly logger: Logger;
@@ -154,6 +157,7 @@ export class ProxyServer {
     if (existing?.listening) return existing.address() as AddressInfo;
     const listener = this.createListener(role);
     const server = listener.server;
+    capConnections(server, this.options.maxConnections, () => this.metrics.recordRefusedConnection(role));
     await new Promise<void>((resolve, reject) => {
       const onError = (error: Error): void => reject(error);
       server.once('error', onError);

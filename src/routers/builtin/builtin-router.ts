@@ -78,6 +78,7 @@ export function createBuiltinRouter(config: BuiltinRouterConfig, deps: BuiltinRo
         upstreamResponseMs: config.upstreamResponseTimeout,
       },
       mirror: config.mirror ?? MIRROR_OFF,
+      maxConnections: config.maxConnections,
       tls: config.tls
         ? { cert: readTlsFile(config.tls.cert, 'cert'), key: readTlsFile(config.tls.key, 'key') }
         : undefined,
