@@ -220,7 +220,15 @@ export class ProxyServer {
     if (tls === undefined) {
       const http1 = new Http1Server(
         { onRequest, onUpgrade },
-        { headersMs: timeouts.headersMs, idleMs: timeouts.clientIdleMs },
+        {
+          headersMs: timeouts.headersMs,
+          idleMs: timeouts.clientIdleMs,
+          body: {
+            timeoutMs: timeouts.bodyMs,
+            minBytesPerSecond: timeouts.bodyMinBytesPerSecond,
+            rateWindowMs: timeouts.bodyRateWindowMs,
+          },
+        },
       );
       return { server: http1.server, http1 };
     }

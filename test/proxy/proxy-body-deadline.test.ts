@@ -1,0 +1,175 @@
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import type { BuiltinRouter } from '../../src/routers/builtin/builtin-router.js';
+import { openRouter, target } from './support/proxy-fixture.js';
+
+/** An upstream that reads requests and answers 200 once a whole Content-Length body is in; it reports each connection's close. */
+interface RecordingUpstream {
+  readonly port: number;
+  /** Resolves with the bytes the upstream read when that connection closed. */
+  readonly closes: Array<Promise<string>>;
+  close(): Promise<void>;
+}
+
+async function startRecordingUpstream(): Promise<RecordingUpstream> {
+  const closes: Array<Promise<string>> = [];
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((socket) => {
+    sockets.add(socket);
+    let text = '';
+    closes.push(
+      new Promise((resolve) => {
+        socket.on('close', () => {
+          sockets.delete(socket);
+          resolve(text);
+        });
+      }),
+    );
+    socket.on('error', () => undefined);
+    socket.on('data', (chunk: Buffer) => {
+      text += chunk.toString('latin1');
+      const headEnd = text.indexOf('\r\n\r\n');
+      const length = /content-length: (\d+)/i.exec(text);
+      if (headEnd !== -1 && length !== null && text.length - headEnd - 4 >= Number(length[1]))
+        socket.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    closes,
+    close: () =>
+      new Promise((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/**
+ * Sends a request head announcing `length` body bytes, then `piece` bytes every `everyMs` until
+ * the proxy closes the connection or the body is all sent. Resolves with what the proxy answered.
+ */
+function sendBodySlowly(port: number, length: number, piece: number, everyMs: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(port, '127.0.0.1');
+    let answer = '';
+    let sent = 0;
+    socket.on('data', (chunk: Buffer) => (answer += chunk.toString('latin1')));
+    socket.on('error', (error: NodeJS.ErrnoException) => {
+      // A reset after the answer arrived still leaves the answer to judge.
+      if (answer === '') reject(error);
+    });
+    socket.write(`POST /upload HTTP/1.1\r\nHost: body.test\r\nContent-Length: ${length}\r\n\r\n`);
+    // The trickle is the scenario under test, not a wait for something.
+    const ticker = setInterval(() => {
+      if (socket.destroyed || sent >= length) return;
+      const size = Math.min(piece, length - sent);
+      sent += size;
+      socket.write('x'.repeat(size));
+      if (sent >= length) {
+        clearInterval(ticker);
+        socket.end();
+      }
+    }, everyMs);
+    socket.on('close', () => {
+      clearInterval(ticker);
+      resolve(answer);
+    });
+  });
+}
+
+void describe('proxy request body limits', () => {
+  let upstream: RecordingUpstream;
+  before(async () => {
+    upstream = await startRecordingUpstream();
+  });
+  after(async () => upstream.close());
+
+  async function routerWith(config: Record<string, unknown>): Promise<BuiltinRouter> {
+    const router = await openRouter(config);
+    await router.prepare({ blue: [target('b1', upstream.port)], green: [] });
+    await router.setWeights({ blue: 100, green: 0 });
+    return router;
+  }
+
+  void it(
+    'answers 408 with Connection: close to a body trickling under bodyMinRate, and closes the upstream connection mid-body',
+    { timeout: 20_000 },
+    async () => {
+      const router = await routerWith({ bodyMinRate: 1000, bodyRateWindow: '1s', bodyTimeout: '1m' });
+      try {
+        const before = upstream.closes.length;
+        // One byte every 200 ms: 5 bytes/s against a minimum of 1000.
+        const answer = await sendBodySlowly(router.address().live.port, 1_000_000, 1, 200);
+        assert.match(answer, /^HTTP\/1\.1 408 Request Timeout\r\n/);
+        assert.match(answer, /\r\nConnection: close\r\n/i);
+        assert.match(answer, /slower than 1000 bytes\/s/);
+        // The upstream exchange is aborted, not left holding half a body for the next request.
+        assert.equal(upstream.closes.length, before + 1, 'the request reached the upstream');
+        const seen = await upstream.closes[before]!;
+        assert.match(seen, /^POST \/upload HTTP\/1\.1\r\n/);
+      } finally {
+        await router.close();
+      }
+    },
+  );
+
+  void it(
+    'answers 408 to a body that keeps the rate but misses bodyTimeout for the whole body',
+    { timeout: 20_000 },
+    async () => {
+      const router = await routerWith({ bodyMinRate: 0, bodyTimeout: '1500ms' });
+      try {
+        const before = upstream.closes.length;
+        // 1,000 bytes/s, forever: only the whole-body deadline ends it.
+        const answer = await sendBodySlowly(router.address().live.port, 1_000_000, 100, 100);
+        assert.match(answer, /^HTTP\/1\.1 408 Request Timeout\r\n/);
+        assert.match(answer, /\r\nConnection: close\r\n/i);
+        assert.match(answer, /did not arrive within 1500 ms/);
+        await upstream.closes[before]!;
+      } finally {
+        await router.close();
+      }
+    },
+  );
+
+  void it(
+    'forwards a slow body that keeps bodyMinRate, through more than one rate window',
+    { timeout: 20_000 },
+    async () => {
+      const router = await routerWith({ bodyMinRate: 100, bodyRateWindow: '1s', bodyTimeout: '1m' });
+      try {
+        // 500 bytes/s for 3 s, over the 100 bytes/s minimum.
+        const answer = await sendBodySlowly(router.address().live.port, 1_500, 50, 100);
+        assert.match(answer, /^HTTP\/1\.1 200 OK\r\n/);
+        assert.match(answer, /\r\n\r\nok$/);
+      } finally {
+        await router.close();
+      }
+    },
+  );
+
+  void it(
+    'gives a body its first rate window as a grace before the first bytes',
+    { timeout: 20_000 },
+    async () => {
+      const router = await routerWith({ bodyMinRate: 1000, bodyRateWindow: '1s', bodyTimeout: '1m' });
+      try {
+        const socket = net.connect(router.address().live.port, '127.0.0.1');
+        let answer = '';
+        socket.on('data', (chunk: Buffer) => (answer += chunk.toString('latin1')));
+        socket.write('POST /upload HTTP/1.1\r\nHost: body.test\r\nContent-Length: 3000\r\n\r\n');
+        // Silent past the first window (1 s) but not the second, then the whole body at once:
+        // without the grace the first window's check would refuse it.
+        await new Promise((resolve) => setTimeout(resolve, 1_500));
+        socket.end('y'.repeat(3000));
+        await new Promise((resolve) => socket.on('close', resolve));
+        assert.match(answer, /^HTTP\/1\.1 200 OK\r\n/);
+      } finally {
+        await router.close();
+      }
+    },
+  );
+});
