@@ -29,6 +29,7 @@ import { Mirror, type MirrorOptions } from './mirror.js';
 import { closingAnswer } from './closing-answer.js';
 import { capConnections } from './connection-cap.js';
 import { answerClientError, framingProblem } from './request-validation.js';
+import { bufferRequestBody, mayBuffer } from './request-buffer.js';
 import { SlotTable } from './slot-table.js';
 import { stickySlotFromCookie } from './sticky.js';
 import { PROXY_ANSWERS, type ProxyAnswer, type ProxyTimeouts } from './timeouts.js';
@@ -44,6 +45,8 @@ export interface ProxyServerOptions {
   readonly mirror: MirrorOptions;
   /** Open client connections per listener; further ones are closed at accept (see connection-cap.ts). */
   readonly maxConnections: number;
+  /** Request bodies up to this many bytes are read whole before the request is routed (0 = off; see request-buffer.ts). */
+  readonly requestBufferBytes: number;
   /** PEM key and certificate: terminate TLS and offer HTTP/2 (ALPN) beside HTTP/1.1. */
   readonly tls?: { readonly key: string | Buffer; readonly cert: string | Buffer };
   readonly logger: Logger;
@@ -267,6 +270,26 @@ export class ProxyServer {
     if (this.closing !== undefined && request.httpVersionMajor === 1)
       (response as ServerResponse | Http1Response).shouldKeepAlive = false;
 
+    const body = bodyFraming(request, scanned);
+    const bufferLimit = this.options.requestBufferBytes;
+    if (body !== 'none' && bufferLimit > 0 && mayBuffer(announcedLength(request), bufferLimit)) {
+      bufferRequestBody(request, response, bufferLimit, (whole) =>
+        this.route(whole, response, role, scanned, body, startedAt),
+      );
+      return;
+    }
+    this.route(request, response, role, scanned, body, startedAt);
+  }
+
+  /** Picks the slot and instance for a request and forwards it (and maybe a mirrored copy). */
+  private route(
+    request: ClientRequest,
+    response: ClientResponse,
+    role: ListenerRole,
+    scanned: ScannedRequest,
+    body: BodyFraming,
+    startedAt: number,
+  ): void {
     let slot: Slot | undefined;
     let setStickyCookie = false;
     if (role === 'preview' || this.hasPreviewToken(scanned)) {
@@ -288,7 +311,6 @@ export class ProxyServer {
       this.answerDirectly(response, PROXY_ANSWERS.noInstance, scanned.requestId);
       return;
     }
-    const body = bodyFraming(request, scanned);
     new ProxiedRequest(
       this.forwardContext,
       request,
@@ -388,6 +410,12 @@ export class ProxyServer {
     response.writeHead(status, headers);
     response.end(body);
   }
+}
+
+/** The body length the request announced, when the proxy's own parser read it (else undefined: held up to the limit). */
+function announcedLength(request: ClientRequest): number | undefined {
+  if (!(request instanceof Http1Request) || request.head.body !== 'length') return undefined;
+  return request.head.contentLength;
 }
 
 /** How the request body reaches the upstream: as it came (Content-Length) or re-chunked. */

@@ -3,49 +3,7 @@ import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { BuiltinRouter } from '../../src/routers/builtin/builtin-router.js';
 import { openRouter, target } from './support/proxy-fixture.js';
-
-/** An upstream that reads requests and answers 200 once a whole Content-Length body is in; it reports each connection's close. */
-interface RecordingUpstream {
-  readonly port: number;
-  /** Resolves with the bytes the upstream read when that connection closed. */
-  readonly closes: Array<Promise<string>>;
-  close(): Promise<void>;
-}
-
-async function startRecordingUpstream(): Promise<RecordingUpstream> {
-  const closes: Array<Promise<string>> = [];
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((socket) => {
-    sockets.add(socket);
-    let text = '';
-    closes.push(
-      new Promise((resolve) => {
-        socket.on('close', () => {
-          sockets.delete(socket);
-          resolve(text);
-        });
-      }),
-    );
-    socket.on('error', () => undefined);
-    socket.on('data', (chunk: Buffer) => {
-      text += chunk.toString('latin1');
-      const headEnd = text.indexOf('\r\n\r\n');
-      const length = /content-length: (\d+)/i.exec(text);
-      if (headEnd !== -1 && length !== null && text.length - headEnd - 4 >= Number(length[1]))
-        socket.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok');
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    port: (server.address() as net.AddressInfo).port,
-    closes,
-    close: () =>
-      new Promise((resolve) => {
-        for (const socket of sockets) socket.destroy();
-        server.close(() => resolve());
-      }),
-  };
-}
+import { startRecordingUpstream, type RecordingUpstream } from './support/recording-upstream.js';
 
 /**
  * Sends a request head announcing `length` body bytes, then `piece` bytes every `everyMs` until

@@ -82,6 +82,7 @@ export function createBuiltinRouter(config: BuiltinRouterConfig, deps: BuiltinRo
       },
       mirror: config.mirror ?? MIRROR_OFF,
       maxConnections: config.maxConnections,
+      requestBufferBytes: config.requestBuffering?.maxBodyBytes ?? 0,
       tls: config.tls
         ? { cert: readTlsFile(config.tls.cert, 'cert'), key: readTlsFile(config.tls.key, 'key') }
         : undefined,
