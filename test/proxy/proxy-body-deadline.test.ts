@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { BuiltinRouter } from '../../src/routers/builtin/builtin-router.js';
+import { waitFor } from '../support/load.js';
 import { openRouter, target } from './support/proxy-fixture.js';
 import { startRecordingUpstream, type RecordingUpstream } from './support/recording-upstream.js';
 
@@ -127,6 +128,53 @@ void describe('proxy request body limits', () => {
         assert.match(answer, /^HTTP\/1\.1 200 OK\r\n/);
       } finally {
         await router.close();
+      }
+    },
+  );
+  void it(
+    'does not hold against the client the time the proxy stops reading it because the upstream is slow',
+    { timeout: 30_000 },
+    async () => {
+      const size = 16 * 1024 * 1024;
+      let upstreamSocket: net.Socket | undefined;
+      const slow = net.createServer((socket) => {
+        upstreamSocket = socket;
+        socket.on('error', () => undefined);
+        let received = 0;
+        socket.once('data', (first: Buffer) => {
+          received = first.length - (first.indexOf('\r\n\r\n') + 4);
+          // Reads nothing more until the test says: the proxy must stop reading the client.
+          socket.pause();
+          socket.on('data', (chunk: Buffer) => {
+            received += chunk.length;
+            if (received >= size) socket.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok');
+          });
+        });
+      });
+      await new Promise<void>((resolve) => slow.listen(0, '127.0.0.1', resolve));
+      const router = await openRouter({ bodyMinRate: 1000, bodyRateWindow: '1s', bodyTimeout: '1m' });
+      try {
+        await router.prepare({ blue: [target('slow', (slow.address() as net.AddressInfo).port)], green: [] });
+        await router.setWeights({ blue: 100, green: 0 });
+        const client = net.connect(router.address().live.port, '127.0.0.1');
+        let answer = '';
+        client.on('data', (chunk: Buffer) => (answer += chunk.toString('latin1')));
+        client.on('error', () => undefined);
+        const closed = new Promise((resolve) => client.on('close', resolve));
+        client.write(`POST /upload HTTP/1.1\r\nHost: body.test\r\nContent-Length: ${size}\r\n\r\n`);
+        // The whole body at once: far more than the sockets between here and the upstream hold.
+        client.end(Buffer.alloc(size, 120));
+        await waitFor(() => upstreamSocket !== undefined, { what: 'the upstream connection' });
+        // Three rate windows pass with the client's bytes waiting on the proxy, not on the client.
+        await new Promise((resolve) => setTimeout(resolve, 3_000));
+        assert.equal(answer, '', 'the proxy answered while it was the one not reading');
+        upstreamSocket!.resume();
+        await closed;
+        assert.match(answer, /^HTTP\/1\.1 200 OK\r\n/);
+      } finally {
+        await router.close();
+        upstreamSocket?.destroy();
+        await new Promise((resolve) => slow.close(resolve));
       }
     },
   );
