@@ -31,6 +31,7 @@ import { capConnections } from './connection-cap.js';
 import { answerClientError, framingProblem } from './request-validation.js';
 import { bufferRequestBody, mayBuffer } from './request-buffer.js';
 import { SlotTable } from './slot-table.js';
+import { StreamBodyLimits } from './stream-body-limits.js';
 import { stickySlotFromCookie } from './sticky.js';
 import { PROXY_ANSWERS, type ProxyAnswer, type ProxyTimeouts } from './timeouts.js';
 import { proxyWebSocket } from './websocket.js';
@@ -88,6 +89,8 @@ export class ProxyServer {
   private readonly servers = new Map<ListenerRole, Listener>();
   private previewSlot: Slot | undefined;
   private closing: Promise<void> | undefined;
+  /** Body limits for the TLS listener's requests (the plain listener's server has its own). */
+  private readonly streamBodies: StreamBodyLimits | undefined;
 
   constructor(private readonly options: ProxyServerOptions) {
     this.metrics = options.metrics ?? new ProxyMetrics();
@@ -109,6 +112,14 @@ export class ProxyServer {
     this.previewHeader = options.previewHeader.toLowerCase();
     this.previewToken = Buffer.from(options.previewToken);
     this.proto = options.tls ? 'https' : 'http';
+    const { timeouts } = options;
+    this.streamBodies = options.tls
+      ? new StreamBodyLimits({
+          timeoutMs: timeouts.bodyMs,
+          minBytesPerSecond: timeouts.bodyMinBytesPerSecond,
+          rateWindowMs: timeouts.bodyRateWindowMs,
+        })
+      : undefined;
   }
 
   // ── control ────────────────────────────────────────────────────────────────
@@ -206,6 +217,7 @@ export class ProxyServer {
     clearTimeout(timer);
     // node:http2's server keeps no such list: its sessions end with the server's close.
     for (const { http1 } of listeners) http1?.closeAllConnections();
+    this.streamBodies?.close();
     for (const slot of ['blue', 'green'] as const) {
       this.drains[slot].cancel();
       for (const tunnel of this.activity[slot].tunnels) tunnel.goAway();
@@ -271,14 +283,19 @@ export class ProxyServer {
       (response as ServerResponse | Http1Response).shouldKeepAlive = false;
 
     const body = bodyFraming(request, scanned);
+    // The plain listener's own server checks body limits in its connection sweep.
+    const forwarded =
+      body !== 'none' && this.streamBodies !== undefined && !plain
+        ? this.streamBodies.watch(request, response, (reason) => this.bodyOverdue(request, response, reason))
+        : request;
     const bufferLimit = this.options.requestBufferBytes;
     if (body !== 'none' && bufferLimit > 0 && mayBuffer(announcedLength(request), bufferLimit)) {
-      bufferRequestBody(request, response, bufferLimit, (whole) =>
+      bufferRequestBody(forwarded, response, bufferLimit, (whole) =>
         this.route(whole, response, role, scanned, body, startedAt),
       );
       return;
     }
-    this.route(request, response, role, scanned, body, startedAt);
+    this.route(forwarded, response, role, scanned, body, startedAt);
   }
 
   /** Picks the slot and instance for a request and forwards it (and maybe a mirrored copy). */
@@ -387,6 +404,19 @@ export class ProxyServer {
     const upstream = this.table.pickUpstream(idle);
     if (upstream === undefined) return;
     this.mirror.send(idle, upstream, request.method ?? 'GET', request.url ?? '/', scanned.fields);
+  }
+
+  /** A body past its deadline or under its rate on the TLS listener: 408, and the stream or connection ends. */
+  private bodyOverdue(request: ClientRequest, response: ClientResponse, reason: string): void {
+    if (response.headersSent) {
+      response.destroy();
+      return;
+    }
+    this.reject(response, 408, `request timeout: ${reason}\n`);
+    // HTTP/2: once the answer is out, RST_STREAM(NO_ERROR) tells the client to stop sending the rest
+    // (RFC 9113 §8.1); close() waits for the stream's pending writes.
+    if (request.httpVersionMajor === 2)
+      (request as Http2ServerRequest).stream.close(http2.constants.NGHTTP2_NO_ERROR);
   }
 
   private answerDirectly(response: ClientResponse, answer: ProxyAnswer, requestId: string): void {

@@ -1,8 +1,14 @@
 import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import http2 from 'node:http2';
 import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import tls from 'node:tls';
 import { after, before, describe, it } from 'node:test';
 import type { BuiltinRouter } from '../../src/routers/builtin/builtin-router.js';
 import { waitFor } from '../support/load.js';
+import { makeCertificate } from './support/certificate.js';
 import { openRouter, target } from './support/proxy-fixture.js';
 import { startRecordingUpstream, type RecordingUpstream } from './support/recording-upstream.js';
 
@@ -178,4 +184,86 @@ void describe('proxy request body limits', () => {
       }
     },
   );
+  void describe('on the TLS listener', () => {
+    let dir: string;
+    let router: BuiltinRouter;
+    before(async () => {
+      dir = await mkdtemp(path.join(os.tmpdir(), 'cutover-body-tls-'));
+      router = await routerWith({
+        tls: makeCertificate(dir),
+        bodyMinRate: 1000,
+        bodyRateWindow: '1s',
+        bodyTimeout: '1m',
+      });
+    });
+    after(async () => {
+      await router.close();
+      await rm(dir, { recursive: true, force: true });
+    });
+
+    void it(
+      'answers 408 with Connection: close to an HTTP/1.1 body trickling under bodyMinRate, and closes the upstream connection',
+      { timeout: 20_000 },
+      async () => {
+        const before = upstream.closes.length;
+        const socket = tls.connect({
+          port: router.address().live.port,
+          host: '127.0.0.1',
+          rejectUnauthorized: false,
+          ALPNProtocols: ['http/1.1'],
+        });
+        let answer = '';
+        socket.on('data', (chunk: Buffer) => (answer += chunk.toString('latin1')));
+        socket.on('error', () => undefined);
+        const closed = new Promise((resolve) => socket.on('close', resolve));
+        await new Promise((resolve) => socket.once('secureConnect', resolve));
+        socket.write('POST /upload HTTP/1.1\r\nHost: body.test\r\nContent-Length: 1000000\r\n\r\n');
+        // One byte every 200 ms: the trickle under test.
+        const ticker = setInterval(() => socket.write('x'), 200);
+        try {
+          await closed;
+        } finally {
+          clearInterval(ticker);
+        }
+        assert.match(answer, /^HTTP\/1\.1 408 Request Timeout\r\n/);
+        assert.match(answer, /\r\nConnection: close\r\n/i);
+        assert.match(answer, /slower than 1000 bytes\/s/);
+        assert.match(await upstream.closes[before]!, /^POST \/upload HTTP\/1\.1\r\n/);
+      },
+    );
+
+    void it(
+      'answers 408 to an HTTP/2 body trickling under bodyMinRate, and closes the upstream connection',
+      { timeout: 20_000 },
+      async () => {
+        const before = upstream.closes.length;
+        const session = http2.connect(`https://127.0.0.1:${router.address().live.port}`, {
+          rejectUnauthorized: false,
+        });
+        session.on('error', () => undefined);
+        try {
+          const stream = session.request({
+            ':method': 'POST',
+            ':path': '/upload',
+            'content-length': '1000000',
+          });
+          stream.on('error', () => undefined);
+          const closed = new Promise((resolve) => stream.on('close', resolve));
+          const ticker = setInterval(() => stream.write('x'), 200);
+          let body = '';
+          stream.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
+          const status = await new Promise<number>((resolve) =>
+            stream.on('response', (headers) => resolve(Number(headers[':status']))),
+          );
+          await closed;
+          clearInterval(ticker);
+          assert.equal(status, 408);
+          assert.match(body, /slower than 1000 bytes\/s/);
+          assert.match(await upstream.closes[before]!, /^POST \/upload HTTP\/1\.1\r\n/);
+        } finally {
+          session.destroy();
+        }
+      },
+    );
+  });
 });
