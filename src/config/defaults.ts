@@ -29,4 +29,18 @@ export const DEFAULTS = {
   processLogMaxBytes: 10 * 1024 * 1024,
   /** … and this many rotated files (`<log>.1` newest … `<log>.N`) are kept. */
   processLogKeep: 3,
+  /**
+   * The whole request body must arrive within this (408). A backstop for bodies that keep the
+   * minimum rate forever, generous for uploads (nginx bounds body size instead; HAProxy's
+   * `timeout http-request` covers the body only when it buffers it).
+   */
+  bodyTimeoutMs: 10 * 60_000,
+  /** A body slower than this over a whole rate window (after the first) is refused (408); Apache's mod_reqtimeout uses MinRate=500. */
+  bodyMinBytesPerSecond: 500,
+  /** The body rate is measured per window; the first window is the grace (nginx allows 60 s between reads). */
+  bodyRateWindowMs: 20_000,
+  /** Client connections per builtin proxy listener; beyond, new ones are closed at accept. Above the bench's 10,000 idle clients. */
+  maxClientConnections: 16_384,
+  /** Methods mirroring copies by default: the safe ones, which change nothing on the idle slot. */
+  mirrorMethods: ['GET', 'HEAD', 'OPTIONS'],
 } as const;

@@ -88,6 +88,22 @@ router:
   clientIdleTimeout: ${d(DEFAULTS.clientIdleTimeoutMs)}
   upstreamConnectTimeout: ${d(DEFAULTS.upstreamConnectTimeoutMs)}
   upstreamResponseTimeout: ${d(DEFAULTS.upstreamResponseTimeoutMs)}
+  # A request body must arrive whole within bodyTimeout, and at bodyMinRate bytes/s or more over
+  # each bodyRateWindow after the first (a grace); else 408 and the connection closes.
+  bodyTimeout: ${d(DEFAULTS.bodyTimeoutMs)}
+  bodyMinRate: ${DEFAULTS.bodyMinBytesPerSecond}
+  bodyRateWindow: ${d(DEFAULTS.bodyRateWindowMs)}
+  # Open client connections per listener; further ones are closed at accept (counted in /metrics).
+  maxConnections: ${DEFAULTS.maxClientConnections}
+  # Read request bodies up to this size whole before forwarding, so slow uploads hold no app connection:
+  # requestBuffering:
+  #   maxBodyBytes: 65536
+  # Copy a share of live requests to the idle slot (answers discarded). Only safe methods by default;
+  # unsafe ones (POST, DELETE …) would run twice against a shared database and need
+  # unsafeMethodsDuplicateWrites: true.
+  # mirror:
+  #   percent: 10
+  #   methods: [${DEFAULTS.mirrorMethods.join(', ')}]
 # For example, nginx instead:
 # router:
 #   kind: nginx

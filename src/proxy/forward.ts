@@ -307,11 +307,11 @@ export class ProxiedRequest implements Exchange {
     this.context.activity[this.slot].inFlight -= 1;
     this.upstream.inFlight -= 1;
     const completed = this.response.writableFinished;
-    if (!completed) {
-      // The client went away: whatever the upstream socket is doing is no longer wanted.
-      this.connection?.abort();
-      this.bodyConnection?.abort();
-    }
+    // The client went away: whatever the upstream socket is doing is no longer wanted.
+    if (!completed) this.connection?.abort();
+    // A body still being sent when the exchange ends (answered early, or refused for its body
+    // limits): that socket is mid-body and can never carry another request.
+    this.bodyConnection?.abort();
     const seconds = (performance.now() - this.startedAt) / 1000;
     this.context.metrics.record(this.slot, completed ? this.status : 499, seconds, this.proxyError);
   }

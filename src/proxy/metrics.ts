@@ -48,6 +48,8 @@ export class ProxyMetrics {
     green: new MutableCounters(),
   };
   private observer: RequestObserver | undefined;
+  /** Client connections closed at accept because a listener was at its maxConnections. */
+  private readonly refused: Record<'live' | 'preview', number> = { live: 0, preview: 0 };
 
   /** One callback per completed request, e.g. to feed a prom-client histogram. */
   setObserver(observer: RequestObserver | undefined): void {
@@ -70,6 +72,15 @@ export class ProxyMetrics {
   recordMirror(slot: Slot, failed: boolean): void {
     if (failed) this.counters[slot].mirrorErrors += 1;
     else this.counters[slot].mirrored += 1;
+  }
+
+  recordRefusedConnection(listener: 'live' | 'preview'): void {
+    this.refused[listener] += 1;
+  }
+
+  /** Client connections refused at accept so far, per listener. */
+  refusedConnections(): Readonly<Record<'live' | 'preview', number>> {
+    return { live: this.refused.live, preview: this.refused.preview };
   }
 
   snapshot(): Record<Slot, SlotCounters> {

@@ -26,10 +26,13 @@ import { Http1Request } from './http1/http1-request.js';
 import type { Http1Response } from './http1/http1-response.js';
 import { Http1Server } from './http1/http1-server.js';
 import { ProxyMetrics } from './metrics.js';
-import { Mirror } from './mirror.js';
+import { Mirror, type MirrorOptions } from './mirror.js';
 import { closingAnswer, endWithAnswer } from './closing-answer.js';
+import { capConnections } from './connection-cap.js';
 import { answerClientError, framingProblem } from './request-validation.js';
+import { bufferRequestBody, mayBuffer } from './request-buffer.js';
 import { SlotTable } from './slot-table.js';
+import { StreamBodyLimits } from './stream-body-limits.js';
 import { stickySlotFromCookie } from './sticky.js';
 import { PROXY_ANSWERS, type ProxyAnswer, type ProxyTimeouts } from './timeouts.js';
 import { proxyWebSocket } from './websocket.js';
@@ -40,8 +43,12 @@ export interface ProxyServerOptions {
   readonly previewToken: string;
   readonly stickyCookie: string;
   readonly timeouts: ProxyTimeouts;
-  /** Percent of live bodyless requests copied to the idle slot (0 = off). */
-  readonly mirrorPercent: number;
+  /** Which live bodyless requests are copied to the idle slot. */
+  readonly mirror: MirrorOptions;
+  /** Open client connections per listener; further ones are closed at accept (see connection-cap.ts). */
+  readonly maxConnections: number;
+  /** Request bodies up to this many bytes are read whole before the request is routed (0 = off; see request-buffer.ts). */
+  readonly requestBufferBytes: number;
   /** PEM key and certificate: terminate TLS and offer HTTP/2 (ALPN) beside HTTP/1.1. */
   readonly tls?: { readonly key: string | Buffer; readonly cert: string | Buffer };
   readonly logger: Logger;
@@ -83,6 +90,8 @@ export class ProxyServer {
   private readonly servers = new Map<ListenerRole, Listener>();
   private previewSlot: Slot | undefined;
   private closing: Promise<void> | undefined;
+  /** Body limits for the TLS listener's requests (the plain listener's server has its own). */
+  private readonly streamBodies: StreamBodyLimits | undefined;
 
   constructor(private readonly options: ProxyServerOptions) {
     this.metrics = options.metrics ?? new ProxyMetrics();
@@ -101,10 +110,18 @@ export class ProxyServer {
       stickyCookie: options.stickyCookie,
       exchangeFailed: (error) => this.exchangeFailed(error),
     };
-    this.mirror = new Mirror(options.mirrorPercent, this.metrics);
+    this.mirror = new Mirror(options.mirror, this.metrics);
     this.previewHeader = options.previewHeader.toLowerCase();
     this.previewToken = Buffer.from(options.previewToken);
     this.proto = options.tls ? 'https' : 'http';
+    const { timeouts } = options;
+    this.streamBodies = options.tls
+      ? new StreamBodyLimits({
+          timeoutMs: timeouts.bodyMs,
+          minBytesPerSecond: timeouts.bodyMinBytesPerSecond,
+          rateWindowMs: timeouts.bodyRateWindowMs,
+        })
+      : undefined;
   }
 
   // ── control ────────────────────────────────────────────────────────────────
@@ -156,6 +173,7 @@ export class ProxyServer {
     if (existing?.listening) return existing.address() as AddressInfo;
     const listener = this.createListener(role);
     const server = listener.server;
+    capConnections(server, this.options.maxConnections, () => this.metrics.recordRefusedConnection(role));
     await new Promise<void>((resolve, reject) => {
       const onError = (error: Error): void => reject(error);
       server.once('error', onError);
@@ -201,6 +219,7 @@ export class ProxyServer {
     clearTimeout(timer);
     // node:http2's server keeps no such list: its sessions end with the server's close.
     for (const { http1 } of listeners) http1?.closeAllConnections();
+    this.streamBodies?.close();
     for (const slot of ['blue', 'green'] as const) {
       this.drains[slot].cancel();
       for (const tunnel of this.activity[slot].tunnels) tunnel.goAway();
@@ -234,7 +253,15 @@ export class ProxyServer {
     if (tls === undefined) {
       const http1 = new Http1Server(
         { onRequest, onUpgrade, onError: (error) => this.exchangeFailed(error) },
-        { headersMs: timeouts.headersMs, idleMs: timeouts.clientIdleMs },
+        {
+          headersMs: timeouts.headersMs,
+          idleMs: timeouts.clientIdleMs,
+          body: {
+            timeoutMs: timeouts.bodyMs,
+            minBytesPerSecond: timeouts.bodyMinBytesPerSecond,
+            rateWindowMs: timeouts.bodyRateWindowMs,
+          },
+        },
       );
       return { server: http1.server, http1 };
     }
@@ -273,6 +300,37 @@ export class ProxyServer {
     if (this.closing !== undefined && request.httpVersionMajor === 1)
       (response as ServerResponse | Http1Response).shouldKeepAlive = false;
 
+    const body = bodyFraming(request, scanned);
+    // The plain listener's own server checks body limits in its connection sweep.
+    const forwarded =
+      body !== 'none' && this.streamBodies !== undefined && !plain
+        ? this.streamBodies.watch(request, response, (reason) => this.bodyOverdue(request, response, reason))
+        : request;
+    const bufferLimit = this.options.requestBufferBytes;
+    if (body !== 'none' && bufferLimit > 0 && mayBuffer(announcedLength(request), bufferLimit)) {
+      // Routed later, from the body's last read: outside onRequest's guard, so guarded here.
+      bufferRequestBody(forwarded, response, bufferLimit, (whole) => {
+        try {
+          this.route(whole, response, role, scanned, body, startedAt);
+        } catch (error) {
+          this.exchangeFailed(error);
+          response.destroy();
+        }
+      });
+      return;
+    }
+    this.route(forwarded, response, role, scanned, body, startedAt);
+  }
+
+  /** Picks the slot and instance for a request and forwards it (and maybe a mirrored copy). */
+  private route(
+    request: ClientRequest,
+    response: ClientResponse,
+    role: ListenerRole,
+    scanned: ScannedRequest,
+    body: BodyFraming,
+    startedAt: number,
+  ): void {
     let slot: Slot | undefined;
     let setStickyCookie = false;
     if (role === 'preview' || this.hasPreviewToken(scanned)) {
@@ -294,7 +352,6 @@ export class ProxyServer {
       this.answerDirectly(response, PROXY_ANSWERS.noInstance, scanned.requestId);
       return;
     }
-    const body = bodyFraming(request, scanned);
     new ProxiedRequest(
       this.forwardContext,
       request,
@@ -307,7 +364,8 @@ export class ProxyServer {
       startedAt,
     );
 
-    if (role === 'live' && body === 'none' && this.mirror.sampled()) this.mirrorCopy(request, scanned);
+    if (role === 'live' && body === 'none' && this.mirror.sampled(request.method ?? 'GET'))
+      this.mirrorCopy(request, scanned);
   }
 
   private handleUpgrade(request: UpgradeRequest, socket: Socket, head: Buffer, role: ListenerRole): void {
@@ -381,6 +439,19 @@ export class ProxyServer {
     this.mirror.send(idle, upstream, request.method ?? 'GET', request.url ?? '/', scanned.fields);
   }
 
+  /** A body past its deadline or under its rate on the TLS listener: 408, and the stream or connection ends. */
+  private bodyOverdue(request: ClientRequest, response: ClientResponse, reason: string): void {
+    if (response.headersSent) {
+      response.destroy();
+      return;
+    }
+    this.reject(response, 408, `request timeout: ${reason}\n`);
+    // HTTP/2: once the answer is out, RST_STREAM(NO_ERROR) tells the client to stop sending the rest
+    // (RFC 9113 §8.1); close() waits for the stream's pending writes.
+    if (request.httpVersionMajor === 2)
+      (request as Http2ServerRequest).stream.close(http2.constants.NGHTTP2_NO_ERROR);
+  }
+
   private answerDirectly(response: ClientResponse, answer: ProxyAnswer, requestId: string): void {
     response.writeHead(answer.status, {
       'content-type': 'text/plain',
@@ -402,6 +473,12 @@ export class ProxyServer {
     response.writeHead(status, headers);
     response.end(body);
   }
+}
+
+/** The body length the request announced, when the proxy's own parser read it (else undefined: held up to the limit). */
+function announcedLength(request: ClientRequest): number | undefined {
+  if (!(request instanceof Http1Request) || request.head.body !== 'length') return undefined;
+  return request.head.contentLength;
 }
 
 /** How the request body reaches the upstream: as it came (Content-Length) or re-chunked. */

@@ -13,6 +13,11 @@ export interface ProxyTimeouts {
   readonly upstreamConnectMs: number;
   /** How long the upstream may stay silent (before its response head, or between body chunks). */
   readonly upstreamResponseMs: number;
+  /** The whole request body must arrive within this (408). */
+  readonly bodyMs: number;
+  /** A request body slower than this over a rate window, after the first, gets 408 (0 = no check). */
+  readonly bodyMinBytesPerSecond: number;
+  readonly bodyRateWindowMs: number;
 }
 
 export const UPSTREAM_CONNECT_TIMEOUT = 'CUTOVER_UPSTREAM_CONNECT_TIMEOUT';

@@ -22,6 +22,18 @@ export function exportProxyMetrics(metrics: ProxyMetrics, registry: Registry): v
     buckets: [...LATENCY_BUCKETS_SECONDS],
     registers: [registry],
   });
+  new Counter({
+    name: 'cutover_proxy_connections_refused_total',
+    help: 'Client connections the builtin proxy closed at accept: the listener was at router.maxConnections',
+    labelNames: ['listener'],
+    registers: [registry],
+    collect() {
+      const refused = metrics.refusedConnections();
+      this.reset();
+      this.inc({ listener: 'live' }, refused.live);
+      this.inc({ listener: 'preview' }, refused.preview);
+    },
+  });
   metrics.setObserver(({ slot, status, durationSeconds, proxyError }) => {
     requests.inc({ slot, code_class: `${Math.floor(status / 100)}xx` });
     if (proxyError) errors.inc({ slot, kind: 'proxy' });

@@ -7,6 +7,7 @@
  */
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
+import { BodyProgress, type BodyLimits } from '../body-deadline.js';
 import { closingAnswer } from '../closing-answer.js';
 import { ChunkedDecoder, type ChunkSink } from './chunked-decoder.js';
 import { ClientHttpError } from './client-http-error.js';
@@ -51,6 +52,8 @@ export class Http1Connection implements ChunkSink, ResponseOwner {
   private response: Http1Response | undefined;
   private bodyRemaining = 0;
   private decoder: ChunkedDecoder | undefined;
+  /** How the current request's body is arriving, for the server's body-deadline sweep. */
+  private bodyProgress: BodyProgress | undefined;
   private pausedForNext = false;
   private clientEnded = false;
   private lingering = false;
@@ -119,6 +122,14 @@ export class Http1Connection implements ChunkSink, ResponseOwner {
    */
   sendTimeout(): void {
     if (this.state === 'request' && this.writeBlocked) this.socket.destroy();
+  }
+
+  /** Checked by the server's sweep: a request body past its deadline or under its rate gets 408, then the connection closes. */
+  checkBody(now: number, limits: BodyLimits): void {
+    const progress = this.bodyProgress;
+    if (this.state !== 'request' || progress === undefined || this.request?.complete !== false) return;
+    const overdue = progress.overdue(now, limits, this.socket.isPaused());
+    if (overdue !== undefined) this.refuse(new ClientHttpError(408, overdue));
   }
 
   /** The header timeout passed: answer 408 and close. */
@@ -216,6 +227,7 @@ export class Http1Connection implements ChunkSink, ResponseOwner {
       this.host.keepAliveHint,
     );
     this.response = response;
+    if (!request.complete) this.bodyProgress = new BodyProgress(Date.now());
     if (head.body === 'length') this.bodyRemaining = head.contentLength;
     else if (head.body === 'chunked') this.decoder = new ChunkedDecoder(this);
     if (head.expectContinue && head.body !== 'none' && head.httpVersionMinor === 1)
@@ -232,6 +244,8 @@ export class Http1Connection implements ChunkSink, ResponseOwner {
   }
 
   private feedBody(chunk: Buffer): void {
+    const progress = this.bodyProgress;
+    if (progress !== undefined) progress.bytes += chunk.length;
     if (this.decoder !== undefined) {
       try {
         this.decoder.push(chunk);
@@ -256,6 +270,7 @@ export class Http1Connection implements ChunkSink, ResponseOwner {
     const request = this.request;
     if (request === undefined) return;
     this.decoder = undefined;
+    this.bodyProgress = undefined;
     request.complete = true;
     request.bodyEnd();
     if (rest.length > 0) this.holdForNext(rest);

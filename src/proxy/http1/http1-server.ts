@@ -3,10 +3,12 @@
  * ServerResponse, their streams and per-request objects) cost more CPU per proxied request than
  * everything else the proxy does; this server does only what a reverse proxy needs: strict
  * parsing (request-head.ts, chunked-decoder.ts), keep-alive, pipelining one request at a time,
- * Expect: 100-continue, protocol upgrades, a header timeout (408) and an idle timeout. The
- * timeouts are checked by one sweep over the connections, so a request arms no timer.
+ * Expect: 100-continue, protocol upgrades, a header timeout (408), request body limits (408, see
+ * body-deadline.ts) and an idle timeout. The timeouts are checked by one sweep over the
+ * connections, so a request arms no timer.
  */
 import net from 'node:net';
+import type { BodyLimits } from '../body-deadline.js';
 import { Http1Connection, type ConnectionHost, type Http1Handlers } from './http1-connection.js';
 
 export interface Http1ServerOptions {
@@ -14,6 +16,8 @@ export interface Http1ServerOptions {
   readonly headersMs: number;
   /** How long a keep-alive connection may sit idle between requests. */
   readonly idleMs: number;
+  /** How long a request body may take, and how slowly it may arrive (408 past either). */
+  readonly body: BodyLimits;
 }
 
 export class Http1Server implements ConnectionHost {
@@ -64,8 +68,9 @@ export class Http1Server implements ConnectionHost {
   }
 
   private startSweep(): void {
-    const { headersMs, idleMs } = this.options;
-    const interval = Math.max(100, Math.min(1_000, Math.floor(Math.min(headersMs, idleMs) / 2)));
+    const { headersMs, idleMs, body } = this.options;
+    const shortest = Math.min(headersMs, idleMs, body.timeoutMs, body.rateWindowMs);
+    const interval = Math.max(100, Math.min(1_000, Math.floor(shortest / 2)));
     clearInterval(this.sweepTimer);
     this.sweepTimer = setInterval(() => {
       const now = Date.now();
@@ -75,6 +80,7 @@ export class Http1Server implements ConnectionHost {
           if (connection.state === 'head' && waited >= headersMs) connection.headerTimeout();
           else if (connection.state === 'idle' && waited >= idleMs) connection.closeIfIdle();
           else if (connection.writeBlocked && waited >= idleMs) connection.sendTimeout();
+          else if (connection.state === 'request') connection.checkBody(now, body);
         } catch (error) {
           connection.failed(error);
         }

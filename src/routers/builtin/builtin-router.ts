@@ -13,6 +13,7 @@ import { CutoverError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import type { Slot, SlotTargets, Weights } from '../../core/slot.js';
 import { ProxyMetrics } from '../../proxy/metrics.js';
+import { MIRROR_OFF } from '../../proxy/mirror.js';
 import { ProxyServer, type ListenerRole } from '../../proxy/proxy-server.js';
 import type {
   DrainOptions,
@@ -85,8 +86,13 @@ export function createBuiltinRouter(config: BuiltinRouterConfig, deps: BuiltinRo
         headersMs: config.headersTimeout,
         upstreamConnectMs: config.upstreamConnectTimeout,
         upstreamResponseMs: config.upstreamResponseTimeout,
+        bodyMs: config.bodyTimeout,
+        bodyMinBytesPerSecond: config.bodyMinRate,
+        bodyRateWindowMs: config.bodyRateWindow,
       },
-      mirrorPercent: config.mirror?.percent ?? 0,
+      mirror: config.mirror ?? MIRROR_OFF,
+      maxConnections: config.maxConnections,
+      requestBufferBytes: config.requestBuffering?.maxBodyBytes ?? 0,
       tls: config.tls
         ? { cert: readTlsFile(config.tls.cert, 'cert'), key: readTlsFile(config.tls.key, 'key') }
         : undefined,

@@ -2,6 +2,41 @@ import { z } from 'zod';
 import { DEFAULTS } from '../../config/defaults.js';
 import { duration, listenAddress } from '../../config/fields.js';
 
+/** Methods that change nothing on the server (RFC 9110 §9.2.1): a mirrored copy of them is harmless. */
+export const SAFE_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE']);
+
+const mirrorConfig = z
+  .object({
+    percent: z.number().min(0).max(100).describe('Share (0-100) of live requests copied to the idle slot'),
+    methods: z
+      .array(z.string().regex(/^[A-Z]+$/, 'an HTTP method in capitals, e.g. GET'))
+      .min(1)
+      .default([...DEFAULTS.mirrorMethods])
+      .describe(
+        'Methods copied to the idle slot (default GET, HEAD, OPTIONS). Others (POST, DELETE …) need unsafeMethodsDuplicateWrites',
+      ),
+    unsafeMethodsDuplicateWrites: z
+      .boolean()
+      .default(false)
+      .describe(
+        'Allow unsafe methods (POST, PUT, PATCH, DELETE …) in methods: each such request then runs twice, once on each slot, usually against the same database',
+      ),
+  })
+  .strict()
+  .superRefine((mirror, ctx) => {
+    if (mirror.unsafeMethodsDuplicateWrites) return;
+    mirror.methods.forEach((method, index) => {
+      if (SAFE_METHODS.has(method)) return;
+      ctx.addIssue({
+        code: 'custom',
+        path: ['methods', index],
+        message:
+          `mirroring ${method} would run every such request twice (the idle slot usually shares the live ` +
+          'database); list only GET, HEAD, OPTIONS or TRACE, or set mirror.unsafeMethodsDuplicateWrites: true',
+      });
+    });
+  });
+
 export const builtinRouterConfig = z
   .object({
     kind: z.literal('builtin'),
@@ -20,10 +55,47 @@ export const builtinRouterConfig = z
       .object({ cert: z.string().min(1), key: z.string().min(1) })
       .strict()
       .optional(),
-    mirror: z
-      .object({ percent: z.number().min(0).max(100) })
+    mirror: mirrorConfig
+      .optional()
+      .describe('Copy a share of live requests to the idle slot, answers discarded'),
+    bodyTimeout: duration()
+      .default(DEFAULTS.bodyTimeoutMs)
+      .describe(
+        'The whole request body must arrive within this after its head (else 408 and the connection closes)',
+      ),
+    bodyMinRate: z
+      .number()
+      .int()
+      .min(0)
+      .default(DEFAULTS.bodyMinBytesPerSecond)
+      .describe(
+        'Bytes per second a request body must average over each bodyRateWindow after the first (else 408); 0 turns the check off',
+      ),
+    bodyRateWindow: duration()
+      .refine((ms) => ms >= 1_000, 'at least 1s')
+      .default(DEFAULTS.bodyRateWindowMs)
+      .describe('The window bodyMinRate is measured over; the first window after the head is a grace'),
+    maxConnections: z
+      .number()
+      .int()
+      .min(1)
+      .default(DEFAULTS.maxClientConnections)
+      .describe(
+        'Open client connections per listener; further ones are closed at accept and counted in /metrics',
+      ),
+    requestBuffering: z
+      .object({
+        maxBodyBytes: z
+          .number()
+          .int()
+          .min(1)
+          .describe('Bodies up to this many bytes are read whole before an upstream connection is taken'),
+      })
       .strict()
-      .optional(),
+      .optional()
+      .describe(
+        'Read small request bodies whole before forwarding, so slow clients do not hold app connections',
+      ),
   })
   .strict();
 
