@@ -21,6 +21,7 @@ export const ERROR_CODES = {
   CUTOVER_E_PORT_IN_USE: 'a port cutover needs is already in use',
   CUTOVER_E_STORE: 'the store could not be read or written',
   CUTOVER_E_INTERNAL: 'an unexpected internal error',
+  CUTOVER_E_INTERRUPTED: 'a one-shot CLI was stopped by a signal; its deployment stays journaled and resumes',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
