@@ -78,7 +78,7 @@ function controlInProcess(
       case 'promote': {
         await settleResumed(session, newView);
         const promoted = engine.promote(actor(), id);
-        return followInProcess(session, promoted.id, newView());
+        return (await followInProcess(session, promoted.id, newView(), { pastGate: true })).record;
       }
     }
   });

@@ -58,7 +58,7 @@ async function deployThroughServer(
     'GET',
     `/v1/deployments/${deployment.id}`,
   );
-  return reportOutcome(mode, view, final.deployment);
+  return reportOutcome(mode, view, final.deployment, false);
 }
 
 /**
@@ -85,13 +85,17 @@ async function deployInProcess(
       session.engine.deploy(release, actor()),
       () => `while deployment of ${release} was starting`,
     );
-    const record = await followInProcess(session, deployment.id, view);
-    return reportOutcome(mode, view, record);
+    const rested = await followInProcess(session, deployment.id, view);
+    return reportOutcome(mode, view, rested.record, rested.atGate);
   });
 }
 
-function reportOutcome(mode: OutputMode, view: DeploymentView | undefined, record: DeploymentRecord): number {
-  const waiting = record.phase === 'awaiting-promotion';
+function reportOutcome(
+  mode: OutputMode,
+  view: DeploymentView | undefined,
+  record: DeploymentRecord,
+  waiting: boolean,
+): number {
   const ok = waiting || record.phase === 'standby' || record.phase === 'retired';
   if (mode.json) printJson({ ok, deployment: record });
   else {

@@ -17,38 +17,60 @@ export function isResting(record: DeploymentRecord): boolean {
   );
 }
 
-/** Drives (by waiting on) an in-process deployment until it rests, showing its events. */
+/** What a followed deployment came to rest at. */
+export interface Rested {
+  readonly record: DeploymentRecord;
+  /** It waits at a manual gate (awaiting-promotion, or a shift step with `gate: manual`). */
+  readonly atGate: boolean;
+}
+
+/**
+ * The run says so when it stops at a manual gate (before promotion, or at a manual shift step);
+ * the message is the only sign of the second one, whose phase stays `shifting`.
+ */
+const GATE_MESSAGE = /waiting for `cutover promote`/;
+
+/**
+ * Waits on an in-process deployment until it rests, showing its events. `pastGate`: the caller
+ * just opened the gate it was waiting at, so only a later gate counts as a resting point.
+ */
 export function followInProcess(
   session: InProcessEngine,
   id: string,
   view: DeploymentView | undefined,
-): Promise<DeploymentRecord> {
+  options: { pastGate?: boolean } = {},
+): Promise<Rested> {
   const { engine, store } = session;
   const record = (): DeploymentRecord => {
     const found = store.getDeployment(id);
     if (!found) throw new Error(`deployment ${id} vanished from the store`);
     return found;
   };
-  const rested = new Promise<DeploymentRecord>((resolve, reject) => {
+  const rested = new Promise<Rested>((resolve, reject) => {
     let unsubscribe = (): void => undefined;
-    const done = (final: DeploymentRecord): void => {
+    const done = (final: DeploymentRecord, atGate: boolean): void => {
       unsubscribe();
-      resolve(final);
+      resolve({ record: final, atGate });
     };
     const check = (): void => {
       const now = record();
-      if (isResting(now)) done(now);
+      if (now.phase === 'awaiting-promotion' && options.pastGate === true) return;
+      if (isResting(now)) done(now, now.phase === 'awaiting-promotion');
     };
     for (const event of engine.events.history(id)) view?.update(event);
     unsubscribe = engine.events.subscribe((event) => {
       if (event.deploymentId !== id) return;
       view?.update(event);
-      if (event.type === 'phase') check();
+      if (event.type === 'message' && GATE_MESSAGE.test(event.message)) done(record(), true);
+      else if (event.type === 'phase') check();
     });
-    engine.finished(id)?.then(done, (error: unknown) => {
-      unsubscribe();
-      reject(error instanceof Error ? error : new Error(String(error)));
-    });
+    engine.finished(id)?.then(
+      (final) => done(final, false),
+      (error: unknown) => {
+        unsubscribe();
+        reject(error instanceof Error ? error : new Error(String(error)));
+      },
+    );
     check();
   });
   return session.untilInterrupted(rested, () => `while deployment ${id} was ${record().phase}`);
@@ -68,6 +90,6 @@ export async function settleResumed(
     if (view)
       printLine(`resuming deployment ${deployment.id} of ${deployment.release} from ${deployment.phase}`);
     const final = await followInProcess(session, deployment.id, view);
-    view?.finish(final);
+    view?.finish(final.record);
   }
 }

@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import { hostname } from 'node:os';
 import path from 'node:path';
@@ -186,13 +187,21 @@ export function runOneShotEndToEnd(scenario: OneShotScenario): void {
   });
 }
 
+/**
+ * Whether the process runs. An instance outlives the CLI that started it, so once stopped it
+ * is a zombie until this machine's pid 1 reaps it: kill(pid, 0) still finds it then.
+ */
 export function processAlive(pid: number): boolean {
+  let stat: string;
   try {
-    process.kill(pid, 0);
-    return true;
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw error;
   }
+  // pid (comm) STATE …: comm may hold spaces and parentheses, the state follows the last ')'.
+  const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+  return state !== 'Z' && state !== 'X';
 }
 
 /** Distinct bodies of `count` requests, each on a new connection. */
