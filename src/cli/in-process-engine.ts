@@ -134,19 +134,22 @@ export async function openInProcessEngine(
     handOverLease: releaseLease,
     untilInterrupted: (work, where) =>
       new Promise((resolve, reject) => {
-        const interrupt = (): void =>
+        let settle = (): void => undefined;
+        const interrupt = (): void => {
+          settle();
           reject(
             new CutoverError(
               'CUTOVER_E_INTERRUPTED',
               `stopped by ${String(signals.signal.reason)} ${where()}: it stays journaled, and the next \`cutover deploy\`, \`rollback\`, \`abort\`, \`promote\` or \`retire\` (or a \`cutover server\`) resumes it; \`cutover status\` shows where it stands`,
             ),
           );
+        };
         if (signals.signal.aborted) return interrupt();
         signals.signal.addEventListener('abort', interrupt, { once: true });
         // The engine's waits (drain, pauses) use unref'd timers, right for a server; here they
         // are all the CLI waits on, so something must keep the process alive until they end.
         const keepAlive = setInterval(() => undefined, 60_000);
-        const settle = (): void => {
+        settle = (): void => {
           clearInterval(keepAlive);
           signals.signal.removeEventListener('abort', interrupt);
         };
