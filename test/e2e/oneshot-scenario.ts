@@ -132,7 +132,7 @@ export function runOneShotEndToEnd(scenario: OneShotScenario): void {
       for (const pid of h().instancePids('green')) assert.ok(processAlive(pid), `new instance ${pid} runs`);
     });
 
-    it('status and history answer without a server, in --json', async () => {
+    it('status, history and logs answer without a server, in --json', async () => {
       const status = await h().cli(['status', '--json']);
       assert.equal(status.code, 0, status.stderr);
       const parsed = JSON.parse(status.stdout) as {
@@ -152,6 +152,15 @@ export function runOneShotEndToEnd(scenario: OneShotScenario): void {
         (deployment) => deployment.release,
       );
       assert.deepEqual(releases, ['v2', 'v1']);
+      const logs = await h().cli(['logs', 'blue', '--json']);
+      assert.equal(logs.code, 0, logs.stderr);
+      const lines = (JSON.parse(logs.stdout) as { lines: { line: string }[] }).lines.map(
+        (entry) => entry.line,
+      );
+      assert.ok(
+        lines.some((line) => line.startsWith('e2e v1 on')),
+        `the old slot's log: ${lines.join(' | ')}`,
+      );
     });
 
     it('rollback without a server exits 0 with traffic back on the old slot', async () => {

@@ -118,4 +118,12 @@ describe('a manual promotion gate without a server', () => {
     assert.deepEqual(await sample(h().trafficUrl, 10), ['v1']);
     assert.deepEqual(h().instancePids('green').filter(processAlive), [], 'the aborted slot was stopped');
   });
+
+  it('deploy --no-wait exits 2: without a server the CLI is the engine', async () => {
+    const result = await h().cli(['deploy', 'v3', '--no-wait']);
+    assert.equal(result.code, 2, result.stdout + result.stderr);
+    assert.match(result.stderr, /--no-wait needs a running cutover server/);
+    const { deployments } = await json<{ deployments: Deployment[] }>(h(), ['history']);
+    assert.ok(!deployments.some((d) => d.release === 'v3'), 'nothing was started');
+  });
 });
