@@ -2,7 +2,6 @@ import { userInfo, hostname } from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../config/load.js';
 import type { CutoverConfig } from '../config/schema.js';
-import { AdminClient } from './admin-client.js';
 import { outputMode, reportError, type OutputMode } from './output.js';
 
 export interface CommonOptions {
@@ -18,10 +17,6 @@ export function configPath(options: CommonOptions): string {
 
 export function loadCliConfig(options: CommonOptions): CutoverConfig {
   return loadConfig(configPath(options));
-}
-
-export function clientFor(options: CommonOptions): AdminClient {
-  return AdminClient.forConfig(loadCliConfig(options));
 }
 
 /** Who asked: recorded in the audit log. */

@@ -1,8 +1,13 @@
 import type { Command } from 'commander';
+import type { CutoverConfig } from '../config/schema.js';
 import { EXIT } from '../core/errors.js';
 import type { DeploymentRecord } from '../store/store.js';
-import { actor, clientFor, verb, type CommonOptions } from './cli-context.js';
-import { printJson, printLine } from './output.js';
+import { actor, verb, type CommonOptions } from './cli-context.js';
+import { controlPlaneFor } from './control-plane.js';
+import { DeploymentView } from './deployment-view.js';
+import { withInProcessEngine, type InProcessEngine } from './in-process-engine.js';
+import { followInProcess, settleResumed } from './one-shot-follow.js';
+import { printJson, printLine, type OutputMode } from './output.js';
 
 /** promote, rollback and abort: one admin call each, with the same shape. */
 const CONTROL_VERBS = {
@@ -11,28 +16,70 @@ const CONTROL_VERBS = {
   abort: 'abort a deployment before promotion; traffic stays on (or returns to) the old slot',
 } as const;
 
+type ControlVerb = keyof typeof CONTROL_VERBS;
+
 export function registerControlVerbs(program: Command): void {
-  for (const [name, description] of Object.entries(CONTROL_VERBS)) {
+  for (const [name, description] of Object.entries(CONTROL_VERBS) as [ControlVerb, string][]) {
     program
       .command(name)
       .description(description)
       .argument('[deployment]', 'deployment id (default: the one in progress)')
       .action(
         verb(async (mode, deploymentId: string | undefined, options: CommonOptions) => {
-          const client = clientFor(options);
-          const { deployment } = await client.request<{ deployment: DeploymentRecord }>(
-            'POST',
-            `/v1/${name}`,
-            {
-              ...(deploymentId ? { deployment: deploymentId } : {}),
-              requestedBy: actor(),
-            },
-          );
-          if (mode.json) printJson({ ok: true, deployment });
+          const plane = controlPlaneFor(options);
+          let deployment: DeploymentRecord;
+          if (plane.kind === 'server') {
+            ({ deployment } = await plane.client.request<{ deployment: DeploymentRecord }>(
+              'POST',
+              `/v1/${name}`,
+              {
+                ...(deploymentId ? { deployment: deploymentId } : {}),
+                requestedBy: actor(),
+              },
+            ));
+          } else {
+            deployment = await controlInProcess(plane.config, mode, name, deploymentId);
+          }
+          // A promotion in one-shot mode runs the deployment on to standby: it can still fail.
+          const ok = name !== 'promote' || plane.kind === 'server' || !failed(deployment);
+          if (mode.json) printJson({ ok, deployment });
           else
             printLine(`${name}: deployment ${deployment.id} of ${deployment.release} is ${deployment.phase}`);
-          return EXIT.OK;
+          return ok ? EXIT.OK : EXIT.DEPLOY_FAILED;
         }),
       );
   }
+}
+
+function failed(record: DeploymentRecord): boolean {
+  return record.phase === 'aborted' || record.phase === 'rolled-back';
+}
+
+/** One-shot mode: the engine in this process carries out the verb, against the same store and lease. */
+function controlInProcess(
+  config: CutoverConfig,
+  mode: OutputMode,
+  name: ControlVerb,
+  id: string | undefined,
+): Promise<DeploymentRecord> {
+  const newView = (): DeploymentView | undefined => (mode.json ? undefined : new DeploymentView(mode.tty));
+  return withInProcessEngine(config, { verb: name, drive: true }, async (session: InProcessEngine) => {
+    const { engine } = session;
+    switch (name) {
+      case 'abort':
+        // An interrupted deployment is aborted where it stands, not first driven on.
+        return session.untilInterrupted(engine.abort(actor(), id), () => 'while the abort was under way');
+      case 'rollback':
+        await settleResumed(session, newView);
+        return session.untilInterrupted(
+          engine.rollback(actor(), id),
+          () => 'while the rollback was under way',
+        );
+      case 'promote': {
+        await settleResumed(session, newView);
+        const promoted = engine.promote(actor(), id);
+        return (await followInProcess(session, promoted.id, newView(), { pastGate: true })).record;
+      }
+    }
+  });
 }

@@ -1,10 +1,15 @@
 import type { Command } from 'commander';
+import type { CutoverConfig } from '../config/schema.js';
 import { EXIT } from '../core/errors.js';
 import type { Phase } from '../core/phase.js';
 import type { DeploymentRecord } from '../store/store.js';
-import { actor, clientFor, verb, type CommonOptions } from './cli-context.js';
+import type { AdminClient } from './admin-client.js';
+import { actor, verb, type CommonOptions } from './cli-context.js';
+import { controlPlaneFor } from './control-plane.js';
 import { DeploymentView } from './deployment-view.js';
-import { printJson } from './output.js';
+import { withInProcessEngine } from './in-process-engine.js';
+import { followInProcess, settleResumed } from './one-shot-follow.js';
+import { printJson, printLine, usageError, type OutputMode } from './output.js';
 
 /** Where `deploy` stops watching: the new release serves and the old one is warm, or it failed. */
 const SETTLED: ReadonlySet<Phase> = new Set(['standby', 'retired', 'aborted', 'rolled-back']);
@@ -18,37 +23,85 @@ export function registerDeploy(program: Command): void {
     .command('deploy')
     .description('deploy a release to the idle slot, verify it, and move traffic to it')
     .argument('<release>', 'the release to deploy (for the process platform: a folder under the cwd pattern)')
-    .option('--no-wait', 'return once the deployment has started')
+    .option('--no-wait', 'return once the deployment has started (needs a running cutover server)')
     .action(
       verb(async (mode, release: string, options: DeployOptions) => {
-        const client = clientFor(options);
-        const { deployment } = await client.request<{ deployment: DeploymentRecord }>(
-          'POST',
-          '/v1/deployments',
-          {
-            release,
-            requestedBy: actor(),
-          },
-        );
-        if (!options.wait) {
-          if (mode.json) printJson({ ok: true, deployment });
-          else process.stdout.write(`deployment ${deployment.id} of ${release} started\n`);
-          return EXIT.OK;
-        }
-        const view = mode.json ? undefined : new DeploymentView(mode.tty);
-        await client.follow(deployment.id, (event) => {
-          view?.update(event);
-          return event.type === 'phase' && SETTLED.has(event.phase);
-        });
-        const final = await client.request<{ deployment: DeploymentRecord }>(
-          'GET',
-          `/v1/deployments/${deployment.id}`,
-        );
-        const record = final.deployment;
-        const ok = record.phase === 'standby' || record.phase === 'retired';
-        if (mode.json) printJson({ ok, deployment: record });
-        else view?.finish(record);
-        return ok ? EXIT.OK : EXIT.DEPLOY_FAILED;
+        const plane = controlPlaneFor(options);
+        return plane.kind === 'server'
+          ? deployThroughServer(plane.client, mode, release, options)
+          : deployInProcess(plane.config, mode, release, options);
       }),
     );
+}
+
+async function deployThroughServer(
+  client: AdminClient,
+  mode: OutputMode,
+  release: string,
+  options: DeployOptions,
+): Promise<number> {
+  const { deployment } = await client.request<{ deployment: DeploymentRecord }>('POST', '/v1/deployments', {
+    release,
+    requestedBy: actor(),
+  });
+  if (!options.wait) {
+    if (mode.json) printJson({ ok: true, deployment });
+    else process.stdout.write(`deployment ${deployment.id} of ${release} started\n`);
+    return EXIT.OK;
+  }
+  const view = mode.json ? undefined : new DeploymentView(mode.tty);
+  await client.follow(deployment.id, (event) => {
+    view?.update(event);
+    return event.type === 'phase' && SETTLED.has(event.phase);
+  });
+  const final = await client.request<{ deployment: DeploymentRecord }>(
+    'GET',
+    `/v1/deployments/${deployment.id}`,
+  );
+  return reportOutcome(mode, view, final.deployment, false);
+}
+
+/**
+ * One-shot mode: this process is the engine. It runs the deployment until standby (the old slot
+ * stays warm after the CLI exits) or until it fails, with the same progress and exit codes.
+ */
+async function deployInProcess(
+  config: CutoverConfig,
+  mode: OutputMode,
+  release: string,
+  options: DeployOptions,
+): Promise<number> {
+  if (!options.wait) {
+    throw usageError(
+      `--no-wait needs a running cutover server: without one (router ${config.router.kind}), this command runs the deployment itself`,
+    );
+  }
+  const newView = (): DeploymentView | undefined => (mode.json ? undefined : new DeploymentView(mode.tty));
+  return withInProcessEngine(config, { verb: `deploy ${release}`, drive: true }, async (session) => {
+    await settleResumed(session, newView);
+    const view = newView();
+    session.handOverLease();
+    const { deployment } = await session.untilInterrupted(
+      session.engine.deploy(release, actor()),
+      () => `while deployment of ${release} was starting`,
+    );
+    const rested = await followInProcess(session, deployment.id, view);
+    return reportOutcome(mode, view, rested.record, rested.atGate);
+  });
+}
+
+function reportOutcome(
+  mode: OutputMode,
+  view: DeploymentView | undefined,
+  record: DeploymentRecord,
+  waiting: boolean,
+): number {
+  const ok = waiting || record.phase === 'standby' || record.phase === 'retired';
+  if (mode.json) printJson({ ok, deployment: record });
+  else {
+    view?.finish(record);
+    if (waiting)
+      printLine(`waiting for promotion: run \`cutover promote ${record.id}\` (or \`cutover abort\`)`);
+  }
+  return ok ? EXIT.OK : EXIT.DEPLOY_FAILED;
 }

@@ -1,7 +1,9 @@
 import type { Command } from 'commander';
 import { EXIT } from '../core/errors.js';
 import type { DeploymentRecord } from '../store/store.js';
-import { clientFor, verb, type CommonOptions } from './cli-context.js';
+import { verb, type CommonOptions } from './cli-context.js';
+import { controlPlaneFor } from './control-plane.js';
+import { withInProcessEngine } from './in-process-engine.js';
 import { printJson, printLine, usageError } from './output.js';
 
 export function registerHistory(program: Command): void {
@@ -14,10 +16,18 @@ export function registerHistory(program: Command): void {
         const limit = Number(options.limit);
         if (!Number.isInteger(limit) || limit < 1)
           throw usageError(`--limit must be a positive whole number, got "${options.limit}"`);
-        const { deployments } = await clientFor(options).request<{ deployments: DeploymentRecord[] }>(
-          'GET',
-          `/v1/deployments?limit=${limit}`,
-        );
+        const plane = controlPlaneFor(options);
+        const deployments =
+          plane.kind === 'server'
+            ? (
+                await plane.client.request<{ deployments: DeploymentRecord[] }>(
+                  'GET',
+                  `/v1/deployments?limit=${limit}`,
+                )
+              ).deployments
+            : await withInProcessEngine(plane.config, { verb: 'history', drive: false }, (session) =>
+                Promise.resolve(session.store.listDeployments(plane.config.app, limit)),
+              );
         if (mode.json) {
           printJson({ deployments });
           return EXIT.OK;

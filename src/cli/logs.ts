@@ -2,7 +2,9 @@ import type { Command } from 'commander';
 import { EXIT } from '../core/errors.js';
 import { isSlot } from '../core/slot.js';
 import type { LogLine } from '../platforms/platform.js';
-import { clientFor, verb, type CommonOptions } from './cli-context.js';
+import { verb, type CommonOptions } from './cli-context.js';
+import { controlPlaneFor } from './control-plane.js';
+import { withInProcessEngine } from './in-process-engine.js';
 import { printJson, printLine, usageError } from './output.js';
 
 export function registerLogs(program: Command): void {
@@ -19,10 +21,14 @@ export function registerLogs(program: Command): void {
         if (!Number.isInteger(tail) || tail < 1)
           throw usageError(`--tail must be a positive whole number, got "${options.tail}"`);
         const query = new URLSearchParams({ tail: String(tail), ...(slot ? { slot } : {}) });
-        const { lines } = await clientFor(options).request<{ lines: LogLine[] }>(
-          'GET',
-          `/v1/logs?${query.toString()}`,
-        );
+        const plane = controlPlaneFor(options);
+        const slots = slot ? [slot] : (['blue', 'green'] as const);
+        const lines =
+          plane.kind === 'server'
+            ? (await plane.client.request<{ lines: LogLine[] }>('GET', `/v1/logs?${query.toString()}`)).lines
+            : await withInProcessEngine(plane.config, { verb: 'logs', drive: false }, async (session) =>
+                (await Promise.all(slots.map((name) => session.platform.logs(name, { tail })))).flat(),
+              );
         if (mode.json) printJson({ lines });
         else
           for (const line of lines)

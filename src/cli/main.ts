@@ -7,6 +7,8 @@ import { registerDeploy } from './deploy.js';
 import { registerHistory } from './history.js';
 import { registerInit } from './init.js';
 import { registerLogs } from './logs.js';
+import { wasInterruptedBySignal } from './in-process-engine.js';
+import { registerRetire } from './retire.js';
 import { registerServer } from './server.js';
 import { registerStatus } from './status.js';
 
@@ -34,6 +36,7 @@ registerServer(program);
 registerDeploy(program);
 registerStatus(program);
 registerControlVerbs(program);
+registerRetire(program);
 registerHistory(program);
 registerLogs(program);
 
@@ -44,3 +47,6 @@ try {
     process.exitCode = error.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
   } else throw error;
 }
+// A one-shot deploy stopped by a signal has closed its session; a run the engine did not stop
+// must not keep the process alive (what it did is journaled, and the next command resumes it).
+if (wasInterruptedBySignal()) process.exit();

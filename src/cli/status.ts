@@ -1,7 +1,9 @@
 import type { Command } from 'commander';
 import type { EngineStatus } from '../core/deployment-engine.js';
 import { EXIT } from '../core/errors.js';
-import { clientFor, verb, type CommonOptions } from './cli-context.js';
+import { verb, type CommonOptions } from './cli-context.js';
+import { controlPlaneFor } from './control-plane.js';
+import { withInProcessEngine } from './in-process-engine.js';
 import { printJson, printLine } from './output.js';
 
 export function registerStatus(program: Command): void {
@@ -10,7 +12,13 @@ export function registerStatus(program: Command): void {
     .description('show the live slot, the traffic split, instances and the deployment in progress')
     .action(
       verb(async (mode, options: CommonOptions) => {
-        const status = await clientFor(options).request<EngineStatus>('GET', '/v1/status');
+        const plane = controlPlaneFor(options);
+        const status =
+          plane.kind === 'server'
+            ? await plane.client.request<EngineStatus>('GET', '/v1/status')
+            : await withInProcessEngine(plane.config, { verb: 'status', drive: false }, (session) =>
+                session.engine.status(),
+              );
         if (mode.json) {
           printJson(status);
           return EXIT.OK;

@@ -85,6 +85,7 @@ export class DeploymentEngine {
    * listener between the halves, so no client is answered from an empty routing table.
    */
   async restoreRouting(): Promise<void> {
+    this.refuseWhileAnotherProcessDrives();
     const { store, platform } = this.ctx;
     const unfinished = store.unfinishedDeployments(this.app);
     const routing = this.traffic.current();
@@ -482,6 +483,24 @@ export class DeploymentEngine {
       );
       if (!renewed) this.ctx.logger.warn('lease.lost', { deployment: run.id });
     }
+  }
+
+  /**
+   * A live cutover process on this host holds the app's lease (a one-shot CLI running a deploy):
+   * reconciling now would stop the instances it is starting, and resuming would drive its
+   * deployment twice. Start once it has finished.
+   */
+  private refuseWhileAnotherProcessDrives(): void {
+    const lease = this.ctx.store.getLease(this.app);
+    if (!lease || new Date(lease.expiresAt).getTime() <= this.ctx.now().getTime()) return;
+    const holder = parseLeaseOwner(lease.owner);
+    if (!holder || holder.host !== hostname() || holder.pid === process.pid || !processExists(holder.pid))
+      return;
+    throw new CutoverError(
+      'CUTOVER_E_LOCKED',
+      `${lease.owner} is driving ${this.app} now (its lock runs until ${lease.expiresAt}): start again once it has finished`,
+      { details: { holder: lease } },
+    );
   }
 
   /** A lease held by a cutover process on this host that no longer exists is released at once. */

@@ -23,6 +23,7 @@ export const ERROR_CODES = {
   CUTOVER_E_INTERNAL: 'an unexpected internal error',
   CUTOVER_E_PROXY_EXCHANGE:
     'one proxied exchange threw; it and its connections were closed, the proxy serves on',
+  CUTOVER_E_INTERRUPTED: 'a one-shot CLI was stopped by a signal; its deployment stays journaled and resumes',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -1,0 +1,215 @@
+import { hostname } from 'node:os';
+import path from 'node:path';
+import type { CutoverConfig } from '../config/schema.js';
+import { DEFAULTS } from '../config/defaults.js';
+import { DeploymentEngine } from '../core/deployment-engine.js';
+import { parseLeaseOwner } from '../core/engine-context.js';
+import { CutoverError } from '../core/errors.js';
+import { Logger, jsonLineSink, type LogLevel } from '../core/logger.js';
+import { createPlatform } from '../platforms/registry.js';
+import type { Platform } from '../platforms/platform.js';
+import { createRouter, type CreatedRouter } from '../routers/registry.js';
+import { loadOrCreatePreviewToken } from '../server/preview-token.js';
+import { openSqliteStore } from '../store/sqlite-store.js';
+import type { Store } from '../store/store.js';
+import { processExists } from './process-exists.js';
+
+/**
+ * One-shot mode: the deployment engine run inside the CLI, against the same store and lease as
+ * `cutover server`, for routers whose data plane lives outside cutover (nginx, HAProxy …).
+ */
+export interface InProcessEngine {
+  readonly config: CutoverConfig;
+  readonly store: Store;
+  readonly platform: Platform;
+  readonly engine: DeploymentEngine;
+  /**
+   * Hands the session's hold on the app lease to the engine: engine.deploy() takes the lease under
+   * its own owner (with the deployment id), and would find the session's owner in its way.
+   */
+  handOverLease(): void;
+  /**
+   * Waits for `work`, unless SIGINT or SIGTERM comes first: then throws CUTOVER_E_INTERRUPTED
+   * with `where()` (what was under way). The runs stay journaled; close() stops them.
+   */
+  untilInterrupted<T>(work: Promise<T>, where: () => string): Promise<T>;
+  /** Stops timers and lets go of the router, the store and the lease; instances keep running. */
+  close(): Promise<void>;
+}
+
+export interface InProcessOptions {
+  /** The verb, recorded in the lease owner so a refused second caller sees who holds it. */
+  readonly verb: string;
+  /**
+   * Verbs that move traffic or drive a deployment hold the app lease for the whole session, open
+   * the router, reconcile the platform and resume what the journal says was under way. Read-only
+   * verbs (status, history, logs) touch neither router nor platform state.
+   */
+  readonly drive: boolean;
+  readonly logLevel?: LogLevel;
+}
+
+let interruptedBySignal = false;
+
+/**
+ * A one-shot CLI stopped by a signal exits once its session is closed, even if a run that the
+ * engine's close() did not stop still holds the event loop: the journal has what it needs.
+ */
+export function wasInterruptedBySignal(): boolean {
+  return interruptedBySignal;
+}
+
+/** Owner of the session's lease: `cutover@host:pid one-shot <verb>`, parsed like the engine's owners. */
+function sessionOwner(verb: string): string {
+  return `cutover@${hostname()}:${process.pid} one-shot ${verb}`;
+}
+
+export async function openInProcessEngine(
+  config: CutoverConfig,
+  options: InProcessOptions,
+): Promise<InProcessEngine> {
+  const logger = new Logger(jsonLineSink(process.stderr), options.logLevel ?? 'warn').child({
+    app: config.app,
+    mode: 'one-shot',
+  });
+  const store = openSqliteStore(path.join(config.stateDirPath, 'cutover.db'));
+  const owner = sessionOwner(options.verb);
+  let holdsLease = false;
+  let renewTimer: NodeJS.Timeout | undefined;
+  let router: CreatedRouter | undefined;
+  let platform: Platform | undefined;
+  let engine: DeploymentEngine | undefined;
+  const releaseLease = (): void => {
+    if (!holdsLease) return;
+    holdsLease = false;
+    clearInterval(renewTimer);
+    store.releaseLease(config.app, owner);
+  };
+  try {
+    if (options.drive) {
+      takeSessionLease(store, config.app, owner);
+      holdsLease = true;
+      renewTimer = setInterval(() => {
+        try {
+          if (!store.renewLease(config.app, owner, DEFAULTS.lockLeaseMs))
+            logger.warn('one-shot.lease-lost', { owner });
+        } catch (error) {
+          logger.error('one-shot.lease-renew-failed', { error: (error as Error).message });
+        }
+      }, DEFAULTS.lockRenewEveryMs);
+      renewTimer.unref();
+    }
+    platform = createPlatform(config, logger);
+    router = createRouter(config, { logger, previewToken: loadOrCreatePreviewToken(config.stateDirPath) });
+    engine = new DeploymentEngine({ config, store, router: router.router, platform, logger });
+    if (options.drive) {
+      await router.router.open();
+      await engine.restoreRouting();
+      engine.resumeDeployments();
+    }
+  } catch (error) {
+    await engine?.close();
+    await platform?.close();
+    await router?.router.close();
+    releaseLease();
+    store.close();
+    throw error;
+  }
+  const opened = { engine, platform, router };
+  const signals = new AbortController();
+  const onSignal = (signal: NodeJS.Signals): void => {
+    interruptedBySignal = true;
+    signals.abort(signal);
+  };
+  if (options.drive) {
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+  }
+  let closing: Promise<void> | undefined;
+  return {
+    config,
+    store,
+    platform,
+    engine,
+    handOverLease: releaseLease,
+    untilInterrupted: (work, where) =>
+      new Promise((resolve, reject) => {
+        let settle = (): void => undefined;
+        const interrupt = (): void => {
+          settle();
+          reject(
+            new CutoverError(
+              'CUTOVER_E_INTERRUPTED',
+              `stopped by ${String(signals.signal.reason)} ${where()}: it stays journaled, and the next \`cutover deploy\`, \`rollback\`, \`abort\`, \`promote\` or \`retire\` (or a \`cutover server\`) resumes it; \`cutover status\` shows where it stands`,
+            ),
+          );
+        };
+        if (signals.signal.aborted) return interrupt();
+        signals.signal.addEventListener('abort', interrupt, { once: true });
+        // The engine's waits (drain, pauses) use unref'd timers, right for a server; here they
+        // are all the CLI waits on, so something must keep the process alive until they end.
+        const keepAlive = setInterval(() => undefined, 60_000);
+        settle = (): void => {
+          clearInterval(keepAlive);
+          signals.signal.removeEventListener('abort', interrupt);
+        };
+        work.then(
+          (value) => {
+            settle();
+            resolve(value);
+          },
+          (error: unknown) => {
+            settle();
+            reject(error instanceof Error ? error : new Error(String(error)));
+          },
+        );
+      }),
+    close: () => {
+      closing ??= (async () => {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+        await opened.engine.close();
+        await opened.platform.close();
+        if (options.drive) await opened.router.router.close();
+        releaseLease();
+        store.close();
+      })();
+      return closing;
+    },
+  };
+}
+
+/**
+ * Takes the app lease for this CLI. A live holder (a server's run or another one-shot CLI) means
+ * exit 3 naming it; a holder that was a cutover process on this host and is gone is taken over.
+ */
+function takeSessionLease(store: Store, app: string, owner: string): void {
+  const current = store.getLease(app);
+  if (current) {
+    const holder = parseLeaseOwner(current.owner);
+    if (holder && holder.host === hostname() && holder.pid !== process.pid && !processExists(holder.pid))
+      store.releaseLease(app, current.owner);
+  }
+  const result = store.acquireLease(app, owner, DEFAULTS.lockLeaseMs);
+  if (!result.acquired) {
+    throw new CutoverError(
+      'CUTOVER_E_LOCKED',
+      `another deployment of ${app} is in progress: the lock is held by ${result.holder.owner} until ${result.holder.expiresAt}`,
+      { details: { holder: result.holder } },
+    );
+  }
+}
+
+/** Opens a session for one verb and closes it whatever happens. */
+export async function withInProcessEngine<T>(
+  config: CutoverConfig,
+  options: InProcessOptions,
+  body: (session: InProcessEngine) => Promise<T>,
+): Promise<T> {
+  const session = await openInProcessEngine(config, options);
+  try {
+    return await body(session);
+  } finally {
+    await session.close();
+  }
+}

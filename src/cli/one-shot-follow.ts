@@ -1,0 +1,95 @@
+import { isTerminal } from '../core/phase.js';
+import type { DeploymentRecord } from '../store/store.js';
+import type { DeploymentView } from './deployment-view.js';
+import type { InProcessEngine } from './in-process-engine.js';
+import { printLine } from './output.js';
+
+/**
+ * Where a one-shot CLI stops following a deployment: finished, waiting for an operator's
+ * `cutover promote`, or in standby with the old slot warm (the rollback window needs no process:
+ * `cutover retire` or the next deploy ends it). A first deploy has no old slot: it goes on to retired.
+ */
+export function isResting(record: DeploymentRecord): boolean {
+  return (
+    isTerminal(record.phase) ||
+    record.phase === 'awaiting-promotion' ||
+    (record.phase === 'standby' && record.fromSlot !== null)
+  );
+}
+
+/** What a followed deployment came to rest at. */
+export interface Rested {
+  readonly record: DeploymentRecord;
+  /** It waits at a manual gate (awaiting-promotion, or a shift step with `gate: manual`). */
+  readonly atGate: boolean;
+}
+
+/**
+ * The run says so when it stops at a manual gate (before promotion, or at a manual shift step);
+ * the message is the only sign of the second one, whose phase stays `shifting`.
+ */
+const GATE_MESSAGE = /waiting for `cutover promote`/;
+
+/**
+ * Waits on an in-process deployment until it rests, showing its events. `pastGate`: the caller
+ * just opened the gate it was waiting at, so only a later gate counts as a resting point.
+ */
+export function followInProcess(
+  session: InProcessEngine,
+  id: string,
+  view: DeploymentView | undefined,
+  options: { pastGate?: boolean } = {},
+): Promise<Rested> {
+  const { engine, store } = session;
+  const record = (): DeploymentRecord => {
+    const found = store.getDeployment(id);
+    if (!found) throw new Error(`deployment ${id} vanished from the store`);
+    return found;
+  };
+  const rested = new Promise<Rested>((resolve, reject) => {
+    let unsubscribe = (): void => undefined;
+    const done = (final: DeploymentRecord, atGate: boolean): void => {
+      unsubscribe();
+      resolve({ record: final, atGate });
+    };
+    const check = (): void => {
+      const now = record();
+      if (now.phase === 'awaiting-promotion' && options.pastGate === true) return;
+      if (isResting(now)) done(now, now.phase === 'awaiting-promotion');
+    };
+    for (const event of engine.events.history(id)) view?.update(event);
+    unsubscribe = engine.events.subscribe((event) => {
+      if (event.deploymentId !== id) return;
+      view?.update(event);
+      if (event.type === 'message' && GATE_MESSAGE.test(event.message)) done(record(), true);
+      else if (event.type === 'phase') check();
+    });
+    engine.finished(id)?.then(
+      (final) => done(final, false),
+      (error: unknown) => {
+        unsubscribe();
+        reject(error instanceof Error ? error : new Error(String(error)));
+      },
+    );
+    check();
+  });
+  return session.untilInterrupted(rested, () => `while deployment ${id} was ${record().phase}`);
+}
+
+/**
+ * Deployments the session resumed from the journal (a one-shot CLI or a server stopped in the
+ * middle) are followed until they rest, before the verb does its own work.
+ */
+export async function settleResumed(
+  session: InProcessEngine,
+  newView: () => DeploymentView | undefined,
+): Promise<void> {
+  for (const deployment of session.store.unfinishedDeployments(session.config.app)) {
+    if (isResting(deployment)) continue;
+    const view = newView();
+    if (view)
+      printLine(`resuming deployment ${deployment.id} of ${deployment.release} from ${deployment.phase}`);
+    const final = await followInProcess(session, deployment.id, view);
+    view?.finish(final.record);
+  }
+}
