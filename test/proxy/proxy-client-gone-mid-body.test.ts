@@ -29,6 +29,7 @@ void describe('a client that goes away mid-body', () => {
   let dir: string;
   let plain: BuiltinRouter;
   let secure: BuiltinRouter;
+  let buffering: BuiltinRouter;
   const completed: CompletedRequest[] = [];
 
   async function routerWith(config: Record<string, unknown>): Promise<BuiltinRouter> {
@@ -44,10 +45,15 @@ void describe('a client that goes away mid-body', () => {
     dir = await mkdtemp(path.join(os.tmpdir(), 'cutover-gone-mid-body-'));
     plain = await routerWith({});
     secure = await routerWith({ tls: makeCertificate(dir) });
+    buffering = await routerWith({
+      tls: makeCertificate(dir),
+      requestBuffering: { maxBodyBytes: 1_000_000 },
+    });
   });
   after(async () => {
     await plain.close();
     await secure.close();
+    await buffering.close();
     await upstream.close();
     await rm(dir, { recursive: true, force: true });
   });
@@ -200,4 +206,45 @@ void describe('a client that goes away mid-body', () => {
       }
     }
   }
+  void it(
+    'does not route a buffered HTTP/2 body whose client reset its stream before the body ended',
+    { timeout: 20_000 },
+    async () => {
+      const before = upstream.connections.length;
+      const recordsBefore = completed.length;
+      const session = http2.connect(`https://127.0.0.1:${buffering.address().live.port}`, {
+        rejectUnauthorized: false,
+      });
+      session.on('error', () => undefined);
+      try {
+        // Held whole by the proxy (no upstream yet), then reset with RST_STREAM(NO_ERROR).
+        const stream = session.request({ ':method': 'POST', ':path': '/upload' });
+        stream.on('error', () => undefined);
+        const closed = new Promise((resolve) => stream.on('close', resolve));
+        stream.write(FIRST_PART, () => stream.destroy());
+        await closed;
+        // A whole request after it: were the reset one routed, it would be recorded before this one.
+        const next = session.request({ ':method': 'POST', ':path': '/next' });
+        next.end('whole');
+        next.resume();
+        const status = await new Promise<number>((resolve) =>
+          next.on('response', (headers) => resolve(Number(headers[':status']))),
+        );
+        assert.equal(status, 200);
+        await waitFor(() => completed.length > recordsBefore, { what: 'the second request to be recorded' });
+        assert.deepEqual(
+          completed.slice(recordsBefore).map((request) => request.status),
+          [200],
+          'only the whole request was forwarded',
+        );
+        const seen = upstream.connections.slice(before).map((connection) => connection.bytes);
+        assert.ok(
+          seen.every((bytes) => !bytes.includes(FIRST_PART)),
+          `the reset body reached the upstream:\n${seen.join('\n---\n')}`,
+        );
+      } finally {
+        session.destroy();
+      }
+    },
+  );
 });
