@@ -7,6 +7,9 @@
  * half-closed, not closed, until the response ends; a stream already closed at the body's end
  * was reset (or its connection lost), or, rarely, the response ended first (an early answer),
  * when the body's end no longer matters to anyone and is not passed on either.
+ * A stream that ended (END_STREAM) and was reset after is a body that ended, as far as the wire
+ * says (node:http2's client does this on close()); only a Content-Length can show it short,
+ * and forwarding checks that too (UpstreamConnection.bodyShort).
  * HTTP/1 requests (the proxy's own and node:http's) end their body only when it is complete;
  * `complete` is checked all the same.
  */
