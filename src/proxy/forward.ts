@@ -11,9 +11,10 @@ import { performance } from 'node:perf_hooks';
 import type { ErrorCode } from '../core/errors.js';
 import type { Slot } from '../core/slot.js';
 import type { SlotActivity } from './drain.js';
+import { bodyArrivedWhole, type BodyEndSignals } from './body-arrived-whole.js';
 import { Http1Response } from './http1/http1-response.js';
 import { headerListToObject, type ScannedRequest } from './forwarded-headers.js';
-import type { ProxyMetrics } from './metrics.js';
+import type { ExchangeCut, ProxyMetrics } from './metrics.js';
 import type { SlotTable } from './slot-table.js';
 import { stickyCookieHeader } from './sticky.js';
 import { PROXY_ANSWERS, UPSTREAM_CONNECT_TIMEOUT } from './timeouts.js';
@@ -29,7 +30,7 @@ import type { UpstreamHead } from './upstream-head.js';
 import type { Upstream } from './upstream-pool.js';
 
 /** What forwarding uses of a request: node:http2's (TLS listener) and Http1Request (plain listener). */
-export interface ClientRequest {
+export interface ClientRequest extends BodyEndSignals {
   readonly method?: string | undefined;
   readonly url?: string | undefined;
   readonly httpVersionMajor: number;
@@ -45,7 +46,8 @@ export interface ClientRequest {
 /** What forwarding uses of a response, on either kind of listener. */
 export interface ClientResponse {
   readonly headersSent: boolean;
-  readonly writableFinished: boolean;
+  /** The status of the head sent (read when the head was not forwarding's: see ProxiedRequest.finish). */
+  readonly statusCode: number;
   writeHead(status: number, headers: Record<string, string>): unknown;
   write(chunk: Buffer): boolean;
   end(): unknown;
@@ -101,6 +103,10 @@ export class ProxiedRequest implements Exchange {
   private attempts = 0;
   private status = 0;
   private proxyError = false;
+  /** Forwarding has ended the response: the upstream's (or the proxy's own answer) went out whole. */
+  private responseEnded = false;
+  /** The upstream failed mid-response: the client's cut response is not the client's doing. */
+  private upstreamCut = false;
   private done = false;
 
   constructor(
@@ -159,13 +165,29 @@ export class ProxiedRequest implements Exchange {
       }
     });
     request.on('end', () => {
-      this.bodyConnection = undefined;
       try {
-        connection.endBody();
+        if (bodyArrivedWhole(request) && !connection.bodyShort()) {
+          this.bodyConnection = undefined;
+          connection.endBody();
+        } else this.clientLeftMidBody(connection);
       } catch (error) {
         this.crashed(error);
       }
     });
+  }
+
+  /**
+   * The client's side ended before its body did (see body-arrived-whole.ts), or before the
+   * Content-Length it announced was reached (an HTTP/2 stream ended early): the upstream must
+   * never see that body end. Its connection, mid-body, closes (never ended, never pooled), and
+   * the exchange ends; finish() records it as cut by the client while `bodyConnection` is set.
+   */
+  private clientLeftMidBody(connection: UpstreamConnection): void {
+    connection.abort();
+    if (this.connection === connection) this.connection = undefined;
+    // The stream is closed and its 'close' follows; a response the proxy gave beside forwarding
+    // (the body limits' 408) ends on its own, after its last bytes.
+    if (this.status !== 0 || !this.response.headersSent) this.response.destroy();
   }
 
   // Exchange: the connection reports the response here.
@@ -209,6 +231,7 @@ export class ProxiedRequest implements Exchange {
 
   onEnd(_reusable: boolean, lastBody?: Buffer): void {
     this.connection = undefined;
+    this.responseEnded = true;
     const response = this.response;
     // The last (often the only) body piece goes with end(): one write of head and body.
     // It is a view of the connection's read buffer: copied unless written out at once.
@@ -227,6 +250,7 @@ export class ProxiedRequest implements Exchange {
     if (this.done) return;
     if (detail.responseStarted || this.response.headersSent) {
       // Mid-response: the client cannot be told anything better than a cut stream.
+      this.upstreamCut = true;
       this.response.destroy();
       return;
     }
@@ -294,6 +318,7 @@ export class ProxiedRequest implements Exchange {
         'content-length': String(answer.body.length),
         'x-request-id': this.scanned.requestId,
       });
+      this.responseEnded = true;
       response.end(answer.body);
     } catch (error) {
       this.context.exchangeFailed(error);
@@ -306,13 +331,27 @@ export class ProxiedRequest implements Exchange {
     this.done = true;
     this.context.activity[this.slot].inFlight -= 1;
     this.upstream.inFlight -= 1;
-    const completed = this.response.writableFinished;
+    const response = this.response;
+    const completed = this.responseEnded;
     // The client went away: whatever the upstream socket is doing is no longer wanted.
     if (!completed) this.connection?.abort();
-    // A body still being sent when the exchange ends (answered early, or refused for its body
-    // limits): that socket is mid-body and can never carry another request.
+    const midBody = this.bodyConnection !== undefined;
+    // A body still being sent when the exchange ends (answered early, refused for its body
+    // limits, or the client left mid-body): that socket is mid-body and can never carry another
+    // request, and the body's end must never reach it.
     this.bodyConnection?.abort();
+    let status = this.status;
+    let cut: ExchangeCut | undefined;
+    if (status === 0 && response.headersSent) {
+      // Answered beside forwarding, before the upstream said anything: a refusal while the
+      // body arrived (the body limits' 408, a malformed chunked body's 400).
+      status = response.statusCode;
+      cut = 'refused';
+    } else if (!completed) {
+      status = 499;
+      if (!this.upstreamCut) cut = midBody ? 'client-body-incomplete' : 'client-closed';
+    }
     const seconds = (performance.now() - this.startedAt) / 1000;
-    this.context.metrics.record(this.slot, completed ? this.status : 499, seconds, this.proxyError);
+    this.context.metrics.record(this.slot, status, seconds, this.proxyError, cut);
   }
 }

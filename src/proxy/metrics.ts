@@ -22,11 +22,24 @@ export interface SlotCounters {
   readonly mirrorErrors: number;
 }
 
+/**
+ * Why an exchange ended without forwarding's whole response, when the client is the reason
+ * (stable names: a /metrics label):
+ * - `client-closed`: the client went away before its response was complete (recorded as 499);
+ * - `client-body-incomplete`: the client went away before its request body was all sent (499):
+ *   the upstream never saw that body end, and its connection was closed;
+ * - `refused`: the proxy refused the request while its body arrived, with the status recorded:
+ *   408 for a body that missed its limits (body-deadline.ts), 400 for a malformed chunked body.
+ */
+export type ExchangeCut = 'client-closed' | 'client-body-incomplete' | 'refused';
+
 export interface CompletedRequest {
   readonly slot: Slot;
   readonly status: number;
   readonly durationSeconds: number;
   readonly proxyError: boolean;
+  /** Set when the client cut the exchange short, or the proxy refused it mid-body. */
+  readonly cut: ExchangeCut | undefined;
 }
 
 export type RequestObserver = (request: CompletedRequest) => void;
@@ -56,7 +69,13 @@ export class ProxyMetrics {
     this.observer = observer;
   }
 
-  record(slot: Slot, status: number, durationSeconds: number, proxyError: boolean): void {
+  record(
+    slot: Slot,
+    status: number,
+    durationSeconds: number,
+    proxyError: boolean,
+    cut: ExchangeCut | undefined = undefined,
+  ): void {
     const counters = this.counters[slot];
     counters.requests += 1;
     if (status >= 500) counters.errors += 1;
@@ -66,7 +85,7 @@ export class ProxyMetrics {
     while (bucket < LATENCY_BUCKETS_SECONDS.length && durationSeconds > LATENCY_BUCKETS_SECONDS[bucket]!)
       bucket += 1;
     counters.buckets[bucket]! += 1;
-    if (this.observer !== undefined) this.observer({ slot, status, durationSeconds, proxyError });
+    if (this.observer !== undefined) this.observer({ slot, status, durationSeconds, proxyError, cut });
   }
 
   recordMirror(slot: Slot, failed: boolean): void {

@@ -302,14 +302,12 @@ export class ProxyServer {
 
     const body = bodyFraming(request, scanned);
     // The plain listener's own server checks body limits in its connection sweep.
-    const forwarded =
-      body !== 'none' && this.streamBodies !== undefined && !plain
-        ? this.streamBodies.watch(request, response, (reason) => this.bodyOverdue(request, response, reason))
-        : request;
+    if (body !== 'none' && this.streamBodies !== undefined && !plain)
+      this.streamBodies.watch(request, response, (reason) => this.bodyOverdue(request, response, reason));
     const bufferLimit = this.options.requestBufferBytes;
     if (body !== 'none' && bufferLimit > 0 && mayBuffer(announcedLength(request), bufferLimit)) {
       // Routed later, from the body's last read: outside onRequest's guard, so guarded here.
-      bufferRequestBody(forwarded, response, bufferLimit, (whole) => {
+      bufferRequestBody(request, response, bufferLimit, (whole) => {
         try {
           this.route(whole, response, role, scanned, body, startedAt);
         } catch (error) {
@@ -319,7 +317,7 @@ export class ProxyServer {
       });
       return;
     }
-    this.route(forwarded, response, role, scanned, body, startedAt);
+    this.route(request, response, role, scanned, body, startedAt);
   }
 
   /** Picks the slot and instance for a request and forwards it (and maybe a mirrored copy). */

@@ -7,6 +7,7 @@
  * start. The request is routed when its body is complete (or too large), so it reads the slot
  * table then, not when its head arrived.
  */
+import { bodyArrivedWhole } from './body-arrived-whole.js';
 import type { ClientRequest, ClientResponse } from './forward.js';
 
 /**
@@ -57,6 +58,15 @@ class BufferedRequest implements ClientRequest {
     return this.original.rawHeaders;
   }
 
+  // Read by forwarding at the body's end (see body-arrived-whole.ts).
+  get stream(): { readonly closed: boolean } | undefined {
+    return this.original.stream;
+  }
+
+  get complete(): boolean | undefined {
+    return this.original.complete;
+  }
+
   on(event: 'data', listener: (chunk: Buffer) => void): this;
   on(event: 'end', listener: () => void): this;
   on(event: 'data' | 'end', listener: (chunk: Buffer) => void): this {
@@ -97,7 +107,11 @@ class BufferedRequest implements ClientRequest {
   private bodyEnded(): void {
     this.ended = true;
     if (this.phase === 'forwarding') for (const listener of this.endListeners) listener();
-    else if (this.phase === 'holding') this.forward();
+    // A body whose client left mid-way (an HTTP/2 stream reset) is not routed at all.
+    else if (this.phase === 'holding') {
+      if (bodyArrivedWhole(this.original)) this.forward();
+      else this.abandon();
+    }
   }
 
   /** Routes the request now; its forwarding registers its listeners, then gets what was held. */

@@ -156,6 +156,11 @@ export class UpstreamConnection implements ResponseHandler {
     return this.socket.write(CHUNK_END);
   }
 
+  /** A Content-Length body of which fewer bytes were written than its head announced. */
+  bodyShort(): boolean {
+    return !this.chunked && this.bodyRemaining > 0;
+  }
+
   endBody(): void {
     if (this.chunked) this.socket.write(LAST_CHUNK, 'latin1');
     else if (this.bodyRemaining > 0) {

@@ -34,8 +34,15 @@ export function exportProxyMetrics(metrics: ProxyMetrics, registry: Registry): v
       this.inc({ listener: 'preview' }, refused.preview);
     },
   });
-  metrics.setObserver(({ slot, status, durationSeconds, proxyError }) => {
+  const cut = new Counter({
+    name: 'cutover_proxy_requests_cut_total',
+    help: 'Requests the client cut short (client-closed, client-body-incomplete) or the proxy refused while their body arrived (refused)',
+    labelNames: ['slot', 'reason'],
+    registers: [registry],
+  });
+  metrics.setObserver(({ slot, status, durationSeconds, proxyError, cut: reason }) => {
     requests.inc({ slot, code_class: `${Math.floor(status / 100)}xx` });
+    if (reason !== undefined) cut.inc({ slot, reason });
     if (proxyError) errors.inc({ slot, kind: 'proxy' });
     else if (status >= 500) errors.inc({ slot, kind: 'upstream' });
     latency.observe({ slot }, durationSeconds);

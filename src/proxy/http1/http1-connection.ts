@@ -330,10 +330,11 @@ export class Http1Connection implements ChunkSink, ResponseOwner {
       socket.destroy();
       return;
     }
-    // A request whose body turned out malformed is over: its forwarding stops now.
+    // A request whose body turned out malformed, or missed its limits, is over: its forwarding
+    // stops now, and it is recorded with the status it was answered.
     const response = this.response;
     this.response = undefined;
-    response?.connectionClosed();
+    response?.refused(error.status);
     const reason = STATUS_CODES[error.status] ?? 'Bad Request';
     socket.write(closingAnswer(error.status, `${reason.toLowerCase()}: ${error.message}\n`), 'latin1');
     this.finishAndClose();

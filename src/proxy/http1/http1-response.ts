@@ -55,6 +55,8 @@ function httpDate(): string {
 
 export class Http1Response {
   headersSent = false;
+  /** The status of the head written (0 before writeHead). */
+  statusCode = 0;
   writableFinished = false;
   /** Cleared to close the connection after this response (set before writeHead). */
   shouldKeepAlive: boolean;
@@ -126,6 +128,7 @@ export class Http1Response {
    */
   writeHeadFields(status: number, fields: string, hasLength: boolean, hasDate: boolean): this {
     if (this.headersSent || this.head !== undefined) return this;
+    this.statusCode = status;
     let head = statusLine(status) + fields;
     this.noBody = this.headRequest || status === 204 || status === 304 || (status >= 100 && status < 200);
     if (!this.noBody && !hasLength) {
@@ -202,6 +205,17 @@ export class Http1Response {
 
   /** The connection closed; a response not finished by then is reported as cut short. */
   connectionClosed(): void {
+    this.emitClose();
+  }
+
+  /**
+   * The connection answered the request itself with `status` (a refusal: the body limits' 408,
+   * a malformed body's 400) and closes: that answer is this response's head.
+   */
+  refused(status: number): void {
+    if (this.closed) return;
+    this.statusCode = status;
+    this.headersSent = true;
     this.emitClose();
   }
 
