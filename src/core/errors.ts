@@ -21,6 +21,9 @@ export const ERROR_CODES = {
   CUTOVER_E_PORT_IN_USE: 'a port cutover needs is already in use',
   CUTOVER_E_STORE: 'the store could not be read or written',
   CUTOVER_E_INTERNAL: 'an unexpected internal error',
+  CUTOVER_E_ENGINE_UNREACHABLE: 'the container engine (Docker or podman) could not be reached',
+  CUTOVER_E_BUILD: 'building the release image failed',
+  CUTOVER_E_OOM: 'an instance was killed for running out of memory',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
@@ -88,6 +91,8 @@ export function exitCodeFor(error: CutoverError): number {
     case 'CUTOVER_E_PROVISION':
     case 'CUTOVER_E_VERIFY':
     case 'CUTOVER_E_ABORTED':
+    case 'CUTOVER_E_BUILD':
+    case 'CUTOVER_E_OOM':
       return EXIT.DEPLOY_FAILED;
     default:
       return EXIT.INTERNAL;

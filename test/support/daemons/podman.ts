@@ -1,0 +1,107 @@
+/**
+ * A private Docker-compatible engine for the tests: `podman system service` on its own unix
+ * socket, with its own storage root, run root, network configs and events log under a temp
+ * dir, so the tests never see or touch the host's other containers. runc with cgroupfs and no
+ * default ulimits: what works on this kind of machine (see ../shared/ENVIRONMENT.md).
+ */
+import http from 'node:http';
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { makeTempDir, removeTempDir, requireBinary, startDaemon, type Daemon } from './common.js';
+
+export interface PodmanEngine {
+  /** Path of the engine's socket. */
+  readonly socket: string;
+  /** `unix://<socket>`, the value DOCKER_HOST takes. */
+  readonly dockerHost: string;
+  readonly dir: string;
+  stop(): Promise<void>;
+}
+
+export async function startPodman(): Promise<PodmanEngine> {
+  const podman = requireBinary('podman', 'podman');
+  const runc = requireBinary('runc', 'runc');
+  const dir = await makeTempDir('podman');
+  const socket = path.join(dir, 'podman.sock');
+  const conf = path.join(dir, 'containers.conf');
+  await mkdir(path.join(dir, 'networks'), { recursive: true });
+  await writeFile(
+    conf,
+    [
+      '[containers]',
+      // The sandbox refuses to raise ulimits; podman's defaults would fail every start.
+      'default_ulimits = []',
+      '[network]',
+      `network_config_dir = "${path.join(dir, 'networks')}"`,
+      '[engine]',
+      'events_logger = "file"',
+      `events_logfile_path = "${path.join(dir, 'events.log')}"`,
+      '',
+    ].join('\n'),
+  );
+  let daemon: Daemon;
+  try {
+    daemon = await startDaemon({
+      name: 'podman system service',
+      command: podman,
+      args: [
+        '--root',
+        path.join(dir, 'root'),
+        '--runroot',
+        path.join(dir, 'runroot'),
+        '--tmpdir',
+        path.join(dir, 'tmp'),
+        '--runtime',
+        runc,
+        '--cgroup-manager',
+        'cgroupfs',
+        // vfs: works on any filesystem under the temp dir (overlay-on-overlay does not everywhere).
+        '--storage-driver',
+        'vfs',
+        'system',
+        'service',
+        '--time=0',
+        `unix://${socket}`,
+      ],
+      env: { ...process.env, CONTAINERS_CONF: conf },
+      logFile: path.join(dir, 'podman.log'),
+      ready: () => pings(socket),
+      readyTimeoutMs: 30_000,
+    });
+  } catch (error) {
+    await removeTempDir(dir);
+    throw error;
+  }
+  return {
+    socket,
+    dockerHost: `unix://${socket}`,
+    dir,
+    async stop() {
+      await daemon.stop(10_000);
+      // Containers' conmon monitors outlive the service; their run root goes with the dir.
+      await killLeftoverConmons(dir);
+      await removeTempDir(dir);
+    },
+  };
+}
+
+function pings(socketPath: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const request = http.get({ socketPath, path: '/_ping' }, (response) => {
+      response.resume();
+      resolve(response.statusCode === 200);
+    });
+    request.on('error', () => resolve(false));
+  });
+}
+
+/** conmon processes of this engine's containers (found by their run root in argv), stopped by pid. */
+async function killLeftoverConmons(dir: string): Promise<void> {
+  const { readdir, readFile } = await import('node:fs/promises');
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const cmdline = await readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '');
+    if (cmdline.startsWith('/usr/bin/conmon') && cmdline.includes(dir))
+      process.kill(Number(entry), 'SIGKILL');
+  }
+}
