@@ -4,7 +4,7 @@
  * serves its release (CUTOVER_RELEASE, or APP_VERSION) on $PORT with `busybox httpd`.
  * Behaviour switches (env): EXIT_AT_ONCE=<code> prints an error and exits; EAT_MEMORY=1 grows
  * until the memory limit kills it; IGNORE_SIGTERM=1 logs SIGTERM and keeps serving;
- * MARK_DIR=<dir> appends "SIGTERM <name>" to <dir>/terms when SIGTERM arrives.
+ * MARK_DIR=<dir> appends "SIGTERM <slot> <hostname>" to <dir>/terms when SIGTERM arrives.
  */
 import { copyFile, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -23,7 +23,7 @@ httpd -f -p "$PORT" -h /tmp/www &
 child=$!
 on_term() {
   echo "got SIGTERM"
-  if [ -n "$MARK_DIR" ]; then echo "SIGTERM $HOSTNAME" >> "$MARK_DIR/terms"; fi
+  if [ -n "$MARK_DIR" ]; then echo "SIGTERM $CUTOVER_SLOT $HOSTNAME" >> "$MARK_DIR/terms"; fi
   if [ "$IGNORE_SIGTERM" = 1 ]; then echo "ignoring it"; else kill "$child"; fi
 }
 trap on_term TERM

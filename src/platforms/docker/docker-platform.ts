@@ -61,7 +61,6 @@ interface Found {
   readonly index: number;
   readonly running: boolean;
   readonly image: string;
-  readonly imageId: string;
 }
 
 class DockerPlatform implements Platform {
@@ -527,7 +526,6 @@ class DockerPlatform implements Platform {
         index: Number(container.Labels[LABEL.instance] ?? -1),
         running: container.State === 'running',
         image: container.Image,
-        imageId: container.ImageID,
       };
     });
   }
@@ -560,7 +558,8 @@ class DockerPlatform implements Platform {
 
   private async pruneImages(): Promise<void> {
     const remaining = await this.list(undefined, { all: true });
-    const inUse = new Set(remaining.flatMap((found) => [found.image, found.imageId]));
+    // By tag: removing a tag is what loses a release; an image under another tag stays anyway.
+    const inUse = new Set(remaining.map((found) => found.image));
     await this.images.prune(inUse);
   }
 

@@ -160,7 +160,7 @@ export class ReleaseImages {
 
   /**
    * Removes the tags of this app's release images beyond the `keepImages` most recent ones,
-   * never one that a container still uses. Returns the removed tags.
+   * never the tag a container of the app was created from. Returns the removed tags.
    */
   async prune(inUse: ReadonlySet<string>): Promise<string[]> {
     const images = await this.engine.call('image list', (docker) => docker.listImages());
@@ -175,14 +175,15 @@ export class ReleaseImages {
         }),
       )
       .sort((a, b) => b.created - a.created || b.tag.localeCompare(a.tag));
+    // The newest `keepImages` releases stay, and so does any image a container still uses.
     const kept = new Set<string>();
+    for (const image of candidates) {
+      if (kept.size >= this.config.keepImages) break;
+      kept.add(image.release);
+    }
     const removed: string[] = [];
     for (const image of candidates) {
-      if (inUse.has(image.tag) || inUse.has(image.id)) continue;
-      if (kept.size < this.config.keepImages) {
-        kept.add(image.release);
-        continue;
-      }
+      if (kept.has(image.release) || inUse.has(image.tag)) continue;
       try {
         await this.engine.call('image remove', (docker) => docker.getImage(image.tag).remove());
         removed.push(image.tag);
