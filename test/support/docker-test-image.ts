@@ -2,7 +2,8 @@
  * The test image: `FROM scratch` with Debian's static busybox and a tiny app script, built
  * through the Engine API (`POST /build` with a tar context) once per test file. The app
  * serves its release (CUTOVER_RELEASE, or APP_VERSION) on $PORT with `busybox httpd`.
- * Behaviour switches (env): EXIT_AT_ONCE=<code> prints an error and exits; EAT_MEMORY=1 grows
+ * Behaviour switches (env): EXIT_AT_ONCE=<code> prints an error and exits; EXIT_AFTER=<s> serves
+ * that long, then exits 5; EAT_MEMORY=1 grows
  * until the memory limit kills it; IGNORE_SIGTERM=1 logs SIGTERM and keeps serving;
  * MARK_DIR=<dir> appends "SIGTERM <slot> <hostname>" to <dir>/terms when SIGTERM arrives.
  */
@@ -28,6 +29,7 @@ on_term() {
 }
 trap on_term TERM
 echo "listening on $PORT release $CUTOVER_RELEASE"
+if [ -n "$EXIT_AFTER" ]; then sleep "$EXIT_AFTER"; echo "fatal: giving up after $EXIT_AFTER s" >&2; exit 5; fi
 while kill -0 "$child" 2>/dev/null; do wait "$child"; done
 `;
 

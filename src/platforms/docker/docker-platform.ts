@@ -302,7 +302,8 @@ class DockerPlatform implements Platform {
       try {
         return await docker.createContainer(spec);
       } catch (error) {
-        if (statusOf(error) === 409) {
+        // Docker answers 409; podman 500 with the same words.
+        if (statusOf(error) === 409 || /already in use/i.test(engineMessage(error))) {
           throw new CutoverError(
             'CUTOVER_E_PROVISION',
             `a container named ${name} exists and is not one of cutover's for app "${this.deps.app}" (no ${LABEL.app} label): remove or rename it`,

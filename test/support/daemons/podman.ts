@@ -5,9 +5,10 @@
  * default ulimits: what works on this kind of machine (see ../shared/ENVIRONMENT.md).
  */
 import http from 'node:http';
+import { readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { makeTempDir, removeTempDir, requireBinary, startDaemon, type Daemon } from './common.js';
+import { makeTempDir, removeTempDir, requireBinary, runSync, startDaemon, type Daemon } from './common.js';
 
 export interface PodmanEngine {
   /** Path of the engine's socket. */
@@ -77,12 +78,56 @@ export async function startPodman(): Promise<PodmanEngine> {
     dockerHost: `unix://${socket}`,
     dir,
     async stop() {
+      // Whatever a test left running goes first, through the API, so its mounts are released.
+      await removeAllContainers(socket);
       await daemon.stop(10_000);
-      // Containers' conmon monitors outlive the service; their run root goes with the dir.
+      // Monitors of containers that could not be removed outlive the service; their mounts too.
       await killLeftoverConmons(dir);
+      unmountUnder(dir);
       await removeTempDir(dir);
     },
   };
+}
+
+/** The Engine API over the unix socket: one request, its status and body. */
+function engineRequest(
+  socketPath: string,
+  method: string,
+  path: string,
+): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const request = http.request({ socketPath, method, path }, (response) => {
+      let body = '';
+      response.setEncoding('utf8');
+      response.on('data', (chunk: string) => (body += chunk));
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
+    });
+    request.on('error', reject);
+    request.end();
+  });
+}
+
+async function removeAllContainers(socketPath: string): Promise<void> {
+  const list = await engineRequest(socketPath, 'GET', '/containers/json?all=true');
+  for (const container of JSON.parse(list.body) as { Id: string }[]) {
+    const removed = await engineRequest(socketPath, 'DELETE', `/containers/${container.Id}?force=true&t=0`);
+    if (removed.status >= 300 && removed.status !== 404) {
+      throw new Error(`could not remove test container ${container.Id}: ${removed.status} ${removed.body}`);
+    }
+  }
+}
+
+/** Mounts podman left under the temp dir (container shm, storage), innermost first. */
+function unmountUnder(dir: string): void {
+  const mounts = readFileSync('/proc/self/mounts', 'utf8')
+    .split('\n')
+    .map((line) => line.split(' ')[1] ?? '')
+    .filter((target) => target.startsWith(dir))
+    .sort((a, b) => b.length - a.length);
+  for (const target of mounts) {
+    const result = runSync('umount', ['-l', target]);
+    if (result.status !== 0) throw new Error(`umount ${target} failed: ${result.output}`);
+  }
 }
 
 function pings(socketPath: string): Promise<boolean> {
