@@ -21,7 +21,7 @@ import {
   parseMemory,
   type DockerPlatformConfig,
 } from './config.js';
-import { demuxLogs, LogDemuxer } from './container-logs.js';
+import { demuxLogs } from './container-logs.js';
 import { containerLabels, containerName, instanceId, LABEL, labelFilter } from './container-naming.js';
 import { Engine, engineEndpoint, engineMessage, statusOf } from './engine.js';
 import { readEnvFile } from './env-file.js';
@@ -107,45 +107,6 @@ class DockerPlatform implements Platform {
       for (const line of await this.containerLog(found.id, tail)) lines.push({ instanceId: id, ...line });
     }
     return lines;
-  }
-
-  /** Streams the slot's container logs (the last `tail` lines first) until `signal` aborts. */
-  async followLogs(
-    slot: Slot,
-    onLine: (line: LogLine) => void,
-    options: { tail?: number; signal: AbortSignal },
-  ): Promise<void> {
-    const containers = await this.list(slot, { all: false });
-    await Promise.all(
-      containers.map(async (found) => {
-        const id = instanceId(slot, found.index, found.release);
-        const stream = (await this.engine.call('logs', (docker) =>
-          docker.getContainer(found.id).logs({
-            follow: true,
-            stdout: true,
-            stderr: true,
-            tail: options.tail ?? DEFAULT_LOG_TAIL,
-          }),
-        )) as NodeJS.ReadableStream & { destroy(): void };
-        const demuxer = new LogDemuxer();
-        await new Promise<void>((resolveFollow, reject) => {
-          const stop = () => {
-            stream.destroy();
-            resolveFollow();
-          };
-          options.signal.addEventListener('abort', stop, { once: true });
-          stream.on('data', (chunk: Buffer) => {
-            for (const line of demuxer.push(chunk)) onLine({ instanceId: id, ...line });
-          });
-          stream.on('end', () => {
-            for (const line of demuxer.end()) onLine({ instanceId: id, ...line });
-            options.signal.removeEventListener('abort', stop);
-            resolveFollow();
-          });
-          stream.on('error', (error: Error) => (options.signal.aborted ? resolveFollow() : reject(error)));
-        });
-      }),
-    );
   }
 
   stop(slot: Slot, options: StopOptions): Promise<void> {
