@@ -23,7 +23,7 @@ import {
 } from './config.js';
 import { demuxLogs } from './container-logs.js';
 import { containerLabels, containerName, instanceId, LABEL, labelFilter } from './container-naming.js';
-import { Engine, engineEndpoint, engineMessage, statusOf } from './engine.js';
+import { Engine, engineEndpoint, engineMessage, isGone, statusOf } from './engine.js';
 import { readEnvFile } from './env-file.js';
 import { ReleaseImages } from './release-images.js';
 
@@ -450,7 +450,7 @@ class DockerPlatform implements Platform {
         try {
           return await docker.getContainer(container.id).inspect();
         } catch (error) {
-          if (statusOf(error) === 404) return undefined; // removed between list and inspect
+          if (isGone(error)) return undefined; // removed between list and inspect
           throw error;
         }
       });
@@ -508,12 +508,12 @@ class DockerPlatform implements Platform {
         if (found.running) await container.stop({ t: graceSeconds(graceMs) });
       } catch (error) {
         // 304: already stopped; 404: already gone.
-        if (statusOf(error) !== 304 && statusOf(error) !== 404) throw error;
+        if (statusOf(error) !== 304 && !isGone(error)) throw error;
       }
       try {
         await container.remove({ force: true });
       } catch (error) {
-        if (statusOf(error) !== 404) throw error;
+        if (!isGone(error)) throw error;
       }
     });
   }
@@ -536,7 +536,7 @@ class DockerPlatform implements Platform {
           .logs({ stdout: true, stderr: true, tail, follow: false });
         return demuxLogs(payload);
       } catch (error) {
-        if (statusOf(error) === 404) return [];
+        if (isGone(error)) return [];
         throw error;
       }
     });

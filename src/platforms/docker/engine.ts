@@ -151,3 +151,8 @@ export function engineMessage(error: unknown): string {
   if (json && typeof json.message === 'string') return json.message;
   return error instanceof Error ? error.message : String(error);
 }
+
+/** The container is not there (any more): Docker answers 404; podman sometimes 500 "no such container". */
+export function isGone(error: unknown): boolean {
+  return statusOf(error) === 404 || /no such container/i.test(engineMessage(error));
+}
