@@ -1,15 +1,19 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs on a fresh Debian machine: the real daemons the router
-# contract suites drive, and the load generator the benches use. Safe to run again.
+# contract suites drive, the load generator the benches use, and a Docker-compatible engine
+# (podman with runc; the tests start their own `podman system service`) plus the static
+# busybox the test images are built from. Safe to run again.
 set -euo pipefail
 
-PACKAGES=(nginx-light haproxy varnish caddy wrk socat openssl)
-BINARIES=(nginx haproxy varnishd caddy wrk socat openssl)
+PACKAGES=(nginx-light haproxy varnish caddy wrk socat openssl podman runc)
+BINARIES=(nginx haproxy varnishd caddy wrk socat openssl podman runc)
 
 missing=()
 for i in "${!BINARIES[@]}"; do
   command -v "${BINARIES[$i]}" >/dev/null 2>&1 || [ -x "/usr/sbin/${BINARIES[$i]}" ] || missing+=("${PACKAGES[$i]}")
 done
+# The test images are FROM scratch with Debian's static busybox (the plain busybox package is dynamic).
+dpkg-query -W -f='${Status}' busybox-static 2>/dev/null | grep -q 'install ok installed' || missing+=(busybox-static)
 
 if [ "${#missing[@]}" -eq 0 ]; then
   echo "test dependencies: all present"

@@ -10,7 +10,7 @@
 import { copyFile, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import Docker from 'dockerode';
-import { makeTempDir, removeTempDir, requireBinary } from './daemons/common.js';
+import { makeTempDir, removeTempDir, requireBinary, runSync } from './daemons/common.js';
 
 export const TEST_IMAGE_REPO = 'cutover-test-app';
 
@@ -43,9 +43,15 @@ CMD ["/bin/sh", "/app/serve"]
 /** Writes a build context for the test image (plus `extraDockerfile` lines) into a fresh dir. */
 export async function writeTestImageContext(dir: string, extraDockerfile = ''): Promise<void> {
   const busybox = requireBinary('busybox', 'busybox-static');
+  // FROM scratch has no libc: Debian's plain busybox package is dynamic and would not start.
+  if (!/not a dynamic executable|statically linked/.test(runSync('ldd', [busybox]).output)) {
+    throw new Error(
+      `${busybox} is not static: run \`bash scripts/install-test-deps.sh\` (apt-get install -y busybox-static)`,
+    );
+  }
   await mkdir(path.join(dir, 'bin'), { recursive: true });
   await mkdir(path.join(dir, 'app'), { recursive: true });
-  await copyFile(busybox === '/usr/bin/busybox' ? '/bin/busybox' : busybox, path.join(dir, 'bin', 'busybox'));
+  await copyFile(busybox, path.join(dir, 'bin', 'busybox'));
   await writeFile(path.join(dir, 'app', 'serve'), APP_SCRIPT, { mode: 0o755 });
   await writeFile(path.join(dir, 'Dockerfile'), DOCKERFILE + extraDockerfile);
 }

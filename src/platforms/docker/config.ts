@@ -57,33 +57,79 @@ export const dockerPlatformConfig = z
      * The engine's socket (a path, `unix:///path` or `tcp://host:port`). Default: DOCKER_HOST,
      * else /var/run/docker.sock.
      */
-    socket: z.string().min(1).optional(),
+    socket: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        'The engine socket: a path, unix:///path or tcp://host:port (default: DOCKER_HOST, else /var/run/docker.sock)',
+      ),
     /** Image tag per release, e.g. "registry.example/shop:${RELEASE}". Default with `build`: "cutover-<app>:${RELEASE}". */
-    image: z.string().min(1).optional(),
-    build: buildConfig.optional(),
+    image: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('Image tag per release, e.g. "registry.example/shop:${RELEASE}"'),
+    build: buildConfig
+      .optional()
+      .describe('Build each release from a context folder (tagged as `image`, or cutover-<app>:${RELEASE})'),
     /** The port the app listens on inside the container. */
-    port: z.number().int().min(1).max(65535),
-    command: z.array(z.string()).min(1).optional(),
-    entrypoint: z.array(z.string()).min(1).optional(),
-    env: z.record(z.string(), z.string()).default({}),
+    port: z.number().int().min(1).max(65535).describe('The port the app listens on inside the container'),
+    command: z.array(z.string()).min(1).optional().describe('Overrides the image CMD; placeholders work'),
+    entrypoint: z
+      .array(z.string())
+      .min(1)
+      .optional()
+      .describe('Overrides the image ENTRYPOINT; placeholders work'),
+    env: z
+      .record(z.string(), z.string())
+      .default({})
+      .describe('Environment of each container; values take ${RELEASE}, ${SLOT}, ${INSTANCE}, ${PORT}'),
     /** Files of KEY=VALUE lines (docker --env-file format); relative to the config file; `env` wins. */
-    envFiles: z.array(z.string().min(1)).default([]),
+    envFiles: z
+      .array(z.string().min(1))
+      .default([])
+      .describe('KEY=VALUE files (docker --env-file format), relative to this file; env wins'),
     /** Bind mounts and named volumes, "source:target[:ro]"; a relative source resolves against the config file. */
     volumes: z.array(z.string().regex(/^[^:]+:\/[^:]*(:(ro|rw))?$/, 'source:/target[:ro|rw]')).default([]),
     /** A user-defined network the containers join (and where they are reached by name when `reach: name`). */
-    network: z.string().min(1).optional(),
+    network: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('A user-defined network the containers join (created when missing)'),
     /** `published`: through a port published on the host; `name`: as <container-name>:<port> on `network`. */
-    reach: z.enum(['published', 'name']).default('published'),
-    publish: publishConfig.prefault({}),
-    labels: z.record(z.string(), z.string()).default({}),
-    memory: memorySize.optional(),
-    cpus: z.number().positive().max(1024).optional(),
-    pull: z.enum(['never', 'missing', 'always']).default('missing'),
-    registryAuth: registryAuthConfig.optional(),
-    instances: z.number().int().min(1).max(64).default(DEFAULTS.instances),
-    stopGrace: duration().default(DEFAULTS.stopGraceMs),
+    reach: z
+      .enum(['published', 'name'])
+      .default('published')
+      .describe('published: through a host port; name: as <container>:<port> on `network`'),
+    publish: publishConfig
+      .prefault({})
+      .describe('Where the port is published: address (127.0.0.1 unless set) and fixed ports per slot'),
+    labels: z.record(z.string(), z.string()).default({}).describe('Extra container labels'),
+    memory: memorySize.optional().describe('Memory limit per container, e.g. "256m"'),
+    cpus: z.number().positive().max(1024).optional().describe('CPU limit per container, e.g. 0.5'),
+    pull: z
+      .enum(['never', 'missing', 'always'])
+      .default('missing')
+      .describe('When to pull the image: never, missing (default) or always'),
+    registryAuth: registryAuthConfig
+      .optional()
+      .describe(
+        'Registry credentials from { file } or { env } (JSON username/password/serveraddress); never logged',
+      ),
+    instances: z.number().int().min(1).max(64).default(DEFAULTS.instances).describe('Containers per slot'),
+    stopGrace: duration()
+      .default(DEFAULTS.stopGraceMs)
+      .describe('After SIGTERM (or the STOPSIGNAL), a container has this long before SIGKILL'),
     /** Images of this many most recent releases are kept after a retire; older ones are removed. */
-    keepImages: z.number().int().min(1).max(100).default(DOCKER_KEEP_IMAGES_DEFAULT),
+    keepImages: z
+      .number()
+      .int()
+      .min(1)
+      .max(100)
+      .default(DOCKER_KEEP_IMAGES_DEFAULT)
+      .describe('Images of this many most recent releases are kept after a retire'),
   })
   .strict()
   .refine((config) => config.image !== undefined || config.build !== undefined, {
