@@ -2,10 +2,12 @@
 // published, names and labels, environment, mounts and limits, networks, HEALTHCHECK readiness,
 // builds per release and the pruning of old releases' images.
 import assert from 'node:assert/strict';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { access, mkdir, writeFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { isCutoverError } from '../../src/core/errors.js';
+import { loadConfig } from '../../src/config/load.js';
 import { dockerPlatformConfig } from '../../src/platforms/docker/config.js';
 import { engineEndpoint } from '../../src/platforms/docker/engine.js';
 import { loadRegistryAuth } from '../../src/platforms/docker/registry-auth.js';
@@ -216,6 +218,15 @@ void describe('docker platform: config and connection', () => {
       /pull: an image cutover builds cannot be pulled/,
     );
     assert.equal(dockerPlatformConfig.safeParse({ ...base, image: 'a:${RELEASE}' }).success, true);
+  });
+
+  void it('examples/docker/cutover.yml is a valid config whose build context holds its Dockerfile', async () => {
+    const file = fileURLToPath(new URL('../../examples/docker/cutover.yml', import.meta.url));
+    const config = loadConfig(file);
+    assert.equal(config.platform.kind, 'docker');
+    if (config.platform.kind !== 'docker') return;
+    assert.equal(config.platform.build?.context, 'app');
+    await access(join(config.baseDir, 'app', config.platform.build.dockerfile));
   });
 
   void it('reads registryAuth from a file or a variable and names only the source when it is wrong', async () => {
