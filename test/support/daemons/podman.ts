@@ -65,6 +65,8 @@ export async function startPodman(): Promise<PodmanEngine> {
         `unix://${socket}`,
       ],
       env: { ...process.env, CONTAINERS_CONF: conf },
+      // conmon writes files (an `oom` marker) into its working dir: keep them in the temp dir.
+      cwd: dir,
       logFile: path.join(dir, 'podman.log'),
       ready: () => pings(socket),
       readyTimeoutMs: 30_000,
