@@ -8,7 +8,7 @@ import { labelFilter } from '../../src/platforms/docker/container-naming.js';
 import { isGone } from '../../src/platforms/docker/engine.js';
 import { startPodman, type PodmanEngine } from '../support/daemons/podman.js';
 import { buildTestImage, TEST_IMAGE_REPO } from '../support/docker-test-image.js';
-import { startLoad } from '../support/load.js';
+import { startLoad, waitFor } from '../support/load.js';
 import { CutoverHarness } from './harness.js';
 
 interface ContainerFacts {
@@ -63,6 +63,9 @@ void describe(
       engine = await startPodman();
       docker = new Docker({ socketPath: engine.socket });
       await buildTestImage(docker, ['v1', 'v2']);
+      // Releases whose image misbehaves: "crash" exits at once, "slow" takes 4 s to listen.
+      await buildTestImage(docker, ['crash'], { extraDockerfile: 'ENV EXIT_AT_ONCE=4\n' });
+      await buildTestImage(docker, ['slow'], { extraDockerfile: 'ENV START_DELAY=4\n' });
       harness = await CutoverHarness.create({
         releases: {},
         platform: {
@@ -73,6 +76,8 @@ void describe(
           pull: 'never',
           instances: 2,
           stopGrace: '2s',
+          // Every test release's image stays: the extra builds below are newer than v1 and v2.
+          keepImages: 10,
         },
       });
       await harness.startServer();
@@ -114,6 +119,29 @@ void describe(
       assert.deepEqual(await containers(), before);
     });
 
+    void it('a deploy whose container exits at once fails (exit 1) with its exit code and last lines; the live slot keeps serving', async () => {
+      const live = (await containers()).filter((c) => c.slot === 'green');
+      const result = await harness.cli(['deploy', 'crash']);
+      assert.equal(result.code, 1, result.stderr + result.stdout);
+      assert.match(result.stdout + result.stderr, /e2e-blue-[01] exited with code 4/);
+      assert.match(result.stdout + result.stderr, /fatal: told to exit at once/);
+      assert.equal(await body(), 'v2');
+      assert.deepEqual(
+        (await containers()).filter((c) => c.slot === 'green'),
+        live,
+      );
+      assert.deepEqual(
+        (await containers()).filter((c) => c.slot === 'blue'),
+        [],
+        'the failed slot left no container behind',
+      );
+      // The next deploy brings the warm slot back for the rollback case below.
+      const redeploy = await harness.cli(['deploy', 'v1']);
+      assert.equal(redeploy.code, 0, redeploy.stderr + redeploy.stdout);
+      const back = await harness.cli(['deploy', 'v2']);
+      assert.equal(back.code, 0, back.stderr + back.stdout);
+    });
+
     void it('kill -9 of cutover server and a restart adopt the containers: none duplicated, none restarted', async () => {
       const before = await containers();
       await harness.killServer();
@@ -134,6 +162,32 @@ void describe(
       assert.deepEqual(
         (await containers()).filter((c) => c.slot === 'blue'),
         before,
+      );
+    });
+
+    void it('kill -9 of cutover server while it provisions: after a restart the deploy finishes with no duplicate container', async () => {
+      const deploy = harness.cli(['deploy', 'slow']);
+      await waitFor(async () => (await containers()).some((c) => c.release === 'slow'), {
+        timeoutMs: 30_000,
+        what: 'the slow release to have a container',
+      });
+      await harness.killServer();
+      await deploy; // the CLI loses its server; the deployment lives on in the journal
+      await harness.startServer();
+      await waitFor(
+        async () => {
+          const history = JSON.parse((await harness.cli(['history', '--json'])).stdout) as {
+            deployments: Array<{ release: string; phase: string }>;
+          };
+          const latest = history.deployments[0];
+          return latest?.release === 'slow' && ['standby', 'aborted'].includes(latest.phase);
+        },
+        { timeoutMs: 60_000, intervalMs: 250, what: 'the resumed deployment of "slow" to finish' },
+      );
+      assert.equal(await body(), 'slow');
+      assert.deepEqual(
+        (await containers()).map((c) => `${c.name} ${c.release}`),
+        ['e2e-blue-0 v1', 'e2e-blue-1 v1', 'e2e-green-0 slow', 'e2e-green-1 slow'],
       );
     });
   },

@@ -3,7 +3,7 @@
  * through the Engine API (`POST /build` with a tar context) once per test file. The app
  * serves its release (CUTOVER_RELEASE, or APP_VERSION) on $PORT with `busybox httpd`.
  * Behaviour switches (env): EXIT_AT_ONCE=<code> prints an error and exits; EXIT_AFTER=<s> serves
- * that long, then exits 5; EAT_MEMORY=1 grows
+ * that long, then exits 5; START_DELAY=<s> waits that long before it listens; EAT_MEMORY=1 grows
  * until the memory limit kills it; IGNORE_SIGTERM=1 logs SIGTERM and keeps serving;
  * MARK_DIR=<dir> appends "SIGTERM <slot> <hostname>" to <dir>/terms when SIGTERM arrives.
  */
@@ -16,6 +16,7 @@ export const TEST_IMAGE_REPO = 'cutover-test-app';
 
 const APP_SCRIPT = `#!/bin/sh
 if [ -n "$EXIT_AT_ONCE" ]; then echo "fatal: told to exit at once" >&2; exit "$EXIT_AT_ONCE"; fi
+if [ -n "$START_DELAY" ]; then echo "starting slowly"; sleep "$START_DELAY"; fi
 if [ "$EAT_MEMORY" = 1 ]; then echo "eating memory"; x=aaaaaaaaaaaaaaaa; while :; do x="$x$x"; done; fi
 mkdir -p /tmp/www
 printf '%s' "\${APP_VERSION:-$CUTOVER_RELEASE}" > /tmp/www/index.html
