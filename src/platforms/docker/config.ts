@@ -45,10 +45,11 @@ const memorySize = z
   .describe('bytes, or a size such as "256m", "1g"');
 
 /**
- * Placeholders usable in image, command, entrypoint, env values and build args: ${RELEASE},
- * ${SLOT}, ${INSTANCE}, ${PORT} (the container port) and ${HOST} (0.0.0.0: the address to
- * bind inside the container). Each container also gets PORT plus CUTOVER_APP, CUTOVER_SLOT,
- * CUTOVER_RELEASE and CUTOVER_INSTANCE in its environment.
+ * Placeholders usable in command, entrypoint and env values: ${RELEASE}, ${SLOT}, ${INSTANCE},
+ * ${PORT} (the container port) and ${HOST} (0.0.0.0: the address to bind inside the
+ * container); in image and build args only ${RELEASE} (an image is per release). Each
+ * container also gets PORT plus CUTOVER_APP, CUTOVER_SLOT, CUTOVER_RELEASE and
+ * CUTOVER_INSTANCE in its environment.
  */
 export const dockerPlatformConfig = z
   .object({

@@ -2,8 +2,6 @@ import Docker from 'dockerode';
 import { CutoverError } from '../../core/errors.js';
 
 const DEFAULT_SOCKET = '/var/run/docker.sock';
-/** Engine API calls that take longer than this are treated as a hung engine (builds and pulls are exempt). */
-const REQUEST_TIMEOUT_MS = 60_000;
 
 /** Where the engine is and how it was chosen; `label` goes into error messages and logs. */
 export interface EngineEndpoint {
@@ -56,7 +54,9 @@ export class Engine {
   private flavorCache: Promise<EngineFlavor> | undefined;
 
   constructor(readonly endpoint: EngineEndpoint) {
-    this.docker = new Docker({ ...endpoint.options, timeout: REQUEST_TIMEOUT_MS });
+    // No client-side timeout: a build step or a pull may stay silent for minutes, and a stop
+    // takes up to the stop grace; each caller's own deadline (health, drain) bounds the wait.
+    this.docker = new Docker(endpoint.options);
   }
 
   /** Runs one API call; a connection failure is reported as the engine being unreachable. */

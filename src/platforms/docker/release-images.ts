@@ -2,7 +2,6 @@ import { readdir, stat } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import { CutoverError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
-import { substitutePlaceholders } from '../process/placeholders.js';
 import type { DockerPlatformConfig } from './config.js';
 import { LABEL } from './container-naming.js';
 import { Engine, engineMessage, statusOf } from './engine.js';
@@ -210,14 +209,9 @@ export class ReleaseImages {
   }
 }
 
+/** The image template and build args take only ${RELEASE}: an image is per release, never per slot. */
 function fillRelease(template: string, release: string): string {
-  return substitutePlaceholders(template, {
-    RELEASE: release,
-    SLOT: '',
-    INSTANCE: 0,
-    PORT: 0,
-    HOST: '',
-  }).replace(/\$\{(SLOT|INSTANCE|PORT|HOST)\}/g, '');
+  return template.replaceAll('${RELEASE}', release);
 }
 
 function buildError(
