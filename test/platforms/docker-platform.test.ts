@@ -4,12 +4,13 @@
 import assert from 'node:assert/strict';
 import { access, mkdir, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
+import net from 'node:net';
 import { join } from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { isCutoverError } from '../../src/core/errors.js';
 import { loadConfig } from '../../src/config/load.js';
 import { dockerPlatformConfig } from '../../src/platforms/docker/config.js';
-import { engineEndpoint } from '../../src/platforms/docker/engine.js';
+import { Engine, engineEndpoint } from '../../src/platforms/docker/engine.js';
 import { loadRegistryAuth } from '../../src/platforms/docker/registry-auth.js';
 import { buildTestImage, writeTestImageContext } from '../support/docker-test-image.js';
 import { answer } from './contract.js';
@@ -199,6 +200,26 @@ void describe('docker platform: config and connection', () => {
     });
     assert.deepEqual(engineEndpoint(undefined, {}).options, { socketPath: '/var/run/docker.sock' });
     assert.match(engineEndpoint(undefined, {}).label, /the default socket/);
+  });
+
+  void it('an engine that accepts connections but never answers counts as unreachable after the ping timeout', async () => {
+    const accepted = new Set<net.Socket>();
+    const silent = net.createServer((socket) => accepted.add(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const { port } = silent.address() as net.AddressInfo;
+    try {
+      await assert.rejects(
+        new Engine(engineEndpoint(`tcp://127.0.0.1:${port}`, {})).ping(),
+        (error: unknown) => {
+          assert.ok(isCutoverError(error, 'CUTOVER_E_ENGINE_UNREACHABLE'), String(error));
+          assert.match(error.message, new RegExp(`tcp://127\\.0\\.0\\.1:${port}.*no answer in`));
+          return true;
+        },
+      );
+    } finally {
+      for (const socket of accepted) socket.destroy();
+      await new Promise((resolve) => silent.close(resolve));
+    }
   });
 
   void it('refuses a config with neither image nor build, reach: name without a network, or pulls of a built image', () => {

@@ -2,6 +2,8 @@ import Docker from 'dockerode';
 import { CutoverError } from '../../core/errors.js';
 
 const DEFAULT_SOCKET = '/var/run/docker.sock';
+/** An engine that accepts the connection but does not answer a ping in this time counts as unreachable. */
+const PING_TIMEOUT_MS = 10_000;
 
 /** Where the engine is and how it was chosen; `label` goes into error messages and logs. */
 export interface EngineEndpoint {
@@ -69,9 +71,30 @@ export class Engine {
     }
   }
 
-  /** Throws CUTOVER_E_ENGINE_UNREACHABLE unless the engine answers a ping. */
+  /** Throws CUTOVER_E_ENGINE_UNREACHABLE unless the engine answers a ping within PING_TIMEOUT_MS. */
   async ping(): Promise<void> {
-    await this.call('ping', (docker) => docker.ping());
+    const timeout = AbortSignal.timeout(PING_TIMEOUT_MS);
+    try {
+      // Through the modem: dockerode's typings lack ping's abortSignal option.
+      await this.call(
+        'ping',
+        (docker) =>
+          new Promise<void>((resolve, reject) => {
+            docker.modem.dial(
+              {
+                path: '/_ping',
+                method: 'GET',
+                abortSignal: timeout,
+                statusCodes: { 200: true, 500: 'server error' },
+              },
+              (error: unknown) => (error ? reject(asError(error)) : resolve()),
+            );
+          }),
+      );
+    } catch (error) {
+      if (timeout.aborted) throw this.unreachable(`ping, no answer in ${PING_TIMEOUT_MS} ms`, error);
+      throw error;
+    }
   }
 
   /** podman serves the same API but runs HEALTHCHECKs only through a systemd timer (or when asked). */
