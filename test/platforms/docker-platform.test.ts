@@ -2,7 +2,8 @@
 // published, names and labels, environment, mounts and limits, networks, HEALTHCHECK readiness,
 // builds per release and the pruning of old releases' images.
 import assert from 'node:assert/strict';
-import { access, mkdir, writeFile } from 'node:fs/promises';
+import { access, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import net from 'node:net';
 import { join } from 'node:path';
@@ -199,7 +200,43 @@ void describe('docker platform: config and connection', () => {
       protocol: 'http',
     });
     assert.deepEqual(engineEndpoint(undefined, {}).options, { socketPath: '/var/run/docker.sock' });
+    assert.deepEqual(engineEndpoint('https://engine.internal', {}).options, {
+      host: 'engine.internal',
+      port: 2376,
+      protocol: 'https',
+    });
     assert.match(engineEndpoint(undefined, {}).label, /the default socket/);
+  });
+
+  void it('DOCKER_TLS_VERIFY=1 makes a tcp:// engine TLS with the certificates in DOCKER_CERT_PATH', async () => {
+    const certs = await mkdtemp(join(tmpdir(), 'cutover-certs-'));
+    try {
+      for (const name of ['ca.pem', 'cert.pem', 'key.pem'])
+        await writeFile(join(certs, name), `${name} contents`);
+      const { options } = engineEndpoint(undefined, {
+        DOCKER_HOST: 'tcp://10.0.0.5:2376',
+        DOCKER_TLS_VERIFY: '1',
+        DOCKER_CERT_PATH: certs,
+      });
+      assert.equal(options.protocol, 'https');
+      assert.deepEqual(
+        [options.ca, options.cert, options.key].map((pem) =>
+          Buffer.isBuffer(pem) ? pem.toString() : typeof pem,
+        ),
+        ['ca.pem contents', 'cert.pem contents', 'key.pem contents'],
+      );
+      assert.throws(
+        () =>
+          engineEndpoint(undefined, {
+            DOCKER_HOST: 'tcp://h:1',
+            DOCKER_TLS_VERIFY: '1',
+            DOCKER_CERT_PATH: '/nonexistent',
+          }),
+        /DOCKER_CERT_PATH: cannot read \/nonexistent\/ca\.pem/,
+      );
+    } finally {
+      await rm(certs, { recursive: true, force: true });
+    }
   });
 
   void it('an engine that accepts connections but never answers counts as unreachable after the ping timeout', async () => {

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import Docker from 'dockerode';
 import { CutoverError } from '../../core/errors.js';
 
@@ -27,6 +29,9 @@ export function engineEndpoint(
     const socketPath = address.startsWith('unix://') ? address.slice('unix://'.length) : address;
     return { options: { socketPath }, label: `${source} unix://${socketPath}` };
   }
+  // Docker's convention: tcp:// with DOCKER_TLS_VERIFY=1 is TLS, certificates in DOCKER_CERT_PATH.
+  const tls =
+    address.startsWith('https://') || (address.startsWith('tcp://') && env.DOCKER_TLS_VERIFY === '1');
   const url = new URL(address.replace(/^tcp:\/\//, 'http://'));
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw new CutoverError(
@@ -34,14 +39,25 @@ export function engineEndpoint(
       `${source} "${address}" is not unix:///path, tcp://host:port or https://host:port`,
     );
   }
-  return {
-    options: {
-      host: url.hostname,
-      port: url.port || (url.protocol === 'https:' ? 2376 : 2375),
-      protocol: url.protocol === 'https:' ? 'https' : 'http',
-    },
-    label: `${source} ${address}`,
+  const options: Docker.DockerOptions = {
+    host: url.hostname,
+    port: url.port || (tls ? 2376 : 2375),
+    protocol: tls ? 'https' : 'http',
   };
+  if (tls && env.DOCKER_CERT_PATH) {
+    const certs = env.DOCKER_CERT_PATH;
+    const read = (name: string) => {
+      try {
+        return readFileSync(join(certs, name));
+      } catch (error) {
+        throw new CutoverError('CUTOVER_E_CONFIG', `DOCKER_CERT_PATH: cannot read ${join(certs, name)}`, {
+          cause: error,
+        });
+      }
+    };
+    Object.assign(options, { ca: read('ca.pem'), cert: read('cert.pem'), key: read('key.pem') });
+  }
+  return { options, label: `${source} ${address}` };
 }
 
 /** Which engine answers: Docker proper, or podman's Docker-compatible service. */
