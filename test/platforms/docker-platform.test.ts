@@ -259,7 +259,7 @@ void describe('docker platform: config and connection', () => {
     }
   });
 
-  void it('refuses a config with neither image nor build, reach: name without a network, or pulls of a built image', () => {
+  void it('refuses a config with neither image nor build, reach: name without a network, pulls of a built image, or overlapping fixed ports', () => {
     const base = { kind: 'docker', port: 8000 };
     const messages = (input: Record<string, unknown>) => {
       const result = dockerPlatformConfig.safeParse({ ...base, ...input });
@@ -274,6 +274,10 @@ void describe('docker platform: config and connection', () => {
     assert.match(
       messages({ build: { context: '.' }, pull: 'always' }),
       /pull: an image cutover builds cannot be pulled/,
+    );
+    assert.match(
+      messages({ image: 'a:${RELEASE}', instances: 3, publish: { ports: { blue: 9000, green: 9002 } } }),
+      /publish\.ports: the slots' host ports overlap/,
     );
     assert.equal(dockerPlatformConfig.safeParse({ ...base, image: 'a:${RELEASE}' }).success, true);
   });

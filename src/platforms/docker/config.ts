@@ -142,6 +142,19 @@ export const dockerPlatformConfig = z
       "`reach: name` needs `network` (a user-defined network both cutover's router and the containers are on)",
     path: ['network'],
   })
+  .refine(
+    (config) => {
+      const ports = config.publish.ports;
+      if (!ports) return true;
+      const [low, high] = ports.blue <= ports.green ? [ports.blue, ports.green] : [ports.green, ports.blue];
+      return low + config.instances <= high && high + config.instances - 1 <= 65535;
+    },
+    {
+      message:
+        "the slots' host ports overlap: instance i of a slot takes port + i, so blue and green need `instances` ports each",
+      path: ['publish', 'ports'],
+    },
+  )
   .refine((config) => config.build === undefined || config.pull !== 'always', {
     message: 'an image cutover builds cannot be pulled: use `pull: never` or `missing` with `build`',
     path: ['pull'],
