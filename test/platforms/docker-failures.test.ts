@@ -125,7 +125,7 @@ void describe('docker platform: failures leave the live slot serving', { timeout
     await assertLiveUntouched();
   });
 
-  void it('a failed build is CUTOVER_E_BUILD quoting the last build lines, streamed to the logger as it ran', async () => {
+  void it('a failed build is CUTOVER_E_BUILD quoting the last build lines, streamed to the logger and the deploy progress as it ran', async () => {
     const context = join(fixture.baseDir, 'broken-build');
     await mkdir(context, { recursive: true });
     await writeTestImageContext(
@@ -138,8 +138,9 @@ void describe('docker platform: failures leave the live slot serving', { timeout
       { logger: new Logger((record) => records.push(record)) },
     );
     await platform.checkRelease!('v3');
+    const progress: string[] = [];
     await assert.rejects(
-      platform.provision('green', 'v3'),
+      platform.provision('green', 'v3', { onProgress: (line) => progress.push(line) }),
       expectCode('CUTOVER_E_BUILD', (error) => {
         assert.match(error.message, /cutover-ctest:v3/);
         assert.match(error.message, /compiling the app/);
@@ -153,6 +154,7 @@ void describe('docker platform: failures leave the live slot serving', { timeout
       streamed.some((line) => line.includes('compiling the app')),
       streamed.join('\n'),
     );
+    assert.ok(progress.includes('build: compiling the app'), progress.join('\n'));
     await assertLiveUntouched();
   });
 

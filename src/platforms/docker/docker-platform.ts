@@ -170,7 +170,7 @@ class DockerPlatform implements Platform {
     }
 
     // Everything that can fail without touching the slot comes first: image, env files, network.
-    const image = await this.images.ensure(release);
+    const image = await this.images.ensure(release, options.onProgress);
     const fileEnv = await this.envFromFiles();
     await this.ensureNetwork();
     throwIfAborted(options.signal, slot);

@@ -80,16 +80,20 @@ export class ReleaseImages {
     }
   }
 
-  /** Makes the release's image present (build, or pull per policy) and returns its tag. */
-  async ensure(release: string): Promise<string> {
+  /**
+   * Makes the release's image present (build, or pull per policy) and returns its tag. Build
+   * output goes to the logger and, line by line, to `onProgress` (the deploy's progress).
+   */
+  async ensure(release: string, onProgress: (line: string) => void = () => undefined): Promise<string> {
     const tag = this.tagFor(release);
     if (this.config.build) {
       // A release's image is built once: a rerun or a rollback after the window reuses it.
-      if (!(await this.isPresent(tag))) await this.build(release, tag);
+      if (!(await this.isPresent(tag))) await this.build(release, tag, onProgress);
       return tag;
     }
     const present = await this.isPresent(tag);
     if (this.config.pull === 'always' || (this.config.pull === 'missing' && !present)) {
+      onProgress(`pulling ${tag}`);
       await this.pull(release, tag);
     } else if (!present) {
       await this.check(release);
@@ -97,7 +101,7 @@ export class ReleaseImages {
     return tag;
   }
 
-  private async build(release: string, tag: string): Promise<void> {
+  private async build(release: string, tag: string, onProgress: (line: string) => void): Promise<void> {
     const build = this.config.build!;
     const context = resolve(this.baseDir, fillRelease(build.context, release));
     const files = await listContext(context);
@@ -121,6 +125,7 @@ export class ReleaseImages {
           for (const line of progressLines(event)) {
             output.push(line);
             this.logger.info('docker.build.output', { release, line });
+            onProgress(`build: ${line}`);
           }
         });
       })
