@@ -162,6 +162,18 @@ class DockerPlatform implements Platform {
       current.length === this.config.instances &&
       current.every((found) => found.release === release && found.running)
     ) {
+      // A rerun (after a crash mid-provision, say) adopts them, once they are ready.
+      try {
+        await this.waitAllReady(
+          current.map((found) => this.engine.docker.getContainer(found.id)),
+          slot,
+          { signal: options.signal, adopted: true },
+        );
+      } catch (error) {
+        this.logger.error('docker.provision.failed', { slot, release, error: errorText(error) });
+        await this.removeSlot(slot, 0);
+        throw error;
+      }
       const instances = await this.instancesOf(slot);
       if (instances.length === this.config.instances) {
         this.logger.info('docker.provision.reused', { slot, release, instances: instances.length });
@@ -189,7 +201,7 @@ class DockerPlatform implements Platform {
       for (let index = 0; index < this.config.instances; index += 1) {
         started.push(await this.startContainer(slot, release, index, image, fileEnv, options.env ?? {}));
       }
-      await Promise.all(started.map((container) => this.waitReady(container, slot, options.signal)));
+      await this.waitAllReady(started, slot, { signal: options.signal, adopted: false });
       throwIfAborted(options.signal, slot);
     } catch (error) {
       this.logger.error('docker.provision.failed', { slot, release, error: errorText(error) });
@@ -306,6 +318,27 @@ class DockerPlatform implements Platform {
     return container;
   }
 
+  /** Waits for every container; the first failure stops the other waits and is thrown. */
+  private async waitAllReady(
+    containers: readonly Docker.Container[],
+    slot: Slot,
+    { signal, adopted }: { signal: AbortSignal | undefined; adopted: boolean },
+  ): Promise<void> {
+    const firstFailure = new AbortController();
+    const either = signal ? AbortSignal.any([signal, firstFailure.signal]) : firstFailure.signal;
+    const waits = containers.map((container) =>
+      this.waitReady(container, slot, either, adopted).catch((error: unknown) => {
+        firstFailure.abort(error);
+        throw error;
+      }),
+    );
+    const results = await Promise.allSettled(waits);
+    throwIfAborted(signal, slot);
+    // The first failure, not the aborts it caused in the other waits.
+    const failure = firstFailure.signal.reason as unknown;
+    if (results.some((result) => result.status === 'rejected')) throw failure;
+  }
+
   /**
    * Until the container is ready: running for the settle time, its port published as asked,
    * then healthy by its own HEALTHCHECK when the image has one, else by the configured probe.
@@ -315,6 +348,7 @@ class DockerPlatform implements Platform {
     container: Docker.Container,
     slot: Slot,
     signal: AbortSignal | undefined,
+    adopted: boolean,
   ): Promise<void> {
     const deadlineMs = this.deps.health?.deadline ?? DOCKER_READY_WAIT_MS;
     const startedAt = Date.now();
@@ -324,7 +358,8 @@ class DockerPlatform implements Platform {
       const info = await this.engine.call('inspect', () => container.inspect());
       if (!info.State.Running || info.State.Restarting || info.RestartCount > 0)
         throw await this.exitError(info);
-      const settled = Date.now() - startedAt >= DOCKER_START_SETTLE_MS;
+      // A container adopted on a rerun started before this call: it has settled already.
+      const settled = adopted || Date.now() - startedAt >= DOCKER_START_SETTLE_MS;
       const healthcheck = info.Config.Healthcheck?.Test;
       const hasHealthcheck = healthcheck !== undefined && healthcheck.length > 0 && healthcheck[0] !== 'NONE';
       if (settled && !hasHealthcheck) {
