@@ -1,3 +1,5 @@
+import { isGone, type Engine } from './engine.js';
+
 /** One line a container wrote, and on which stream. */
 export interface ContainerLogLine {
   readonly stream: 'stdout' | 'stderr';
@@ -44,4 +46,21 @@ export class LogDemuxer {
 export function demuxLogs(payload: Buffer): ContainerLogLine[] {
   const demuxer = new LogDemuxer();
   return [...demuxer.push(payload), ...demuxer.end()];
+}
+
+/** The last `tail` lines of a container's log; none when the container is gone. */
+export async function readContainerLog(
+  engine: Engine,
+  id: string,
+  tail: number,
+): Promise<ContainerLogLine[]> {
+  return engine.call('logs', async (docker) => {
+    try {
+      const payload = await docker.getContainer(id).logs({ stdout: true, stderr: true, tail, follow: false });
+      return demuxLogs(payload);
+    } catch (error) {
+      if (isGone(error)) return [];
+      throw error;
+    }
+  });
 }

@@ -1,7 +1,5 @@
 import { resolve } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type Docker from 'dockerode';
-import { waitUntilHealthy } from '../../checks/wait-until-healthy.js';
 import type { HealthCheckConfig } from '../../config/schema.js';
 import { CutoverError, isCutoverError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
@@ -15,13 +13,10 @@ import type {
   StopOptions,
 } from '../platform.js';
 import { substitutePlaceholders, type PlaceholderValues } from '../process/placeholders.js';
-import {
-  DOCKER_READY_WAIT_MS,
-  DOCKER_START_SETTLE_MS,
-  parseMemory,
-  type DockerPlatformConfig,
-} from './config.js';
-import { demuxLogs } from './container-logs.js';
+import { parseMemory, type DockerPlatformConfig } from './config.js';
+import { containerTarget } from './container-address.js';
+import { readContainerLog } from './container-logs.js';
+import { ContainerReadiness, throwIfAborted } from './container-readiness.js';
 import { containerLabels, containerName, instanceId, LABEL, labelFilter } from './container-naming.js';
 import { Engine, engineEndpoint, engineMessage, isGone, statusOf } from './engine.js';
 import { readEnvFile } from './env-file.js';
@@ -39,14 +34,7 @@ export interface DockerPlatformDeps {
   readonly health?: HealthCheckConfig;
 }
 
-/** Lines of a container's log quoted in the error when it exits during provisioning. */
-const LOG_LINES_IN_ERROR = 5;
 const DEFAULT_LOG_TAIL = 100;
-const STATE_POLL_MS = 100;
-/** podman runs HEALTHCHECKs from systemd timers, absent in many hosts: cutover asks for a run this often at most. */
-const PODMAN_HEALTHCHECK_EVERY_MS = 1_000;
-/** What a container killed by SIGKILL exits with. */
-const SIGKILL_EXIT_CODE = 137;
 
 export function createDockerPlatform(config: DockerPlatformConfig, deps: DockerPlatformDeps): Platform {
   return new DockerPlatform(config, deps);
@@ -66,6 +54,7 @@ interface Found {
 class DockerPlatform implements Platform {
   private readonly engine: Engine;
   private readonly images: ReleaseImages;
+  private readonly readiness: ContainerReadiness;
   private readonly logger: Logger;
   private readonly slotQueues = new Map<Slot, Promise<unknown>>();
 
@@ -76,6 +65,7 @@ class DockerPlatform implements Platform {
     this.engine = new Engine(engineEndpoint(config.socket));
     this.logger = deps.logger.child({ platform: 'docker', app: deps.app });
     this.images = new ReleaseImages(this.engine, config, deps.app, deps.baseDir, this.logger);
+    this.readiness = new ContainerReadiness(this.engine, config, deps.health);
   }
 
   describe(): PlatformDescription {
@@ -104,7 +94,8 @@ class DockerPlatform implements Platform {
     const lines: LogLine[] = [];
     for (const found of await this.list(slot, { all: true })) {
       const id = instanceId(slot, found.index, found.release);
-      for (const line of await this.containerLog(found.id, tail)) lines.push({ instanceId: id, ...line });
+      for (const line of await readContainerLog(this.engine, found.id, tail))
+        lines.push({ instanceId: id, ...line });
     }
     return lines;
   }
@@ -164,7 +155,7 @@ class DockerPlatform implements Platform {
     ) {
       // A rerun (after a crash mid-provision, say) adopts them, once they are ready.
       try {
-        await this.waitAllReady(
+        await this.readiness.waitAll(
           current.map((found) => this.engine.docker.getContainer(found.id)),
           slot,
           { signal: options.signal, adopted: true },
@@ -201,7 +192,7 @@ class DockerPlatform implements Platform {
       for (let index = 0; index < this.config.instances; index += 1) {
         started.push(await this.startContainer(slot, release, index, image, fileEnv, options.env ?? {}));
       }
-      await this.waitAllReady(started, slot, { signal: options.signal, adopted: false });
+      await this.readiness.waitAll(started, slot, { signal: options.signal, adopted: false });
       throwIfAborted(options.signal, slot);
     } catch (error) {
       this.logger.error('docker.provision.failed', { slot, release, error: errorText(error) });
@@ -318,165 +309,6 @@ class DockerPlatform implements Platform {
     return container;
   }
 
-  /** Waits for every container; the first failure stops the other waits and is thrown. */
-  private async waitAllReady(
-    containers: readonly Docker.Container[],
-    slot: Slot,
-    { signal, adopted }: { signal: AbortSignal | undefined; adopted: boolean },
-  ): Promise<void> {
-    const firstFailure = new AbortController();
-    const either = signal ? AbortSignal.any([signal, firstFailure.signal]) : firstFailure.signal;
-    const waits = containers.map((container) =>
-      this.waitReady(container, slot, either, adopted).catch((error: unknown) => {
-        firstFailure.abort(error);
-        throw error;
-      }),
-    );
-    const results = await Promise.allSettled(waits);
-    throwIfAborted(signal, slot);
-    // The first failure, not the aborts it caused in the other waits.
-    const failure = firstFailure.signal.reason as unknown;
-    if (results.some((result) => result.status === 'rejected')) throw failure;
-  }
-
-  /**
-   * Until the container is ready: running for the settle time, its port published as asked,
-   * then healthy by its own HEALTHCHECK when the image has one, else by the configured probe.
-   * An exit or a restart on the way fails with the exit code and the last log lines.
-   */
-  private async waitReady(
-    container: Docker.Container,
-    slot: Slot,
-    signal: AbortSignal | undefined,
-    adopted: boolean,
-  ): Promise<void> {
-    const deadlineMs = this.deps.health?.deadline ?? DOCKER_READY_WAIT_MS;
-    const startedAt = Date.now();
-    let lastHealthRun = 0;
-    for (;;) {
-      throwIfAborted(signal, slot);
-      const info = await this.engine.call('inspect', () => container.inspect());
-      if (!info.State.Running || info.State.Restarting || info.RestartCount > 0)
-        throw await this.exitError(info);
-      // A container adopted on a rerun started before this call: it has settled already.
-      const settled = adopted || Date.now() - startedAt >= DOCKER_START_SETTLE_MS;
-      const healthcheck = info.Config.Healthcheck?.Test;
-      const hasHealthcheck = healthcheck !== undefined && healthcheck.length > 0 && healthcheck[0] !== 'NONE';
-      if (settled && !hasHealthcheck) {
-        this.targetOf(info); // fails now if the engine did not publish the port
-        break;
-      }
-      if (hasHealthcheck) {
-        const status = info.State.Health?.Status;
-        if (status === 'healthy' && settled) {
-          this.targetOf(info);
-          return;
-        }
-        if (status === 'unhealthy') {
-          const log = info.State.Health?.Log ?? [];
-          const last = log[log.length - 1];
-          throw new CutoverError(
-            'CUTOVER_E_HEALTH',
-            `container ${containerNameOf(info)} is unhealthy by its HEALTHCHECK (exit ${last?.ExitCode ?? '?'}: ${last?.Output.trim() || 'no output'})`,
-            { details: { container: containerNameOf(info) } },
-          );
-        }
-        if (
-          (await this.engine.flavor()) === 'podman' &&
-          Date.now() - lastHealthRun >= PODMAN_HEALTHCHECK_EVERY_MS
-        ) {
-          lastHealthRun = Date.now();
-          await this.engine.runPodmanHealthcheck(info.Id);
-        }
-      }
-      if (Date.now() - startedAt >= deadlineMs) {
-        throw new CutoverError(
-          'CUTOVER_E_HEALTH',
-          `container ${containerNameOf(info)} did not become ready within ${deadlineMs} ms (health: ${info.State.Health?.Status ?? 'none'})`,
-          { details: { container: containerNameOf(info) } },
-        );
-      }
-      await sleep(STATE_POLL_MS);
-    }
-    if (!this.deps.health) return;
-    const info = await this.engine.call('inspect', () => container.inspect());
-    const target = this.targetOf(info);
-    try {
-      await waitUntilHealthy([target], this.deps.health, {
-        deadlineMs: Math.max(deadlineMs - (Date.now() - startedAt), STATE_POLL_MS),
-        signal,
-        isAlive: async () => {
-          const now = await this.engine.call('inspect', () => container.inspect());
-          return now.State.Running && !now.State.Restarting && now.RestartCount === 0;
-        },
-      });
-    } catch (error) {
-      const now = await this.engine.call('inspect', () => container.inspect());
-      if (!now.State.Running || now.State.Restarting || now.RestartCount > 0) throw await this.exitError(now);
-      throw error;
-    }
-  }
-
-  private async exitError(info: Docker.ContainerInspectInfo): Promise<CutoverError> {
-    const name = containerNameOf(info);
-    const lastLines = (await this.containerLog(info.Id, LOG_LINES_IN_ERROR)).map((line) => line.line);
-    const quoted = lastLines.length > 0 ? lastLines.join(' | ') : '(no output)';
-    const exitCode = info.State.ExitCode;
-    const memory = info.HostConfig.Memory ?? 0;
-    const details = {
-      container: name,
-      exitCode,
-      oomKilled: info.State.OOMKilled,
-      restarts: info.RestartCount,
-      lastLines,
-    };
-    // podman on cgroup v2 does not always set OOMKilled: a SIGKILL nobody sent under a memory limit is the OOM killer.
-    if (info.State.OOMKilled || (memory > 0 && exitCode === SIGKILL_EXIT_CODE && !info.State.Running)) {
-      return new CutoverError(
-        'CUTOVER_E_OOM',
-        `container ${name} was killed for running out of memory (limit ${memory} bytes, exit code ${exitCode}, OOMKilled ${info.State.OOMKilled}); last log lines: ${quoted}`,
-        { details },
-      );
-    }
-    const how =
-      info.State.Restarting || info.RestartCount > 0
-        ? `restarted (${info.RestartCount} times; last exit code ${exitCode})`
-        : `exited with code ${exitCode}`;
-    return new CutoverError(
-      'CUTOVER_E_PROVISION',
-      `container ${name} ${how} right after start; last log lines: ${quoted}`,
-      {
-        details,
-      },
-    );
-  }
-
-  /** Where the router and the checks reach the container. */
-  private targetOf(info: Docker.ContainerInspectInfo): { id: string; host: string; port: number } {
-    const slot = info.Config.Labels[LABEL.slot];
-    const id = instanceId(
-      isSlot(slot) ? slot : 'blue',
-      Number(info.Config.Labels[LABEL.instance]),
-      info.Config.Labels[LABEL.release] ?? '',
-    );
-    const name = containerNameOf(info);
-    if (this.config.reach === 'name') return { id, host: name, port: this.config.port };
-    const bindings = info.NetworkSettings.Ports?.[`${this.config.port}/tcp`] as
-      { HostIp: string; HostPort: string }[] | null | undefined;
-    const binding = bindings?.find((candidate) => candidate.HostPort !== '');
-    if (!binding) {
-      // Checked, not assumed: some engine/client pairs have accepted a binding and not applied it.
-      throw new CutoverError(
-        'CUTOVER_E_PROVISION',
-        `container ${name} runs but the engine did not publish its port ${this.config.port}/tcp (asked for ${this.config.publish.address})`,
-        { details: { container: name, ports: info.NetworkSettings.Ports } },
-      );
-    }
-    const address = this.config.publish.address;
-    const host = address === '0.0.0.0' || address === '::' || address === '' ? '127.0.0.1' : address;
-    return { id, host, port: Number(binding.HostPort) };
-  }
-
   private async instancesOf(slot: Slot): Promise<Instance[]> {
     const found = await this.list(slot, { all: false });
     const instances: Instance[] = [];
@@ -490,7 +322,7 @@ class DockerPlatform implements Platform {
         }
       });
       if (!info || !info.State.Running || info.State.Restarting) continue;
-      const target = this.targetOf(info);
+      const target = containerTarget(this.config, info);
       instances.push({
         id: target.id,
         slot,
@@ -560,23 +392,6 @@ class DockerPlatform implements Platform {
     await this.images.prune(inUse);
   }
 
-  private async containerLog(
-    id: string,
-    tail: number,
-  ): Promise<{ stream: 'stdout' | 'stderr'; line: string }[]> {
-    return this.engine.call('logs', async (docker) => {
-      try {
-        const payload = await docker
-          .getContainer(id)
-          .logs({ stdout: true, stderr: true, tail, follow: false });
-        return demuxLogs(payload);
-      } catch (error) {
-        if (isGone(error)) return [];
-        throw error;
-      }
-    });
-  }
-
   private async envFromFiles(): Promise<Record<string, string>> {
     const env: Record<string, string> = {};
     for (const file of this.config.envFiles)
@@ -624,10 +439,6 @@ class DockerPlatform implements Platform {
   }
 }
 
-function containerNameOf(info: Docker.ContainerInspectInfo): string {
-  return info.Name.replace(/^\//, '');
-}
-
 /** The Engine API takes whole seconds; a grace under one second still gets one. */
 function graceSeconds(graceMs: number): number {
   return graceMs <= 0 ? 0 : Math.max(1, Math.ceil(graceMs / 1000));
@@ -635,12 +446,4 @@ function graceSeconds(graceMs: number): number {
 
 function errorText(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
-}
-
-function throwIfAborted(signal: AbortSignal | undefined, slot: Slot): void {
-  if (signal?.aborted) {
-    throw new CutoverError('CUTOVER_E_ABORTED', `provisioning of the ${slot} slot was aborted`, {
-      cause: signal.reason,
-    });
-  }
 }
