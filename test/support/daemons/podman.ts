@@ -35,6 +35,10 @@ export async function startPodman(): Promise<PodmanEngine> {
       '[network]',
       `network_config_dir = "${path.join(dir, 'networks')}"`,
       '[engine]',
+      // Also for RUN steps of builds, which do not see the service's --runtime flag; crun fails
+      // on this kind of machine's cgroup layout wherever it is installed.
+      'runtime = "runc"',
+      'cgroup_manager = "cgroupfs"',
       'events_logger = "file"',
       `events_logfile_path = "${path.join(dir, 'events.log')}"`,
       '',
