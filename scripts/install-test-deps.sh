@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs on a fresh Debian machine: the real daemons the router
 # contract suites drive, the load generator the benches use, and a Docker-compatible engine
-# (podman with runc; the tests start their own `podman system service`) plus the static
-# busybox the test images are built from. Safe to run again.
+# (podman with runc and the CNI dnsname plugin; the tests start their own
+# `podman system service`) plus the static busybox the test images are built from. Safe to
+# run again.
 set -euo pipefail
 
 PACKAGES=(nginx-light haproxy varnish caddy wrk socat openssl podman runc)
@@ -14,6 +15,8 @@ for i in "${!BINARIES[@]}"; do
 done
 # The test images are FROM scratch with Debian's static busybox (the plain busybox package is dynamic).
 dpkg-query -W -f='${Status}' busybox-static 2>/dev/null | grep -q 'install ok installed' || missing+=(busybox-static)
+# podman's CNI networks resolve container names only with the dnsname plugin (the reach-by-name layout).
+[ -x /usr/lib/cni/dnsname ] || missing+=(golang-github-containernetworking-plugin-dnsname)
 
 if [ "${#missing[@]}" -eq 0 ]; then
   echo "test dependencies: all present"

@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { access, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import net from 'node:net';
 import { join } from 'node:path';
@@ -11,6 +12,7 @@ import { after, afterEach, before, describe, it } from 'node:test';
 import { isCutoverError } from '../../src/core/errors.js';
 import { loadConfig } from '../../src/config/load.js';
 import { dockerPlatformConfig } from '../../src/platforms/docker/config.js';
+import { demuxLogs } from '../../src/platforms/docker/container-logs.js';
 import { Engine, engineEndpoint } from '../../src/platforms/docker/engine.js';
 import { loadRegistryAuth } from '../../src/platforms/docker/registry-auth.js';
 import { buildTestImage, writeTestImageContext } from '../support/docker-test-image.js';
@@ -128,6 +130,34 @@ void describe('docker platform: what the engine is asked for', { timeout: 600_00
       (await fixture.docker.getNetwork('ctest-net').inspect()).Labels?.['io.cutover.app'],
       'ctest',
     );
+  });
+
+  void it('with reach: name, a container on the same network reaches the instance by its name', async () => {
+    // podman's CNI backend resolves names on a network only with the dnsname plugin.
+    if (!existsSync('/usr/lib/cni/dnsname')) {
+      throw new Error(
+        'the CNI dnsname plugin is missing: run `bash scripts/install-test-deps.sh` (apt-get install -y golang-github-containernetworking-plugin-dnsname)',
+      );
+    }
+    const [instance] = await fixture
+      .platform({ network: 'ctest-net', reach: 'name' })
+      .provision('green', 'v2');
+    const client = await fixture.docker.createContainer({
+      Image: 'cutover-test-app:v1',
+      Cmd: ['/bin/sh', '-c', `wget -q -O - http://${instance!.host}:${instance!.port}/`],
+      HostConfig: { NetworkMode: 'ctest-net' },
+    });
+    try {
+      await client.start();
+      const exit = (await client.wait()) as { StatusCode: number };
+      const output = demuxLogs(await client.logs({ stdout: true, stderr: true, follow: false }))
+        .map((line) => line.line)
+        .join('\n');
+      assert.equal(exit.StatusCode, 0, output);
+      assert.equal(output.trim(), 'v2');
+    } finally {
+      await client.remove({ force: true });
+    }
   });
 
   void it("waits for the image's own HEALTHCHECK to pass before provision() returns", async () => {

@@ -86,6 +86,7 @@ export async function startPodman(): Promise<PodmanEngine> {
     async stop() {
       // Whatever a test left running goes first, through the API, so its mounts are released.
       await removeAllContainers(socket);
+      await removeTestNetworks(socket);
       await daemon.stop(10_000);
       // Monitors of containers that could not be removed outlive the service; their mounts too.
       await killLeftoverConmons(dir);
@@ -119,6 +120,26 @@ async function removeAllContainers(socketPath: string): Promise<void> {
     const removed = await engineRequest(socketPath, 'DELETE', `/containers/${container.Id}?force=true&t=0`);
     if (removed.status >= 300 && removed.status !== 404) {
       throw new Error(`could not remove test container ${container.Id}: ${removed.status} ${removed.body}`);
+    }
+  }
+}
+
+/**
+ * Networks the tests created: their bridge interfaces and IPAM state live in the host's
+ * kernel and /var/lib/cni, outside the temp dir. The default network is shared with any
+ * other podman running at the same time and stays.
+ */
+async function removeTestNetworks(socketPath: string): Promise<void> {
+  const list = await engineRequest(socketPath, 'GET', '/networks');
+  for (const network of JSON.parse(list.body) as { Name: string; Options?: Record<string, string> }[]) {
+    if (network.Name === 'podman' || network.Name === 'bridge') continue; // the default, as each API names it
+    const removed = await engineRequest(
+      socketPath,
+      'DELETE',
+      `/networks/${encodeURIComponent(network.Name)}`,
+    );
+    if (removed.status >= 300 && removed.status !== 404) {
+      throw new Error(`could not remove test network ${network.Name}: ${removed.status} ${removed.body}`);
     }
   }
 }
