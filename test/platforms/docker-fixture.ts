@@ -83,8 +83,11 @@ export async function makeDockerFixture(releases: readonly string[] = ['v1', 'v2
       return text.split('\n').filter((line) => line.startsWith(`SIGTERM ${slot} `)).length;
     },
     async cleanup() {
-      await engine.stop();
-      await rm(baseDir, { recursive: true, force: true });
+      try {
+        await engine.stop();
+      } finally {
+        await rm(baseDir, { recursive: true, force: true });
+      }
     },
   };
 }

@@ -84,10 +84,13 @@ export async function startPodman(): Promise<PodmanEngine> {
     dockerHost: `unix://${socket}`,
     dir,
     async stop() {
-      // Whatever a test left running goes first, through the API, so its mounts are released.
-      await removeAllContainers(socket);
-      await removeTestNetworks(socket);
-      await daemon.stop(10_000);
+      try {
+        // Whatever a test left running goes first, through the API, so its mounts are released.
+        await removeAllContainers(socket);
+        await removeTestNetworks(socket);
+      } finally {
+        await daemon.stop(10_000);
+      }
       // Monitors of containers that could not be removed outlive the service; their mounts too.
       await killLeftoverConmons(dir);
       unmountUnder(dir);
