@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs on a fresh Debian machine: the real daemons the router
-# contract suites drive, and the load generator the benches use. Safe to run again.
+# contract suites drive, the load generator the benches use, and a Docker-compatible engine
+# (podman with runc and the CNI dnsname plugin; the tests start their own
+# `podman system service`) plus the static busybox the test images are built from. Safe to
+# run again.
 set -euo pipefail
 
-PACKAGES=(nginx-light haproxy varnish caddy wrk socat openssl)
-BINARIES=(nginx haproxy varnishd caddy wrk socat openssl)
+PACKAGES=(nginx-light haproxy varnish caddy wrk socat openssl podman runc)
+BINARIES=(nginx haproxy varnishd caddy wrk socat openssl podman runc)
 
 missing=()
 for i in "${!BINARIES[@]}"; do
@@ -16,6 +19,10 @@ MODULE_FILES=(/usr/lib/nginx/modules/ngx_http_lua_module.so)
 for i in "${!MODULE_FILES[@]}"; do
   [ -f "${MODULE_FILES[$i]}" ] || missing+=("${MODULE_PACKAGES[$i]}")
 done
+# The test images are FROM scratch with Debian's static busybox (the plain busybox package is dynamic).
+dpkg-query -W -f='${Status}' busybox-static 2>/dev/null | grep -q 'install ok installed' || missing+=(busybox-static)
+# podman's CNI networks resolve container names only with the dnsname plugin (the reach-by-name layout).
+[ -x /usr/lib/cni/dnsname ] || missing+=(golang-github-containernetworking-plugin-dnsname)
 
 if [ "${#missing[@]}" -eq 0 ]; then
   echo "test dependencies: all present"

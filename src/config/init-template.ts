@@ -143,6 +143,19 @@ platform:
     maxBytes: ${DEFAULTS.processLogMaxBytes}
     keep: ${DEFAULTS.processLogKeep}
 
+# Or containers, through the Docker Engine API (Docker, or podman's Docker API service;
+# DOCKER_HOST or socket says where). Each container is named ${app}-<slot>-<index> and its
+# port is published on 127.0.0.1 only. See docs/docker.md for every key.
+# platform:
+#   kind: docker
+#   image: registry.example/${app}:\${RELEASE}   # or build: { context: ., dockerfile: Dockerfile }
+#   port: 3000                                  # the port the app listens on inside the container
+#   pull: missing                               # never | missing | always
+#   env: { NODE_ENV: production }
+#   instances: ${DEFAULTS.instances}
+#   stopGrace: ${d(DEFAULTS.stopGraceMs)}
+#   keepImages: 3                               # images of this many releases kept for rollbacks
+
 # How new instances are proved healthy before they get traffic: one of http, tcp or exec.
 health:
   http:

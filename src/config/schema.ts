@@ -7,6 +7,7 @@ import { haproxyRouterConfig } from '../routers/haproxy/config.js';
 import { varnishRouterConfig } from '../routers/varnish/config.js';
 import { caddyRouterConfig } from '../routers/caddy/config.js';
 import { processPlatformConfig } from '../platforms/process/config.js';
+import { dockerPlatformConfig } from '../platforms/docker/config.js';
 
 const healthCheck = z
   .object({
@@ -125,7 +126,7 @@ export const routerConfig = z.discriminatedUnion('kind', [
   caddyRouterConfig,
 ]);
 
-export const platformConfig = z.discriminatedUnion('kind', [processPlatformConfig]);
+export const platformConfig = z.discriminatedUnion('kind', [processPlatformConfig, dockerPlatformConfig]);
 
 export const configSchema = z
   .object({

@@ -130,6 +130,7 @@ export class DeploymentRun {
     }
     const instances = await platform.provision(record.toSlot, record.release, {
       signal: this.interrupt.signal,
+      onProgress: (line) => this.message('info', line),
     });
     this.ctx.store.update(record.id, {}, { instances: instances.map(describeInstance) });
     await this.transition(record, 'verifying');

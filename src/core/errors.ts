@@ -24,6 +24,9 @@ export const ERROR_CODES = {
   CUTOVER_E_PROXY_EXCHANGE:
     'one proxied exchange threw; it and its connections were closed, the proxy serves on',
   CUTOVER_E_INTERRUPTED: 'a one-shot CLI was stopped by a signal; its deployment stays journaled and resumes',
+  CUTOVER_E_ENGINE_UNREACHABLE: 'the container engine (Docker or podman) could not be reached',
+  CUTOVER_E_BUILD: 'building the release image failed',
+  CUTOVER_E_OOM: 'an instance was killed for running out of memory',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
@@ -91,6 +94,8 @@ export function exitCodeFor(error: CutoverError): number {
     case 'CUTOVER_E_PROVISION':
     case 'CUTOVER_E_VERIFY':
     case 'CUTOVER_E_ABORTED':
+    case 'CUTOVER_E_BUILD':
+    case 'CUTOVER_E_OOM':
       return EXIT.DEPLOY_FAILED;
     default:
       return EXIT.INTERNAL;

@@ -19,6 +19,8 @@ export interface ProvisionOptions {
   readonly signal?: AbortSignal;
   /** Extra environment for the instances (already resolved; never logged). */
   readonly env?: Readonly<Record<string, string>>;
+  /** Lines worth showing the person deploying while provision runs (image build output …). */
+  readonly onProgress?: (line: string) => void;
 }
 
 export interface StopOptions {

@@ -2,6 +2,7 @@ import type { CutoverConfig, PlatformConfig } from '../config/schema.js';
 import type { Logger } from '../core/logger.js';
 import type { Platform } from './platform.js';
 import { createProcessPlatform } from './process/process-platform.js';
+import { createDockerPlatform } from './docker/docker-platform.js';
 
 type PlatformKind = PlatformConfig['kind'];
 type PlatformFactory<K extends PlatformKind> = (
@@ -18,6 +19,13 @@ const PLATFORMS = {
       baseDir: app.baseDir,
       stateDir: app.stateDirPath,
       logger: logger.child({ platform: 'process' }),
+    }),
+  docker: (config, app, logger) =>
+    createDockerPlatform(config, {
+      app: app.app,
+      baseDir: app.baseDir,
+      health: app.health,
+      logger: logger.child({ platform: 'docker' }),
     }),
 } satisfies { [K in PlatformKind]: PlatformFactory<K> };
 

@@ -339,6 +339,7 @@ hooks:
     });
     assert.equal(config.platform.instances, 3);
     assert.equal(config.platform.stopGrace, 2500);
+    assert.equal(config.platform.kind, 'process');
     assert.deepEqual(config.platform.args, ['--port', '${PORT}']);
     assert.equal(config.platform.cwd, 'releases/${RELEASE}');
     assert.deepEqual(config.health.tcp, {});

@@ -43,6 +43,8 @@ export interface HarnessOptions {
    * flow mapping) and the URL where that router serves live traffic (`trafficUrl`).
    */
   router?: { config: Record<string, unknown>; url: string };
+  /** A `platform:` section (written as a YAML flow mapping) instead of the process platform running the e2e app. */
+  platform?: Record<string, unknown>;
 }
 
 export interface CliResult {
@@ -82,14 +84,18 @@ export class CutoverHarness {
         `listen: 127.0.0.1:${trafficPort}`,
         'admin:',
         `  listen: 127.0.0.1:${adminPort}`,
-        'platform:',
-        '  kind: process',
-        `  command: ${process.execPath}`,
-        `  args: [${JSON.stringify(APP)}]`,
-        '  cwd: releases/${RELEASE}',
-        '  env: { PORT: "${PORT}" }',
-        `  instances: ${options.instances ?? 2}`,
-        '  stopGrace: 2s',
+        ...(options.platform
+          ? [`platform: ${JSON.stringify(options.platform)}`]
+          : [
+              'platform:',
+              '  kind: process',
+              `  command: ${process.execPath}`,
+              `  args: [${JSON.stringify(APP)}]`,
+              '  cwd: releases/${RELEASE}',
+              '  env: { PORT: "${PORT}" }',
+              `  instances: ${options.instances ?? 2}`,
+              '  stopGrace: 2s',
+            ]),
         'health:',
         '  http: { path: /healthz }',
         '  interval: 50ms',
