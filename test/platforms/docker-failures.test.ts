@@ -190,6 +190,26 @@ void describe('docker platform: failures leave the live slot serving', { timeout
     await assertLiveUntouched();
   });
 
+  void it('close() ends a readiness wait under way, so a shutting-down cutover is not held by a provision', async () => {
+    const health = configSchema.shape.health.parse({
+      http: { path: '/never-healthy' },
+      interval: '200ms',
+      deadline: '10m',
+    });
+    const platform = fixture.platform({}, { health });
+    const provision = platform.provision('green', 'v2');
+    // Wait until the container runs, so close() lands in the readiness wait, not before it.
+    for (;;) {
+      const running = await platform.running('green');
+      if (running.length > 0) break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    const closed = platform.close();
+    await assert.rejects(provision, (error: unknown) => isCutoverError(error));
+    await closed;
+    await assertLiveUntouched();
+  });
+
   void it('a host port in use fails with CUTOVER_E_PORT_IN_USE naming the address', async () => {
     const taken = await freePort();
     const holder = net.createServer();

@@ -57,6 +57,8 @@ class DockerPlatform implements Platform {
   private readonly readiness: ContainerReadiness;
   private readonly logger: Logger;
   private readonly slotQueues = new Map<Slot, Promise<unknown>>();
+  /** Aborted by close(): a readiness wait still under way ends instead of holding the process. */
+  private readonly closing = new AbortController();
 
   constructor(
     private readonly config: DockerPlatformConfig,
@@ -78,7 +80,16 @@ class DockerPlatform implements Platform {
   }
 
   provision(slot: Slot, release: string, options: ProvisionOptions = {}): Promise<Instance[]> {
-    return this.exclusive(slot, () => this.provisionNow(slot, release, options));
+    const signal = options.signal
+      ? AbortSignal.any([options.signal, this.closing.signal])
+      : this.closing.signal;
+    return this.exclusive(slot, () => this.provisionNow(slot, release, { ...options, signal }));
+  }
+
+  /** Ends readiness waits under way and waits for the slots' queues; containers keep running. */
+  async close(): Promise<void> {
+    this.closing.abort();
+    await Promise.allSettled([...this.slotQueues.values()]);
   }
 
   healthTargets(instances: readonly Instance[]): Target[] {
