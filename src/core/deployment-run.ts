@@ -350,11 +350,13 @@ export class DeploymentRun {
     await this.moveBack(record, phase);
     const final = store.transition(record.id, FINAL_PHASE_OF[phase], {}, { slot: record.fromSlot });
     this.ctx.logger.info('deployment.phase', { deployment: record.id, phase: final.phase });
+    // The lease goes with the final phase: a next deploy in this process waits for the new
+    // slot to be stopped first (DeploymentEngine.deploy), and a restart retires it.
+    this.ctx.lease.release(record.id);
     if (phase === 'rolling-back') {
       // Rollback is instant for users: announced as soon as traffic is verified back; the
       // new slot drains after. An abort is announced once the new slot is stopped (below), so
       // a client returning on that event finds the app ready for the next deploy.
-      this.ctx.lease.release(record.id);
       this.announcePhase(final);
       await this.runAfterRollbackHook(final);
     } else {
@@ -376,10 +378,7 @@ export class DeploymentRun {
       if (!this.stopReason)
         this.message('error', `retiring ${record.toSlot}: ${asCutoverError(error).message}`);
     } finally {
-      if (phase === 'aborting') {
-        this.ctx.lease.release(record.id);
-        this.announcePhase(this.record);
-      }
+      if (phase === 'aborting') this.announcePhase(this.record);
     }
   }
 
