@@ -378,10 +378,10 @@ export class DeploymentEngine {
       ...(record.reason ? { reason: record.reason } : {}),
     });
     const existing = this.runs.get(record.id);
-    const run = existing ?? this.startRun(record.id);
+    const run = existing && !existing.ended ? existing : this.startRun(record.id);
     if (intent === 'rolling-back') run.oldSlotJustProbed();
     const outcome = run.outcome();
-    existing?.wake();
+    if (run === existing) run.wake();
     try {
       const done = await outcome;
       audit('ok');
@@ -446,7 +446,7 @@ export class DeploymentEngine {
 
   private startRun(id: string): DeploymentRun {
     const existing = this.runs.get(id);
-    if (existing) return existing;
+    if (existing && !existing.ended) return existing;
     const run = new DeploymentRun(this.ctx, id);
     this.runs.set(id, run);
     // A lost lease stops the run where it is: someone else may be moving traffic now.
@@ -458,7 +458,9 @@ export class DeploymentEngine {
           error: asCutoverError(error).message,
         }),
       )
-      .finally(() => this.runs.delete(id))
+      .finally(() => {
+        if (this.runs.get(id) === run) this.runs.delete(id);
+      })
       .catch(() => undefined);
     return run;
   }

@@ -57,8 +57,14 @@ export class DeploymentRun {
     private readonly ctx: EngineContext,
     readonly id: string,
   ) {
-    this.finished = this.drive().finally(() => this.rejectWaiters());
+    this.finished = this.drive().finally(() => {
+      this.ended = true;
+      this.rejectWaiters();
+    });
   }
+
+  /** The drive loop has returned: a new abort or rollback needs a new run. */
+  ended = false;
 
   /**
    * Resolves once the deployment reaches its final phase after an abort or rollback intent;
