@@ -4,7 +4,7 @@
  * to a point's name; the first time the process passes that point it SIGKILLs itself, on the
  * very code path production runs. Unset (always, outside those tests) a crash point does nothing.
  */
-export type EngineCrashPoint = 'unwind.before-move' | 'unwind.after-move';
+export type EngineCrashPoint = 'unwind.before-move' | 'unwind.after-move' | 'unwind.after-final';
 
 const crashAt = process.env.CUTOVER_TEST_CRASH_AT_POINT;
 

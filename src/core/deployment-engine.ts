@@ -120,6 +120,8 @@ export class DeploymentEngine {
   resumeDeployments(): void {
     const { store, logger } = this.ctx;
     const unfinished = store.unfinishedDeployments(this.app);
+    // A lease the dead process held goes, also one a finished deployment had not released yet.
+    this.lease.releaseIfHolderIsGone();
     for (const deployment of unfinished) {
       if (LEASED_PHASES.has(deployment.phase)) {
         const lease = this.lease.acquire(deployment.id);

@@ -356,6 +356,7 @@ export class DeploymentRun {
     await this.moveBack(record, phase);
     const final = store.transition(record.id, FINAL_PHASE_OF[phase], {}, { slot: record.fromSlot });
     this.ctx.logger.info('deployment.phase', { deployment: record.id, phase: final.phase });
+    engineCrashPoint('unwind.after-final');
     // The lease goes with the final phase: a next deploy in this process waits for the new
     // slot to be stopped first (DeploymentEngine.deploy), and a restart retires it.
     this.ctx.lease.release(record.id);

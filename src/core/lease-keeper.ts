@@ -38,7 +38,7 @@ export class LeaseKeeper {
    * releasing one left by a cutover process on this host that no longer exists.
    */
   acquire(deploymentId: string, onLost: () => void = () => undefined): LeaseResult {
-    this.releaseIfHolderIsDead();
+    this.releaseIfHolderIsGone();
     const result = this.store.acquireLease(
       this.app,
       leaseOwner(this.processId, deploymentId),
@@ -93,7 +93,7 @@ export class LeaseKeeper {
   }
 
   /** A lease held by a cutover process on this host that no longer exists is released at once. */
-  private releaseIfHolderIsDead(): void {
+  releaseIfHolderIsGone(): void {
     const lease = this.store.getLease(this.app);
     if (!lease) return;
     const holder = parseLeaseOwner(lease.owner);

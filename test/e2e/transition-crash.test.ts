@@ -26,7 +26,7 @@ for (const { kind, startDaemon } of ROUTERS) {
     before(async () => {
       daemon = await startDaemon?.();
       harness = await CutoverHarness.create({
-        releases: { v1: {}, v2: {}, v3: { files: { UNHEALTHY_FOR_MS: '600000' } }, v4: {} },
+        releases: { v1: {}, v2: {}, v3: { files: { UNHEALTHY_FOR_MS: '600000' } }, v4: {}, v5: {} },
         ...(daemon ? { router: { config: daemon.config, url: daemon.url } } : {}),
       });
       await harness.startServer();
@@ -118,6 +118,16 @@ for (const { kind, startDaemon } of ROUTERS) {
       await crashDuring('unwind.after-move', ['rollback']);
       assert.equal(phaseInStore(id), 'rolling-back');
       if (daemon) assert.equal(await served(), 'v1', 'the move reached the router before the crash');
+
+      await harness.startServer();
+      await assertConverged(id, 'rolled-back', 'v1');
+    });
+
+    it('a rollback killed after its final phase, before the new slot stopped, has it stopped after the restart', async () => {
+      const id = await deployToStandby('v5');
+      await crashDuring('unwind.after-final', ['rollback']);
+      assert.equal(phaseInStore(id), 'rolled-back');
+      assert.ok(harness.instancePids('green').length > 0, 'green was left running');
 
       await harness.startServer();
       await assertConverged(id, 'rolled-back', 'v1');
