@@ -51,6 +51,8 @@ export class DeploymentRun {
   private retireEarly = false;
   private skipHealthProbeOnce = false;
   private waiters: OutcomeWaiter[] = [];
+  /** The drive loop has returned: a new abort or rollback needs a new run. */
+  ended = false;
   readonly finished: Promise<DeploymentRecord>;
 
   constructor(
@@ -62,9 +64,6 @@ export class DeploymentRun {
       this.rejectWaiters();
     });
   }
-
-  /** The drive loop has returned: a new abort or rollback needs a new run. */
-  ended = false;
 
   /**
    * Resolves once the deployment reaches its final phase after an abort or rollback intent;
