@@ -5,14 +5,15 @@ import { DEFAULTS } from '../config/defaults.js';
 import type { Instance, Platform } from '../platforms/platform.js';
 import type { Router } from '../routers/router.js';
 import type { DeploymentRecord, Lease, RoutingState, Store } from '../store/store.js';
-import { leaseOwner, parseLeaseOwner, type EngineContext } from './engine-context.js';
+import { parseLeaseOwner, type EngineContext } from './engine-context.js';
 import { CutoverError, asCutoverError } from './errors.js';
 import { DeploymentEvents } from './events.js';
 import { assertAllHealthy } from './health-gate.js';
+import { LeaseKeeper, processExists, type LeaseTiming } from './lease-keeper.js';
 import type { Logger } from './logger.js';
-import { ABORTABLE_PHASES, ROLLBACKABLE_PHASES, isTerminal } from './phase.js';
-import { DeploymentRun, hookEnvOf } from './deployment-run.js';
-import { runHook } from './hook-runner.js';
+import { ABORTABLE_PHASES, LEASED_PHASES, ROLLBACKABLE_PHASES, isTerminal } from './phase.js';
+import { DeploymentRun } from './deployment-run.js';
+import { retireSlot } from './slot-retirement.js';
 import { otherSlot, weightsAllOn, type Slot } from './slot.js';
 import { TrafficController } from './traffic.js';
 import { probe } from '../checks/probe.js';
@@ -25,6 +26,8 @@ export interface EngineOptions {
   readonly logger: Logger;
   readonly events?: DeploymentEvents;
   readonly now?: () => Date;
+  /** The app lease's length and renewal period (defaults: DEFAULTS.lockLeaseMs / lockRenewEveryMs). */
+  readonly lease?: Partial<LeaseTiming>;
 }
 
 export interface EngineStatus {
@@ -45,12 +48,21 @@ export class DeploymentEngine {
   readonly traffic: TrafficController;
   private readonly ctx: EngineContext;
   private readonly runs = new Map<string, DeploymentRun>();
-  private readonly renewTimer: NodeJS.Timeout;
+  private readonly lease: LeaseKeeper;
+  /** Work outside any run: retiring a slot a crash left running after an abort or rollback. */
+  private readonly background = new Set<Promise<void>>();
+  private readonly shutdown = new AbortController();
   private closed = false;
 
   constructor(options: EngineOptions) {
     this.events = options.events ?? new DeploymentEvents();
     this.traffic = new TrafficController(options.config.app, options.store, options.router, options.logger);
+    const processId = `cutover@${hostname()}:${process.pid}`;
+    const now = options.now ?? (() => new Date());
+    this.lease = new LeaseKeeper(options.config.app, options.store, processId, options.logger, now, {
+      ttlMs: options.lease?.ttlMs ?? DEFAULTS.lockLeaseMs,
+      renewEveryMs: options.lease?.renewEveryMs ?? DEFAULTS.lockRenewEveryMs,
+    });
     this.ctx = {
       config: options.config,
       store: options.store,
@@ -59,11 +71,10 @@ export class DeploymentEngine {
       traffic: this.traffic,
       events: this.events,
       logger: options.logger,
-      processId: `cutover@${hostname()}:${process.pid}`,
-      now: options.now ?? (() => new Date()),
+      lease: this.lease,
+      processId,
+      now,
     };
-    this.renewTimer = setInterval(() => this.renewLeases(), DEFAULTS.lockRenewEveryMs);
-    this.renewTimer.unref();
   }
 
   private get app(): string {
@@ -72,7 +83,8 @@ export class DeploymentEngine {
 
   /**
    * After a (re)start: put traffic where the store says, but only onto slots whose instances
-   * are running and healthy, then resume every unfinished deployment from its journal.
+   * are running and healthy, then resume every unfinished deployment from its journal (an
+   * abort or rollback too), and retire a slot an abort or rollback left running.
    */
   async recover(): Promise<void> {
     await this.restoreRouting();
@@ -101,14 +113,52 @@ export class DeploymentEngine {
     await this.restoreSafeRouting(routing, running);
   }
 
-  /** The second half of recover(): every unfinished deployment goes on from its journal. */
+  /**
+   * The second half of recover(): every unfinished deployment goes on from its journal, holding
+   * the lease again if its phase needs it (a dead holder's lease is taken over); then a slot
+   * that the last abort or rollback did not get to stop is retired.
+   */
   resumeDeployments(): void {
     const { store, logger } = this.ctx;
-    for (const deployment of store.unfinishedDeployments(this.app)) {
-      this.takeOverLeaseOfDeadHolder();
+    const unfinished = store.unfinishedDeployments(this.app);
+    // A lease the dead process held goes, also one a finished deployment had not released yet.
+    this.lease.releaseIfHolderIsGone();
+    for (const deployment of unfinished) {
+      if (LEASED_PHASES.has(deployment.phase)) {
+        const lease = this.lease.acquire(deployment.id);
+        if (!lease.acquired) {
+          logger.error('deployment.resume-refused', {
+            deployment: deployment.id,
+            phase: deployment.phase,
+            holder: lease.holder.owner,
+          });
+          continue;
+        }
+      }
+      if (deployment.reason?.code === 'CUTOVER_E_LEASE_LOST') store.update(deployment.id, { reason: null });
       logger.info('deployment.resume', { deployment: deployment.id, phase: deployment.phase });
       this.startRun(deployment.id);
     }
+    if (unfinished.length === 0) this.retireLeftoverSlot();
+  }
+
+  /**
+   * Converges a finished record too: after an abort or rollback the new slot carries no traffic
+   * and is stopped. A crash after the final phase and before the stop left it running.
+   */
+  private retireLeftoverSlot(): void {
+    const { store, platform, logger } = this.ctx;
+    const last = store.listDeployments(this.app, 1)[0];
+    if (!last || (last.phase !== 'aborted' && last.phase !== 'rolled-back')) return;
+    const slot = last.toSlot;
+    const routing = this.traffic.current();
+    if (routing.liveSlot === slot) return;
+    const work = (async () => {
+      if (routing.targets[slot].length === 0 && (await platform.running(slot)).length === 0) return;
+      logger.warn('recover.retire-leftover', { deployment: last.id, slot });
+      await retireSlot(this.ctx, slot, this.shutdown.signal);
+    })();
+    this.track(work, 'recover.retire-failed');
   }
 
   private async restoreSafeRouting(routing: RoutingState, running: Record<Slot, Instance[]>): Promise<void> {
@@ -157,14 +207,10 @@ export class DeploymentEngine {
       );
     }
     await platform.checkRelease?.(release);
-    this.takeOverLeaseOfDeadHolder();
+    if (this.closed) throw shuttingDown();
     const id = newDeploymentId(this.ctx.now());
-    const lease = store.acquireLease(
-      this.app,
-      leaseOwner(this.ctx.processId, id),
-      DEFAULTS.lockLeaseMs,
-      this.ctx.now(),
-    );
+    // Taken before anything is touched, and renewed from here on: also while a standby retires.
+    const lease = this.lease.acquire(id);
     if (!lease.acquired) {
       store.audit({
         app: this.app,
@@ -181,9 +227,12 @@ export class DeploymentEngine {
       );
     }
     try {
-      // A slot rolled back a moment ago may still be draining before it stops: let it finish.
-      await Promise.allSettled([...this.background]);
+      // A slot aborted or rolled back a moment ago may still be draining before it stops.
+      await this.settleRetiringSlots();
       await this.retireStandbys();
+      if (!this.lease.holds(id)) {
+        throw new CutoverError('CUTOVER_E_LEASE_LOST', `deploy of ${release} lost the lock of ${this.app}`);
+      }
       const routing = this.traffic.current();
       const fromSlot = routing.liveSlot;
       const toSlot: Slot = fromSlot ? otherSlot(fromSlot) : 'blue';
@@ -207,7 +256,7 @@ export class DeploymentEngine {
       const run = this.startRun(id);
       return { deployment, finished: run.finished };
     } catch (error) {
-      store.releaseLease(this.app, leaseOwner(this.ctx.processId, id));
+      this.lease.release(id);
       throw asCutoverError(error);
     }
   }
@@ -234,30 +283,35 @@ export class DeploymentEngine {
     return deployment;
   }
 
-  /** Aborts an unpromoted deployment; resolves when traffic is back on the old slot. */
+  /**
+   * Aborts an unpromoted deployment: journals the intent (`aborting`) at once, so a run that is
+   * about to promote cannot; resolves when traffic is verified back on the old slot, rejects
+   * with the router's error if that move fails (the run keeps retrying it).
+   */
   async abort(requestedBy: string, id?: string): Promise<DeploymentRecord> {
-    const deployment = this.findActive(id, (record) => ABORTABLE_PHASES.has(record.phase), 'abort');
+    const deployment = this.findActive(
+      id,
+      (record) => ABORTABLE_PHASES.has(record.phase) || record.phase === 'aborting',
+      'abort',
+    );
     const reason = { code: 'CUTOVER_E_ABORTED', message: `aborted by ${requestedBy}` };
-    const run = this.runs.get(deployment.id) ?? this.startRun(deployment.id);
-    run.abort(reason);
-    this.ctx.store.audit({
-      app: this.app,
-      actor: requestedBy,
-      action: 'abort',
-      target: deployment.release,
-      outcome: 'ok',
-      details: { deployment: deployment.id },
-    });
-    return run.finished;
+    return this.unwind(deployment, 'aborting', reason, requestedBy, 'abort', { deployment: deployment.id });
   }
 
   /**
    * Moves traffic back to the previous slot, which is still warm (invariant 4): a traffic
-   * move, not a redeploy. Resolves once the router has verified the move.
+   * move, not a redeploy. Journals the intent (`rolling-back`), then the run moves traffic and
+   * writes `rolled-back` once the router has verified it. Resolves then; rejects with the
+   * router's error if the move fails (the run keeps retrying; `cutover rollback` again waits
+   * for its next attempt).
    */
   async rollback(requestedBy: string, id?: string): Promise<DeploymentRecord> {
-    const { store, platform, config } = this.ctx;
-    const deployment = this.findActive(id, (record) => ROLLBACKABLE_PHASES.has(record.phase), 'rollback');
+    const { platform, config } = this.ctx;
+    const deployment = this.findActive(
+      id,
+      (record) => ROLLBACKABLE_PHASES.has(record.phase) || record.phase === 'rolling-back',
+      'rollback',
+    );
     const fromSlot = deployment.fromSlot;
     if (fromSlot === null) {
       throw new CutoverError(
@@ -272,107 +326,84 @@ export class DeploymentEngine {
       `previous slot ${fromSlot} (${deployment.fromRelease ?? 'previous release'})`,
     );
     const reason = { code: 'CUTOVER_E_ABORTED', message: `rolled back by ${requestedBy}` };
-    const record = store.transition(deployment.id, 'rolled-back', { reason });
-    const current = this.traffic.current();
-    await this.traffic.apply({
-      liveSlot: fromSlot,
-      weights: weightsAllOn(fromSlot),
-      targets: { ...current.targets, [fromSlot]: warm },
-      releases: current.releases,
+    return this.unwind(deployment, 'rolling-back', reason, requestedBy, 'rollback', {
+      deployment: deployment.id,
+      to: fromSlot,
     });
-    this.runs.get(deployment.id)?.wake();
-    this.events.emit({
-      type: 'phase',
-      deploymentId: deployment.id,
-      phase: 'rolled-back',
-      release: deployment.release,
-      at: this.ctx.now().toISOString(),
-      reason,
-    });
-    store.audit({
-      app: this.app,
-      actor: requestedBy,
-      action: 'rollback',
-      target: deployment.release,
-      outcome: 'ok',
-      details: { deployment: deployment.id, to: fromSlot },
-    });
-    store.releaseLease(this.app, leaseOwner(this.ctx.processId, deployment.id));
-    this.retireRolledBackSlot(deployment);
-    await this.runAfterRollbackHook(record, requestedBy);
-    return record;
   }
 
-  /**
-   * hooks.afterRollback, with the environment of the deployment's other hooks. The rollback is
-   * done (journaled, traffic moved and verified) before it runs: a failure is logged, shown on
-   * the event stream and audited, and undoes nothing.
-   */
-  private async runAfterRollbackHook(record: DeploymentRecord, requestedBy: string): Promise<void> {
-    const { config, store, logger } = this.ctx;
-    const command = config.hooks.afterRollback;
-    if (command === undefined) return;
-    try {
-      await runHook({
-        name: 'afterRollback',
-        command,
-        cwd: config.baseDir,
-        env: hookEnvOf(record),
-        timeoutMs: config.hooks.timeout,
-      });
-      logger.info('hook.ok', { hook: 'afterRollback', deployment: record.id });
-    } catch (error) {
-      const failure = asCutoverError(error);
-      logger.error('hook.failed', { hook: 'afterRollback', deployment: record.id, error: failure.message });
-      this.events.emit({
-        type: 'message',
-        deploymentId: record.id,
-        at: this.ctx.now().toISOString(),
-        level: 'warn',
-        message: failure.message,
-      });
+  /** Lease, journaled intent, the run woken (or started) to act on it, audited by its outcome. */
+  private async unwind(
+    deployment: DeploymentRecord,
+    intent: 'aborting' | 'rolling-back',
+    reason: { code: string; message: string },
+    requestedBy: string,
+    action: string,
+    details: Record<string, unknown>,
+  ): Promise<DeploymentRecord> {
+    const { store } = this.ctx;
+    if (this.closed) throw shuttingDown();
+    const audit = (outcome: 'ok' | 'refused' | 'failed', extra: Record<string, unknown> = {}): void =>
       store.audit({
         app: this.app,
         actor: requestedBy,
-        action: 'afterRollback',
-        target: record.release,
-        outcome: 'failed',
-        details: { deployment: record.id, code: failure.code, message: failure.message },
+        action,
+        target: deployment.release,
+        outcome,
+        details: { ...details, ...extra },
       });
+    const heldAlready = this.lease.holds(deployment.id);
+    const lease = this.lease.acquire(deployment.id);
+    if (!lease.acquired) {
+      audit('refused', { holder: lease.holder.owner });
+      throw new CutoverError(
+        'CUTOVER_E_LOCKED',
+        `cannot ${action} deployment ${deployment.id}: the lock of ${this.app} is held by ${lease.holder.owner} until ${lease.holder.expiresAt}`,
+        { details: { holder: lease.holder } },
+      );
+    }
+    let record: DeploymentRecord;
+    try {
+      record = deployment.phase === intent ? deployment : store.transition(deployment.id, intent, { reason });
+    } catch (error) {
+      // Promoted (or finished) a moment ago: nothing to abort any more. Said at once, not hung.
+      if (!heldAlready) this.lease.release(deployment.id);
+      const failure = asCutoverError(error);
+      audit('refused', { code: failure.code, message: failure.message });
+      throw failure;
+    }
+    this.events.emit({
+      type: 'phase',
+      deploymentId: record.id,
+      phase: record.phase,
+      release: record.release,
+      at: this.ctx.now().toISOString(),
+      ...(record.reason ? { reason: record.reason } : {}),
+    });
+    const existing = this.runs.get(record.id);
+    const run = existing && !existing.ended ? existing : this.startRun(record.id);
+    if (intent === 'rolling-back') run.oldSlotJustProbed();
+    const outcome = run.outcome();
+    if (run === existing) run.wake();
+    try {
+      const done = await outcome;
+      audit('ok');
+      return done;
+    } catch (error) {
+      const failure = asCutoverError(error);
+      audit('failed', { code: failure.code, message: failure.message });
+      throw failure;
     }
   }
 
-  /** The rolled-back slot drains in the background, then stops; rollback itself does not wait. */
-  private retireRolledBackSlot(deployment: DeploymentRecord): void {
-    const { router, platform, config, logger } = this.ctx;
-    const slot = deployment.toSlot;
-    const deadline = new Date(this.ctx.now().getTime() + config.drain.timeout);
-    const work = (async () => {
-      await router.drain(slot, { deadline });
-      for (;;) {
-        const status = await router.drainStatus(slot);
-        const done = status.kind === 'counted' && status.inFlight === 0 && status.connections === 0;
-        if (done || Date.now() >= deadline.getTime()) break;
-        await new Promise((resolve) =>
-          setTimeout(resolve, status.kind === 'unknown' ? deadline.getTime() - Date.now() : 100),
-        );
-      }
-      const now = this.traffic.current();
-      if (now.liveSlot === slot || now.weights[slot] > 0) return; // a newer move made it live again
-      await platform.stop(slot, { graceMs: config.platform.stopGrace });
-      await this.traffic.setTargets(slot, []);
-      await router.cleanup(slot);
-    })();
-    this.background.add(work);
-    work
-      .catch((error: unknown) =>
-        logger.error('rollback.retire-failed', { slot, error: asCutoverError(error).message }),
-      )
-      .finally(() => this.background.delete(work))
-      .catch(() => undefined);
+  /** Runs whose deployment is finished but whose new slot is still draining or stopping. */
+  private async settleRetiringSlots(): Promise<void> {
+    const retiring = [...this.runs.values()].filter((run) => {
+      const record = this.ctx.store.getDeployment(run.id);
+      return record !== undefined && isTerminal(record.phase);
+    });
+    await Promise.allSettled([...retiring.map((run) => run.finished), ...this.background]);
   }
-
-  private readonly background = new Set<Promise<void>>();
 
   /**
    * What the engine knows now: routing, lease and deployments from the store, instances as the
@@ -401,19 +432,28 @@ export class DeploymentEngine {
     return this.runs.get(id)?.finished;
   }
 
-  /** Stops timers. Runs in progress stay journaled and resume on the next start. */
+  /**
+   * Graceful shutdown: every run stops at its next safe point (a wait is cut short, a traffic
+   * move in progress finishes) and stays journaled, unfinished and unfailed; the lease is
+   * renewed until they have, then no more. The next start resumes them. The caller closes the
+   * router only after this resolves.
+   */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    clearInterval(this.renewTimer);
-    await Promise.allSettled([...this.background]);
+    this.shutdown.abort();
+    for (const run of this.runs.values()) run.stop('shutdown');
+    await Promise.allSettled([...[...this.runs.values()].map((run) => run.finished), ...this.background]);
+    this.lease.close();
   }
 
   private startRun(id: string): DeploymentRun {
     const existing = this.runs.get(id);
-    if (existing) return existing;
+    if (existing && !existing.ended) return existing;
     const run = new DeploymentRun(this.ctx, id);
     this.runs.set(id, run);
+    // A lost lease stops the run where it is: someone else may be moving traffic now.
+    this.lease.onLost(id, () => run.stop('lease-lost'));
     run.finished
       .catch((error: unknown) =>
         this.ctx.logger.error('deployment.run-failed', {
@@ -421,7 +461,9 @@ export class DeploymentEngine {
           error: asCutoverError(error).message,
         }),
       )
-      .finally(() => this.runs.delete(id))
+      .finally(() => {
+        if (this.runs.get(id) === run) this.runs.delete(id);
+      })
       .catch(() => undefined);
     return run;
   }
@@ -467,24 +509,6 @@ export class DeploymentEngine {
     return latest;
   }
 
-  private renewLeases(): void {
-    for (const run of this.runs.values()) {
-      const record = this.ctx.store.getDeployment(run.id);
-      if (
-        !record ||
-        (!ABORTABLE_PHASES.has(record.phase) && record.phase !== 'promoted' && record.phase !== 'draining')
-      )
-        continue;
-      const renewed = this.ctx.store.renewLease(
-        this.app,
-        leaseOwner(this.ctx.processId, run.id),
-        DEFAULTS.lockLeaseMs,
-        this.ctx.now(),
-      );
-      if (!renewed) this.ctx.logger.warn('lease.lost', { deployment: run.id });
-    }
-  }
-
   /**
    * A live cutover process on this host holds the app's lease (a one-shot CLI running a deploy):
    * reconciling now would stop the instances it is starting, and resuming would drive its
@@ -503,25 +527,17 @@ export class DeploymentEngine {
     );
   }
 
-  /** A lease held by a cutover process on this host that no longer exists is released at once. */
-  private takeOverLeaseOfDeadHolder(): void {
-    const lease = this.ctx.store.getLease(this.app);
-    if (!lease) return;
-    const holder = parseLeaseOwner(lease.owner);
-    if (!holder || holder.host !== hostname()) return;
-    if (holder.pid === process.pid || processExists(holder.pid)) return;
-    this.ctx.logger.warn('lease.take-over', { holder: lease.owner });
-    this.ctx.store.releaseLease(this.app, lease.owner);
+  private track(work: Promise<void>, failure: string): void {
+    this.background.add(work);
+    work
+      .catch((error: unknown) => this.ctx.logger.error(failure, { error: asCutoverError(error).message }))
+      .finally(() => this.background.delete(work))
+      .catch(() => undefined);
   }
 }
 
-function processExists(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
+function shuttingDown(): CutoverError {
+  return new CutoverError('CUTOVER_E_SHUTTING_DOWN', 'the cutover server is shutting down');
 }
 
 function invalidState(record: DeploymentRecord, action: string): CutoverError {

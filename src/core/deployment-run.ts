@@ -2,43 +2,93 @@ import { HealthMonitor } from '../checks/health-monitor.js';
 import { waitUntilHealthy } from '../checks/wait-until-healthy.js';
 import type { Instance } from '../platforms/platform.js';
 import type { DeploymentRecord, FailureReason } from '../store/store.js';
+import { engineCrashPoint } from './crash-point.js';
 import type { EngineContext } from './engine-context.js';
 import { CutoverError, asCutoverError } from './errors.js';
 import { Gate, sleep } from './gate.js';
 import { assertAllHealthy, checkName } from './health-gate.js';
 import { runHook } from './hook-runner.js';
 import { smokeHookEnv } from './preview-env.js';
-import { ABORTABLE_PHASES, isTerminal, type Phase } from './phase.js';
-import { otherSlot, weightsAllOn, weightsWith, type Slot } from './slot.js';
+import {
+  ABORTABLE_PHASES,
+  FINAL_PHASE_OF,
+  isTerminal,
+  isUnwinding,
+  type Phase,
+  type UnwindingPhase,
+} from './phase.js';
+import { drainSlot, retireSlot } from './slot-retirement.js';
+import { otherSlot, weightsAllOn, weightsWith } from './slot.js';
+import type { DesiredRouting } from './traffic.js';
 
 /** Why a run's current wait was interrupted. */
-type Interrupt = { kind: 'abort'; reason: FailureReason } | { kind: 'wake' };
+type Interrupt = { kind: 'wake' } | { kind: 'stop'; why: StopReason };
 
-const DRAIN_POLL_MS = 100;
+/** Why a run stops where it is, leaving its deployment journaled and unfinished. */
+type StopReason = 'shutdown' | 'lease-lost';
+
+/** Backoff of a traffic move back to the old slot that failed: doubles up to the cap. */
+const MOVE_RETRY_FIRST_MS = 200;
+const MOVE_RETRY_MAX_MS = 5_000;
+
+interface OutcomeWaiter {
+  resolve(record: DeploymentRecord): void;
+  reject(error: Error): void;
+}
 
 /**
  * Drives one deployment through the state machine, from whatever phase the store says it is
  * in. Each phase's work is idempotent and the phase is journaled before the work starts, so
  * a run that dies anywhere can be started again on the same record (invariant 2).
+ *
+ * Abort and rollback are phases too: the engine journals the intent (`aborting`,
+ * `rolling-back`), the run moves traffic back, retrying until the router verifies it, then
+ * writes the final phase and drains and stops the new slot.
  */
 export class DeploymentRun {
   private interrupt = new AbortController();
-  private pendingAbort: FailureReason | undefined;
+  private stopReason: StopReason | undefined;
   private gate: Gate | undefined;
   private retireEarly = false;
+  private skipHealthProbeOnce = false;
+  private waiters: OutcomeWaiter[] = [];
+  /** The drive loop has returned: a new abort or rollback needs a new run. */
+  ended = false;
   readonly finished: Promise<DeploymentRecord>;
 
   constructor(
     private readonly ctx: EngineContext,
     readonly id: string,
   ) {
-    this.finished = this.drive();
+    this.finished = this.drive().finally(() => {
+      this.ended = true;
+      this.rejectWaiters();
+    });
   }
 
-  /** Ask the run to abort (only honoured before promotion). */
-  abort(reason: FailureReason): void {
-    this.pendingAbort = reason;
-    this.interrupt.abort({ kind: 'abort', reason } satisfies Interrupt);
+  /**
+   * Resolves once the deployment reaches its final phase after an abort or rollback intent;
+   * rejects with the error of the next failed attempt to move traffic back (the run keeps
+   * retrying: a second `cutover rollback` waits for the next attempt).
+   */
+  outcome(): Promise<DeploymentRecord> {
+    const record = this.record;
+    if (isTerminal(record.phase)) return Promise.resolve(record);
+    return new Promise((resolve, reject) => this.waiters.push({ resolve, reject }));
+  }
+
+  /** The engine already probed the old slot for this rollback: the first attempt skips it. */
+  oldSlotJustProbed(): void {
+    this.skipHealthProbeOnce = true;
+  }
+
+  /**
+   * Stop at the next safe point, leaving the deployment journaled as it is: a wait is cut
+   * short, a traffic move in progress finishes. Nothing is recorded as failed.
+   */
+  stop(why: StopReason): void {
+    this.stopReason ??= why;
+    this.interrupt.abort({ kind: 'stop', why } satisfies Interrupt);
   }
 
   /** Open a manual gate (awaiting-promotion, or a shift step with `gate: manual`). */
@@ -73,21 +123,24 @@ export class DeploymentRun {
     for (;;) {
       const record = this.record;
       if (isTerminal(record.phase)) return record;
+      if (this.stopReason) return this.stopped(record);
       if (this.interrupt.signal.aborted) this.interrupt = new AbortController();
-      if (this.pendingAbort && ABORTABLE_PHASES.has(record.phase)) {
-        await this.abortWith(record, this.pendingAbort);
-        continue;
-      }
       try {
         await this.step(record);
       } catch (error) {
-        const interrupted = this.interruptOf(error);
-        if (interrupted?.kind === 'wake') continue;
-        const reason: FailureReason = interrupted?.kind === 'abort' ? interrupted.reason : toReason(error);
+        if (this.stopReason) return this.stopped(this.record);
         const now = this.record;
-        if (isTerminal(now.phase)) continue;
+        // An abort or rollback intent written meanwhile (or any newer phase) wins: go on from it.
+        if (now.phase !== record.phase || isTerminal(now.phase)) continue;
+        if (this.interruptOf(error)?.kind === 'wake') continue;
+        const reason = toReason(error);
         if (ABORTABLE_PHASES.has(now.phase)) {
-          await this.abortWith(now, reason);
+          await this.transition(now, 'aborting', { reason });
+        } else if (isUnwinding(now.phase)) {
+          // unwind() retries the move itself; what reaches here failed to write the final
+          // phase: say so and go round again (the move is idempotent).
+          this.message('error', `${now.phase}: ${reason.message}`);
+          await sleep(MOVE_RETRY_FIRST_MS, this.interrupt.signal).catch(() => undefined);
         } else {
           // After promotion the new slot is live and healthy; a failing side step (a hook, a
           // drain count) must not strand the deployment. Log it and move on.
@@ -103,6 +156,8 @@ export class DeploymentRun {
       Exclude<Phase, 'retired' | 'aborted' | 'rolled-back'>,
       (r: DeploymentRecord) => Promise<void>
     > = {
+      aborting: (r) => this.unwind(r, 'aborting'),
+      'rolling-back': (r) => this.unwind(r, 'rolling-back'),
       pending: (r) => this.transition(r, 'provisioning'),
       provisioning: (r) => this.provision(r),
       verifying: (r) => this.verify(r),
@@ -200,12 +255,16 @@ export class DeploymentRun {
     const steps = record.fromSlot === null ? [{ weight: 100 }] : shiftSteps(config.strategy);
     for (let index = Math.max(0, record.step); index < steps.length; index += 1) {
       const step = steps[index]!;
+      this.assertStillIn(record, 'shifting');
       if (index !== this.record.step)
         this.ctx.store.update(record.id, { step: index }, { weight: step.weight });
       const targets = platform.healthTargets(await platform.running(record.toSlot));
       await assertAllHealthy(targets, config.health, `${record.toSlot} (${record.release})`);
       const weights = weightsWith(record.toSlot, step.weight);
       const liveSlot = step.weight === 100 || record.fromSlot === null ? record.toSlot : record.fromSlot;
+      // An abort journaled during a step wins over the next move (the store refuses
+      // `promoted` after `aborting` too, so an abort during the last step is never lost).
+      this.assertStillIn(record, 'shifting');
       await traffic.moveWeights(weights, liveSlot);
       this.ctx.events.emit({
         type: 'weights',
@@ -245,19 +304,24 @@ export class DeploymentRun {
   }
 
   private async drain(record: DeploymentRecord): Promise<void> {
-    const { router, config } = this.ctx;
+    const { config } = this.ctx;
     const deadline = new Date(record.drainDeadline ?? this.ctx.now().toISOString());
     if (record.fromSlot !== null) {
-      await router.drain(record.fromSlot, { deadline });
-      await this.waitDrained(record.fromSlot, deadline);
+      const left = await drainSlot(this.ctx, record.fromSlot, deadline, this.interrupt.signal);
+      if (left.inFlight + left.connections > 0) {
+        this.message(
+          'warn',
+          `drain deadline reached with ${left.inFlight} requests and ${left.connections} connections on ${record.fromSlot}`,
+        );
+      }
     }
     const until = new Date(this.ctx.now().getTime() + config.rollbackWindow);
     await this.transition(record, 'standby', { standbyUntil: until.toISOString() });
-    this.ctx.store.releaseLease(record.app, this.ctx.processId + ' ' + record.id);
+    this.ctx.lease.release(record.id);
   }
 
   private async standby(record: DeploymentRecord): Promise<void> {
-    this.ctx.store.releaseLease(record.app, this.ctx.processId + ' ' + record.id);
+    this.ctx.lease.release(record.id);
     const until = new Date(record.standbyUntil ?? this.ctx.now().toISOString()).getTime();
     if (!this.retireEarly && record.fromSlot !== null) {
       await sleep(until - this.ctx.now().getTime(), this.interrupt.signal);
@@ -275,37 +339,202 @@ export class DeploymentRun {
     this.message('info', `${record.fromSlot} (${record.fromRelease ?? 'previous release'}) retired`);
   }
 
-  /** Traffic back to the old slot, new slot stopped: the deploy never happened for users. */
-  private async abortWith(record: DeploymentRecord, reason: FailureReason): Promise<void> {
-    const { traffic, platform, config, store } = this.ctx;
-    await this.transition(record, 'aborted', { reason }, { announce: false });
-    store.audit({
-      app: record.app,
-      actor: record.requestedBy,
-      action: 'deploy',
-      target: record.release,
-      outcome: 'failed',
-      details: { deployment: record.id, reason },
-    });
+  /**
+   * Abort or rollback, from its journaled intent: traffic back on the old slot (retried until
+   * the router verifies it), the final phase, then the new slot drained and stopped.
+   */
+  private async unwind(record: DeploymentRecord, phase: UnwindingPhase): Promise<void> {
+    const { store } = this.ctx;
+    await this.moveBack(record, phase);
+    const final = store.transition(record.id, FINAL_PHASE_OF[phase], {}, { slot: record.fromSlot });
+    this.ctx.logger.info('deployment.phase', { deployment: record.id, phase: final.phase });
+    engineCrashPoint('unwind.after-final');
+    // The lease goes with the final phase: a next deploy in this process waits for the new
+    // slot to be stopped first (DeploymentEngine.deploy), and a restart retires it.
+    this.ctx.lease.release(record.id);
+    if (phase === 'rolling-back') {
+      // Rollback is instant for users: announced as soon as traffic is verified back; the
+      // new slot drains after. An abort is announced once the new slot is stopped (below), so
+      // a client returning on that event finds the app ready for the next deploy.
+      this.announcePhase(final);
+      await this.runAfterRollbackHook(final);
+    } else {
+      store.audit({
+        app: record.app,
+        actor: record.requestedBy,
+        action: 'deploy',
+        target: record.release,
+        outcome: 'failed',
+        details: { deployment: record.id, reason: record.reason },
+      });
+    }
+    this.settleWaiters(final);
     try {
-      if (record.fromSlot !== null) {
-        const current = traffic.current();
-        await traffic.apply({
-          liveSlot: record.fromSlot,
-          weights: weightsAllOn(record.fromSlot),
-          targets: { ...current.targets, [record.toSlot]: [] },
-          releases: { ...current.releases, [record.toSlot]: undefined },
-        });
-      } else {
-        await traffic.setTargets(record.toSlot, []);
-      }
-      await platform.stop(record.toSlot, { graceMs: config.platform.stopGrace });
-      await this.ctx.router.cleanup(record.toSlot);
+      await retireSlot(this.ctx, record.toSlot, this.interrupt.signal);
+      this.message('info', `${record.toSlot} (${record.release}) stopped`);
+    } catch (error) {
+      // The final phase stands; the next start retires the slot (see DeploymentEngine.recover).
+      if (!this.stopReason)
+        this.message('error', `retiring ${record.toSlot}: ${asCutoverError(error).message}`);
     } finally {
-      store.releaseLease(record.app, this.ctx.processId + ' ' + record.id);
-      // Announced once traffic is back, the new slot stopped and the lease free: a client that
-      // returns on this event (`cutover deploy`, `cutover abort`) finds the app ready again.
-      this.announcePhase(this.record);
+      if (phase === 'aborting') this.announcePhase(this.record);
+    }
+  }
+
+  /** The idempotent move back, retried with backoff until verified; a wake retries at once. */
+  private async moveBack(record: DeploymentRecord, phase: UnwindingPhase): Promise<void> {
+    let delay = MOVE_RETRY_FIRST_MS;
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        engineCrashPoint('unwind.before-move');
+        await this.ctx.traffic.apply(await this.routingBack(record, phase));
+        engineCrashPoint('unwind.after-move');
+        return;
+      } catch (error) {
+        if (this.stopReason) throw error;
+        const failure = asCutoverError(error);
+        this.message(
+          'warn',
+          `${phase}: moving traffic back to ${record.fromSlot ?? 'no slot'} failed (attempt ${attempt}), retrying in ${delay} ms: ${failure.message}`,
+        );
+        this.ctx.store.update(record.id, {}, { attempt, failed: toReason(failure) });
+        this.failWaiters(failure);
+      }
+      try {
+        await sleep(delay, this.interrupt.signal);
+      } catch (error) {
+        if (this.stopReason) throw error;
+        this.interrupt = new AbortController(); // woken by a retried abort or rollback: go now
+      }
+      delay = Math.min(delay * 2, MOVE_RETRY_MAX_MS);
+    }
+  }
+
+  /** Where traffic goes back to: all of it on the old slot, the new slot kept until it drained. */
+  private async routingBack(record: DeploymentRecord, phase: UnwindingPhase): Promise<DesiredRouting> {
+    const { platform, config, traffic } = this.ctx;
+    const current = traffic.current();
+    if (record.fromSlot === null) {
+      // A first deploy has no old slot: the new one is taken out of the router at once.
+      const releases = { ...current.releases };
+      delete releases[record.toSlot];
+      return {
+        liveSlot: null,
+        weights: current.weights,
+        targets: { ...current.targets, [record.toSlot]: [] },
+        releases,
+      };
+    }
+    let targets = current.targets[record.fromSlot];
+    if (phase === 'rolling-back') {
+      targets = platform.healthTargets(await platform.running(record.fromSlot));
+      if (!this.skipHealthProbeOnce) {
+        await assertAllHealthy(
+          targets,
+          config.health,
+          `previous slot ${record.fromSlot} (${record.fromRelease ?? 'previous release'})`,
+        );
+      }
+      this.skipHealthProbeOnce = false;
+    }
+    return {
+      liveSlot: record.fromSlot,
+      weights: weightsAllOn(record.fromSlot),
+      targets: { ...current.targets, [record.fromSlot]: targets },
+      releases: current.releases,
+    };
+  }
+
+  /**
+   * hooks.afterRollback, with the environment of the deployment's other hooks. The rollback is
+   * done (journaled, traffic moved and verified) before it runs: a failure is logged, shown on
+   * the event stream and audited, and undoes nothing.
+   */
+  private async runAfterRollbackHook(record: DeploymentRecord): Promise<void> {
+    const { config, store, logger } = this.ctx;
+    const command = config.hooks.afterRollback;
+    if (command === undefined) return;
+    try {
+      await runHook({
+        name: 'afterRollback',
+        command,
+        cwd: config.baseDir,
+        env: hookEnvOf(record),
+        timeoutMs: config.hooks.timeout,
+      });
+      logger.info('hook.ok', { hook: 'afterRollback', deployment: record.id });
+    } catch (error) {
+      const failure = asCutoverError(error);
+      logger.error('hook.failed', { hook: 'afterRollback', deployment: record.id, error: failure.message });
+      this.message('warn', failure.message);
+      store.audit({
+        app: record.app,
+        actor: record.requestedBy,
+        action: 'afterRollback',
+        target: record.release,
+        outcome: 'failed',
+        details: { deployment: record.id, code: failure.code, message: failure.message },
+      });
+    }
+  }
+
+  /** The run stops here; the deployment stays as journaled and resumes at the next start. */
+  private stopped(record: DeploymentRecord): DeploymentRecord {
+    if (this.stopReason === 'lease-lost') {
+      const reason = {
+        code: 'CUTOVER_E_LEASE_LOST',
+        message: `deployment ${record.id} lost the lock of ${record.app} and stopped while ${record.phase}; traffic was left as it was`,
+      };
+      const updated = this.ctx.store.update(record.id, { reason }, { stopped: 'lease-lost' });
+      this.message('error', reason.message);
+      this.ctx.store.audit({
+        app: record.app,
+        actor: record.requestedBy,
+        action: 'deploy',
+        target: record.release,
+        outcome: 'failed',
+        details: { deployment: record.id, reason },
+      });
+      return updated;
+    }
+    this.ctx.logger.info('deployment.stopped', { deployment: record.id, phase: record.phase });
+    return record;
+  }
+
+  private settleWaiters(record: DeploymentRecord): void {
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const waiter of waiters) waiter.resolve(record);
+  }
+
+  private failWaiters(error: Error): void {
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const waiter of waiters) waiter.reject(error);
+  }
+
+  /** The run ended without reaching the final phase (shutdown, lost lease): tell who waits. */
+  private rejectWaiters(): void {
+    if (this.waiters.length === 0) return;
+    const record = this.ctx.store.getDeployment(this.id);
+    if (record && isTerminal(record.phase)) return this.settleWaiters(record);
+    this.failWaiters(
+      this.stopReason === 'lease-lost'
+        ? new CutoverError('CUTOVER_E_LEASE_LOST', `deployment ${this.id} lost the app lock and stopped`)
+        : new CutoverError(
+            'CUTOVER_E_SHUTTING_DOWN',
+            `the server stopped before deployment ${this.id} finished; it resumes at the next start`,
+          ),
+    );
+  }
+
+  private assertStillIn(record: DeploymentRecord, phase: Phase): void {
+    const now = this.record.phase;
+    if (now !== phase) {
+      throw new CutoverError(
+        'CUTOVER_E_INVALID_STATE',
+        `deployment ${record.id} is ${now}, no longer ${phase}`,
+      );
     }
   }
 
@@ -319,25 +548,6 @@ export class DeploymentRun {
     } else if (record.phase === 'standby') {
       // Retiring failed (the platform could not stop the old slot): record it and stop trying.
       await this.transition(record, 'retired');
-    }
-  }
-
-  private async waitDrained(slot: Slot, deadline: Date): Promise<void> {
-    for (;;) {
-      const status = await this.ctx.router.drainStatus(slot);
-      if (status.kind === 'counted' && status.inFlight === 0 && status.connections === 0) return;
-      const left = deadline.getTime() - this.ctx.now().getTime();
-      if (left <= 0) {
-        if (status.kind === 'counted' && status.inFlight + status.connections > 0) {
-          this.message(
-            'warn',
-            `drain deadline reached with ${status.inFlight} requests and ${status.connections} connections on ${slot}`,
-          );
-        }
-        return;
-      }
-      // A router that cannot count waits out the drain timeout: nothing in flight is cut early.
-      await sleep(status.kind === 'unknown' ? left : Math.min(DRAIN_POLL_MS, left), this.interrupt.signal);
     }
   }
 

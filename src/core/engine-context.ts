@@ -3,6 +3,7 @@ import type { Platform } from '../platforms/platform.js';
 import type { Router } from '../routers/router.js';
 import type { Store } from '../store/store.js';
 import type { DeploymentEvents } from './events.js';
+import type { LeaseKeeper } from './lease-keeper.js';
 import type { Logger } from './logger.js';
 import type { TrafficController } from './traffic.js';
 
@@ -15,6 +16,8 @@ export interface EngineContext {
   readonly traffic: TrafficController;
   readonly events: DeploymentEvents;
   readonly logger: Logger;
+  /** The app's lease, held per deployment while its run works (invariant 3). */
+  readonly lease: LeaseKeeper;
   /** Identifies this cutover process in lease owners: `cutover@host:pid`. */
   readonly processId: string;
   readonly now: () => Date;

@@ -27,6 +27,9 @@ export const ERROR_CODES = {
   CUTOVER_E_ENGINE_UNREACHABLE: 'the container engine (Docker or podman) could not be reached',
   CUTOVER_E_BUILD: 'building the release image failed',
   CUTOVER_E_OOM: 'an instance was killed for running out of memory',
+  CUTOVER_E_LEASE_LOST: 'the deployment lost the app lock to another holder and stopped where it was',
+  CUTOVER_E_SERVER_RUNNING: 'another cutover server already runs on this state directory',
+  CUTOVER_E_SHUTTING_DOWN: 'the server is shutting down; the deployment resumes at its next start',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
@@ -85,8 +88,10 @@ export function exitCodeFor(error: CutoverError): number {
     case 'CUTOVER_E_NOT_FOUND':
     case 'CUTOVER_E_INVALID_STATE':
     case 'CUTOVER_E_PORT_IN_USE':
+    case 'CUTOVER_E_SERVER_RUNNING':
       return EXIT.USAGE;
     case 'CUTOVER_E_LOCKED':
+    case 'CUTOVER_E_LEASE_LOST':
       return EXIT.LOCKED;
     case 'CUTOVER_E_HEALTH':
     case 'CUTOVER_E_SMOKE':

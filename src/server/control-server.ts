@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { loadConfig } from '../config/load.js';
 import type { CutoverConfig } from '../config/schema.js';
-import { DeploymentEngine } from '../core/deployment-engine.js';
+import { DeploymentEngine, type EngineOptions } from '../core/deployment-engine.js';
 import { CutoverError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { createPlatform } from '../platforms/registry.js';
@@ -15,6 +15,7 @@ import { loadOrCreateAdminToken } from './admin-token.js';
 import { createMetricsRegistry } from './metrics-registry.js';
 import { loadOrCreatePreviewToken } from './preview-token.js';
 import { writeServerInfo, removeServerInfo } from './server-info.js';
+import { acquireServerLock } from './server-lock.js';
 
 export interface ControlServer {
   readonly config: CutoverConfig;
@@ -32,6 +33,8 @@ export interface ControlServerOptions {
   readonly logger: Logger;
   /** Override the config's listen ports (tests pass 0). */
   readonly overrides?: { listenPort?: number; adminPort?: number };
+  /** Engine settings beyond the config file (tests shrink the lease with it). */
+  readonly engine?: Pick<EngineOptions, 'lease'>;
 }
 
 /**
@@ -50,7 +53,15 @@ export async function startControlServer(options: ControlServerOptions): Promise
     },
   };
   const logger = options.logger.child({ app: config.app });
-  const store = openSqliteStore(path.join(config.stateDirPath, 'cutover.db'));
+  // Before the store is opened or anything recovered: a second server must not resume runs.
+  const lock = acquireServerLock(config.stateDirPath);
+  let store: Store;
+  try {
+    store = openSqliteStore(path.join(config.stateDirPath, 'cutover.db'));
+  } catch (error) {
+    lock.release();
+    throw error;
+  }
   const token = loadOrCreateAdminToken(config.stateDirPath);
   const platform = createPlatform(config, logger);
   let router: CreatedRouter | undefined;
@@ -59,7 +70,14 @@ export async function startControlServer(options: ControlServerOptions): Promise
   try {
     // Its own secret: the preview header crosses the public listener, the admin token must not.
     router = createRouter(config, { logger, previewToken: loadOrCreatePreviewToken(config.stateDirPath) });
-    engine = new DeploymentEngine({ config, store, router: router.router, platform, logger });
+    engine = new DeploymentEngine({
+      config,
+      store,
+      router: router.router,
+      platform,
+      logger,
+      ...options.engine,
+    });
     // The routing table is restored before the public listener opens: a client is refused
     // while the server starts, never answered 503 from an empty table.
     const holdsTraffic = router.openWithoutTraffic !== undefined;
@@ -79,6 +97,7 @@ export async function startControlServer(options: ControlServerOptions): Promise
     await router?.router.close();
     admin?.close();
     store.close();
+    lock.release();
     throw error;
   }
   const adminAddress = admin.address() as AddressInfo;
@@ -116,10 +135,13 @@ export async function startControlServer(options: ControlServerOptions): Promise
         removeServerInfo(config.stateDirPath, process.pid);
         openedAdmin.closeAllConnections();
         await new Promise<void>((resolve) => openedAdmin.close(() => resolve()));
+        // Runs stop at a safe point first (journaled, resumed at the next start): only then
+        // does the router close, so no run touches a closed router and records a failure.
         await openedEngine.close();
         await platform.close();
         await openedRouter.router.close();
         store.close();
+        lock.release();
         logger.info('server.stopped');
       })();
       return closing;

@@ -50,6 +50,8 @@ const STATUS_BY_CODE: Partial<Record<ErrorCode, number>> = {
   CUTOVER_E_INVALID_STATE: 409,
   CUTOVER_E_HEALTH: 422,
   CUTOVER_E_PROVISION: 422,
+  CUTOVER_E_LEASE_LOST: 409,
+  CUTOVER_E_SHUTTING_DOWN: 503,
 };
 
 export function sendError(response: ServerResponse, error: CutoverError): void {

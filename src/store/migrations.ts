@@ -1,7 +1,6 @@
 import type Database from 'better-sqlite3';
 
 import { CutoverError } from '../core/errors.js';
-import { PHASES } from '../core/phase.js';
 
 /**
  * The SQLite schema, as an ordered list of migrations. `PRAGMA user_version` holds the number of
@@ -16,7 +15,26 @@ export interface Migration {
   readonly sql: string;
 }
 
-const phaseList = PHASES.map((phase) => `'${phase}'`).join(', ');
+/** The phases migration 1 shipped with (frozen: a shipped migration never changes). */
+const V1_PHASES = [
+  'pending',
+  'provisioning',
+  'verifying',
+  'awaiting-promotion',
+  'shifting',
+  'promoted',
+  'draining',
+  'standby',
+  'retired',
+  'aborted',
+  'rolled-back',
+];
+const sqlList = (phases: readonly string[]): string => phases.map((phase) => `'${phase}'`).join(', ');
+const phaseList = sqlList(V1_PHASES);
+/** Migration 2 adds the intent phases `aborting` and `rolling-back`. */
+const V2_PHASES = [...V1_PHASES, 'aborting', 'rolling-back'];
+/** The phases the newest migration allows: a test checks it matches the engine's PHASES. */
+export const STORED_PHASES: readonly string[] = V2_PHASES;
 
 export const MIGRATIONS: readonly Migration[] = [
   {
@@ -95,6 +113,52 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX audit_by_app ON audit (app, id);
     `,
   },
+  {
+    version: 2,
+    description: 'phases aborting and rolling-back (intent before the traffic moves back)',
+    // SQLite cannot alter a CHECK constraint: both tables are rebuilt (foreign keys are off
+    // while migrating, see migrate()) and their indexes and triggers created again.
+    sql: `
+      CREATE TABLE deployments_v2 (
+        id             TEXT PRIMARY KEY,
+        app            TEXT NOT NULL,
+        release        TEXT NOT NULL,
+        from_slot      TEXT CHECK (from_slot IN ('blue', 'green')),
+        to_slot        TEXT NOT NULL CHECK (to_slot IN ('blue', 'green')),
+        from_release   TEXT,
+        phase          TEXT NOT NULL CHECK (phase IN (${sqlList(V2_PHASES)})),
+        step           INTEGER NOT NULL DEFAULT -1 CHECK (step >= -1),
+        requested_by   TEXT NOT NULL,
+        created_at     INTEGER NOT NULL,
+        updated_at     INTEGER NOT NULL,
+        finished_at    INTEGER,
+        reason_code    TEXT,
+        reason_message TEXT,
+        standby_until  INTEGER,
+        drain_deadline INTEGER
+      ) STRICT;
+      INSERT INTO deployments_v2 SELECT * FROM deployments;
+      DROP TABLE deployments;
+      ALTER TABLE deployments_v2 RENAME TO deployments;
+      CREATE INDEX deployments_by_app ON deployments (app, created_at);
+
+      CREATE TABLE journal_v2 (
+        seq           INTEGER PRIMARY KEY AUTOINCREMENT,
+        deployment_id TEXT NOT NULL REFERENCES deployments (id),
+        phase         TEXT NOT NULL CHECK (phase IN (${sqlList(V2_PHASES)})),
+        at            INTEGER NOT NULL,
+        data          TEXT NOT NULL CHECK (json_valid(data))
+      ) STRICT;
+      INSERT INTO journal_v2 SELECT * FROM journal;
+      DROP TABLE journal;
+      ALTER TABLE journal_v2 RENAME TO journal;
+      CREATE INDEX journal_by_deployment ON journal (deployment_id, seq);
+      CREATE TRIGGER journal_no_update BEFORE UPDATE ON journal
+        BEGIN SELECT RAISE(ABORT, 'the journal is append-only'); END;
+      CREATE TRIGGER journal_no_delete BEFORE DELETE ON journal
+        BEGIN SELECT RAISE(ABORT, 'the journal is append-only'); END;
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
@@ -107,14 +171,24 @@ export const SCHEMA_VERSION = MIGRATIONS.length;
 export function migrate(db: Database.Database, file: string): void {
   // Up to date (the common case): no write lock, so opening never waits on a busy writer.
   if (schemaVersion(db, file) === SCHEMA_VERSION) return;
-  db.transaction(() => {
-    const current = schemaVersion(db, file);
-    for (const migration of MIGRATIONS) {
-      if (migration.version <= current) continue;
-      db.exec(migration.sql);
-      db.pragma(`user_version = ${migration.version}`);
-    }
-  }).immediate();
+  // A table rebuild drops a table other rows refer to: foreign keys are checked once, at the
+  // end, instead (the pragma is a no-op inside a transaction, so it is set around it).
+  const foreignKeys = db.pragma('foreign_keys', { simple: true }) as number;
+  db.pragma('foreign_keys = OFF');
+  try {
+    db.transaction(() => {
+      const current = schemaVersion(db, file);
+      for (const migration of MIGRATIONS) {
+        if (migration.version <= current) continue;
+        db.exec(migration.sql);
+        db.pragma(`user_version = ${migration.version}`);
+      }
+      const broken = db.pragma('foreign_key_check') as unknown[];
+      if (broken.length > 0) throw new Error(`${broken.length} rows refer to missing deployments`);
+    }).immediate();
+  } finally {
+    db.pragma(`foreign_keys = ${foreignKeys === 1 ? 'ON' : 'OFF'}`);
+  }
 }
 
 function schemaVersion(db: Database.Database, file: string): number {

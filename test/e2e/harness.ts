@@ -133,9 +133,11 @@ export class CutoverHarness {
     return readFileSync(path.join(this.stateDir, 'admin-token'), 'utf8').trim();
   }
 
-  async startServer(): Promise<void> {
+  /** Starts `cutover server`; `env` adds variables (a test crash point, say) to this start only. */
+  async startServer(env: Record<string, string> = {}): Promise<void> {
     const child = spawn(process.execPath, ['--import', TSX, CLI, 'server', '-c', this.configFile], {
       cwd: ROOT,
+      env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.server = child;

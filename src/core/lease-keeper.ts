@@ -1,0 +1,114 @@
+import { hostname } from 'node:os';
+import type { LeaseResult, Store } from '../store/store.js';
+import { leaseOwner, parseLeaseOwner } from './engine-context.js';
+import { asCutoverError } from './errors.js';
+import type { Logger } from './logger.js';
+
+export interface LeaseTiming {
+  /** How long a taken or renewed lease lasts. */
+  readonly ttlMs: number;
+  /** How often every held lease is renewed (well inside ttlMs). */
+  readonly renewEveryMs: number;
+}
+
+/**
+ * The app's lease (invariant 3), held per deployment for as long as its work is: taken before
+ * anything is touched, renewed on a timer until released. A renewal that finds the lease in
+ * other hands calls the holder's `onLost`; a store error while renewing is logged and retried
+ * on the next tick, never thrown (the lease is still ours until it expires or someone takes it).
+ */
+export class LeaseKeeper {
+  private readonly held = new Map<string, () => void>();
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(
+    private readonly app: string,
+    private readonly store: Store,
+    private readonly processId: string,
+    private readonly logger: Logger,
+    private readonly now: () => Date,
+    private readonly timing: LeaseTiming,
+  ) {
+    this.timer = setInterval(() => this.renewAll(), timing.renewEveryMs);
+    this.timer.unref();
+  }
+
+  /**
+   * Takes the lease for `deploymentId` (or renews it if this process holds it already), first
+   * releasing one left by a cutover process on this host that no longer exists.
+   */
+  acquire(deploymentId: string, onLost: () => void = () => undefined): LeaseResult {
+    this.releaseIfHolderIsGone();
+    const result = this.store.acquireLease(
+      this.app,
+      leaseOwner(this.processId, deploymentId),
+      this.timing.ttlMs,
+      this.now(),
+    );
+    if (result.acquired && !this.held.has(deploymentId)) this.held.set(deploymentId, onLost);
+    return result;
+  }
+
+  /** Who is told when the lease of `deploymentId` turns out lost (the run, once it exists). */
+  onLost(deploymentId: string, onLost: () => void): void {
+    if (this.held.has(deploymentId)) this.held.set(deploymentId, onLost);
+  }
+
+  holds(deploymentId: string): boolean {
+    return this.held.has(deploymentId);
+  }
+
+  release(deploymentId: string): void {
+    this.held.delete(deploymentId);
+    this.store.releaseLease(this.app, leaseOwner(this.processId, deploymentId));
+  }
+
+  /** Stops renewing. Leases stay in the store: a restart takes them over (the holder is gone). */
+  close(): void {
+    clearInterval(this.timer);
+  }
+
+  renewAll(): void {
+    for (const [deploymentId, onLost] of [...this.held]) {
+      let renewed: boolean;
+      try {
+        renewed = this.store.renewLease(
+          this.app,
+          leaseOwner(this.processId, deploymentId),
+          this.timing.ttlMs,
+          this.now(),
+        );
+      } catch (error) {
+        this.logger.error('lease.renew-failed', {
+          deployment: deploymentId,
+          error: asCutoverError(error).message,
+        });
+        continue;
+      }
+      if (renewed) continue;
+      this.held.delete(deploymentId);
+      this.logger.error('lease.lost', { deployment: deploymentId });
+      onLost();
+    }
+  }
+
+  /** A lease held by a cutover process on this host that no longer exists is released at once. */
+  releaseIfHolderIsGone(): void {
+    const lease = this.store.getLease(this.app);
+    if (!lease) return;
+    const holder = parseLeaseOwner(lease.owner);
+    if (!holder || holder.host !== hostname()) return;
+    if (holder.pid === process.pid || processExists(holder.pid)) return;
+    this.logger.warn('lease.take-over', { holder: lease.owner });
+    this.store.releaseLease(this.app, lease.owner);
+  }
+}
+
+export function processExists(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
