@@ -24,6 +24,10 @@ export const ERROR_CODES = {
   CUTOVER_E_PROXY_EXCHANGE:
     'one proxied exchange threw; it and its connections were closed, the proxy serves on',
   CUTOVER_E_INTERRUPTED: 'a one-shot CLI was stopped by a signal; its deployment stays journaled and resumes',
+  CUTOVER_E_INVALID_WEIGHTS: 'router weights must be whole percents from 0 to 100 adding up to 100',
+  CUTOVER_E_EMPTY_SLOT: 'the move would send traffic or a preview to a slot with no instances',
+  CUTOVER_E_SLOT_LIVE: 'the slot still takes live traffic',
+  CUTOVER_E_ROUTER_CLOSED: 'the router was closed; open it again before moving traffic',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

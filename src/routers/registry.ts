@@ -7,6 +7,7 @@ import { createCaddyRouter } from './caddy/caddy-router.js';
 import { createHaproxyRouter } from './haproxy/haproxy-router.js';
 import { createNginxRouter } from './nginx/nginx-router.js';
 import { createVarnishRouter } from './varnish/varnish-router.js';
+import { guardRouter } from './guarded-router.js';
 import type { Router } from './router.js';
 
 /** A router plus what the control server may ask of it beyond the Router interface. */
@@ -50,9 +51,10 @@ const ROUTERS = {
       logger: deps.logger,
       previewToken: deps.previewToken,
     });
+    const guarded = guardRouter(router);
     return {
-      router,
-      openWithoutTraffic: () => router.open({ listen: false }),
+      router: guarded,
+      openWithoutTraffic: () => guarded.exclusive(() => router.open({ listen: false })),
       trafficUrl: () => url(router.address().live),
       previewUrl: () => {
         const preview = router.address().preview;
@@ -92,10 +94,12 @@ const ROUTERS = {
   }),
 } satisfies { [K in RouterKind]: RouterFactory<K> };
 
+/** Every router comes out wrapped in the guard layer (guarded-router.ts): one set of invariants. */
 export function createRouter(config: CutoverConfig, deps: RouterDeps): CreatedRouter {
   const factory = ROUTERS[config.router.kind] as RouterFactory<RouterKind>;
-  return factory(config.router, config, {
+  const created = factory(config.router, config, {
     ...deps,
     logger: deps.logger.child({ router: config.router.kind }),
   });
+  return { ...created, router: guardRouter(created.router) };
 }
