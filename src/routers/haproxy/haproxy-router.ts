@@ -11,7 +11,7 @@ import { CutoverError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import { Mutex } from '../../core/mutex.js';
 import { SLOTS, type Slot, type SlotTargets, type Target, type Weights } from '../../core/slot.js';
-import { stageFile } from '../nginx/staged-file.js';
+import { stageFile } from '../staged-file.js';
 import { readOptional } from '../read-optional.js';
 import { withSlotRetired } from '../retire-slot.js';
 import type {

@@ -22,7 +22,7 @@ import { LuaControlClient } from './lua-control.js';
 import { renderLuaInclude, type LuaIncludeNames } from './lua-include.js';
 import { firstError, NginxInstance } from './nginx-instance.js';
 import { checkLuaTargets, parseRoutingTable, renderRoutingTable } from './routing-table.js';
-import { stageFile } from './staged-file.js';
+import { stageFile } from '../staged-file.js';
 
 export interface NginxLuaRouterDeps {
   logger: Logger;

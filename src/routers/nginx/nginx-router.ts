@@ -26,7 +26,7 @@ import {
 import { NginxLuaRouter } from './lua-mode.js';
 import { NginxInstance } from './nginx-instance.js';
 import { listWorkers } from './nginx-process.js';
-import { stageFile } from './staged-file.js';
+import { stageFile } from '../staged-file.js';
 
 /** Slack for the 10 ms resolution of process start times. */
 const START_TIME_SLACK_MS = 20;
