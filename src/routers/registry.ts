@@ -1,8 +1,11 @@
 import type { Registry } from 'prom-client';
 import type { CutoverConfig } from '../config/schema.js';
 import { exportProxyMetrics } from '../server/proxy-metrics-exporter.js';
-import type { CreatedRouter as CreatedByDescriptor, RouterDeps as DescriptorDeps } from './descriptor.js';
-import type { RouterDescriptor } from './descriptor.js';
+import type {
+  CreatedRouter as CreatedByDescriptor,
+  RouterDeps as DescriptorDeps,
+  RouterDescriptor,
+} from './descriptor.js';
 import { ROUTER_DESCRIPTORS, type RouterKind } from './descriptors.js';
 import { guardRouter } from './guarded-router.js';
 
