@@ -1,11 +1,7 @@
 import { z } from 'zod';
 import { DEFAULTS } from './defaults.js';
 import { command, duration, listenAddress } from './fields.js';
-import { builtinRouterConfig } from '../routers/builtin/config.js';
-import { nginxRouterConfig } from '../routers/nginx/config.js';
-import { haproxyRouterConfig } from '../routers/haproxy/config.js';
-import { varnishRouterConfig } from '../routers/varnish/config.js';
-import { caddyRouterConfig } from '../routers/caddy/config.js';
+import { ROUTER_CONFIG_SCHEMAS } from '../routers/descriptors.js';
 import { processPlatformConfig } from '../platforms/process/config.js';
 import { dockerPlatformConfig } from '../platforms/docker/config.js';
 
@@ -118,13 +114,8 @@ const hooks = z
   })
   .strict();
 
-export const routerConfig = z.discriminatedUnion('kind', [
-  builtinRouterConfig,
-  nginxRouterConfig,
-  haproxyRouterConfig,
-  varnishRouterConfig,
-  caddyRouterConfig,
-]);
+/** One option per router folder, from its descriptor (src/routers/descriptors.ts). */
+export const routerConfig = z.discriminatedUnion('kind', ROUTER_CONFIG_SCHEMAS);
 
 export const platformConfig = z.discriminatedUnion('kind', [processPlatformConfig, dockerPlatformConfig]);
 

@@ -30,6 +30,10 @@ export const ERROR_CODES = {
   CUTOVER_E_LEASE_LOST: 'the deployment lost the app lock to another holder and stopped where it was',
   CUTOVER_E_SERVER_RUNNING: 'another cutover server already runs on this state directory',
   CUTOVER_E_SHUTTING_DOWN: 'the server is shutting down; the deployment resumes at its next start',
+  CUTOVER_E_INVALID_WEIGHTS: 'router weights must be whole percents from 0 to 100 adding up to 100',
+  CUTOVER_E_EMPTY_SLOT: 'the move would send traffic or a preview to a slot with no instances',
+  CUTOVER_E_SLOT_LIVE: 'the slot still takes live traffic',
+  CUTOVER_E_ROUTER_CLOSED: 'the router was closed; open it again before moving traffic',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -1,101 +1,42 @@
 import type { Registry } from 'prom-client';
-import type { CutoverConfig, RouterConfig } from '../config/schema.js';
-import type { Logger } from '../core/logger.js';
+import type { CutoverConfig } from '../config/schema.js';
 import { exportProxyMetrics } from '../server/proxy-metrics-exporter.js';
-import { createBuiltinRouter } from './builtin/builtin-router.js';
-import { createCaddyRouter } from './caddy/caddy-router.js';
-import { createHaproxyRouter } from './haproxy/haproxy-router.js';
-import { createNginxRouter } from './nginx/nginx-router.js';
-import { createVarnishRouter } from './varnish/varnish-router.js';
-import type { Router } from './router.js';
+import type {
+  CreatedRouter as CreatedByDescriptor,
+  RouterDeps as DescriptorDeps,
+  RouterDescriptor,
+} from './descriptor.js';
+import { ROUTER_DESCRIPTORS, type RouterKind } from './descriptors.js';
+import { guardRouter } from './guarded-router.js';
 
 /** A router plus what the control server may ask of it beyond the Router interface. */
-export interface CreatedRouter {
-  readonly router: Router;
-  /**
-   * Open the router without accepting traffic yet (builtin: no listener bound); router.open()
-   * then starts accepting. Lets the control server restore the routing table first.
-   */
-  openWithoutTraffic?(): Promise<void>;
-  /** Where live traffic enters, when cutover owns the listener (builtin). */
-  trafficUrl?(): string;
-  previewUrl?(): string | undefined;
+export interface CreatedRouter extends Omit<CreatedByDescriptor, 'proxyMetrics'> {
   registerMetrics?(registry: Registry): void;
 }
 
-export interface RouterDeps {
-  readonly logger: Logger;
-  /**
-   * The app's preview token (server/preview-token.ts, never the admin token): every router lets
-   * the preview header reach the idle slot only with exactly this value.
-   */
-  readonly previewToken: string;
-}
+export type RouterDeps = Pick<DescriptorDeps, 'logger' | 'previewToken'>;
 
-type RouterKind = RouterConfig['kind'];
-type RouterFactory<K extends RouterKind> = (
-  config: Extract<RouterConfig, { kind: K }>,
-  app: CutoverConfig,
-  deps: RouterDeps,
-) => CreatedRouter;
+/** One descriptor per router kind, from its folder; a kind in the schema without one fails to compile. */
+const ROUTERS = ROUTER_DESCRIPTORS satisfies { [K in RouterKind]: RouterDescriptor<K> };
 
-const url = (address: { address: string; port: number }): string =>
-  `http://${address.address.includes(':') ? `[${address.address}]` : address.address}:${address.port}`;
-
-/** One entry per router kind; a kind in the schema without a factory fails to compile. */
-const ROUTERS = {
-  builtin: (config, app, deps) => {
-    const router = createBuiltinRouter(config, {
-      listen: app.listen,
-      logger: deps.logger,
-      previewToken: deps.previewToken,
-    });
-    return {
-      router,
-      openWithoutTraffic: () => router.open({ listen: false }),
-      trafficUrl: () => url(router.address().live),
-      previewUrl: () => {
-        const preview = router.address().preview;
-        return preview ? url(preview) : undefined;
-      },
-      registerMetrics: (registry) => exportProxyMetrics(router.metrics, registry),
-    };
-  },
-  nginx: (config, app, deps) => ({
-    router: createNginxRouter(config, {
-      logger: deps.logger,
-      baseDir: app.baseDir,
-      previewToken: deps.previewToken,
-    }),
-  }),
-  haproxy: (config, app, deps) => ({
-    router: createHaproxyRouter(config, {
-      logger: deps.logger,
-      baseDir: app.baseDir,
-      previewToken: deps.previewToken,
-    }),
-  }),
-  varnish: (config, app, deps) => ({
-    router: createVarnishRouter(config, {
-      logger: deps.logger,
-      baseDir: app.baseDir,
-      previewToken: deps.previewToken,
-    }),
-  }),
-  caddy: (config, app, deps) => ({
-    router: createCaddyRouter(config, {
-      logger: deps.logger,
-      baseDir: app.baseDir,
-      stateDir: app.stateDirPath,
-      previewToken: deps.previewToken,
-    }),
-  }),
-} satisfies { [K in RouterKind]: RouterFactory<K> };
-
+/**
+ * The router the config asks for, from its folder's descriptor, behind the guard layer
+ * (guarded-router.ts): every router enforces the same invariants with the same codes.
+ */
 export function createRouter(config: CutoverConfig, deps: RouterDeps): CreatedRouter {
-  const factory = ROUTERS[config.router.kind] as RouterFactory<RouterKind>;
-  return factory(config.router, config, {
-    ...deps,
+  const descriptor = ROUTERS[config.router.kind] as RouterDescriptor;
+  const { proxyMetrics, ...created } = descriptor.create(config.router, {
     logger: deps.logger.child({ router: config.router.kind }),
+    previewToken: deps.previewToken,
+    baseDir: config.baseDir,
+    stateDir: config.stateDirPath,
+    listen: config.listen,
   });
+  return {
+    ...created,
+    router: guardRouter(created.router),
+    ...(proxyMetrics === undefined
+      ? {}
+      : { registerMetrics: (registry: Registry) => exportProxyMetrics(proxyMetrics, registry) }),
+  };
 }

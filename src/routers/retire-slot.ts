@@ -1,4 +1,3 @@
-import { CutoverError } from '../core/errors.js';
 import type { Slot, SlotTargets, Weights } from '../core/slot.js';
 
 /** What the nginx and HAProxy routers keep in the files they own. */
@@ -11,12 +10,10 @@ export interface SlotFileState {
 
 /**
  * The state once `slot` is retired (cleanup()): no instances and no preview left on it, weights
- * unchanged. Refuses a slot that still takes live traffic, so cleanup can never cut off users.
+ * unchanged. The guard layer (guarded-router.ts) has already refused a slot that still takes
+ * live traffic.
  */
 export function withSlotRetired(state: SlotFileState, slot: Slot): SlotFileState {
-  if (state.weights[slot] > 0) {
-    throw new CutoverError('CUTOVER_E_INVALID_STATE', `cannot clean up ${slot}: it still takes live traffic`);
-  }
   return {
     targets: { ...state.targets, [slot]: [] },
     weights: state.weights,

@@ -5,6 +5,7 @@ import { isCutoverError } from '../../src/core/errors.js';
 import { silentLogger } from '../../src/core/logger.js';
 import { createBuiltinRouter } from '../../src/routers/builtin/builtin-router.js';
 import { builtinRouterConfig } from '../../src/routers/builtin/config.js';
+import { guardRouter } from '../../src/routers/guarded-router.js';
 import { startVersionBackend, type VersionBackend } from '../support/backend.js';
 import { waitFor } from '../support/load.js';
 import { liveUrl, openRouter, request, target } from './support/proxy-fixture.js';
@@ -63,12 +64,13 @@ void describe('builtin router', () => {
     );
   });
 
-  void it('refuses weights that do not add up to 100', async () => {
-    const router = await openRouter();
+  void it('refuses weights that do not add up to 100 through the guard layer', async () => {
+    // The rule lives in guarded-router.ts, above every router (test/routers/invariant-guards.test.ts).
+    const router = guardRouter(await openRouter());
     try {
       await assert.rejects(
         () => router.setWeights({ blue: 50, green: 60 }),
-        (error) => isCutoverError(error, 'CUTOVER_E_ROUTER'),
+        (error) => isCutoverError(error, 'CUTOVER_E_INVALID_WEIGHTS'),
       );
     } finally {
       await router.close();

@@ -30,6 +30,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import { isCutoverError } from '../../src/core/errors.js';
 import { otherSlot, weightsAllOn, type Slot, type SlotTargets, type Weights } from '../../src/core/slot.js';
+import { guardRouter } from '../../src/routers/guarded-router.js';
 import type { DrainStatus, Router, RouterObservation } from '../../src/routers/router.js';
 import { startVersionBackend, type VersionBackend } from '../support/backend.js';
 import { waitFor } from '../support/load.js';
@@ -71,11 +72,17 @@ export function runRouterContract(
       if (harness === undefined) throw new Error('harness not set up');
       return harness;
     };
+    /** The router as cutover runs it: behind the guard layer createRouter puts above every router. */
+    let guarded: Router | undefined;
+    const g = (): Router => {
+      if (guarded === undefined) throw new Error('harness not set up');
+      return guarded;
+    };
 
     /** Every case starts here: both slots prepared, all live traffic on blue. */
     const blueLive = async (): Promise<void> => {
-      await h().router.prepare(targets);
-      await h().router.setWeights(weightsAllOn('blue'));
+      await g().prepare(targets);
+      await g().setWeights(weightsAllOn('blue'));
     };
 
     before(async () => {
@@ -88,12 +95,13 @@ export function runRouterContract(
           .map((backend) => ({ id: backend.version, host: '127.0.0.1', port: backend.port }));
       targets = { blue: targetsOf('blue'), green: targetsOf('green') };
       harness = await setup();
-      await harness.router.open();
+      guarded = guardRouter(harness.router);
+      await guarded.open();
     });
 
     after(async () => {
       if (harness !== undefined) {
-        await harness.router.close();
+        await g().close();
         await harness.teardown();
       }
       await Promise.all(backends.map((backend) => backend.close()));
@@ -104,7 +112,7 @@ export function runRouterContract(
       { timeout: CASE_TIMEOUT_MS },
       async () => {
         await blueLive();
-        await h().router.prepare(targets);
+        await g().prepare(targets);
         assertAllOn('blue', await sample(h().publicUrl, 40));
         const seen = new Set(await sample(h().publicUrl, 40));
         assert.deepEqual(
@@ -112,7 +120,7 @@ export function runRouterContract(
           ['blue-1', 'blue-2'],
           'live traffic reaches every instance of the live slot',
         );
-        assertObservationTargets(await h().router.verify(), targets);
+        assertObservationTargets(await g().verify(), targets);
       },
     );
 
@@ -120,13 +128,13 @@ export function runRouterContract(
       'preview reaches only the idle slot, and live traffic does not',
       { timeout: CASE_TIMEOUT_MS },
       async () => {
-        const { capabilities } = h().router.describe();
+        const { capabilities } = g().describe();
         await blueLive();
         if (capabilities.preview === 'none') {
-          await assert.rejects(h().router.preview('green'), `${name} declares preview: none`);
+          await assert.rejects(g().preview('green'), `${name} declares preview: none`);
           return;
         }
-        const route = await h().router.preview('green');
+        const route = await g().preview('green');
         assert.equal(route.slot, 'green');
         assertAllOn('green', await sample(route.url, 40, route.headers), 'preview route');
         assertAllOn('blue', await sample(h().publicUrl, 40), 'live traffic while a preview is open');
@@ -145,7 +153,7 @@ export function runRouterContract(
           for (let round = 0; round < 4; round++) {
             const next = otherSlot(live);
             const issuedAt = performance.now();
-            await h().router.setWeights(weightsAllOn(next));
+            await g().setWeights(weightsAllOn(next));
             const resolvedAt = performance.now();
             assertAllOn(
               next,
@@ -164,12 +172,12 @@ export function runRouterContract(
     );
 
     void it('weighted steps split new requests by weight', { timeout: CASE_TIMEOUT_MS }, async () => {
-      const { capabilities } = h().router.describe();
+      const { capabilities } = g().describe();
       if (!capabilities.weighted) {
         // It declares that it only takes {0,100} and {100,0}: a split must be refused, and
         // live traffic must not move.
         await blueLive();
-        await assert.rejects(h().router.setWeights({ blue: 70, green: 30 }), (error: unknown) => {
+        await assert.rejects(g().setWeights({ blue: 70, green: 30 }), (error: unknown) => {
           assert.ok(
             isCutoverError(error, 'CUTOVER_E_ROUTER'),
             `${name} declares weighted: false; expected CUTOVER_E_ROUTER, got ${String(error)}`,
@@ -184,7 +192,7 @@ export function runRouterContract(
         { blue: 70, green: 30 },
         { blue: 30, green: 70 },
       ]) {
-        await h().router.setWeights(weights);
+        await g().setWeights(weights);
         const bodies = await sample(h().publicUrl, WEIGHTED_SAMPLE);
         const greenShare =
           (100 * bodies.filter((body) => slotOfBody(body) === 'green').length) / bodies.length;
@@ -192,9 +200,9 @@ export function runRouterContract(
           Math.abs(greenShare - weights.green) <= WEIGHTED_TOLERANCE,
           `asked green ${weights.green}%, got ${greenShare.toFixed(1)}% over ${bodies.length} requests`,
         );
-        assertObservedWeights(await h().router.verify(), weights, capabilities.verifiable);
+        assertObservedWeights(await g().verify(), weights, capabilities.verifiable);
       }
-      await h().router.setWeights(weightsAllOn('green'));
+      await g().setWeights(weightsAllOn('green'));
       assertAllOn('green', await sample(h().publicUrl, SWITCH_SAMPLE), 'after the last step');
     });
 
@@ -202,11 +210,11 @@ export function runRouterContract(
       'verify reads back what was asked, or says why it cannot',
       { timeout: CASE_TIMEOUT_MS },
       async () => {
-        const { capabilities } = h().router.describe();
+        const { capabilities } = g().describe();
         await blueLive();
-        assertObservedWeights(await h().router.verify(), weightsAllOn('blue'), capabilities.verifiable);
-        await h().router.setWeights(weightsAllOn('green'));
-        assertObservedWeights(await h().router.verify(), weightsAllOn('green'), capabilities.verifiable);
+        assertObservedWeights(await g().verify(), weightsAllOn('blue'), capabilities.verifiable);
+        await g().setWeights(weightsAllOn('green'));
+        assertObservedWeights(await g().verify(), weightsAllOn('green'), capabilities.verifiable);
       },
     );
 
@@ -214,12 +222,12 @@ export function runRouterContract(
       'drainStatus counts what is in flight, or says why it cannot',
       { timeout: CASE_TIMEOUT_MS },
       async () => {
-        const { capabilities } = h().router.describe();
+        const { capabilities } = g().describe();
         await blueLive();
-        await h().router.setWeights(weightsAllOn('green'));
-        await h().router.drain('blue', { deadline: new Date(Date.now() + 5000) });
+        await g().setWeights(weightsAllOn('green'));
+        await g().drain('blue', { deadline: new Date(Date.now() + 5000) });
         assertAllOn('green', await sample(h().publicUrl, 20), 'live traffic while blue drains');
-        const status = await h().router.drainStatus('blue');
+        const status = await g().drainStatus('blue');
         if (!capabilities.drainCounts) {
           assert.equal(status.kind, 'unknown', 'drainCounts: false routers answer unknown');
           return;
@@ -228,7 +236,7 @@ export function runRouterContract(
         let last: DrainStatus = status;
         await waitFor(
           async () => {
-            last = await h().router.drainStatus('blue');
+            last = await g().drainStatus('blue');
             return last.kind === 'counted' && last.inFlight === 0;
           },
           { timeoutMs: 10_000, what: 'blue to have nothing in flight' },
@@ -242,21 +250,21 @@ export function runRouterContract(
       { timeout: CASE_TIMEOUT_MS },
       async () => {
         await blueLive();
-        await h().router.cleanup('green');
-        await h().router.cleanup('green');
+        await g().cleanup('green');
+        await g().cleanup('green');
         assertAllOn('blue', await sample(h().publicUrl, 40), 'live traffic after cleanup of the idle slot');
-        assertObservationTargets(await h().router.verify(), { blue: targets.blue, green: [] });
+        assertObservationTargets(await g().verify(), { blue: targets.blue, green: [] });
       },
     );
 
     void it('state survives a daemon restart', { timeout: CASE_TIMEOUT_MS }, async () => {
-      const { capabilities } = h().router.describe();
+      const { capabilities } = g().describe();
       await blueLive();
-      await h().router.setWeights(weightsAllOn('green'));
+      await g().setWeights(weightsAllOn('green'));
       await h().restartDaemon();
       assertAllOn('green', await sample(h().publicUrl, 40), 'live traffic after the daemon restarted');
-      assertObservedWeights(await h().router.verify(), weightsAllOn('green'), capabilities.verifiable);
-      await h().router.setWeights(weightsAllOn('blue'));
+      assertObservedWeights(await g().verify(), weightsAllOn('green'), capabilities.verifiable);
+      await g().setWeights(weightsAllOn('blue'));
       assertAllOn('blue', await sample(h().publicUrl, 40), 'a switch after the restart');
     });
 
@@ -273,7 +281,7 @@ export function runRouterContract(
           await blueLive();
           await edit(weightsAllOn('green'));
           assertAllOn('green', await sample(h().publicUrl, 20), 'the hand edit took effect');
-          const seen = await h().router.verify();
+          const seen = await g().verify();
           if (seen.kind === 'observed') {
             assert.deepEqual(
               { blue: seen.weights.blue, green: seen.weights.green },
@@ -283,7 +291,7 @@ export function runRouterContract(
           } else {
             assert.ok(seen.reason.length > 0);
           }
-          await h().router.setWeights(weightsAllOn('blue'));
+          await g().setWeights(weightsAllOn('blue'));
           assertAllOn('blue', await sample(h().publicUrl, 40), 'setWeights restored what was asked');
         },
       );
@@ -295,7 +303,7 @@ export function runRouterContract(
         await blueLive();
         await h().stopDaemon();
         try {
-          await assert.rejects(h().router.setWeights(weightsAllOn('green')), (error: unknown) => {
+          await assert.rejects(g().setWeights(weightsAllOn('green')), (error: unknown) => {
             assert.ok(
               isCutoverError(error, 'CUTOVER_E_ROUTER'),
               `expected CUTOVER_E_ROUTER, got ${String(error)}`,
@@ -320,7 +328,7 @@ export function runRouterContract(
           await sample(h().publicUrl, 20),
           'after the daemon came back, the last applied state',
         );
-        await h().router.setWeights(weightsAllOn('green'));
+        await g().setWeights(weightsAllOn('green'));
         assertAllOn('green', await sample(h().publicUrl, 40), 'a switch after the daemon came back');
       },
     );
@@ -329,11 +337,11 @@ export function runRouterContract(
       void it('a rejected change leaves the old config serving', { timeout: CASE_TIMEOUT_MS }, async () => {
         const reject = h().rejectNextConfig?.bind(h());
         assert.ok(reject, `the ${name} harness must provide rejectNextConfig`);
-        const { capabilities } = h().router.describe();
+        const { capabilities } = g().describe();
         await blueLive();
         const undo = await reject();
         try {
-          await assert.rejects(h().router.setWeights(weightsAllOn('green')), (error: unknown) => {
+          await assert.rejects(g().setWeights(weightsAllOn('green')), (error: unknown) => {
             assert.ok(
               isCutoverError(error, 'CUTOVER_E_ROUTER'),
               `expected CUTOVER_E_ROUTER, got ${String(error)}`,
@@ -344,7 +352,7 @@ export function runRouterContract(
         } finally {
           await undo();
         }
-        assertObservedWeights(await h().router.verify(), weightsAllOn('blue'), capabilities.verifiable);
+        assertObservedWeights(await g().verify(), weightsAllOn('blue'), capabilities.verifiable);
       });
   });
 }

@@ -203,12 +203,6 @@ export function createBuiltinRouter(config: BuiltinRouterConfig, deps: BuiltinRo
 
     setWeights: (weights: Weights) =>
       settle(() => {
-        if (weights.blue < 0 || weights.green < 0 || weights.blue + weights.green !== 100) {
-          throw new CutoverError(
-            'CUTOVER_E_ROUTER',
-            `weights must be two shares adding up to 100, got ${weights.blue}/${weights.green}`,
-          );
-        }
         current().setWeights(weights);
         applied.weights = { blue: weights.blue, green: weights.green };
         logger.info('router.weights_set', { weights });

@@ -18,7 +18,6 @@ import { mkdir, open as openFile, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { CutoverError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
-import { Mutex } from '../../core/mutex.js';
 import {
   SLOTS,
   weightsAllOn,
@@ -35,7 +34,6 @@ import type {
   RouterDescription,
   RouterObservation,
 } from '../router.js';
-import { refusePreviewOfEmptySlot } from '../preview-guard.js';
 import { CaddyAdmin, CaddyConfigChangedError } from './caddy-admin.js';
 import { CADDY_CAPABILITIES, CADDY_WEIGHTED_LIMIT } from './capabilities.js';
 import type { CaddyRouterConfig } from './config.js';
@@ -77,8 +75,6 @@ class CaddyRouter implements Router {
   private readonly names: RouteNames;
   private readonly serverPath: string;
   private readonly logger: Logger;
-  /** One change at a time: each reads the data plane's state and acts on it. */
-  private readonly queue = new Mutex();
 
   constructor(
     private readonly config: CaddyRouterConfig,
@@ -107,86 +103,61 @@ class CaddyRouter implements Router {
   }
 
   /** Checks the admin API answers, and picks up the state of our routes if they are there. */
-  open(): Promise<void> {
-    return this.queue.run(async () => {
-      const { value } = await this.admin.read(this.serverPath);
-      const seen = this.observe(routesOf(value), await this.markedSlot());
-      if (seen !== undefined) {
-        this.state = seen;
-        this.logger.info('caddy.adopted', { live: seen.live });
-      }
-    });
+  async open(): Promise<void> {
+    const { value } = await this.admin.read(this.serverPath);
+    const seen = this.observe(routesOf(value), await this.markedSlot());
+    if (seen !== undefined) {
+      this.state = seen;
+      this.logger.info('caddy.adopted', { live: seen.live });
+    }
   }
 
-  prepare(targets: SlotTargets): Promise<void> {
-    return this.queue.run(async () => {
-      const live = this.state.live;
-      if (live !== null && targets[live].length === 0) {
-        throw new CutoverError(
-          'CUTOVER_E_ROUTER',
-          `prepare would leave the live slot ${live} with no instances; move traffic first`,
-        );
-      }
-      await this.apply({ targets, live });
-    });
+  async prepare(targets: SlotTargets): Promise<void> {
+    await this.apply({ targets, live: this.state.live });
   }
 
-  preview(slot: Slot): Promise<PreviewRoute> {
-    return this.queue.run(async () => {
-      refusePreviewOfEmptySlot(this.state.targets, slot);
-      // Puts the routes back if Caddy lost them (restarted without --resume).
-      await this.apply(this.state);
+  async preview(slot: Slot): Promise<PreviewRoute> {
+    // Puts the routes back if Caddy lost them (restarted without --resume).
+    await this.apply(this.state);
+    return {
+      slot,
+      url: this.url(),
+      headers: { [this.config.previewHeader]: previewValue(slot, this.names.previewToken) },
+    };
+  }
+
+  async setWeights(weights: Weights): Promise<void> {
+    await this.apply({ ...this.state, live: atomicSlot(weights) });
+  }
+
+  async verify(): Promise<RouterObservation> {
+    const { value } = await this.admin.read(this.serverPath);
+    if (value === null) {
       return {
-        slot,
-        url: this.url(),
-        headers: { [this.config.previewHeader]: previewValue(slot, this.names.previewToken) },
+        kind: 'unverifiable',
+        reason: `Caddy's config has no server "${this.config.server}" (was Caddy restarted without --resume?); the next change puts it back`,
       };
-    });
-  }
-
-  setWeights(weights: Weights): Promise<void> {
-    return this.queue.run(async () => {
-      const live = atomicSlot(weights);
-      if (this.state.targets[live].length === 0) {
-        throw new CutoverError(
-          'CUTOVER_E_ROUTER',
-          `cannot send live traffic to ${live}: it has no instances`,
-        );
-      }
-      await this.apply({ ...this.state, live });
-    });
-  }
-
-  verify(): Promise<RouterObservation> {
-    return this.queue.run(async () => {
-      const { value } = await this.admin.read(this.serverPath);
-      if (value === null) {
-        return {
-          kind: 'unverifiable',
-          reason: `Caddy's config has no server "${this.config.server}" (was Caddy restarted without --resume?); the next change puts it back`,
-        };
-      }
-      const routes = routesOf(value);
-      const marked = await this.markedSlot();
-      if (this.names.switchDir !== undefined && marked === null) {
-        return {
-          kind: 'unverifiable',
-          reason: `no live marker file in ${this.names.switchDir}: Caddy answers 503 to live traffic`,
-        };
-      }
-      const live = this.liveUpstreams(routes, marked);
-      if (live === undefined) {
-        return { kind: 'unverifiable', reason: `server "${this.config.server}" has no cutover live route` };
-      }
-      const seen = this.observe(routes, marked);
-      if (seen === undefined || seen.live === null) {
-        return {
-          kind: 'unverifiable',
-          reason: `the live route sends to [${live.join(', ')}], which is neither slot's instances`,
-        };
-      }
-      return { kind: 'observed', weights: weightsAllOn(seen.live), targets: seen.targets };
-    });
+    }
+    const routes = routesOf(value);
+    const marked = await this.markedSlot();
+    if (this.names.switchDir !== undefined && marked === null) {
+      return {
+        kind: 'unverifiable',
+        reason: `no live marker file in ${this.names.switchDir}: Caddy answers 503 to live traffic`,
+      };
+    }
+    const live = this.liveUpstreams(routes, marked);
+    if (live === undefined) {
+      return { kind: 'unverifiable', reason: `server "${this.config.server}" has no cutover live route` };
+    }
+    const seen = this.observe(routes, marked);
+    if (seen === undefined || seen.live === null) {
+      return {
+        kind: 'unverifiable',
+        reason: `the live route sends to [${live.join(', ')}], which is neither slot's instances`,
+      };
+    }
+    return { kind: 'observed', weights: weightsAllOn(seen.live), targets: seen.targets };
   }
 
   /** Nothing to do in Caddy: the live route already sends new requests elsewhere. */
@@ -209,18 +180,14 @@ class CaddyRouter implements Router {
     return { kind: 'counted', inFlight, connections: inFlight };
   }
 
-  cleanup(slot: Slot): Promise<void> {
-    return this.queue.run(async () => {
-      if (this.state.live === slot) {
-        throw new CutoverError('CUTOVER_E_INVALID_STATE', `cannot clean up ${slot}: it is the live slot`);
-      }
-      await this.apply({ ...this.state, targets: { ...this.state.targets, [slot]: [] } });
-    });
+  async cleanup(slot: Slot): Promise<void> {
+    await this.apply({ ...this.state, targets: { ...this.state.targets, [slot]: [] } });
   }
 
   close(): Promise<void> {
-    // An empty change: settles once every change queued before it has, failed or not.
-    return this.queue.run(() => Promise.resolve());
+    // Nothing is held between calls; the guard layer (guarded-router.ts) lets every call
+    // accepted before close() finish first.
+    return Promise.resolve();
   }
 
   /** Read, merge, write with If-Match; again on a concurrent edit, up to conflictRetries times. */

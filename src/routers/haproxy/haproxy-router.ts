@@ -11,7 +11,7 @@ import { CutoverError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import { Mutex } from '../../core/mutex.js';
 import { SLOTS, type Slot, type SlotTargets, type Target, type Weights } from '../../core/slot.js';
-import { stageFile } from '../nginx/staged-file.js';
+import { stageFile } from '../staged-file.js';
 import { readOptional } from '../read-optional.js';
 import { withSlotRetired } from '../retire-slot.js';
 import type {
@@ -23,7 +23,6 @@ import type {
   RouterObservation,
 } from '../router.js';
 import { runCommand } from '../run-command.js';
-import { checkWeights, warnWeightOnEmptySlot } from '../weights-check.js';
 import { HAPROXY_CAPABILITIES } from './capabilities.js';
 import type { HaproxyRouterConfig } from './config.js';
 import {
@@ -89,7 +88,10 @@ class HaproxyRouter implements Router {
   /** Server positions per slot declared in the config file (see serverName). */
   private readonly capacity: number;
   private readonly drainTimers = new Map<Slot, NodeJS.Timeout>();
-  /** One change at a time: each reads the data plane's state and acts on it. */
+  /**
+   * The guard layer (guarded-router.ts) serializes the calls; this also orders the drain
+   * deadline's session shutdown, which fires from a timer outside any call.
+   */
   private readonly queue = new Mutex();
   /** Fingerprint of the last config `haproxy -c` accepted. */
   private lastValidated: string | undefined;
@@ -156,8 +158,6 @@ class HaproxyRouter implements Router {
 
   setWeights(weights: Weights): Promise<void> {
     return this.queue.run(async () => {
-      checkWeights(weights);
-      warnWeightOnEmptySlot(this.logger, this.state.targets, weights);
       for (const slot of SLOTS) if (weights[slot] > 0) this.cancelDrain(slot);
       await this.apply({ ...this.state, weights });
     });

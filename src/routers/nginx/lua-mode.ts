@@ -11,12 +11,10 @@ import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { CutoverError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
-import { Mutex } from '../../core/mutex.js';
 import type { Slot, SlotTargets, Weights } from '../../core/slot.js';
 import { readOptional } from '../read-optional.js';
 import { withSlotRetired } from '../retire-slot.js';
 import type { DrainStatus, PreviewRoute, Router, RouterDescription, RouterObservation } from '../router.js';
-import { checkWeights, warnWeightOnEmptySlot } from '../weights-check.js';
 import { NGINX_LUA_CAPABILITIES } from './capabilities.js';
 import type { NginxRouterConfig } from './config.js';
 import { initialIncludeState, parseIncludeState, type IncludeState } from './include-file.js';
@@ -24,7 +22,7 @@ import { LuaControlClient } from './lua-control.js';
 import { renderLuaInclude, type LuaIncludeNames } from './lua-include.js';
 import { firstError, NginxInstance } from './nginx-instance.js';
 import { checkLuaTargets, parseRoutingTable, renderRoutingTable } from './routing-table.js';
-import { stageFile } from './staged-file.js';
+import { stageFile } from '../staged-file.js';
 
 export interface NginxLuaRouterDeps {
   logger: Logger;
@@ -44,8 +42,6 @@ export class NginxLuaRouter implements Router {
   private readonly names: LuaIncludeNames;
   private readonly logger: Logger;
   private readonly previewToken: string;
-  /** One change at a time: each builds on the table the previous one left. */
-  private readonly queue = new Mutex();
 
   constructor(
     private readonly config: NginxRouterConfig,
@@ -79,69 +75,59 @@ export class NginxLuaRouter implements Router {
    * lua module fails here), writes it if it changed, and reloads a running nginx once so it
    * loads it. Picks up the last applied table from the state file.
    */
-  open(): Promise<void> {
-    return this.queue.run(async () => {
-      const main = await this.nginx.readMainConfig();
-      this.nginx.requireInclude(main);
-      await this.ensureTokenFile();
-      const content = renderLuaInclude(this.names);
-      const existing = await readOptional(this.nginx.includeFile);
-      if (existing !== content) await this.seedStateFromReloadMode(existing);
-      const staged = stageFile(this.nginx.includeFile, content);
-      try {
-        await this.checkCandidate(staged.tempPath, main);
-      } catch (error) {
-        await staged.discard();
-        throw error;
-      }
-      if (existing === content) {
-        await staged.discard();
-      } else {
-        await staged.commit();
-        this.logger.info('router.nginx.include-created', { file: this.nginx.includeFile });
-        // The one reload of this mode: a running nginx must load the control location.
-        const master = await this.nginx.masterPid();
-        if (master !== undefined) await this.nginx.reload(master);
-      }
-      const saved = await readOptional(this.names.stateFile);
-      const parsed = saved === undefined ? undefined : parseRoutingTable(saved);
-      if (parsed !== undefined) this.state = parsed;
-    });
+  async open(): Promise<void> {
+    const main = await this.nginx.readMainConfig();
+    this.nginx.requireInclude(main);
+    await this.ensureTokenFile();
+    const content = renderLuaInclude(this.names);
+    const existing = await readOptional(this.nginx.includeFile);
+    if (existing !== content) await this.seedStateFromReloadMode(existing);
+    const staged = stageFile(this.nginx.includeFile, content);
+    try {
+      await this.checkCandidate(staged.tempPath, main);
+    } catch (error) {
+      await staged.discard();
+      throw error;
+    }
+    if (existing === content) {
+      await staged.discard();
+    } else {
+      await staged.commit();
+      this.logger.info('router.nginx.include-created', { file: this.nginx.includeFile });
+      // The one reload of this mode: a running nginx must load the control location.
+      const master = await this.nginx.masterPid();
+      if (master !== undefined) await this.nginx.reload(master);
+    }
+    const saved = await readOptional(this.names.stateFile);
+    const parsed = saved === undefined ? undefined : parseRoutingTable(saved);
+    if (parsed !== undefined) this.state = parsed;
   }
 
   prepare(targets: SlotTargets): Promise<void> {
-    return this.queue.run(() => this.apply({ ...this.state, targets }));
+    return this.apply({ ...this.state, targets });
   }
 
-  preview(slot: Slot): Promise<PreviewRoute> {
-    return this.queue.run(async () => {
-      await this.apply({ ...this.state, preview: slot });
-      const value = `${slot}:${this.previewToken}`;
-      return { slot, url: this.config.url, headers: { [this.config.previewHeader]: value } };
-    });
+  async preview(slot: Slot): Promise<PreviewRoute> {
+    await this.apply({ ...this.state, preview: slot });
+    const value = `${slot}:${this.previewToken}`;
+    return { slot, url: this.config.url, headers: { [this.config.previewHeader]: value } };
   }
 
-  setWeights(weights: Weights): Promise<void> {
-    return this.queue.run(async () => {
-      checkWeights(weights);
-      warnWeightOnEmptySlot(this.logger, this.state.targets, weights);
-      await this.apply({ ...this.state, weights });
-    });
+  async setWeights(weights: Weights): Promise<void> {
+    await this.apply({ ...this.state, weights });
   }
 
   /** The table nginx's shared memory holds now: what every worker routes by. */
-  verify(): Promise<RouterObservation> {
-    return this.queue.run(async () => {
-      await this.nginx.requireMaster();
-      const { table } = await this.control.read();
-      if (table === null) {
-        return {
-          kind: 'unverifiable',
-          reason: `nginx holds no routing table: nothing was applied since it started and ${this.names.stateFile} is missing`,
-        };
-      }
-      return { kind: 'observed', weights: table.weights, targets: table.targets };
-    });
+  async verify(): Promise<RouterObservation> {
+    await this.nginx.requireMaster();
+    const { table } = await this.control.read();
+    if (table === null) {
+      return {
+        kind: 'unverifiable',
+        reason: `nginx holds no routing table: nothing was applied since it started and ${this.names.stateFile} is missing`,
+      };
+    }
+    return { kind: 'observed', weights: table.weights, targets: table.targets };
   }
 
   async drain(slot: Slot): Promise<void> {
@@ -156,23 +142,22 @@ export class NginxLuaRouter implements Router {
    * every worker). Each holds one upstream connection, so that is the connection count too;
    * idle keep-alive connections carry nothing and nginx closes them by itself.
    */
-  drainStatus(slot: Slot): Promise<DrainStatus> {
-    return this.queue.run(async () => {
-      await this.nginx.requireMaster();
-      const { inFlight } = await this.control.read();
-      // A worker that died mid-request never decrements; a fresh dict after a restart can go below 0.
-      const count = Math.max(0, inFlight[slot]);
-      return { kind: 'counted', inFlight: count, connections: count };
-    });
+  async drainStatus(slot: Slot): Promise<DrainStatus> {
+    await this.nginx.requireMaster();
+    const { inFlight } = await this.control.read();
+    // A worker that died mid-request never decrements; a fresh dict after a restart can go below 0.
+    const count = Math.max(0, inFlight[slot]);
+    return { kind: 'counted', inFlight: count, connections: count };
   }
 
   cleanup(slot: Slot): Promise<void> {
-    return this.queue.run(() => this.apply(withSlotRetired(this.state, slot)));
+    return this.apply(withSlotRetired(this.state, slot));
   }
 
   close(): Promise<void> {
-    // An empty change: settles once every change queued before it has, failed or not.
-    return this.queue.run(() => Promise.resolve());
+    // Nothing is held between calls; the guard layer (guarded-router.ts) lets every call
+    // accepted before close() finish first.
+    return Promise.resolve();
   }
 
   /** PUT the table (all workers use it from their next request), then save it for nginx's next start. */

@@ -9,12 +9,10 @@
 import { stat } from 'node:fs/promises';
 import { CutoverError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
-import { Mutex } from '../../core/mutex.js';
 import { SLOTS, type Slot, type SlotTargets, type Weights } from '../../core/slot.js';
 import { readOptional } from '../read-optional.js';
 import { withSlotRetired } from '../retire-slot.js';
 import type { DrainStatus, PreviewRoute, Router, RouterDescription, RouterObservation } from '../router.js';
-import { checkWeights, warnWeightOnEmptySlot } from '../weights-check.js';
 import { NGINX_CAPABILITIES } from './capabilities.js';
 import type { NginxRouterConfig } from './config.js';
 import {
@@ -28,7 +26,7 @@ import {
 import { NginxLuaRouter } from './lua-mode.js';
 import { NginxInstance } from './nginx-instance.js';
 import { listWorkers } from './nginx-process.js';
-import { stageFile } from './staged-file.js';
+import { stageFile } from '../staged-file.js';
 
 /** Slack for the 10 ms resolution of process start times. */
 const START_TIME_SLACK_MS = 20;
@@ -54,8 +52,6 @@ class NginxRouter implements Router {
   private readonly includeFile: string;
   private readonly names: IncludeNames;
   private readonly logger: Logger;
-  /** One change at a time: each reads the data plane's state and acts on it. */
-  private readonly queue = new Mutex();
 
   constructor(
     private readonly config: NginxRouterConfig,
@@ -77,93 +73,82 @@ class NginxRouter implements Router {
   }
 
   /** Checks nginx.conf includes our file and writes a first one if there is none. Needs no running nginx. */
-  open(): Promise<void> {
-    return this.queue.run(async () => {
-      const main = await this.nginx.readMainConfig();
-      this.nginx.requireInclude(main);
-      const existing = await readOptional(this.includeFile);
-      const parsed = existing === undefined ? undefined : parseIncludeState(existing);
-      if (parsed !== undefined) {
-        this.state = parsed;
-        // Written by an older cutover or with another token (an old map let any value in):
-        // make the file and, when nginx runs, what it serves say what this router would.
-        if (existing !== renderInclude(parsed, this.names)) await this.rewriteOnOpen(parsed, main);
-        return;
-      }
-      const staged = stageFile(this.includeFile, renderInclude(this.state, this.names), INCLUDE_FILE_MODE);
-      await this.nginx.validate(staged.tempPath, main).catch(async (error: unknown) => {
-        await staged.discard();
-        throw error;
-      });
-      await staged.commit();
-      this.logger.info('router.nginx.include-created', { file: this.includeFile });
+  async open(): Promise<void> {
+    const main = await this.nginx.readMainConfig();
+    this.nginx.requireInclude(main);
+    const existing = await readOptional(this.includeFile);
+    const parsed = existing === undefined ? undefined : parseIncludeState(existing);
+    if (parsed !== undefined) {
+      this.state = parsed;
+      // Written by an older cutover or with another token (an old map let any value in):
+      // make the file and, when nginx runs, what it serves say what this router would.
+      if (existing !== renderInclude(parsed, this.names)) await this.rewriteOnOpen(parsed, main);
+      return;
+    }
+    const staged = stageFile(this.includeFile, renderInclude(this.state, this.names), INCLUDE_FILE_MODE);
+    await this.nginx.validate(staged.tempPath, main).catch(async (error: unknown) => {
+      await staged.discard();
+      throw error;
     });
+    await staged.commit();
+    this.logger.info('router.nginx.include-created', { file: this.includeFile });
   }
 
   prepare(targets: SlotTargets): Promise<void> {
-    return this.queue.run(() => this.apply({ ...this.state, targets }));
+    return this.apply({ ...this.state, targets });
   }
 
-  preview(slot: Slot): Promise<PreviewRoute> {
-    return this.queue.run(async () => {
-      await this.apply({ ...this.state, preview: slot });
+  async preview(slot: Slot): Promise<PreviewRoute> {
+    await this.apply({ ...this.state, preview: slot });
+    return {
+      slot,
+      url: this.config.url,
+      headers: { [this.config.previewHeader]: this.names.previewToken },
+    };
+  }
+
+  async setWeights(weights: Weights): Promise<void> {
+    await this.apply({ ...this.state, weights });
+  }
+
+  async verify(): Promise<RouterObservation> {
+    const master = await this.nginx.requireMaster();
+    const text = await readOptional(this.includeFile);
+    if (text === undefined) return { kind: 'unverifiable', reason: `${this.includeFile} is missing` };
+    const active = listWorkers(master).filter((worker) => !worker.shuttingDown);
+    const { mtimeMs } = await stat(this.includeFile);
+    if (active.length === 0) return { kind: 'unverifiable', reason: `nginx (pid ${master}) has no workers` };
+    if (active.some((worker) => worker.startedAtMs + START_TIME_SLACK_MS < mtimeMs)) {
       return {
-        slot,
-        url: this.config.url,
-        headers: { [this.config.previewHeader]: this.names.previewToken },
+        kind: 'unverifiable',
+        reason: `${this.includeFile} changed after nginx last loaded it, so nginx serves something else; reload nginx or repeat the last move`,
       };
-    });
-  }
-
-  setWeights(weights: Weights): Promise<void> {
-    return this.queue.run(async () => {
-      checkWeights(weights);
-      warnWeightOnEmptySlot(this.logger, this.state.targets, weights);
-      await this.apply({ ...this.state, weights });
-    });
-  }
-
-  verify(): Promise<RouterObservation> {
-    return this.queue.run(async () => {
-      const master = await this.nginx.requireMaster();
-      const text = await readOptional(this.includeFile);
-      if (text === undefined) return { kind: 'unverifiable', reason: `${this.includeFile} is missing` };
-      const active = listWorkers(master).filter((worker) => !worker.shuttingDown);
-      const { mtimeMs } = await stat(this.includeFile);
-      if (active.length === 0)
-        return { kind: 'unverifiable', reason: `nginx (pid ${master}) has no workers` };
-      if (active.some((worker) => worker.startedAtMs + START_TIME_SLACK_MS < mtimeMs)) {
-        return {
-          kind: 'unverifiable',
-          reason: `${this.includeFile} changed after nginx last loaded it, so nginx serves something else; reload nginx or repeat the last move`,
-        };
-      }
-      const servers = parseUpstreamServers(text, `${this.names.prefix}_live`);
-      if (servers === undefined) {
+    }
+    const servers = parseUpstreamServers(text, `${this.names.prefix}_live`);
+    if (servers === undefined) {
+      throw new CutoverError(
+        'CUTOVER_E_VERIFY',
+        `${this.includeFile} has no upstream ${this.names.prefix}_live`,
+      );
+    }
+    const known = parseIncludeState(text)?.targets ?? this.state.targets;
+    const totals: Record<Slot, number> = { blue: 0, green: 0 };
+    for (const server of servers) {
+      const slot = SLOTS.find((candidate) =>
+        known[candidate].some((target) => `${target.host}:${target.port}` === server.address),
+      );
+      if (slot === undefined) {
         throw new CutoverError(
           'CUTOVER_E_VERIFY',
-          `${this.includeFile} has no upstream ${this.names.prefix}_live`,
+          `nginx sends live traffic to ${server.address}, which is in neither slot (${this.includeFile})`,
         );
       }
-      const known = parseIncludeState(text)?.targets ?? this.state.targets;
-      const totals: Record<Slot, number> = { blue: 0, green: 0 };
-      for (const server of servers) {
-        const slot = SLOTS.find((candidate) =>
-          known[candidate].some((target) => `${target.host}:${target.port}` === server.address),
-        );
-        if (slot === undefined) {
-          throw new CutoverError(
-            'CUTOVER_E_VERIFY',
-            `nginx sends live traffic to ${server.address}, which is in neither slot (${this.includeFile})`,
-          );
-        }
-        totals[slot] += server.weight;
-      }
-      const sum = totals.blue + totals.green;
-      if (sum === 0) return { kind: 'unverifiable', reason: 'the live upstream has no usable servers' };
-      const blue = Math.round((100 * totals.blue) / sum);
-      return { kind: 'observed', weights: { blue, green: 100 - blue } };
-    });
+      totals[slot] += server.weight;
+    }
+    const sum = totals.blue + totals.green;
+    if (sum === 0) return { kind: 'unverifiable', reason: 'the live upstream has no usable servers' };
+    const blue = Math.round((100 * totals.blue) / sum);
+    return { kind: 'observed', weights: { blue, green: 100 - blue } };
   }
 
   async drain(slot: Slot): Promise<void> {
@@ -181,12 +166,13 @@ class NginxRouter implements Router {
   }
 
   cleanup(slot: Slot): Promise<void> {
-    return this.queue.run(() => this.apply(withSlotRetired(this.state, slot)));
+    return this.apply(withSlotRetired(this.state, slot));
   }
 
   close(): Promise<void> {
-    // An empty change: settles once every change queued before it has, failed or not.
-    return this.queue.run(() => Promise.resolve());
+    // Nothing is held between calls; the guard layer (guarded-router.ts) lets every call
+    // accepted before close() finish first.
+    return Promise.resolve();
   }
 
   /** Render, validate, swap in, reload, wait. A no-op when nginx already serves exactly this file. */

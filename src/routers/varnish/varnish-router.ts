@@ -13,7 +13,6 @@ import path from 'node:path';
 import { writeFileAtomic } from '../../core/atomic-write.js';
 import { CutoverError, isCutoverError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
-import { Mutex } from '../../core/mutex.js';
 import { SLOTS, type Slot, type SlotTargets, type Weights } from '../../core/slot.js';
 import type {
   DrainOptions,
@@ -23,8 +22,6 @@ import type {
   RouterDescription,
   RouterObservation,
 } from '../router.js';
-import { refusePreviewOfEmptySlot } from '../preview-guard.js';
-import { isWholePercentSplit } from '../weights-check.js';
 import { VARNISH_CAPABILITIES } from './capabilities.js';
 import type { VarnishRouterConfig } from './config.js';
 import {
@@ -76,8 +73,6 @@ class VarnishRouter implements Router {
   private readonly previewToken: string;
   private readonly logger: Logger;
   private publicUrl: string | undefined;
-  /** One change at a time: each reads the data plane's state and acts on it. */
-  private readonly queue = new Mutex();
 
   constructor(
     private readonly config: VarnishRouterConfig,
@@ -115,64 +110,49 @@ class VarnishRouter implements Router {
   }
 
   /** Checks varnishd answers, and picks up the state of the active VCL if cutover wrote it. */
-  open(): Promise<void> {
-    return this.queue.run(async () => {
-      prepareVclDir(this.vclDir);
-      const active = await this.activeVcl();
-      if (active === undefined) return;
-      const state = await this.readState(active.name);
-      if (state !== undefined) {
-        this.state = state;
-        this.logger.info('varnish.adopted', { vcl: active.name, weights: state.weights });
-      }
-    });
+  async open(): Promise<void> {
+    prepareVclDir(this.vclDir);
+    const active = await this.activeVcl();
+    if (active === undefined) return;
+    const state = await this.readState(active.name);
+    if (state !== undefined) {
+      this.state = state;
+      this.logger.info('varnish.adopted', { vcl: active.name, weights: state.weights });
+    }
   }
 
-  prepare(targets: SlotTargets): Promise<void> {
-    return this.queue.run(async () => {
-      const weights = this.state.weights;
-      if (weights !== null) refuseEmptyLiveSlot(targets, weights, 'prepare');
-      await this.apply({ targets, weights });
-    });
+  async prepare(targets: SlotTargets): Promise<void> {
+    await this.apply({ targets, weights: this.state.weights });
   }
 
-  preview(slot: Slot): Promise<PreviewRoute> {
-    return this.queue.run(async () => {
-      refusePreviewOfEmptySlot(this.state.targets, slot);
-      const active = await this.apply(this.state);
-      await this.waitHealthy(active, this.state.targets, [slot]);
+  async preview(slot: Slot): Promise<PreviewRoute> {
+    const active = await this.apply(this.state);
+    await this.waitHealthy(active, this.state.targets, [slot]);
+    return {
+      slot,
+      url: await this.url(),
+      headers: { [this.config.previewHeader]: previewValue(slot, this.previewToken) },
+    };
+  }
+
+  async setWeights(weights: Weights): Promise<void> {
+    await this.apply({ targets: this.state.targets, weights });
+  }
+
+  async verify(): Promise<RouterObservation> {
+    const active = await this.activeVcl();
+    if (active === undefined) return { kind: 'unverifiable', reason: 'varnishd reports no active VCL' };
+    const state = await this.readState(active.name);
+    if (state === undefined) {
       return {
-        slot,
-        url: await this.url(),
-        headers: { [this.config.previewHeader]: previewValue(slot, this.previewToken) },
+        kind: 'unverifiable',
+        reason: `the active VCL "${active.name}" was not written by cutover (a hand edit?); the next switch replaces it`,
       };
-    });
-  }
-
-  setWeights(weights: Weights): Promise<void> {
-    return this.queue.run(async () => {
-      checkWeights(weights);
-      refuseEmptyLiveSlot(this.state.targets, weights, 'setWeights');
-      await this.apply({ targets: this.state.targets, weights });
-    });
-  }
-
-  verify(): Promise<RouterObservation> {
-    return this.queue.run(async () => {
-      const active = await this.activeVcl();
-      if (active === undefined) return { kind: 'unverifiable', reason: 'varnishd reports no active VCL' };
-      const state = await this.readState(active.name);
-      if (state === undefined) {
-        return {
-          kind: 'unverifiable',
-          reason: `the active VCL "${active.name}" was not written by cutover (a hand edit?); the next switch replaces it`,
-        };
-      }
-      if (state.weights === null) {
-        return { kind: 'unverifiable', reason: 'cutover has not sent live traffic to either slot yet' };
-      }
-      return { kind: 'observed', weights: state.weights, targets: state.targets };
-    });
+    }
+    if (state.weights === null) {
+      return { kind: 'unverifiable', reason: 'cutover has not sent live traffic to either slot yet' };
+    }
+    return { kind: 'observed', weights: state.weights, targets: state.targets };
   }
 
   /**
@@ -200,22 +180,14 @@ class VarnishRouter implements Router {
     }
   }
 
-  cleanup(slot: Slot): Promise<void> {
-    return this.queue.run(async () => {
-      const weight = this.state.weights?.[slot] ?? 0;
-      if (weight > 0) {
-        throw new CutoverError(
-          'CUTOVER_E_INVALID_STATE',
-          `cannot clean up ${slot}: it still receives ${weight}% of live traffic`,
-        );
-      }
-      await this.apply({ ...this.state, targets: { ...this.state.targets, [slot]: [] } });
-    });
+  async cleanup(slot: Slot): Promise<void> {
+    await this.apply({ ...this.state, targets: { ...this.state.targets, [slot]: [] } });
   }
 
   close(): Promise<void> {
-    // An empty change: settles once every change queued before it has, failed or not.
-    return this.queue.run(() => Promise.resolve());
+    // Nothing is held between calls; the guard layer (guarded-router.ts) lets every call
+    // accepted before close() finish first.
+    return Promise.resolve();
   }
 
   /**
@@ -357,28 +329,6 @@ class VarnishRouter implements Router {
       this.publicUrl = first;
     }
     return this.publicUrl;
-  }
-}
-
-/** The shared rule (weights-check.ts); Varnish words its refusal with the two shares. */
-function checkWeights(weights: Weights): void {
-  if (!isWholePercentSplit(weights)) {
-    throw new CutoverError(
-      'CUTOVER_E_ROUTER',
-      `weights must be whole percents adding up to 100, got blue ${weights.blue} and green ${weights.green}`,
-    );
-  }
-}
-
-/** Live traffic never goes to a slot with no instances (invariant 1). */
-function refuseEmptyLiveSlot(targets: SlotTargets, weights: Weights, action: string): void {
-  for (const slot of SLOTS) {
-    if (weights[slot] > 0 && targets[slot].length === 0) {
-      throw new CutoverError(
-        'CUTOVER_E_ROUTER',
-        `${action} would send ${weights[slot]}% of live traffic to ${slot}, which has no instances`,
-      );
-    }
   }
 }
 

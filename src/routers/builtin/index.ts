@@ -1,0 +1,34 @@
+import { defineRouter } from '../descriptor.js';
+import { createBuiltinRouter } from './builtin-router.js';
+import { BUILTIN_CAPABILITIES } from './capabilities.js';
+import { builtinRouterConfig } from './config.js';
+import { guardRouter } from '../guarded-router.js';
+
+const url = (address: { address: string; port: number }): string =>
+  `http://${address.address.includes(':') ? `[${address.address}]` : address.address}:${address.port}`;
+
+/** cutover's own proxy (src/proxy) as the data plane. */
+export const builtinRouter = defineRouter({
+  kind: 'builtin',
+  configSchema: builtinRouterConfig,
+  capabilities: BUILTIN_CAPABILITIES,
+  create: (config, deps) => {
+    const router = createBuiltinRouter(config, {
+      listen: deps.listen,
+      logger: deps.logger,
+      previewToken: deps.previewToken,
+    });
+    // The two-phase open goes through the same guard createRouter puts above the router.
+    const guarded = guardRouter(router);
+    return {
+      router: guarded,
+      openWithoutTraffic: () => guarded.exclusive(() => router.open({ listen: false })),
+      trafficUrl: () => url(router.address().live),
+      previewUrl: () => {
+        const preview = router.address().preview;
+        return preview ? url(preview) : undefined;
+      },
+      proxyMetrics: router.metrics,
+    };
+  },
+});

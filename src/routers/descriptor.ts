@@ -1,0 +1,59 @@
+/**
+ * What each router folder exports from its index.ts: its kind, its config schema, what it can
+ * do, and its factory. The registry (registry.ts), the router part of the config schema and
+ * the JSON Schema are assembled from the list in descriptors.ts, so adding a router is adding a
+ * folder and one line there.
+ */
+import type { z } from 'zod';
+import type { Logger } from '../core/logger.js';
+import type { ProxyMetrics } from '../proxy/metrics.js';
+import type { Router, RouterCapabilities } from './router.js';
+
+/** What a router factory gets besides its own `router:` section: never the whole app config. */
+export interface RouterDeps {
+  readonly logger: Logger;
+  /**
+   * The app's preview token (server/preview-token.ts, never the admin token): every router lets
+   * the preview header reach the idle slot only with exactly this value.
+   */
+  readonly previewToken: string;
+  /** Relative paths in the router's config resolve against this (the cutover.yml directory). */
+  readonly baseDir: string;
+  /** cutover's state directory for this app. */
+  readonly stateDir: string;
+  /** The top-level `listen` address (where the builtin router takes live traffic). */
+  readonly listen: { readonly host: string; readonly port: number };
+}
+
+/** A router plus what the control server may ask of it beyond the Router interface. */
+export interface CreatedRouter {
+  readonly router: Router;
+  /**
+   * Open the router without accepting traffic yet (builtin: no listener bound); router.open()
+   * then starts accepting. Lets the control server restore the routing table first.
+   */
+  openWithoutTraffic?(): Promise<void>;
+  /** Where live traffic enters, when cutover owns the listener (builtin). */
+  trafficUrl?(): string;
+  previewUrl?(): string | undefined;
+  /** Per-slot proxy counters, when the data plane is cutover's own proxy (builtin). */
+  readonly proxyMetrics?: ProxyMetrics;
+}
+
+export interface RouterDescriptor<K extends string = string, S extends z.ZodType = z.ZodType> {
+  readonly kind: K;
+  /** The zod schema of the `router:` section when `kind` is this one. */
+  readonly configSchema: S;
+  /** What the router can do, known before it is opened (config validation reads it). */
+  readonly capabilities: RouterCapabilities;
+  /** Why the router lacks a capability, for error messages that say what to do instead. */
+  readonly limits?: { readonly [C in keyof RouterCapabilities]?: string };
+  create(config: z.output<S>, deps: RouterDeps): CreatedRouter;
+}
+
+/** Ties a descriptor's factory to its own schema's output type. */
+export function defineRouter<K extends string, S extends z.ZodType>(
+  descriptor: RouterDescriptor<K, S>,
+): RouterDescriptor<K, S> {
+  return descriptor;
+}

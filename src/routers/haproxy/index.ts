@@ -1,0 +1,17 @@
+import { defineRouter } from '../descriptor.js';
+import { HAPROXY_CAPABILITIES } from './capabilities.js';
+import { haproxyRouterConfig } from './config.js';
+import { createHaproxyRouter } from './haproxy-router.js';
+
+export const haproxyRouter = defineRouter({
+  kind: 'haproxy',
+  configSchema: haproxyRouterConfig,
+  capabilities: HAPROXY_CAPABILITIES,
+  create: (config, deps) => ({
+    router: createHaproxyRouter(config, {
+      logger: deps.logger,
+      baseDir: deps.baseDir,
+      previewToken: deps.previewToken,
+    }),
+  }),
+});
