@@ -123,4 +123,57 @@ export class AdminClient {
       );
     }
   }
+
+  /**
+   * Follows an NDJSON stream (`/v1/logs/follow`), calling `onItem` for each line until the
+   * stream ends or `signal` aborts (then it returns quietly). An error answer throws as
+   * request() does.
+   */
+  async followLines(path: string, onItem: (item: unknown) => void, signal: AbortSignal): Promise<void> {
+    let response: Response;
+    try {
+      response = await fetch(new URL(path, this.baseUrl), {
+        headers: { authorization: `Bearer ${this.token}`, accept: 'application/x-ndjson' },
+        signal,
+      });
+    } catch (error) {
+      if (signal.aborted) return;
+      throw new CutoverError(
+        'CUTOVER_E_SERVER_UNREACHABLE',
+        `cannot reach the cutover server at ${this.baseUrl}: is \`cutover server\` running? (${(error as Error).message})`,
+        { cause: error },
+      );
+    }
+    if (!response.ok || !response.body) {
+      const failure = (
+        (await response.json().catch((error: unknown) => ({ parseError: error }))) as {
+          error?: { code?: ErrorCode; message?: string };
+        }
+      ).error;
+      throw new CutoverError(
+        failure?.code ?? 'CUTOVER_E_INTERNAL',
+        failure?.message ?? `HTTP ${response.status}`,
+      );
+    }
+    const decoder = new TextDecoder();
+    let buffer = '';
+    try {
+      for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+        buffer += decoder.decode(chunk, { stream: true });
+        let newline: number;
+        while ((newline = buffer.indexOf('\n')) >= 0) {
+          const line = buffer.slice(0, newline);
+          buffer = buffer.slice(newline + 1);
+          if (line.trim() !== '') onItem(JSON.parse(line));
+        }
+      }
+    } catch (error) {
+      if (signal.aborted) return;
+      throw new CutoverError(
+        'CUTOVER_E_SERVER_UNREACHABLE',
+        `lost the stream from ${this.baseUrl}: ${(error as Error).message}`,
+        { cause: error },
+      );
+    }
+  }
 }

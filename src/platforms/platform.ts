@@ -55,6 +55,17 @@ export interface Platform {
    */
   running(slot: Slot): Promise<Instance[]>;
   logs(slot: Slot, options?: { tail?: number }): Promise<LogLine[]>;
+  /**
+   * Optional (`cutover logs -f`): the last `tail` lines (default 0) of each instance of the slot
+   * running now, then every line as it is written, until `signal` aborts or every instance's
+   * log ends. Resolves then; never rejects because of the abort.
+   */
+  followLogs?(
+    slot: Slot,
+    onLine: (line: LogLine) => void,
+    signal: AbortSignal,
+    options?: { tail?: number },
+  ): Promise<void>;
   stop(slot: Slot, options: StopOptions): Promise<void>;
   /** Stop and remove everything the slot left behind (working dirs excepted: they are the release). */
   destroy(slot: Slot): Promise<void>;

@@ -10,6 +10,7 @@ import type { Platform } from '../platforms/platform.js';
 import type { Store } from '../store/store.js';
 import { isAuthorized } from './admin-token.js';
 import { readJsonBody, sendError, sendJson } from './http-json.js';
+import { logsFollowRoute } from './logs-follow-route.js';
 
 export interface AdminApiDeps {
   readonly app: string;
@@ -124,6 +125,7 @@ export function createAdminApi(deps: AdminApiDeps): RequestListener {
         sendJson(response, 200, { lines });
       },
     },
+    logsFollowRoute(deps.platform),
     {
       method: 'GET',
       pattern: /^\/v1\/audit$/,

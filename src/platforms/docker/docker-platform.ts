@@ -16,6 +16,7 @@ import { substitutePlaceholders, type PlaceholderValues } from '../process/place
 import { parseMemory, type DockerPlatformConfig } from './config.js';
 import { containerTarget } from './container-address.js';
 import { readContainerLog } from './container-logs.js';
+import { followContainerLog } from './follow-container-log.js';
 import { ContainerReadiness, throwIfAborted } from './container-readiness.js';
 import { containerLabels, containerName, instanceId, LABEL, labelFilter } from './container-naming.js';
 import { Engine, engineEndpoint, engineMessage, isGone, statusOf } from './engine.js';
@@ -109,6 +110,28 @@ class DockerPlatform implements Platform {
         lines.push({ instanceId: id, ...line });
     }
     return lines;
+  }
+
+  async followLogs(
+    slot: Slot,
+    onLine: (line: LogLine) => void,
+    signal: AbortSignal,
+    options: { tail?: number } = {},
+  ): Promise<void> {
+    // The containers running now; one started later (a new deploy) needs a new follow.
+    const running = (await this.list(slot, { all: false })).filter((found) => found.running);
+    await Promise.all(
+      running.map((found) => {
+        const id = instanceId(slot, found.index, found.release);
+        return followContainerLog(
+          this.engine,
+          found.id,
+          options.tail ?? 0,
+          (line) => onLine({ instanceId: id, ...line }),
+          signal,
+        );
+      }),
+    );
   }
 
   stop(slot: Slot, options: StopOptions): Promise<void> {
