@@ -51,6 +51,25 @@ export function registerControlVerbs(program: Command): void {
   }
 }
 
+/**
+ * abort() and rollback() resolve once traffic is back; the run then drains and stops the new
+ * slot. Closing the session now would cut that short (the next command would stop the slot), so
+ * the CLI waits for it, as `deploy` waits for standby. What the verb did is already done: the
+ * record returned is the final phase's.
+ */
+async function untilSlotStopped(
+  session: InProcessEngine,
+  record: DeploymentRecord,
+  name: 'abort' | 'rollback',
+): Promise<DeploymentRecord> {
+  const finished = session.engine.finished(record.id);
+  if (!finished) return record;
+  return session.untilInterrupted(
+    finished,
+    () => `while ${record.toSlot} (${record.release}) drained and stopped after the ${name}`,
+  );
+}
+
 function failed(record: DeploymentRecord): boolean {
   return record.phase === 'aborted' || record.phase === 'rolled-back';
 }
@@ -66,15 +85,23 @@ function controlInProcess(
   return withInProcessEngine(config, { verb: name, drive: true }, async (session: InProcessEngine) => {
     const { engine } = session;
     switch (name) {
-      case 'abort':
+      case 'abort': {
         // An interrupted deployment is aborted where it stands, not first driven on.
-        return session.untilInterrupted(engine.abort(actor(), id), () => 'while the abort was under way');
-      case 'rollback':
-        await settleResumed(session, newView);
-        return session.untilInterrupted(
+        const aborted = await session.untilInterrupted(
+          engine.abort(actor(), id),
+          () => 'while the abort was under way',
+        );
+        return untilSlotStopped(session, aborted, 'abort');
+      }
+      case 'rollback': {
+        // An interrupted rollback is not followed here: engine.rollback() joins its run.
+        await settleResumed(session, newView, { leave: 'rolling-back' });
+        const rolledBack = await session.untilInterrupted(
           engine.rollback(actor(), id),
           () => 'while the rollback was under way',
         );
+        return untilSlotStopped(session, rolledBack, 'rollback');
+      }
       case 'promote': {
         await settleResumed(session, newView);
         const promoted = engine.promote(actor(), id);

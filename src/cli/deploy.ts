@@ -80,7 +80,6 @@ async function deployInProcess(
   return withInProcessEngine(config, { verb: `deploy ${release}`, drive: true }, async (session) => {
     await settleResumed(session, newView);
     const view = newView();
-    session.handOverLease();
     const { deployment } = await session.untilInterrupted(
       session.engine.deploy(release, actor()),
       () => `while deployment of ${release} was starting`,

@@ -24,11 +24,6 @@ export interface InProcessEngine {
   readonly platform: Platform;
   readonly engine: DeploymentEngine;
   /**
-   * Hands the session's hold on the app lease to the engine: engine.deploy() takes the lease under
-   * its own owner (with the deployment id), and would find the session's owner in its way.
-   */
-  handOverLease(): void;
-  /**
    * Waits for `work`, unless SIGINT or SIGTERM comes first: then throws CUTOVER_E_INTERRUPTED
    * with `where()` (what was under way). The runs stay journaled; close() stops them.
    */
@@ -91,8 +86,12 @@ export async function openInProcessEngine(
       holdsLease = true;
       renewTimer = setInterval(() => {
         try {
-          if (!store.renewLease(config.app, owner, DEFAULTS.lockLeaseMs))
-            logger.warn('one-shot.lease-lost', { owner });
+          if (store.renewLease(config.app, owner, DEFAULTS.lockLeaseMs)) return;
+          // The engine took it over for a deployment (EngineOptions.heldLease): nothing left to renew.
+          if (heldByThisProcess(store, config.app)) {
+            holdsLease = false;
+            clearInterval(renewTimer);
+          } else logger.warn('one-shot.lease-lost', { owner });
         } catch (error) {
           logger.error('one-shot.lease-renew-failed', { error: (error as Error).message });
         }
@@ -101,7 +100,16 @@ export async function openInProcessEngine(
     }
     platform = createPlatform(config, logger);
     router = createRouter(config, { logger, previewToken: loadOrCreatePreviewToken(config.stateDirPath) });
-    engine = new DeploymentEngine({ config, store, router: router.router, platform, logger });
+    // The engine takes the session's lease over for the deployment it drives (resumed or new):
+    // refusing it would stop this very CLI, and releasing it first would leave the lease free.
+    engine = new DeploymentEngine({
+      config,
+      store,
+      router: router.router,
+      platform,
+      logger,
+      ...(options.drive ? { heldLease: owner } : {}),
+    });
     if (options.drive) {
       await router.router.open();
       await engine.restoreRouting();
@@ -131,7 +139,6 @@ export async function openInProcessEngine(
     store,
     platform,
     engine,
-    handOverLease: releaseLease,
     untilInterrupted: (work, where) =>
       new Promise((resolve, reject) => {
         let settle = (): void => undefined;
@@ -177,6 +184,12 @@ export async function openInProcessEngine(
       return closing;
     },
   };
+}
+
+function heldByThisProcess(store: Store, app: string): boolean {
+  const lease = store.getLease(app);
+  const holder = lease ? parseLeaseOwner(lease.owner) : undefined;
+  return holder !== undefined && holder.host === hostname() && holder.pid === process.pid;
 }
 
 /**

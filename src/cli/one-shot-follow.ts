@@ -1,4 +1,4 @@
-import { isTerminal } from '../core/phase.js';
+import { isTerminal, type Phase } from '../core/phase.js';
 import type { DeploymentRecord } from '../store/store.js';
 import type { DeploymentView } from './deployment-view.js';
 import type { InProcessEngine } from './in-process-engine.js';
@@ -78,14 +78,16 @@ export function followInProcess(
 
 /**
  * Deployments the session resumed from the journal (a one-shot CLI or a server stopped in the
- * middle) are followed until they rest, before the verb does its own work.
+ * middle) are followed until they rest, before the verb does its own work; except one in the
+ * `leave` phase, which the verb itself takes up.
  */
 export async function settleResumed(
   session: InProcessEngine,
   newView: () => DeploymentView | undefined,
+  options: { leave?: Phase } = {},
 ): Promise<void> {
   for (const deployment of session.store.unfinishedDeployments(session.config.app)) {
-    if (isResting(deployment)) continue;
+    if (isResting(deployment) || deployment.phase === options.leave) continue;
     const view = newView();
     if (view)
       printLine(`resuming deployment ${deployment.id} of ${deployment.release} from ${deployment.phase}`);

@@ -28,6 +28,11 @@ export interface EngineOptions {
   readonly now?: () => Date;
   /** The app lease's length and renewal period (defaults: DEFAULTS.lockLeaseMs / lockRenewEveryMs). */
   readonly lease?: Partial<LeaseTiming>;
+  /**
+   * The owner under which this process already holds the app lease (a one-shot CLI's session):
+   * the engine takes it over for the deployment it drives, where it would refuse any other holder.
+   */
+  readonly heldLease?: string;
 }
 
 export interface EngineStatus {
@@ -62,6 +67,7 @@ export class DeploymentEngine {
     this.lease = new LeaseKeeper(options.config.app, options.store, processId, options.logger, now, {
       ttlMs: options.lease?.ttlMs ?? DEFAULTS.lockLeaseMs,
       renewEveryMs: options.lease?.renewEveryMs ?? DEFAULTS.lockRenewEveryMs,
+      ...(options.heldLease !== undefined ? { adopt: options.heldLease } : {}),
     });
     this.ctx = {
       config: options.config,

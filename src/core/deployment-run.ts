@@ -52,6 +52,8 @@ export class DeploymentRun {
   private retireEarly = false;
   private skipHealthProbeOnce = false;
   private waiters: OutcomeWaiter[] = [];
+  /** The final phase of an abort or rollback is written: nothing left to retry, so no wake. */
+  private unwound = false;
   /** The drive loop has returned: a new abort or rollback needs a new run. */
   ended = false;
   readonly finished: Promise<DeploymentRecord>;
@@ -110,6 +112,8 @@ export class DeploymentRun {
 
   /** Cut the current wait short so the loop re-reads the store (after a rollback, say). */
   wake(): void {
+    // A second `cutover rollback` joining this one must not cut the new slot's drain short.
+    if (this.unwound) return;
     this.interrupt.abort({ kind: 'wake' } satisfies Interrupt);
   }
 
@@ -347,6 +351,9 @@ export class DeploymentRun {
     const { store } = this.ctx;
     await this.moveBack(record, phase);
     const final = store.transition(record.id, FINAL_PHASE_OF[phase], {}, { slot: record.fromSlot });
+    // A wake that came during the move (a joining call) is spent: the drain below waits in full.
+    this.unwound = true;
+    if (!this.stopReason && this.interrupt.signal.aborted) this.interrupt = new AbortController();
     this.ctx.logger.info('deployment.phase', { deployment: record.id, phase: final.phase });
     engineCrashPoint('unwind.after-final');
     // The lease goes with the final phase: a next deploy in this process waits for the new

@@ -11,6 +11,15 @@ export interface LeaseTiming {
   readonly renewEveryMs: number;
 }
 
+export interface LeaseKeeperOptions extends LeaseTiming {
+  /**
+   * An owner under which the embedding process already holds the app lease (a one-shot CLI's
+   * session, taken before the engine reconciles anything): acquire() takes it over for the
+   * deployment instead of refusing it, so the lease is never free in between.
+   */
+  readonly adopt?: string;
+}
+
 /**
  * The app's lease (invariant 3), held per deployment for as long as its work is: taken before
  * anything is touched, renewed on a timer until released. A renewal that finds the lease in
@@ -27,7 +36,7 @@ export class LeaseKeeper {
     private readonly processId: string,
     private readonly logger: Logger,
     private readonly now: () => Date,
-    private readonly timing: LeaseTiming,
+    private readonly timing: LeaseKeeperOptions,
   ) {
     this.timer = setInterval(() => this.renewAll(), timing.renewEveryMs);
     this.timer.unref();
@@ -39,6 +48,7 @@ export class LeaseKeeper {
    */
   acquire(deploymentId: string, onLost: () => void = () => undefined): LeaseResult {
     this.releaseIfHolderIsGone();
+    this.releaseAdopted();
     const result = this.store.acquireLease(
       this.app,
       leaseOwner(this.processId, deploymentId),
@@ -90,6 +100,18 @@ export class LeaseKeeper {
       this.logger.error('lease.lost', { deployment: deploymentId });
       onLost();
     }
+  }
+
+  /**
+   * The session lease of the embedding process gives way to the deployment's: released just
+   * before the deployment's owner takes it (two statements in one synchronous turn; a
+   * process that slips in between is a holder like any other and the acquire is refused).
+   */
+  private releaseAdopted(): void {
+    const adopt = this.timing.adopt;
+    if (adopt === undefined || this.store.getLease(this.app)?.owner !== adopt) return;
+    this.logger.info('lease.adopt', { holder: adopt });
+    this.store.releaseLease(this.app, adopt);
   }
 
   /** A lease held by a cutover process on this host that no longer exists is released at once. */

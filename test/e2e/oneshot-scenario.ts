@@ -163,11 +163,20 @@ export function runOneShotEndToEnd(scenario: OneShotScenario): void {
       );
     });
 
+    let rolledBackPids: number[] = [];
     it('rollback without a server exits 0 with traffic back on the old slot', async () => {
+      rolledBackPids = h().instancePids('green');
+      assert.notDeepEqual(rolledBackPids, [], 'v2 runs in green before the rollback');
       const result = await h().cli(['rollback', '--json']);
       assert.equal(result.code, 0, result.stderr + result.stdout);
       assert.equal((JSON.parse(result.stdout) as DeploymentOutput).deployment.phase, 'rolled-back');
       assert.deepEqual(await sample(h().trafficUrl, 20), ['v1']);
+    });
+
+    it('rollback without a server drains and stops the rolled-back slot before it exits', () => {
+      // The run drains green after rolled-back; a CLI that closed at once would cut that short.
+      assert.notDeepEqual(rolledBackPids, [], 'the rollback test recorded the rolled-back instances');
+      assert.deepEqual(rolledBackPids.filter(processAlive), [], 'the rolled-back slot was stopped');
     });
 
     it('a failed health check exits 1 with traffic on the old slot', async () => {

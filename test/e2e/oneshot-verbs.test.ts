@@ -2,7 +2,8 @@
  * The one-shot verbs beyond deploy and rollback, through a real nginx with no server: `retire`
  * stops the old slot once (and only once) its rollback window has ended, the next deploy retires
  * a standby on its own, and a manual promotion gate is a resting point between two commands
- * (`deploy` stops there, `promote` carries on to standby, `abort` ends the next one).
+ * (`deploy` stops there, `promote` carries on to standby, `abort` ends the next one). A rollback
+ * killed before its traffic move is finished by the next `cutover rollback`.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -125,5 +126,31 @@ describe('a manual promotion gate without a server', () => {
     assert.match(result.stderr, /--no-wait needs a running cutover server/);
     const { deployments } = await json<{ deployments: Deployment[] }>(h(), ['history']);
     assert.ok(!deployments.some((d) => d.release === 'v3'), 'nothing was started');
+  });
+});
+
+describe('a one-shot rollback killed before its traffic move', () => {
+  const h = useNginxHarness({ rollbackWindow: '10m' });
+
+  it('the next `cutover rollback` takes up the journaled rollback and finishes it (exit 0, rolled-back)', async () => {
+    await json(h(), ['deploy', 'v1']);
+    const { deployment } = await json<{ deployment: Deployment }>(h(), ['deploy', 'v2']);
+    assert.equal(deployment.phase, 'standby');
+    const rolledBackPids = h().instancePids('green');
+    // The CLI SIGKILLs itself between the journaled `rolling-back` and the move back to blue.
+    const killed = await h().cli(['rollback', '--json'], {
+      CUTOVER_TEST_CRASH_AT_POINT: 'unwind.before-move',
+    });
+    assert.notEqual(killed.code, 0, killed.stdout + killed.stderr);
+    const { deployments } = await json<{ deployments: Deployment[] }>(h(), ['history']);
+    assert.equal(deployments.find((d) => d.id === deployment.id)?.phase, 'rolling-back');
+
+    const rollback = await json<{ ok: boolean; deployment: Deployment }>(h(), ['rollback']);
+    assert.deepEqual(
+      [rollback.ok, rollback.deployment.id, rollback.deployment.phase],
+      [true, deployment.id, 'rolled-back'],
+    );
+    assert.deepEqual(await sample(h().trafficUrl, 10), ['v1']);
+    assert.deepEqual(rolledBackPids.filter(processAlive), [], 'the rolled-back slot was stopped');
   });
 });

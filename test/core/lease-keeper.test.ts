@@ -1,0 +1,70 @@
+/**
+ * The LeaseKeeper's hand-over from an embedding process: a one-shot CLI holds the app lease
+ * under its session owner while it reconciles, and the engine it runs takes that lease over for
+ * a deployment instead of refusing it. Any other holder is still refused. Real SQLite store.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { hostname } from 'node:os';
+import path from 'node:path';
+import { LeaseKeeper } from '../../src/core/lease-keeper.js';
+import { silentLogger } from '../../src/core/logger.js';
+import { openSqliteStore } from '../../src/store/sqlite-store.js';
+import type { Store } from '../../src/store/store.js';
+import { makeTempDir, removeTempDir } from '../support/daemons/common.js';
+
+const APP = 'app';
+const TIMING = { ttlMs: 30_000, renewEveryMs: 10_000 };
+
+describe('LeaseKeeper taking over the lease its embedding process holds', () => {
+  let dir: string;
+  let store: Store;
+  const processId = `cutover@${hostname()}:${process.pid}`;
+  const session = `${processId} one-shot rollback`;
+  const keepers: LeaseKeeper[] = [];
+  const keeper = (adopt?: string): LeaseKeeper => {
+    const made = new LeaseKeeper(APP, store, processId, silentLogger, () => new Date(), {
+      ...TIMING,
+      ...(adopt !== undefined ? { adopt } : {}),
+    });
+    keepers.push(made);
+    return made;
+  };
+
+  before(async () => {
+    dir = await makeTempDir('lease-keeper');
+    store = openSqliteStore(path.join(dir, 'state.db'));
+  });
+  after(async () => {
+    for (const made of keepers) made.close();
+    store.close();
+    await removeTempDir(dir);
+  });
+
+  it('a deployment takes over the session lease named as adoptable, leaving no gap', () => {
+    assert.equal(store.acquireLease(APP, session, TIMING.ttlMs).acquired, true);
+    const result = keeper(session).acquire('d-1');
+    assert.equal(result.acquired, true);
+    assert.equal(store.getLease(APP)?.owner, `${processId} d-1`);
+    assert.equal(store.renewLease(APP, session, TIMING.ttlMs), false, 'the session no longer holds it');
+    store.releaseLease(APP, `${processId} d-1`);
+  });
+
+  it('without the hand-over, the same session lease refuses the deployment', () => {
+    assert.equal(store.acquireLease(APP, session, TIMING.ttlMs).acquired, true);
+    const result = keeper().acquire('d-2');
+    assert.equal(result.acquired, false);
+    assert.equal(store.getLease(APP)?.owner, session);
+    store.releaseLease(APP, session);
+  });
+
+  it('a lease held by anyone else (another deployment of this process too) is still refused', () => {
+    const adopting = keeper(session);
+    const other = `${processId} d-3`;
+    assert.equal(store.acquireLease(APP, other, TIMING.ttlMs).acquired, true);
+    const result = adopting.acquire('d-4');
+    assert.equal(result.acquired, false);
+    assert.equal(store.getLease(APP)?.owner, other);
+    store.releaseLease(APP, other);
+  });
+});
