@@ -3,7 +3,7 @@ import { CutoverError } from '../core/errors.js';
 import { readServerInfo } from '../server/server-info.js';
 import { AdminClient } from './admin-client.js';
 import { loadCliConfig, type CommonOptions } from './cli-context.js';
-import { processExists } from './process-exists.js';
+import { processExists } from '../core/process-exists.js';
 
 /**
  * Who carries out a verb: the running `cutover server` over its admin API, or (one-shot mode)

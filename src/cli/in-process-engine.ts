@@ -12,7 +12,7 @@ import { createRouter, type CreatedRouter } from '../routers/registry.js';
 import { loadOrCreatePreviewToken } from '../server/preview-token.js';
 import { openSqliteStore } from '../store/sqlite-store.js';
 import type { Store } from '../store/store.js';
-import { processExists } from './process-exists.js';
+import { processExists } from '../core/process-exists.js';
 
 /**
  * One-shot mode: the deployment engine run inside the CLI, against the same store and lease as

@@ -3,6 +3,7 @@ import type { LeaseResult, Store } from '../store/store.js';
 import { leaseOwner, parseLeaseOwner } from './engine-context.js';
 import { asCutoverError } from './errors.js';
 import type { Logger } from './logger.js';
+import { processExists } from './process-exists.js';
 
 export interface LeaseTiming {
   /** How long a taken or renewed lease lasts. */
@@ -123,14 +124,5 @@ export class LeaseKeeper {
     if (holder.pid === process.pid || processExists(holder.pid)) return;
     this.logger.warn('lease.take-over', { holder: lease.owner });
     this.store.releaseLease(this.app, lease.owner);
-  }
-}
-
-export function processExists(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

@@ -2,7 +2,7 @@ import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync, fsyncS
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { CutoverError } from '../core/errors.js';
-import { processExists } from '../core/lease-keeper.js';
+import { processExists } from '../core/process-exists.js';
 import { readServerInfo } from './server-info.js';
 
 /** Who holds a state directory: written when a server starts, removed when it stops. */

@@ -12,7 +12,8 @@ import type {
   ProvisionOptions,
   StopOptions,
 } from '../platform.js';
-import { substitutePlaceholders, type PlaceholderValues } from '../process/placeholders.js';
+import { SlotQueue } from '../slot-queue.js';
+import { substitutePlaceholders, type PlaceholderValues } from '../placeholders.js';
 import { parseMemory, type DockerPlatformConfig } from './config.js';
 import { containerTarget } from './container-address.js';
 import { readContainerLog } from './container-logs.js';
@@ -57,7 +58,7 @@ class DockerPlatform implements Platform {
   private readonly images: ReleaseImages;
   private readonly readiness: ContainerReadiness;
   private readonly logger: Logger;
-  private readonly slotQueues = new Map<Slot, Promise<unknown>>();
+  private readonly queue = new SlotQueue();
   /** Aborted by close(): a readiness wait still under way ends instead of holding the process. */
   private readonly closing = new AbortController();
 
@@ -84,13 +85,13 @@ class DockerPlatform implements Platform {
     const signal = options.signal
       ? AbortSignal.any([options.signal, this.closing.signal])
       : this.closing.signal;
-    return this.exclusive(slot, () => this.provisionNow(slot, release, { ...options, signal }));
+    return this.queue.run(slot, () => this.provisionNow(slot, release, { ...options, signal }));
   }
 
   /** Ends readiness waits under way and waits for the slots' queues; containers keep running. */
   async close(): Promise<void> {
     this.closing.abort();
-    await Promise.allSettled([...this.slotQueues.values()]);
+    await this.queue.settled();
   }
 
   healthTargets(instances: readonly Instance[]): Target[] {
@@ -135,7 +136,7 @@ class DockerPlatform implements Platform {
   }
 
   stop(slot: Slot, options: StopOptions): Promise<void> {
-    return this.exclusive(slot, async () => {
+    return this.queue.run(slot, async () => {
       await this.removeSlot(slot, options.graceMs);
       // A retire is the moment old releases' images may go; the slot's own image stays in the kept N.
       await this.pruneImages();
@@ -143,7 +144,7 @@ class DockerPlatform implements Platform {
   }
 
   destroy(slot: Slot): Promise<void> {
-    return this.exclusive(slot, async () => {
+    return this.queue.run(slot, async () => {
       await this.removeSlot(slot, this.config.stopGrace);
       this.logger.info('docker.destroyed', { slot });
     });
@@ -158,7 +159,7 @@ class DockerPlatform implements Platform {
     }
     const result: Record<Slot, Instance[]> = { blue: [], green: [] };
     for (const slot of SLOTS) {
-      result[slot] = await this.exclusive(slot, async () => {
+      result[slot] = await this.queue.run(slot, async () => {
         const mine = all.filter((found) => found.slot === slot);
         if (!keep.has(slot)) {
           if (mine.length > 0) {
@@ -457,19 +458,6 @@ class DockerPlatform implements Platform {
     const [source, ...rest] = volume.split(':');
     const isPath = source!.startsWith('./') || source!.startsWith('../') || source === '.';
     return [isPath ? resolve(this.deps.baseDir, source!) : source!, ...rest].join(':');
-  }
-
-  private exclusive<T>(slot: Slot, work: () => Promise<T>): Promise<T> {
-    const previous = this.slotQueues.get(slot) ?? Promise.resolve();
-    const next = previous.then(work, work);
-    this.slotQueues.set(
-      slot,
-      next.then(
-        () => undefined,
-        () => undefined,
-      ),
-    );
-    return next;
   }
 }
 

@@ -16,6 +16,7 @@ import type {
   ProvisionOptions,
   StopOptions,
 } from '../platform.js';
+import { SlotQueue } from '../slot-queue.js';
 import {
   LOG_ROTATION_CHECK_MS,
   PROCESS_START_SETTLE_MS,
@@ -36,7 +37,7 @@ import {
 import { groupHoldsSocket, ListenerTableReader } from './listening-socket.js';
 import { rotatedFile, rotateIfLarger } from './log-rotation.js';
 import { CUT_LINE_MARK, LOG_TAIL_MAX_BYTES, tailLines } from './log-tail.js';
-import { substitutePlaceholders, type PlaceholderValues } from './placeholders.js';
+import { substitutePlaceholders, type PlaceholderValues } from '../placeholders.js';
 import { isSameProcessAlive, readProcStat } from './proc-stat.js';
 import { stopProcess, stopProcessGroup } from './process-group.js';
 
@@ -96,7 +97,7 @@ class ProcessPlatform implements Platform {
   private readonly logDir: string;
   private readonly logger: Logger;
   /** Operations on one slot run one after the other. */
-  private readonly slotQueues = new Map<Slot, Promise<unknown>>();
+  private readonly queue = new SlotQueue();
   /** Checks log sizes once this process provisions or adopts instances; see rotateLogs(). */
   private rotationTimer: NodeJS.Timeout | undefined;
   private rotation: Promise<void> | undefined;
@@ -129,7 +130,7 @@ class ProcessPlatform implements Platform {
 
   provision(slot: Slot, release: string, options: ProvisionOptions = {}): Promise<Instance[]> {
     this.startLogRotation();
-    return this.exclusive(slot, () => this.provisionNow(slot, release, options));
+    return this.queue.run(slot, () => this.provisionNow(slot, release, options));
   }
 
   healthTargets(instances: readonly Instance[]): Target[] {
@@ -214,11 +215,11 @@ class ProcessPlatform implements Platform {
   }
 
   stop(slot: Slot, options: StopOptions): Promise<void> {
-    return this.exclusive(slot, () => this.stopNow(slot, options.graceMs));
+    return this.queue.run(slot, () => this.stopNow(slot, options.graceMs));
   }
 
   destroy(slot: Slot): Promise<void> {
-    return this.exclusive(slot, async () => {
+    return this.queue.run(slot, async () => {
       await this.stopNow(slot, this.config.stopGrace);
       for (const file of await this.logFilesOf(slot, { rotated: true })) await rm(file, { force: true });
       this.logger.info('process.destroyed', { slot });
@@ -230,7 +231,7 @@ class ProcessPlatform implements Platform {
     await this.records.removeLeftoverTemps();
     const result: Record<Slot, Instance[]> = { blue: [], green: [] };
     for (const slot of SLOTS) {
-      result[slot] = await this.exclusive(slot, () => this.reconcileSlot(slot, keep.has(slot)));
+      result[slot] = await this.queue.run(slot, () => this.reconcileSlot(slot, keep.has(slot)));
     }
     return result;
   }
@@ -554,20 +555,6 @@ class ProcessPlatform implements Platform {
         return match ? [{ index: Number(match[1]), file: join(this.logDir, name) }] : [];
       })
       .sort((a, b) => a.index - b.index);
-  }
-
-  private exclusive<T>(slot: Slot, work: () => Promise<T>): Promise<T> {
-    const previous = this.slotQueues.get(slot) ?? Promise.resolve();
-    const next = previous.then(work, work);
-    // The queue only orders work; each caller gets its own result or error from `next`.
-    this.slotQueues.set(
-      slot,
-      next.then(
-        () => undefined,
-        () => undefined,
-      ),
-    );
-    return next;
   }
 }
 
