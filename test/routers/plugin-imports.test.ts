@@ -22,6 +22,7 @@ const SHARED_VOCABULARY = [
   'core/duration',
   'core/atomic-write',
   'core/child-env',
+  'core/process-exists',
   'config/fields',
   'config/defaults',
 ];

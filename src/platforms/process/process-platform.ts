@@ -463,17 +463,10 @@ class ProcessPlatform implements Platform {
     const stat = await readProcStat(pid);
     crashPoint();
     const record: StartedInstanceRecord = {
-      id: plan.id,
-      index: plan.index,
-      release: plan.release,
-      host: plan.host,
-      port: plan.port,
-      key: plan.key,
+      ...intentOf(plan),
       pid,
       // Gone already: the empty start time never matches, and settle() sees the exit.
       procStartTime: stat?.startTime ?? '',
-      startedAt: new Date().toISOString(),
-      logFile: plan.logFile,
     };
     this.logger.debug('process.instance.started', { instance: plan.id, pid, port: plan.port });
     return { plan, record, exited };

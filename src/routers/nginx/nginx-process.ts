@@ -4,6 +4,7 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { processExists } from '../../core/process-exists.js';
 
 export interface NginxWorker {
   readonly pid: number;
@@ -19,16 +20,7 @@ export async function readMasterPid(pidFile: string): Promise<number | undefined
     throw error;
   });
   const pid = Number(text.trim());
-  return Number.isInteger(pid) && pid > 0 && isAlive(pid) ? pid : undefined;
-}
-
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
+  return Number.isInteger(pid) && pid > 0 && processExists(pid) ? pid : undefined;
 }
 
 /** Kernel clock ticks per second (USER_HZ); 100 on every Linux nginx runs on in practice. */
