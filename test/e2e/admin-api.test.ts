@@ -55,6 +55,24 @@ describe('admin API', () => {
     });
   }
 
+  const malformedFollow: Array<[string, RegExp]> = [
+    ['slot=purple', /slot must be blue or green/],
+    ['tail=abc', /tail must be a whole number/],
+    ['tail=-1', /tail must be a whole number/],
+    ['tail=100000', /tail must be a whole number/],
+  ];
+  for (const [query, message] of malformedFollow) {
+    it(`answers 400 to a malformed logs follow query: ${query}`, async () => {
+      const response = await fetch(`${harness.adminUrl}/v1/logs/follow?${query}`, {
+        headers: { authorization: `Bearer ${harness.token()}` },
+      });
+      assert.equal(response.status, 400);
+      const parsed = (await response.json()) as { error: { code: string; message: string } };
+      assert.equal(parsed.error.code, 'CUTOVER_E_BAD_REQUEST');
+      assert.match(parsed.error.message, message);
+    });
+  }
+
   it('serves Prometheus metrics with per-slot proxy series after traffic', async () => {
     assert.equal((await harness.cli(['deploy', 'v1'])).code, 0);
     for (let i = 0; i < 5; i += 1) await (await fetch(harness.trafficUrl)).text();
