@@ -9,9 +9,9 @@
  * from the command to the first response from the new slot, and to the last response from the
  * old slot (sampled from the load's counters every millisecond, so ±1–2 ms). One table at the end.
  */
-import { silentLogger } from '../src/core/logger.js';
-import { otherSlot, weightsAllOn, type Slot } from '../src/core/slot.js';
-import type { Router } from '../src/routers/router.js';
+import { silentLogger } from '../src/shared/logger.js';
+import { otherSlot, weightsAllOn, type Slot } from '../src/shared/slot.js';
+import type { Router } from '../src/shared/router.js';
 import { startVersionBackend, type VersionBackend } from '../test/support/backend.js';
 import { startLoad, waitFor, type LoadStats, type RunningLoad } from '../test/support/load.js';
 import { isMainThread, parentPort, Worker } from 'node:worker_threads';

@@ -5,7 +5,7 @@
  * traffic to the other slot, drains the old one with a deadline of CUTOVER_BENCH_DRAIN_MS
  * (default 5000) and answers { live, deadline }; 'status' answers the drain counts.
  */
-import { silentLogger } from '../../src/core/logger.js';
+import { silentLogger } from '../../src/shared/logger.js';
 import { createBuiltinRouter } from '../../src/routers/builtin/builtin-router.js';
 import { builtinRouterConfig } from '../../src/routers/builtin/config.js';
 

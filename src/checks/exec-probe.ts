@@ -1,7 +1,7 @@
 import type { Command } from '../config/fields.js';
-import { formatDuration } from '../core/duration.js';
-import { runGroupedCommand } from '../core/grouped-command.js';
-import type { Target } from '../core/slot.js';
+import { formatDuration } from '../shared/duration.js';
+import { runGroupedCommand } from '../shared/grouped-command.js';
+import type { Target } from '../shared/slot.js';
 import { ABORTED, errorDetail, type ProbeOptions, type ProbeResult } from './probe-result.js';
 
 /** Output kept to explain a failure: the end is what matters. */

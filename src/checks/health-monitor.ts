@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { HealthCheckConfig } from '../config/schema.js';
-import type { Target } from '../core/slot.js';
+import type { Target } from '../shared/slot.js';
 import { probe } from './probe.js';
 
 export interface HealthMonitorEvents {

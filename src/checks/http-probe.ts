@@ -1,6 +1,6 @@
 import { request } from 'node:http';
-import { formatDuration } from '../core/duration.js';
-import type { Target } from '../core/slot.js';
+import { formatDuration } from '../shared/duration.js';
+import type { Target } from '../shared/slot.js';
 import { errorDetail, settleOnce, type ProbeOptions, type ProbeResult } from './probe-result.js';
 
 export interface HttpProbeConfig {

@@ -1,5 +1,5 @@
 import type { HealthCheckConfig } from '../config/schema.js';
-import type { Target } from '../core/slot.js';
+import type { Target } from '../shared/slot.js';
 import { execProbe } from './exec-probe.js';
 import { httpProbe } from './http-probe.js';
 import type { ProbeResult } from './probe-result.js';

@@ -1,8 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { HealthCheckConfig } from '../config/schema.js';
-import { formatDuration } from '../core/duration.js';
-import { CutoverError } from '../core/errors.js';
-import type { Target } from '../core/slot.js';
+import { formatDuration } from '../shared/duration.js';
+import { CutoverError } from '../shared/errors.js';
+import type { Target } from '../shared/slot.js';
 import { checkKindOf, describeCheck, probe } from './probe.js';
 
 /** A probe never gets less than this, even right at the deadline, so the last result means something. */

@@ -1,5 +1,5 @@
-import { CutoverError, type ErrorCode } from '../core/errors.js';
-import type { DeploymentEvent } from '../core/events.js';
+import { CutoverError, type ErrorCode } from '../shared/errors.js';
+import type { DeploymentEvent } from '../shared/events.js';
 import type { CutoverConfig } from '../config/schema.js';
 import { readAdminToken } from '../server/admin-token.js';
 import { readServerInfo } from '../server/server-info.js';

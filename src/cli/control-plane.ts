@@ -1,9 +1,9 @@
 import type { CutoverConfig } from '../config/schema.js';
-import { CutoverError } from '../core/errors.js';
+import { CutoverError } from '../shared/errors.js';
 import { readServerInfo } from '../server/server-info.js';
 import { AdminClient } from './admin-client.js';
 import { loadCliConfig, type CommonOptions } from './cli-context.js';
-import { processExists } from '../core/process-exists.js';
+import { processExists } from '../shared/process-exists.js';
 
 /**
  * Who carries out a verb: the running `cutover server` over its admin API, or (one-shot mode)

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { CutoverConfig } from '../config/schema.js';
-import { EXIT } from '../core/errors.js';
-import type { DeploymentRecord } from '../store/store.js';
+import { EXIT } from '../shared/errors.js';
+import type { DeploymentRecord } from '../shared/store.js';
 import { actor, verb, type CommonOptions } from './cli-context.js';
 import { controlPlaneFor } from './control-plane.js';
 import { DeploymentView } from './deployment-view.js';

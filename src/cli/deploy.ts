@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
 import type { CutoverConfig } from '../config/schema.js';
-import { EXIT } from '../core/errors.js';
-import type { Phase } from '../core/phase.js';
-import type { DeploymentRecord } from '../store/store.js';
+import { EXIT } from '../shared/errors.js';
+import type { Phase } from '../shared/phase.js';
+import type { DeploymentRecord } from '../shared/store.js';
 import type { AdminClient } from './admin-client.js';
 import { actor, verb, type CommonOptions } from './cli-context.js';
 import { controlPlaneFor } from './control-plane.js';

@@ -1,8 +1,8 @@
-import { formatDuration } from '../core/duration.js';
-import type { DeploymentEvent } from '../core/events.js';
-import type { Phase } from '../core/phase.js';
-import type { DeploymentRecord } from '../store/store.js';
-import type { Weights } from '../core/slot.js';
+import { formatDuration } from '../shared/duration.js';
+import type { DeploymentEvent } from '../shared/events.js';
+import type { Phase } from '../shared/phase.js';
+import type { DeploymentRecord } from '../shared/store.js';
+import type { Weights } from '../shared/slot.js';
 
 /** Progress of a deployment as one line: phase, health, traffic split, elapsed time. */
 export class DeploymentView {

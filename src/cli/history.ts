@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import { EXIT } from '../core/errors.js';
-import type { DeploymentRecord } from '../store/store.js';
+import { EXIT } from '../shared/errors.js';
+import type { DeploymentRecord } from '../shared/store.js';
 import { verb, type CommonOptions } from './cli-context.js';
 import { controlPlaneFor } from './control-plane.js';
 import { withInProcessEngine } from './in-process-engine.js';

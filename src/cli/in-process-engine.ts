@@ -2,17 +2,17 @@ import { hostname } from 'node:os';
 import path from 'node:path';
 import type { CutoverConfig } from '../config/schema.js';
 import { DEFAULTS } from '../config/defaults.js';
-import { DeploymentEngine } from '../core/deployment-engine.js';
-import { parseLeaseOwner } from '../core/engine-context.js';
-import { CutoverError } from '../core/errors.js';
-import { Logger, jsonLineSink, type LogLevel } from '../core/logger.js';
+import { DeploymentEngine } from '../engine/deployment-engine.js';
+import { parseLeaseOwner } from '../engine/engine-context.js';
+import { CutoverError } from '../shared/errors.js';
+import { Logger, jsonLineSink, type LogLevel } from '../shared/logger.js';
 import { createPlatform } from '../platforms/registry.js';
-import type { Platform } from '../platforms/platform.js';
+import type { Platform } from '../shared/platform.js';
 import { createRouter, type CreatedRouter } from '../routers/registry.js';
 import { loadOrCreatePreviewToken } from '../server/preview-token.js';
 import { openSqliteStore } from '../store/sqlite-store.js';
-import type { Store } from '../store/store.js';
-import { processExists } from '../core/process-exists.js';
+import type { Store } from '../shared/store.js';
+import { processExists } from '../shared/process-exists.js';
 
 /**
  * One-shot mode: the deployment engine run inside the CLI, against the same store and lease as

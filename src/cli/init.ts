@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { writeFileAtomic } from '../core/atomic-write.js';
-import { CutoverError, EXIT } from '../core/errors.js';
+import { writeFileAtomic } from '../shared/atomic-write.js';
+import { CutoverError, EXIT } from '../shared/errors.js';
 import { initTemplate } from '../config/init-template.js';
 import { configPath, verb, type CommonOptions } from './cli-context.js';
 import { printJson, printLine } from './output.js';

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
-import { EXIT } from '../core/errors.js';
-import { isSlot, type Slot } from '../core/slot.js';
-import type { LogLine } from '../platforms/platform.js';
+import { EXIT } from '../shared/errors.js';
+import { isSlot, type Slot } from '../shared/slot.js';
+import type { LogLine } from '../shared/platform.js';
 import { verb, type CommonOptions } from './cli-context.js';
 import { controlPlaneFor } from './control-plane.js';
 import { withInProcessEngine } from './in-process-engine.js';

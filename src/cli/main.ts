@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
-import { EXIT } from '../core/errors.js';
+import { EXIT } from '../shared/errors.js';
 import { registerControlVerbs } from './control-verbs.js';
 import { registerDeploy } from './deploy.js';
 import { registerHistory } from './history.js';

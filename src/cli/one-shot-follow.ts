@@ -1,5 +1,5 @@
-import { isTerminal, type Phase } from '../core/phase.js';
-import type { DeploymentRecord } from '../store/store.js';
+import { isTerminal, type Phase } from '../shared/phase.js';
+import type { DeploymentRecord } from '../shared/store.js';
 import type { DeploymentView } from './deployment-view.js';
 import type { InProcessEngine } from './in-process-engine.js';
 import { printLine } from './output.js';

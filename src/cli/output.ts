@@ -1,4 +1,4 @@
-import { CutoverError, EXIT, asCutoverError, exitCodeFor } from '../core/errors.js';
+import { CutoverError, EXIT, asCutoverError, exitCodeFor } from '../shared/errors.js';
 
 export interface OutputMode {
   readonly json: boolean;

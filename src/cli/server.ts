@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import { EXIT } from '../core/errors.js';
-import { Logger, jsonLineSink, type LogLevel } from '../core/logger.js';
+import { EXIT } from '../shared/errors.js';
+import { Logger, jsonLineSink, type LogLevel } from '../shared/logger.js';
 import { startControlServer } from '../server/control-server.js';
 import { configPath, verb, type CommonOptions } from './cli-context.js';
 import { printJson, printLine } from './output.js';

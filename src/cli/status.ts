@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import type { EngineStatus } from '../core/deployment-engine.js';
-import { EXIT } from '../core/errors.js';
+import type { EngineStatus } from '../engine/deployment-engine.js';
+import { EXIT } from '../shared/errors.js';
 import { verb, type CommonOptions } from './cli-context.js';
 import { controlPlaneFor } from './control-plane.js';
 import { withInProcessEngine } from './in-process-engine.js';

@@ -1,4 +1,4 @@
-import { CutoverError } from '../core/errors.js';
+import { CutoverError } from '../shared/errors.js';
 
 /** One problem in a config file, as reported in CutoverError details and `--json` output. */
 export interface ConfigProblem {

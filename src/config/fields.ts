@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { parseDuration } from '../core/duration.js';
+import { parseDuration } from '../shared/duration.js';
 
 /** The input side of every duration field; one shared instance so the JSON Schema generator can recognise it. */
 export const durationInput = z

@@ -1,4 +1,4 @@
-import { CutoverError } from '../core/errors.js';
+import { CutoverError } from '../shared/errors.js';
 import { DEFAULTS } from './defaults.js';
 
 export interface InitTemplateOptions {

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { durationInput, listenAddressInput } from './fields.js';
 import { configSchema } from './schema.js';
 
-/** Matches what parseDuration accepts as a string (src/core/duration.ts); a test keeps them in step. */
+/** Matches what parseDuration accepts as a string (src/shared/duration.ts); a test keeps them in step. */
 export const DURATION_PATTERN = '^\\d+(\\.\\d+)?(ms|s|m|h)$';
 /** Matches what listenAddress accepts: "host:port", ":port", "[::1]:port". */
 export const LISTEN_ADDRESS_PATTERN = '^(\\[?[^\\]]*\\]?)?:\\d{1,5}$';

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { CutoverError } from '../core/errors.js';
+import { CutoverError } from '../shared/errors.js';
 import { configError, formatKeyPath, type ConfigProblem } from './config-error.js';
 import { crossCheck } from './cross-checks.js';
 import { explainIssue, type ExplainedIssue } from './issue-messages.js';

@@ -1,6 +1,6 @@
 import type { CutoverConfig, PlatformConfig } from '../config/schema.js';
-import type { Logger } from '../core/logger.js';
-import type { Platform } from './platform.js';
+import type { Logger } from '../shared/logger.js';
+import type { Platform } from '../shared/platform.js';
 import { createProcessPlatform } from './process/process-platform.js';
 import { createDockerPlatform } from './docker/docker-platform.js';
 

@@ -1,4 +1,4 @@
-import type { Slot } from '../core/slot.js';
+import type { Slot } from '../shared/slot.js';
 
 /**
  * Orders a platform's work per slot: a provision, stop or reconcile of a slot starts once the

@@ -4,7 +4,7 @@
  * deadline. In-flight HTTP requests are never cut. Client connections are not touched at all:
  * they are not bound to a slot, each request picks its slot when it arrives.
  */
-import type { Slot } from '../core/slot.js';
+import type { Slot } from '../shared/slot.js';
 import type { Upstream } from './upstream-pool.js';
 import type { WebSocketTunnel } from './websocket.js';
 

@@ -8,8 +8,8 @@
 import type { ServerResponse } from 'node:http';
 import type { Http2ServerResponse } from 'node:http2';
 import { performance } from 'node:perf_hooks';
-import type { ErrorCode } from '../core/errors.js';
-import type { Slot } from '../core/slot.js';
+import type { ErrorCode } from '../shared/errors.js';
+import type { Slot } from '../shared/slot.js';
 import type { SlotActivity } from './drain.js';
 import { bodyArrivedWhole, type BodyEndSignals } from './body-arrived-whole.js';
 import { Http1Response } from './http1/http1-response.js';

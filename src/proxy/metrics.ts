@@ -2,7 +2,7 @@
  * Per-slot counters the server exports (it wires them to Prometheus; the proxy stays free of
  * prom-client). Cheap to update on the hot path: plain numbers, no allocation.
  */
-import type { Slot } from '../core/slot.js';
+import type { Slot } from '../shared/slot.js';
 
 export const LATENCY_BUCKETS_SECONDS = [
   0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,

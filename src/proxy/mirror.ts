@@ -8,7 +8,7 @@
  * twice. The config refuses unsafe methods unless `mirror.unsafeMethodsDuplicateWrites` is set.
  * Request bodies are never copied.
  */
-import type { Slot } from '../core/slot.js';
+import type { Slot } from '../shared/slot.js';
 import { requestHead } from './forward.js';
 import type { ProxyMetrics } from './metrics.js';
 import type { Exchange } from './upstream-connection.js';

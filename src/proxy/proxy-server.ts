@@ -10,8 +10,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import http2, { type Http2ServerRequest } from 'node:http2';
 import type { AddressInfo, Server, Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import type { Logger } from '../core/logger.js';
-import type { Slot, SlotTargets, Weights } from '../core/slot.js';
+import type { Logger } from '../shared/logger.js';
+import type { Slot, SlotTargets, Weights } from '../shared/slot.js';
 import { SlotActivity, SlotDrain, type SlotDrainStatus } from './drain.js';
 import {
   EXCHANGE_FAILED,

@@ -3,7 +3,7 @@
  * slot gets. A request reads it once, when it arrives, so a change applies to every request
  * that arrives after setWeights() returns and to none already in flight.
  */
-import type { Slot, SlotTargets, Target, Weights } from '../core/slot.js';
+import type { Slot, SlotTargets, Target, Weights } from '../shared/slot.js';
 import { Upstream, sameTarget, type UpstreamTimeouts } from './upstream-pool.js';
 
 export class SlotTable {

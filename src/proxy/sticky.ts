@@ -1,5 +1,5 @@
 /** The sticky cookie keeps one client on one version while a weighted shift is under way. */
-import type { Slot } from '../core/slot.js';
+import type { Slot } from '../shared/slot.js';
 
 /** Reads `name=blue|green` from a Cookie header value without allocating a parsed map. */
 export function stickySlotFromCookie(cookieHeader: string | undefined, name: string): Slot | undefined {

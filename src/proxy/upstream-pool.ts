@@ -10,7 +10,7 @@
  * Node would move on every read and write (about 1 % of the proxy's instructions).
  */
 import net from 'node:net';
-import type { Target } from '../core/slot.js';
+import type { Target } from '../shared/slot.js';
 import { connectWithTimeout } from './timeouts.js';
 import {
   openUpstreamConnection,

@@ -1,6 +1,6 @@
 import type { RouterDescriptor } from './descriptor.js';
 import { ROUTER_DESCRIPTORS, type RouterKind } from './descriptors.js';
-import type { RouterCapabilities } from './router.js';
+import type { RouterCapabilities } from '../shared/router.js';
 
 export type { RouterKind } from './descriptors.js';
 

@@ -5,9 +5,9 @@
  * folder and one line there.
  */
 import type { z } from 'zod';
-import type { Logger } from '../core/logger.js';
+import type { Logger } from '../shared/logger.js';
 import type { ProxyMetrics } from '../proxy/metrics.js';
-import type { Router, RouterCapabilities } from './router.js';
+import type { Router, RouterCapabilities } from '../shared/router.js';
 
 /** What a router factory gets besides its own `router:` section: never the whole app config. */
 export interface RouterDeps {

@@ -18,9 +18,9 @@
  *   call between close() and the next open() is refused with CUTOVER_E_ROUTER_CLOSED; one
  *   mutex serializes every call, so a deploy's move and a rollback's never interleave.
  */
-import { CutoverError } from '../core/errors.js';
-import { Mutex } from '../core/mutex.js';
-import { SLOTS, type Slot, type SlotTargets, type Weights } from '../core/slot.js';
+import { CutoverError } from '../shared/errors.js';
+import { Mutex } from '../shared/mutex.js';
+import { SLOTS, type Slot, type SlotTargets, type Weights } from '../shared/slot.js';
 import type {
   DrainOptions,
   DrainStatus,
@@ -28,7 +28,7 @@ import type {
   Router,
   RouterDescription,
   RouterObservation,
-} from './router.js';
+} from '../shared/router.js';
 
 /** What the engine assumes before anything was applied: blue 100 %, nothing running. */
 const BASELINE_WEIGHTS: Weights = { blue: 100, green: 0 };

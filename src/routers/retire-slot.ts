@@ -1,4 +1,4 @@
-import type { Slot, SlotTargets, Weights } from '../core/slot.js';
+import type { Slot, SlotTargets, Weights } from '../shared/slot.js';
 
 /** What the nginx and HAProxy routers keep in the files they own. */
 export interface SlotFileState {

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { childEnv } from '../core/child-env.js';
+import { childEnv } from '../shared/child-env.js';
 
 /**
  * Runs a config checker (`nginx -t`, `haproxy -c`) to completion and answers its exit code and

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { CutoverError, type ErrorCode } from '../core/errors.js';
+import { CutoverError, type ErrorCode } from '../shared/errors.js';
 
 const MAX_BODY_BYTES = 64 * 1024;
 

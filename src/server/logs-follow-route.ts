@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { CutoverError } from '../core/errors.js';
-import { isSlot, type Slot } from '../core/slot.js';
-import type { LogLine, Platform } from '../platforms/platform.js';
+import { CutoverError } from '../shared/errors.js';
+import { isSlot, type Slot } from '../shared/slot.js';
+import type { LogLine, Platform } from '../shared/platform.js';
 
 /**
  * `GET /v1/logs/follow?slot=&tail=`: the slot's (or both slots') instance logs as they are

@@ -1,6 +1,6 @@
 import { Registry, collectDefaultMetrics, Gauge } from 'prom-client';
-import type { DeploymentEngine } from '../core/deployment-engine.js';
-import { PHASES } from '../core/phase.js';
+import type { DeploymentEngine } from '../engine/deployment-engine.js';
+import { PHASES } from '../shared/phase.js';
 
 /**
  * Prometheus metrics of the control process: deployment phase, traffic weights, and (when the

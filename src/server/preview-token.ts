@@ -6,7 +6,7 @@
  * 0600 in the state directory); CUTOVER_PREVIEW_TOKEN overrides it (several cutover servers
  * in front of one shared router, or a token kept in a secret store).
  */
-import { CutoverError } from '../core/errors.js';
+import { CutoverError } from '../shared/errors.js';
 import { loadOrCreateSecret, secretPath, type SecretFile } from './secret-file.js';
 
 export const PREVIEW_TOKEN_FILE = 'preview-token';

@@ -1,13 +1,13 @@
 /**
  * A secret cutover keeps in its state directory: one line in a file of mode 0600 (written
  * temp + fsync + rename, the directory 0700 when cutover makes it), or taken from an
- * environment variable that overrides the file. Children never see either (core/child-env.ts).
+ * environment variable that overrides the file. Children never see either (shared/child-env.ts).
  */
 import { randomBytes } from 'node:crypto';
 import { closeSync, fchmodSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import path from 'node:path';
-import { CutoverError } from '../core/errors.js';
-import { makePrivateDir, PRIVATE_FILE_MODE } from '../core/private-files.js';
+import { CutoverError } from '../shared/errors.js';
+import { makePrivateDir, PRIVATE_FILE_MODE } from '../shared/private-files.js';
 
 export interface SecretFile {
   /** File name inside the state directory. */

@@ -1,6 +1,6 @@
 import { readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { writeFileAtomic } from '../core/atomic-write.js';
+import { writeFileAtomic } from '../shared/atomic-write.js';
 
 /** Written by a running `cutover server` so the CLI finds it (ports may be chosen at run time). */
 export interface ServerInfo {

@@ -1,8 +1,8 @@
 import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync, fsyncSync } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
-import { CutoverError } from '../core/errors.js';
-import { processExists } from '../core/process-exists.js';
+import { CutoverError } from '../shared/errors.js';
+import { processExists } from '../shared/process-exists.js';
 import { readServerInfo } from './server-info.js';
 
 /** Who holds a state directory: written when a server starts, removed when it stops. */

@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 
-import { CutoverError } from '../core/errors.js';
+import { CutoverError } from '../shared/errors.js';
 
 /**
  * The SQLite schema, as an ordered list of migrations. `PRAGMA user_version` holds the number of

@@ -2,10 +2,10 @@ import { dirname, resolve } from 'node:path';
 
 import Database from 'better-sqlite3';
 
-import { CutoverError } from '../core/errors.js';
-import { keepPrivateIfPresent, makePrivateDir, makePrivateFile } from '../core/private-files.js';
-import { canTransition, isTerminal, TERMINAL_PHASES, type Phase } from '../core/phase.js';
-import type { Slot, SlotTargets } from '../core/slot.js';
+import { CutoverError } from '../shared/errors.js';
+import { keepPrivateIfPresent, makePrivateDir, makePrivateFile } from '../shared/private-files.js';
+import { canTransition, isTerminal, TERMINAL_PHASES, type Phase } from '../shared/phase.js';
+import type { Slot, SlotTargets } from '../shared/slot.js';
 import { migrate } from './migrations.js';
 import type {
   AuditEntry,
@@ -18,7 +18,7 @@ import type {
   ReleaseRecord,
   RoutingState,
   Store,
-} from './store.js';
+} from '../shared/store.js';
 
 /** How long a write waits for the other process (server or CLI) to finish its transaction. */
 export const SQLITE_BUSY_TIMEOUT_MS = 5_000;

@@ -2,7 +2,7 @@
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { createServer as createTcpServer, type AddressInfo, type Server } from 'node:net';
 import { configSchema, type HealthCheckConfig } from '../../src/config/schema.js';
-import type { Target } from '../../src/core/slot.js';
+import type { Target } from '../../src/shared/slot.js';
 
 /** The health section exactly as the config loader would produce it. */
 export function healthConfig(health: Record<string, unknown>): HealthCheckConfig {

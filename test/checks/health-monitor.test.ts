@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { after, before, describe, it } from 'node:test';
 import { HealthMonitor } from '../../src/checks/health-monitor.js';
-import type { Target } from '../../src/core/slot.js';
+import type { Target } from '../../src/shared/slot.js';
 import { waitFor } from '../support/load.js';
 import { healthConfig, startHealthServer } from './health-fixture.js';
 

@@ -4,7 +4,7 @@ import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { waitUntilHealthy, type HealthProgress } from '../../src/checks/wait-until-healthy.js';
-import { isCutoverError } from '../../src/core/errors.js';
+import { isCutoverError } from '../../src/shared/errors.js';
 import { waitFor } from '../support/load.js';
 import { healthConfig, refusedTarget, startHealthServer } from './health-fixture.js';
 

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { DEFAULT_SCHEMA_PATH, initTemplate, toAppName } from '../../src/config/init-template.js';
 import { loadConfig } from '../../src/config/load.js';
-import { isCutoverError } from '../../src/core/errors.js';
+import { isCutoverError } from '../../src/shared/errors.js';
 
 let dir: string;
 before(async () => {

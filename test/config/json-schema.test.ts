@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { test } from 'node:test';
 import { DURATION_PATTERN, LISTEN_ADDRESS_PATTERN, configJsonSchema } from '../../src/config/json-schema.js';
 import { configSchema } from '../../src/config/schema.js';
-import { parseDuration } from '../../src/core/duration.js';
+import { parseDuration } from '../../src/shared/duration.js';
 import { SCHEMA_FILE, renderConfigJsonSchema } from '../../scripts/generate-schema.js';
 
 void test('schema/cutover.schema.json is up to date (run: node --import tsx scripts/generate-schema.ts)', async () => {

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { ConfigProblem } from '../../src/config/config-error.js';
 import { loadConfig } from '../../src/config/load.js';
-import { CutoverError, isCutoverError } from '../../src/core/errors.js';
+import { CutoverError, isCutoverError } from '../../src/shared/errors.js';
 
 let dir: string;
 let counter = 0;

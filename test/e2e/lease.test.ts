@@ -8,7 +8,7 @@ import { hostname } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
-import { isCutoverError } from '../../src/core/errors.js';
+import { isCutoverError } from '../../src/shared/errors.js';
 import { waitFor } from '../support/load.js';
 import { CutoverHarness } from './harness.js';
 import { deployToStandby, startInProcess, waitForPhase, type InProcessEngine } from './in-process-engine.js';

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { openSqliteStore } from '../../src/store/sqlite-store.js';
-import type { Store } from '../../src/store/store.js';
+import type { Store } from '../../src/shared/store.js';
 import { startHaproxyHarness, type HaproxyHarness } from '../support/daemons/haproxy.js';
 import { waitFor } from '../support/load.js';
 import { CutoverHarness } from './harness.js';

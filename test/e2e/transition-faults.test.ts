@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { isCutoverError } from '../../src/core/errors.js';
+import { isCutoverError } from '../../src/shared/errors.js';
 import { startHaproxyHarness } from '../support/daemons/haproxy.js';
 import { waitFor } from '../support/load.js';
 import { CutoverHarness } from './harness.js';

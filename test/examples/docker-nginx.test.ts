@@ -9,7 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, describe, it } from 'node:test';
 import { loadConfig } from '../../src/config/load.js';
-import { silentLogger } from '../../src/core/logger.js';
+import { silentLogger } from '../../src/shared/logger.js';
 import { createNginxRouter } from '../../src/routers/nginx/nginx-router.js';
 import { makeTempDir, removeTempDir, requireBinary, runSync } from '../support/daemons/common.js';
 import { LUA_MODULE_FILES } from '../support/daemons/nginx.js';

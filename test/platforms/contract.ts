@@ -23,9 +23,9 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { after, afterEach, before, describe, it } from 'node:test';
-import { isCutoverError } from '../../src/core/errors.js';
-import type { Slot } from '../../src/core/slot.js';
-import type { Instance, Platform } from '../../src/platforms/platform.js';
+import { isCutoverError } from '../../src/shared/errors.js';
+import type { Slot } from '../../src/shared/slot.js';
+import type { Instance, Platform } from '../../src/shared/platform.js';
 
 export type AppVariant = 'default' | 'ignore-sigterm';
 

@@ -4,14 +4,14 @@ import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Docker from 'dockerode';
-import type { Logger } from '../../src/core/logger.js';
-import { silentLogger } from '../../src/core/logger.js';
+import type { Logger } from '../../src/shared/logger.js';
+import { silentLogger } from '../../src/shared/logger.js';
 import type { HealthCheckConfig } from '../../src/config/schema.js';
 import { dockerPlatformConfig, type DockerPlatformConfig } from '../../src/platforms/docker/config.js';
 import { labelFilter } from '../../src/platforms/docker/container-naming.js';
 import { createDockerPlatform } from '../../src/platforms/docker/docker-platform.js';
-import type { Platform } from '../../src/platforms/platform.js';
-import type { Slot } from '../../src/core/slot.js';
+import type { Platform } from '../../src/shared/platform.js';
+import type { Slot } from '../../src/shared/slot.js';
 import { startPodman, type PodmanEngine } from '../support/daemons/podman.js';
 import { buildTestImage, TEST_IMAGE_REPO } from '../support/docker-test-image.js';
 

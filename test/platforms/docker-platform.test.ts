@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import net from 'node:net';
 import { join } from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
-import { isCutoverError } from '../../src/core/errors.js';
+import { isCutoverError } from '../../src/shared/errors.js';
 import { loadConfig } from '../../src/config/load.js';
 import { dockerPlatformConfig } from '../../src/platforms/docker/config.js';
 import { demuxLogs } from '../../src/platforms/docker/container-logs.js';

@@ -11,7 +11,7 @@ import { copyFile, mkdir, readFile, readdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import type { Platform } from '../../src/platforms/platform.js';
+import type { Platform } from '../../src/shared/platform.js';
 import { readProcStat } from '../../src/platforms/process/proc-stat.js';
 import { makeProcessFixture, VERSION_APP, type ProcessFixture } from './process-fixture.js';
 

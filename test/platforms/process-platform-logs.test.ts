@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, open, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { Logger, type LogRecord } from '../../src/core/logger.js';
+import { Logger, type LogRecord } from '../../src/shared/logger.js';
 import { createProcessPlatform } from '../../src/platforms/process/process-platform.js';
 import { CUT_LINE_MARK, LOG_TAIL_MAX_BYTES, tailLines } from '../../src/platforms/process/log-tail.js';
 import { waitFor } from '../support/load.js';

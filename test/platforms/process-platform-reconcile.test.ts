@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import type { Instance } from '../../src/platforms/platform.js';
+import type { Instance } from '../../src/shared/platform.js';
 import { readProcStat } from '../../src/platforms/process/proc-stat.js';
 import { httpGet, isPidAlive, makeProcessFixture, type ProcessFixture } from './process-fixture.js';
 

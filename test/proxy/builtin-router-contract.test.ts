@@ -3,7 +3,7 @@
  * process, so "the daemon" is the router's own listeners: stopping it is close() (listeners
  * and sockets released, the applied state kept), starting it is open() on the same ports.
  */
-import { silentLogger } from '../../src/core/logger.js';
+import { silentLogger } from '../../src/shared/logger.js';
 import { createBuiltinRouter } from '../../src/routers/builtin/builtin-router.js';
 import { builtinRouterConfig } from '../../src/routers/builtin/config.js';
 import { runRouterContract } from '../routers/contract.js';

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { isCutoverError } from '../../src/core/errors.js';
-import { silentLogger } from '../../src/core/logger.js';
+import { isCutoverError } from '../../src/shared/errors.js';
+import { silentLogger } from '../../src/shared/logger.js';
 import { createBuiltinRouter } from '../../src/routers/builtin/builtin-router.js';
 import { builtinRouterConfig } from '../../src/routers/builtin/config.js';
 import { guardRouter } from '../../src/routers/guarded-router.js';

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { loadConfig } from '../../src/config/load.js';
 import { DEFAULTS } from '../../src/config/defaults.js';
-import { isCutoverError } from '../../src/core/errors.js';
+import { isCutoverError } from '../../src/shared/errors.js';
 
 const BASE = ['app: web', 'platform:', '  kind: process', '  command: node', 'router:', '  kind: builtin'];
 

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { loadConfig } from '../../src/config/load.js';
-import { isCutoverError } from '../../src/core/errors.js';
+import { isCutoverError } from '../../src/shared/errors.js';
 import type { BuiltinRouter } from '../../src/routers/builtin/builtin-router.js';
 import { waitFor } from '../support/load.js';
 import { liveUrl, openRouter, request, startServer, target } from './support/proxy-fixture.js';

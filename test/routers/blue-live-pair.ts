@@ -1,5 +1,5 @@
-import { weightsAllOn, type SlotTargets } from '../../src/core/slot.js';
-import type { Router } from '../../src/routers/router.js';
+import { weightsAllOn, type SlotTargets } from '../../src/shared/slot.js';
+import type { Router } from '../../src/shared/router.js';
 import { startVersionBackend, type VersionBackend } from '../support/backend.js';
 
 /** Two version backends, `blue-1` and `green-1`, as one instance per slot. */

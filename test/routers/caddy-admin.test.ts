@@ -8,7 +8,7 @@ import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { isCutoverError } from '../../src/core/errors.js';
+import { isCutoverError } from '../../src/shared/errors.js';
 import { CaddyAdmin } from '../../src/routers/caddy/caddy-admin.js';
 import { freePort } from '../support/daemons/common.js';
 

@@ -28,10 +28,10 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import { isCutoverError } from '../../src/core/errors.js';
-import { otherSlot, weightsAllOn, type Slot, type SlotTargets, type Weights } from '../../src/core/slot.js';
+import { isCutoverError } from '../../src/shared/errors.js';
+import { otherSlot, weightsAllOn, type Slot, type SlotTargets, type Weights } from '../../src/shared/slot.js';
 import { guardRouter } from '../../src/routers/guarded-router.js';
-import type { DrainStatus, Router, RouterObservation } from '../../src/routers/router.js';
+import type { DrainStatus, Router, RouterObservation } from '../../src/shared/router.js';
 import { startVersionBackend, type VersionBackend } from '../support/backend.js';
 import { waitFor } from '../support/load.js';
 

@@ -7,13 +7,13 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { utimes } from 'node:fs/promises';
-import { isCutoverError, type ErrorCode } from '../../src/core/errors.js';
-import { silentLogger } from '../../src/core/logger.js';
-import { weightsAllOn, type Weights } from '../../src/core/slot.js';
+import { isCutoverError, type ErrorCode } from '../../src/shared/errors.js';
+import { silentLogger } from '../../src/shared/logger.js';
+import { weightsAllOn, type Weights } from '../../src/shared/slot.js';
 import { createBuiltinRouter } from '../../src/routers/builtin/builtin-router.js';
 import { builtinRouterConfig } from '../../src/routers/builtin/config.js';
 import { guardRouter } from '../../src/routers/guarded-router.js';
-import type { Router } from '../../src/routers/router.js';
+import type { Router } from '../../src/shared/router.js';
 import { startCaddyHarness } from '../support/daemons/caddy.js';
 import { startHaproxyHarness } from '../support/daemons/haproxy.js';
 import { startNginxHarness } from '../support/daemons/nginx.js';

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import Database from 'better-sqlite3';
-import { PHASES } from '../../src/core/phase.js';
+import { PHASES } from '../../src/shared/phase.js';
 import { MIGRATIONS, STORED_PHASES } from '../../src/store/migrations.js';
 import { openSqliteStore } from '../../src/store/sqlite-store.js';
 

@@ -6,9 +6,9 @@ import { after, before, describe, test } from 'node:test';
 
 import Database from 'better-sqlite3';
 
-import { isCutoverError, type ErrorCode } from '../../src/core/errors.js';
+import { isCutoverError, type ErrorCode } from '../../src/shared/errors.js';
 import { openSqliteStore } from '../../src/store/sqlite-store.js';
-import type { Store } from '../../src/store/store.js';
+import type { Store } from '../../src/shared/store.js';
 
 let dir: string;
 

@@ -9,9 +9,9 @@ import { after, before, describe, test } from 'node:test';
 
 import Database from 'better-sqlite3';
 
-import { canTransition, isTerminal } from '../../src/core/phase.js';
+import { canTransition, isTerminal } from '../../src/shared/phase.js';
 import { openSqliteStore } from '../../src/store/sqlite-store.js';
-import type { Store } from '../../src/store/store.js';
+import type { Store } from '../../src/shared/store.js';
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const LOOP_SCRIPT = fileURLToPath(new URL('./fixtures/transition-loop.ts', import.meta.url));

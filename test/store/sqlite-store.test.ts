@@ -4,11 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
-import { isCutoverError } from '../../src/core/errors.js';
-import type { Phase } from '../../src/core/phase.js';
+import { isCutoverError } from '../../src/shared/errors.js';
+import type { Phase } from '../../src/shared/phase.js';
 import { MIGRATIONS, SCHEMA_VERSION } from '../../src/store/migrations.js';
 import { openSqliteStore } from '../../src/store/sqlite-store.js';
-import type { NewDeployment, Store } from '../../src/store/store.js';
+import type { NewDeployment, Store } from '../../src/shared/store.js';
 
 let dir: string;
 const opened: Store[] = [];

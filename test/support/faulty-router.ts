@@ -3,8 +3,8 @@
  * except that setWeights can be made to fail (as an nginx `-t` or reload timeout, a HAProxy
  * socket that is down, a Caddy API error would) or to hang until released.
  */
-import { CutoverError } from '../../src/core/errors.js';
-import type { Slot, SlotTargets, Weights } from '../../src/core/slot.js';
+import { CutoverError } from '../../src/shared/errors.js';
+import type { Slot, SlotTargets, Weights } from '../../src/shared/slot.js';
 import type {
   DrainOptions,
   DrainStatus,
@@ -12,7 +12,7 @@ import type {
   Router,
   RouterDescription,
   RouterObservation,
-} from '../../src/routers/router.js';
+} from '../../src/shared/router.js';
 
 interface Hold {
   matches(weights: Weights): boolean;

@@ -1,6 +1,6 @@
 import type Docker from 'dockerode';
-import { CutoverError } from '../../core/errors.js';
-import { isSlot, type Target } from '../../core/slot.js';
+import { CutoverError } from '../../shared/errors.js';
+import { isSlot, type Target } from '../../shared/slot.js';
 import type { DockerPlatformConfig } from './config.js';
 import { instanceId, LABEL } from './container-naming.js';
 

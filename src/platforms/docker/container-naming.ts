@@ -1,4 +1,4 @@
-import type { Slot } from '../../core/slot.js';
+import type { Slot } from '../../shared/slot.js';
 
 /** Labels on every container (and built image) cutover manages; how reconcile finds them again. */
 export const LABEL = {

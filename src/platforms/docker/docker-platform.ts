@@ -1,9 +1,9 @@
 import { resolve } from 'node:path';
 import type Docker from 'dockerode';
 import type { HealthCheckConfig } from '../../config/schema.js';
-import { CutoverError, isCutoverError } from '../../core/errors.js';
-import type { Logger } from '../../core/logger.js';
-import { isSlot, SLOTS, type Slot, type Target } from '../../core/slot.js';
+import { CutoverError, isCutoverError } from '../../shared/errors.js';
+import type { Logger } from '../../shared/logger.js';
+import { isSlot, SLOTS, type Slot, type Target } from '../../shared/slot.js';
 import type {
   Instance,
   LogLine,
@@ -11,7 +11,7 @@ import type {
   PlatformDescription,
   ProvisionOptions,
   StopOptions,
-} from '../platform.js';
+} from '../../shared/platform.js';
 import { SlotQueue } from '../slot-queue.js';
 import { substitutePlaceholders, type PlaceholderValues } from '../placeholders.js';
 import { parseMemory, type DockerPlatformConfig } from './config.js';

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Docker from 'dockerode';
-import { CutoverError } from '../../core/errors.js';
+import { CutoverError } from '../../shared/errors.js';
 
 const DEFAULT_SOCKET = '/var/run/docker.sock';
 /** An engine that accepts the connection but does not answer a ping in this time counts as unreachable. */

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { CutoverError } from '../../core/errors.js';
+import { CutoverError } from '../../shared/errors.js';
 
 /**
  * Reads a file in `docker run --env-file` format: KEY=VALUE per line, `#` comments and blank

@@ -1,7 +1,7 @@
 import { readdir, stat } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
-import { CutoverError } from '../../core/errors.js';
-import type { Logger } from '../../core/logger.js';
+import { CutoverError } from '../../shared/errors.js';
+import type { Logger } from '../../shared/logger.js';
 import type { DockerPlatformConfig } from './config.js';
 import { LABEL } from './container-naming.js';
 import { Engine, engineMessage, statusOf } from './engine.js';

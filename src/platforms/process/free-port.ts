@@ -1,5 +1,5 @@
 import { createServer, type Server } from 'node:net';
-import { CutoverError } from '../../core/errors.js';
+import { CutoverError } from '../../shared/errors.js';
 import type { InstancePortRange } from './config.js';
 
 /**

@@ -1,8 +1,8 @@
 import { mkdir, open, readFile, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { CutoverError } from '../../core/errors.js';
-import { SLOTS, type Slot } from '../../core/slot.js';
+import { CutoverError } from '../../shared/errors.js';
+import { SLOTS, type Slot } from '../../shared/slot.js';
 import { crashPoint } from './crash-point.js';
 import { readProcStat } from './proc-stat.js';
 

@@ -4,10 +4,10 @@ import { mkdir, open, readdir, rm, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { tcpProbe } from '../../checks/tcp-probe.js';
-import { childEnv } from '../../core/child-env.js';
-import { CutoverError } from '../../core/errors.js';
-import type { Logger } from '../../core/logger.js';
-import { SLOTS, type Slot, type Target } from '../../core/slot.js';
+import { childEnv } from '../../shared/child-env.js';
+import { CutoverError } from '../../shared/errors.js';
+import type { Logger } from '../../shared/logger.js';
+import { SLOTS, type Slot, type Target } from '../../shared/slot.js';
 import type {
   Instance,
   LogLine,
@@ -15,7 +15,7 @@ import type {
   PlatformDescription,
   ProvisionOptions,
   StopOptions,
-} from '../platform.js';
+} from '../../shared/platform.js';
 import { SlotQueue } from '../slot-queue.js';
 import {
   LOG_ROTATION_CHECK_MS,

@@ -9,9 +9,9 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import { CutoverError } from '../../core/errors.js';
-import type { Logger } from '../../core/logger.js';
-import type { Slot, SlotTargets, Weights } from '../../core/slot.js';
+import { CutoverError } from '../../shared/errors.js';
+import type { Logger } from '../../shared/logger.js';
+import type { Slot, SlotTargets, Weights } from '../../shared/slot.js';
 import { ProxyMetrics } from '../../proxy/metrics.js';
 import { MIRROR_OFF } from '../../proxy/mirror.js';
 import { ProxyServer, type ListenerRole } from '../../proxy/proxy-server.js';
@@ -22,7 +22,7 @@ import type {
   Router,
   RouterDescription,
   RouterObservation,
-} from '../router.js';
+} from '../../shared/router.js';
 import { BUILTIN_CAPABILITIES } from './capabilities.js';
 import type { BuiltinRouterConfig } from './config.js';
 

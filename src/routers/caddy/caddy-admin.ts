@@ -9,7 +9,7 @@
  */
 import http from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CutoverError } from '../../core/errors.js';
+import { CutoverError } from '../../shared/errors.js';
 
 export interface ConfigRead {
   /** The JSON value at the path; null when nothing is there. */

@@ -16,8 +16,8 @@
  */
 import { mkdir, open as openFile, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { CutoverError } from '../../core/errors.js';
-import type { Logger } from '../../core/logger.js';
+import { CutoverError } from '../../shared/errors.js';
+import type { Logger } from '../../shared/logger.js';
 import {
   SLOTS,
   weightsAllOn,
@@ -25,7 +25,7 @@ import {
   type SlotTargets,
   type Target,
   type Weights,
-} from '../../core/slot.js';
+} from '../../shared/slot.js';
 import type {
   DrainOptions,
   DrainStatus,
@@ -33,7 +33,7 @@ import type {
   Router,
   RouterDescription,
   RouterObservation,
-} from '../router.js';
+} from '../../shared/router.js';
 import { CaddyAdmin, CaddyConfigChangedError } from './caddy-admin.js';
 import { CADDY_CAPABILITIES, CADDY_WEIGHTED_LIMIT } from './capabilities.js';
 import type { CaddyRouterConfig } from './config.js';

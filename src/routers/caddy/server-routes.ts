@@ -20,7 +20,7 @@
  * one stat of the green marker, and a switch is one atomic create or unlink. The config read
  * back says what each slot is; in file mode the markers say which one is live.
  */
-import { SLOTS, type Slot, type SlotTargets, type Target } from '../../core/slot.js';
+import { SLOTS, type Slot, type SlotTargets, type Target } from '../../shared/slot.js';
 
 export interface CaddyState {
   readonly targets: SlotTargets;

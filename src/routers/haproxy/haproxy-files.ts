@@ -4,7 +4,7 @@
  * uses. Both are rendered from the same state the runtime API was told, so a reload or a
  * restart serves what was last asked.
  */
-import { SLOTS, type Slot, type SlotTargets, type Target, type Weights } from '../../core/slot.js';
+import { SLOTS, type Slot, type SlotTargets, type Target, type Weights } from '../../shared/slot.js';
 
 export interface HaproxyState {
   readonly targets: SlotTargets;

@@ -7,10 +7,10 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { CutoverError } from '../../core/errors.js';
-import type { Logger } from '../../core/logger.js';
-import { Mutex } from '../../core/mutex.js';
-import { SLOTS, type Slot, type SlotTargets, type Target, type Weights } from '../../core/slot.js';
+import { CutoverError } from '../../shared/errors.js';
+import type { Logger } from '../../shared/logger.js';
+import { Mutex } from '../../shared/mutex.js';
+import { SLOTS, type Slot, type SlotTargets, type Target, type Weights } from '../../shared/slot.js';
 import { stageFile } from '../staged-file.js';
 import { readOptional } from '../read-optional.js';
 import { withSlotRetired } from '../retire-slot.js';
@@ -21,7 +21,7 @@ import type {
   Router,
   RouterDescription,
   RouterObservation,
-} from '../router.js';
+} from '../../shared/router.js';
 import { runCommand } from '../run-command.js';
 import { HAPROXY_CAPABILITIES } from './capabilities.js';
 import type { HaproxyRouterConfig } from './config.js';

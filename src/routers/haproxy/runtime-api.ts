@@ -3,7 +3,7 @@
  * one connection per command, the answer is everything HAProxy writes before it closes.
  */
 import net from 'node:net';
-import { CutoverError } from '../../core/errors.js';
+import { CutoverError } from '../../shared/errors.js';
 
 const COMMAND_TIMEOUT_MS = 5000;
 

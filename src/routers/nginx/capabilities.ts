@@ -1,4 +1,4 @@
-import type { RouterCapabilities } from '../router.js';
+import type { RouterCapabilities } from '../../shared/router.js';
 
 /** What the nginx router can do in its reload mode (the default); config validation reads this before anything is opened. */
 export const NGINX_CAPABILITIES = {

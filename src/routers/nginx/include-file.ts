@@ -6,8 +6,8 @@
  * it was rendered from rides along in a comment so a restarted cutover picks it up again; the
  * server lines themselves are what verify() reads, so a hand edit shows.
  */
-import type { Slot, SlotTargets, Target, Weights } from '../../core/slot.js';
-import { SLOTS } from '../../core/slot.js';
+import type { Slot, SlotTargets, Target, Weights } from '../../shared/slot.js';
+import { SLOTS } from '../../shared/slot.js';
 
 export interface IncludeState {
   readonly targets: SlotTargets;

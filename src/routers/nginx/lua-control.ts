@@ -7,7 +7,7 @@
 import http from 'node:http';
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
-import { CutoverError } from '../../core/errors.js';
+import { CutoverError } from '../../shared/errors.js';
 import { CONTROL_PATH } from './lua-include.js';
 
 const target = z.object({ id: z.string(), host: z.string(), port: z.number().int() });

@@ -9,12 +9,18 @@
 import { randomBytes } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import { CutoverError } from '../../core/errors.js';
-import type { Logger } from '../../core/logger.js';
-import type { Slot, SlotTargets, Weights } from '../../core/slot.js';
+import { CutoverError } from '../../shared/errors.js';
+import type { Logger } from '../../shared/logger.js';
+import type { Slot, SlotTargets, Weights } from '../../shared/slot.js';
 import { readOptional } from '../read-optional.js';
 import { withSlotRetired } from '../retire-slot.js';
-import type { DrainStatus, PreviewRoute, Router, RouterDescription, RouterObservation } from '../router.js';
+import type {
+  DrainStatus,
+  PreviewRoute,
+  Router,
+  RouterDescription,
+  RouterObservation,
+} from '../../shared/router.js';
 import { NGINX_LUA_CAPABILITIES } from './capabilities.js';
 import type { NginxRouterConfig } from './config.js';
 import { initialIncludeState, parseIncludeState, type IncludeState } from './include-file.js';

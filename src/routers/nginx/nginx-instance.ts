@@ -6,8 +6,8 @@
 import { randomBytes } from 'node:crypto';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { CutoverError } from '../../core/errors.js';
-import type { Logger } from '../../core/logger.js';
+import { CutoverError } from '../../shared/errors.js';
+import type { Logger } from '../../shared/logger.js';
 import { runCommand } from '../run-command.js';
 import type { NginxRouterConfig } from './config.js';
 import { listWorkers, pidFileFromConfig, readMasterPid } from './nginx-process.js';

@@ -4,7 +4,7 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { processExists } from '../../core/process-exists.js';
+import { processExists } from '../../shared/process-exists.js';
 
 export interface NginxWorker {
   readonly pid: number;

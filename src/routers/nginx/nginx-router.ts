@@ -7,12 +7,18 @@
  * `mode: reload`; `mode: lua` (lua-mode.ts) changes traffic without reloading.
  */
 import { stat } from 'node:fs/promises';
-import { CutoverError } from '../../core/errors.js';
-import type { Logger } from '../../core/logger.js';
-import { SLOTS, type Slot, type SlotTargets, type Weights } from '../../core/slot.js';
+import { CutoverError } from '../../shared/errors.js';
+import type { Logger } from '../../shared/logger.js';
+import { SLOTS, type Slot, type SlotTargets, type Weights } from '../../shared/slot.js';
 import { readOptional } from '../read-optional.js';
 import { withSlotRetired } from '../retire-slot.js';
-import type { DrainStatus, PreviewRoute, Router, RouterDescription, RouterObservation } from '../router.js';
+import type {
+  DrainStatus,
+  PreviewRoute,
+  Router,
+  RouterDescription,
+  RouterObservation,
+} from '../../shared/router.js';
 import { NGINX_CAPABILITIES } from './capabilities.js';
 import type { NginxRouterConfig } from './config.js';
 import {

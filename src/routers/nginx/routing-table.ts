@@ -8,8 +8,8 @@
  *   target blue blue-1 127.0.0.1 8081
  */
 import { isIP } from 'node:net';
-import { CutoverError } from '../../core/errors.js';
-import { SLOTS, type Slot, type SlotTargets, type Target } from '../../core/slot.js';
+import { CutoverError } from '../../shared/errors.js';
+import { SLOTS, type Slot, type SlotTargets, type Target } from '../../shared/slot.js';
 import type { IncludeState } from './include-file.js';
 
 const ID_PATTERN = /^[A-Za-z0-9\-_.:]+$/;

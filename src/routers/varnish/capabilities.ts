@@ -1,4 +1,4 @@
-import type { RouterCapabilities } from '../router.js';
+import type { RouterCapabilities } from '../../shared/router.js';
 
 /** What the Varnish router can do; config validation reads this before anything is opened. */
 export const VARNISH_CAPABILITIES = {

@@ -10,10 +10,10 @@
  */
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
-import { writeFileAtomic } from '../../core/atomic-write.js';
-import { CutoverError, isCutoverError } from '../../core/errors.js';
-import type { Logger } from '../../core/logger.js';
-import { SLOTS, type Slot, type SlotTargets, type Weights } from '../../core/slot.js';
+import { writeFileAtomic } from '../../shared/atomic-write.js';
+import { CutoverError, isCutoverError } from '../../shared/errors.js';
+import type { Logger } from '../../shared/logger.js';
+import { SLOTS, type Slot, type SlotTargets, type Weights } from '../../shared/slot.js';
 import type {
   DrainOptions,
   DrainStatus,
@@ -21,7 +21,7 @@ import type {
   Router,
   RouterDescription,
   RouterObservation,
-} from '../router.js';
+} from '../../shared/router.js';
 import { VARNISH_CAPABILITIES } from './capabilities.js';
 import type { VarnishRouterConfig } from './config.js';
 import {

@@ -3,8 +3,8 @@
  * per-backend connection gauges. Each function is one varnishadm/varnishstat command.
  */
 import { execFile } from 'node:child_process';
-import { childEnv } from '../../core/child-env.js';
-import { CutoverError } from '../../core/errors.js';
+import { childEnv } from '../../shared/child-env.js';
+import { CutoverError } from '../../shared/errors.js';
 import { varnishadm, type VarnishadmTarget } from './varnishadm.js';
 
 export interface LoadedVcl {

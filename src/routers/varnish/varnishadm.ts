@@ -6,8 +6,8 @@
 import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { childEnv } from '../../core/child-env.js';
-import { CutoverError } from '../../core/errors.js';
+import { childEnv } from '../../shared/child-env.js';
+import { CutoverError } from '../../shared/errors.js';
 
 export interface VarnishadmTarget {
   readonly binary: string;

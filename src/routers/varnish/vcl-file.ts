@@ -21,7 +21,7 @@ import {
   writeSync,
 } from 'node:fs';
 import path from 'node:path';
-import { CutoverError } from '../../core/errors.js';
+import { CutoverError } from '../../shared/errors.js';
 
 const VCL_DIR_MODE = 0o750;
 const VCL_FILE_MODE = 0o640;

@@ -10,8 +10,8 @@
  * varnishd with `vcl.show` (and a restarted cutover can pick up where it was).
  */
 import { createHash } from 'node:crypto';
-import { CutoverError } from '../../core/errors.js';
-import { SLOTS, type Slot, type SlotTargets, type Target, type Weights } from '../../core/slot.js';
+import { CutoverError } from '../../shared/errors.js';
+import { SLOTS, type Slot, type SlotTargets, type Target, type Weights } from '../../shared/slot.js';
 
 export interface VclState {
   readonly targets: SlotTargets;

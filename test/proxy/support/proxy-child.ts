@@ -9,7 +9,7 @@
  * process that started it is gone), so no proxy outlives its test.
  */
 import path from 'node:path';
-import { Logger } from '../../../src/core/logger.js';
+import { Logger } from '../../../src/shared/logger.js';
 import { createBuiltinRouter, type BuiltinRouter } from '../../../src/routers/builtin/builtin-router.js';
 import { builtinRouterConfig } from '../../../src/routers/builtin/config.js';
 

@@ -1,8 +1,8 @@
 /** Starts the builtin router (and so the proxy) on port 0 in front of real backends on port 0. */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { silentLogger } from '../../../src/core/logger.js';
-import type { Target } from '../../../src/core/slot.js';
+import { silentLogger } from '../../../src/shared/logger.js';
+import type { Target } from '../../../src/shared/slot.js';
 import { createBuiltinRouter, type BuiltinRouter } from '../../../src/routers/builtin/builtin-router.js';
 import { builtinRouterConfig } from '../../../src/routers/builtin/config.js';
 

@@ -1,7 +1,7 @@
 // Provisions a slot with the docker platform, prints the instances as one JSON line, then
 // stays alive until killed. The contract suite SIGKILLs it to play cutover crashing.
-import { silentLogger } from '../../../src/core/logger.js';
-import { isSlot } from '../../../src/core/slot.js';
+import { silentLogger } from '../../../src/shared/logger.js';
+import { isSlot } from '../../../src/shared/slot.js';
 import { dockerPlatformConfig } from '../../../src/platforms/docker/config.js';
 import { createDockerPlatform } from '../../../src/platforms/docker/docker-platform.js';
 

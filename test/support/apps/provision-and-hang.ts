@@ -1,7 +1,7 @@
 // Provisions a slot with the process platform, prints the instances as one JSON line, then
 // stays alive until killed. The tests SIGKILL it to prove the instances outlive cutover.
-import { silentLogger } from '../../../src/core/logger.js';
-import { isSlot } from '../../../src/core/slot.js';
+import { silentLogger } from '../../../src/shared/logger.js';
+import { isSlot } from '../../../src/shared/slot.js';
 import { processPlatformConfig } from '../../../src/platforms/process/config.js';
 import { createProcessPlatform } from '../../../src/platforms/process/process-platform.js';
 

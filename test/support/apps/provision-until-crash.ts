@@ -1,8 +1,8 @@
 // Provisions a slot with the process platform and prints {"crashPoints": N} when done. With
 // CUTOVER_TEST_CRASH_AT=K in its environment it SIGKILLs itself at the K-th crash point of the
 // provision instead (see src/platforms/process/crash-point.ts), on the production code path.
-import { silentLogger } from '../../../src/core/logger.js';
-import { isSlot } from '../../../src/core/slot.js';
+import { silentLogger } from '../../../src/shared/logger.js';
+import { isSlot } from '../../../src/shared/slot.js';
 import { processPlatformConfig } from '../../../src/platforms/process/config.js';
 import { crashPointsPassed } from '../../../src/platforms/process/crash-point.js';
 import { createProcessPlatform } from '../../../src/platforms/process/process-platform.js';

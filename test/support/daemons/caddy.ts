@@ -11,13 +11,13 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { silentLogger, type Logger } from '../../../src/core/logger.js';
-import type { Weights } from '../../../src/core/slot.js';
+import { silentLogger, type Logger } from '../../../src/shared/logger.js';
+import type { Weights } from '../../../src/shared/slot.js';
 import { CaddyAdmin } from '../../../src/routers/caddy/caddy-admin.js';
 import { createCaddyRouter } from '../../../src/routers/caddy/caddy-router.js';
 import { caddyRouterConfig, type CaddyRouterConfig } from '../../../src/routers/caddy/config.js';
 import { routeId, upstreamsOf, routesOf } from '../../../src/routers/caddy/server-routes.js';
-import type { Router } from '../../../src/routers/router.js';
+import type { Router } from '../../../src/shared/router.js';
 import type { RouterHarness } from '../../routers/contract.js';
 import {
   canConnect,

@@ -5,9 +5,9 @@
 import { randomBytes } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { silentLogger } from '../../../src/core/logger.js';
-import type { Weights } from '../../../src/core/slot.js';
-import type { Router } from '../../../src/routers/router.js';
+import { silentLogger } from '../../../src/shared/logger.js';
+import type { Weights } from '../../../src/shared/slot.js';
+import type { Router } from '../../../src/shared/router.js';
 import { haproxyRouterConfig, type HaproxyRouterConfig } from '../../../src/routers/haproxy/config.js';
 import { createHaproxyRouter } from '../../../src/routers/haproxy/haproxy-router.js';
 import { backendNames, liveBackend } from '../../../src/routers/haproxy/haproxy-files.js';

@@ -9,15 +9,15 @@
 import { randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { isCutoverError } from '../../../src/core/errors.js';
-import { silentLogger, type Logger } from '../../../src/core/logger.js';
-import type { Weights } from '../../../src/core/slot.js';
+import { isCutoverError } from '../../../src/shared/errors.js';
+import { silentLogger, type Logger } from '../../../src/shared/logger.js';
+import type { Weights } from '../../../src/shared/slot.js';
 import { varnishRouterConfig, type VarnishRouterConfig } from '../../../src/routers/varnish/config.js';
 import { createVarnishRouter } from '../../../src/routers/varnish/varnish-router.js';
 import { backendHealth, listVcls } from '../../../src/routers/varnish/varnish-state.js';
 import { varnishadm, type VarnishadmTarget } from '../../../src/routers/varnish/varnishadm.js';
 import { VCL_NAME_PREFIX, parseVclState, renderVcl } from '../../../src/routers/varnish/vcl.js';
-import type { Router } from '../../../src/routers/router.js';
+import type { Router } from '../../../src/shared/router.js';
 import type { RouterHarness } from '../../routers/contract.js';
 import { waitFor } from '../load.js';
 import {

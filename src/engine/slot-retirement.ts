@@ -1,6 +1,6 @@
 import type { EngineContext } from './engine-context.js';
 import { sleep } from './gate.js';
-import type { Slot } from './slot.js';
+import type { Slot } from '../shared/slot.js';
 
 const DRAIN_POLL_MS = 100;
 

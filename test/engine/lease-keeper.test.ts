@@ -7,10 +7,10 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { hostname } from 'node:os';
 import path from 'node:path';
-import { LeaseKeeper } from '../../src/core/lease-keeper.js';
-import { silentLogger } from '../../src/core/logger.js';
+import { LeaseKeeper } from '../../src/engine/lease-keeper.js';
+import { silentLogger } from '../../src/shared/logger.js';
 import { openSqliteStore } from '../../src/store/sqlite-store.js';
-import type { Store } from '../../src/store/store.js';
+import type { Store } from '../../src/shared/store.js';
 import { makeTempDir, removeTempDir } from '../support/daemons/common.js';
 
 const APP = 'app';

@@ -1,10 +1,10 @@
 import { HealthMonitor } from '../checks/health-monitor.js';
 import { waitUntilHealthy } from '../checks/wait-until-healthy.js';
-import type { Instance } from '../platforms/platform.js';
-import type { DeploymentRecord, FailureReason } from '../store/store.js';
+import type { Instance } from '../shared/platform.js';
+import type { DeploymentRecord, FailureReason } from '../shared/store.js';
 import { engineCrashPoint } from './crash-point.js';
 import type { EngineContext } from './engine-context.js';
-import { CutoverError, asCutoverError } from './errors.js';
+import { CutoverError, asCutoverError } from '../shared/errors.js';
 import { Gate, sleep } from './gate.js';
 import { assertAllHealthy, checkName } from './health-gate.js';
 import { runHook } from './hook-runner.js';
@@ -16,9 +16,9 @@ import {
   isUnwinding,
   type Phase,
   type UnwindingPhase,
-} from './phase.js';
+} from '../shared/phase.js';
 import { drainSlot, retireSlot } from './slot-retirement.js';
-import { otherSlot, weightsAllOn, weightsWith } from './slot.js';
+import { otherSlot, weightsAllOn, weightsWith } from '../shared/slot.js';
 import type { DesiredRouting } from './traffic.js';
 
 /** Why a run's current wait was interrupted. */

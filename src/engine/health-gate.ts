@@ -1,7 +1,7 @@
 import { probe } from '../checks/probe.js';
 import type { HealthCheckConfig } from '../config/schema.js';
-import { CutoverError } from './errors.js';
-import type { Target } from './slot.js';
+import { CutoverError } from '../shared/errors.js';
+import type { Target } from '../shared/slot.js';
 
 /**
  * One round of probes of every target: the last look before traffic moves onto a slot

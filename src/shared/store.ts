@@ -1,5 +1,5 @@
-import type { Phase } from '../core/phase.js';
-import type { Slot, SlotTargets, Weights } from '../core/slot.js';
+import type { Phase } from './phase.js';
+import type { Slot, SlotTargets, Weights } from './slot.js';
 
 export interface FailureReason {
   readonly code: string;

@@ -1,10 +1,10 @@
 import type { CutoverConfig } from '../config/schema.js';
-import type { Platform } from '../platforms/platform.js';
-import type { Router } from '../routers/router.js';
-import type { Store } from '../store/store.js';
-import type { DeploymentEvents } from './events.js';
+import type { Platform } from '../shared/platform.js';
+import type { Router } from '../shared/router.js';
+import type { Store } from '../shared/store.js';
+import type { DeploymentEvents } from '../shared/events.js';
 import type { LeaseKeeper } from './lease-keeper.js';
-import type { Logger } from './logger.js';
+import type { Logger } from '../shared/logger.js';
 import type { TrafficController } from './traffic.js';
 
 /** Everything a deployment run needs, built once by the engine. */

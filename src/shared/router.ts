@@ -1,4 +1,4 @@
-import type { Slot, SlotTargets, Weights } from '../core/slot.js';
+import type { Slot, SlotTargets, Weights } from './slot.js';
 
 /** What a router can do. The engine and config validation read this; nothing is assumed. */
 export interface RouterCapabilities {

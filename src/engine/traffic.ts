@@ -1,9 +1,9 @@
-import type { Router, RouterObservation } from '../routers/router.js';
-import type { RoutingState, Store } from '../store/store.js';
-import { CutoverError, asCutoverError } from './errors.js';
-import type { Logger } from './logger.js';
-import { Mutex } from './mutex.js';
-import { SLOTS, sameWeights, type Slot, type SlotTargets, type Weights } from './slot.js';
+import type { Router, RouterObservation } from '../shared/router.js';
+import type { RoutingState, Store } from '../shared/store.js';
+import { CutoverError, asCutoverError } from '../shared/errors.js';
+import type { Logger } from '../shared/logger.js';
+import { Mutex } from '../shared/mutex.js';
+import { SLOTS, sameWeights, type Slot, type SlotTargets, type Weights } from '../shared/slot.js';
 
 export type DesiredRouting = Omit<RoutingState, 'updatedAt' | 'app'>;
 

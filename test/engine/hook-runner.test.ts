@@ -3,8 +3,8 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { isCutoverError } from '../../src/core/errors.js';
-import { runHook } from '../../src/core/hook-runner.js';
+import { isCutoverError } from '../../src/shared/errors.js';
+import { runHook } from '../../src/engine/hook-runner.js';
 import { printedPid, waitUntilEnded } from '../support/pid-gone.js';
 
 /** Well past any timeout below: a run that waits for it has failed. */

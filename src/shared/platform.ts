@@ -1,4 +1,4 @@
-import type { Slot, Target } from '../core/slot.js';
+import type { Slot, Target } from './slot.js';
 
 /** One running copy of a release in a slot. */
 export interface Instance {

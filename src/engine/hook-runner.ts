@@ -1,6 +1,6 @@
 import type { Command } from '../config/fields.js';
-import { CutoverError, type ErrorCode } from './errors.js';
-import { runGroupedCommand } from './grouped-command.js';
+import { CutoverError, type ErrorCode } from '../shared/errors.js';
+import { runGroupedCommand } from '../shared/grouped-command.js';
 
 export interface HookRun {
   readonly name: string;

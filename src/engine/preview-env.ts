@@ -11,7 +11,7 @@
  *
  * The header value holds the app's preview token: the hook may use it, nothing else gets it.
  */
-import type { PreviewRoute } from '../routers/router.js';
+import type { PreviewRoute } from '../shared/router.js';
 
 /** Characters a word may hold and still split right unquoted, and never glob. */
 const PLAIN_WORD = /^[A-Za-z0-9_:.,@%+=/-]+$/;

@@ -1,9 +1,9 @@
 import { hostname } from 'node:os';
-import type { LeaseResult, Store } from '../store/store.js';
+import type { LeaseResult, Store } from '../shared/store.js';
 import { leaseOwner, parseLeaseOwner } from './engine-context.js';
-import { asCutoverError } from './errors.js';
-import type { Logger } from './logger.js';
-import { processExists } from './process-exists.js';
+import { asCutoverError } from '../shared/errors.js';
+import type { Logger } from '../shared/logger.js';
+import { processExists } from '../shared/process-exists.js';
 
 export interface LeaseTiming {
   /** How long a taken or renewed lease lasts. */
