@@ -59,6 +59,12 @@ export class TrafficController {
           { details: { asked: desired.weights, observed: observed.weights } },
         );
       }
+      if (observed.kind === 'converging') {
+        // Until the engine waits for convergence under a deadline, an unsettled move is not done.
+        throw new CutoverError('CUTOVER_E_VERIFY', `router has not settled yet: ${observed.seen}`, {
+          details: { asked: desired.weights, seen: observed.seen },
+        });
+      }
       if (observed.kind === 'unverifiable') {
         this.logger.debug('traffic.unverifiable', { reason: observed.reason });
       }

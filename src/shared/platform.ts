@@ -1,4 +1,4 @@
-import type { Slot, Target } from './slot.js';
+import type { Slot, SlotEndpoint, Target } from './slot.js';
 
 /** One running copy of a release in a slot. */
 export interface Instance {
@@ -36,6 +36,8 @@ export interface LogLine {
 
 export interface PlatformDescription {
   readonly kind: string;
+  /** The kind of `SlotEndpoint` this platform's slots have (`aws-asg` …); absent: instances only. */
+  readonly endpointKind?: string;
 }
 
 /**
@@ -49,6 +51,11 @@ export interface Platform {
   provision(slot: Slot, release: string, options?: ProvisionOptions): Promise<Instance[]>;
   /** Addresses the router and the health checks use. */
   healthTargets(instances: readonly Instance[]): Target[];
+  /**
+   * For a platform whose slot is a group (an Auto Scaling group …): the endpoint standing for
+   * the slot's instances, which routers that understand its kind route to.
+   */
+  endpoint?(slot: Slot, instances: readonly Instance[]): SlotEndpoint | undefined;
   /**
    * Instances of the slot that are running now (after a restart, too). Answers at once: never
    * waits for a provision or stop of the slot in progress (`status` and `/metrics` call it).

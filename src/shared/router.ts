@@ -1,4 +1,4 @@
-import type { Slot, SlotTargets, Weights } from './slot.js';
+import type { Slot, SlotEndpoints, SlotTargets, Weights } from './slot.js';
 
 /** What a router can do. The engine and config validation read this; nothing is assumed. */
 export interface RouterCapabilities {
@@ -14,6 +14,11 @@ export interface RouterCapabilities {
   readonly verifiable: boolean;
   /** drainStatus() can count what is still in flight on a slot. */
   readonly drainCounts: boolean;
+  /**
+   * Kinds of platform endpoint (`SlotEndpoint.kind`) this router can route a slot to; absent or
+   * empty: it routes to host:port instances only.
+   */
+  readonly endpointKinds?: readonly string[];
 }
 
 export interface RouterDescription {
@@ -41,6 +46,16 @@ export type RouterObservation =
       /** Addresses the data plane would send each slot's share to, when the router can tell. */
       readonly targets?: SlotTargets;
     }
+  /**
+   * The data plane is moving toward what was asked but has not settled (a load balancer, a
+   * target group or a DNS record is eventually consistent). `seen` says what it shows now; the
+   * engine asks again until it is observed, or fails the move at its deadline.
+   */
+  | {
+      readonly kind: 'converging';
+      readonly seen: string;
+      readonly weights?: Weights;
+    }
   | { readonly kind: 'unverifiable'; readonly reason: string };
 
 export type DrainStatus =
@@ -60,8 +75,12 @@ export interface Router {
   describe(): RouterDescription;
   /** Start whatever the router holds (listeners, sockets, config files). Safe to call twice. */
   open(): Promise<void>;
-  /** Set the instances behind each slot. Does not change weights. */
-  prepare(targets: SlotTargets): Promise<void>;
+  /**
+   * Set what stands behind each slot: its instances, and for a platform whose slot is a group,
+   * its endpoint (only for routers whose capabilities list that endpoint's kind). Does not
+   * change weights.
+   */
+  prepare(targets: SlotTargets, endpoints?: SlotEndpoints): Promise<void>;
   /** Route test traffic to `slot` only (never to live users); returns how to reach it. */
   preview(slot: Slot): Promise<PreviewRoute>;
   /** Move new requests. An atomic switch is {0,100} or {100,0}. */

@@ -38,3 +38,20 @@ export function weightsWith(slot: Slot, percent: number): Weights {
 export function sameWeights(a: Weights, b: Weights): boolean {
   return a.blue === b.blue && a.green === b.green;
 }
+
+/**
+ * A platform-defined endpoint that stands for a whole slot — an Auto Scaling group, a target
+ * group, a DNS name — for routers that send a slot's share to a group rather than to
+ * host:port instances. `kind` names what it is (`aws-asg`, `aws-target-group`, `dns-name` …);
+ * a router lists the kinds it understands in its capabilities (`endpointKinds`).
+ */
+export interface SlotEndpoint {
+  readonly kind: string;
+  /** What the router acts on: a group name, a target group ARN, a DNS name. */
+  readonly id: string;
+  /** Facts the router may need besides the id (region, hosted zone …). */
+  readonly details?: Readonly<Record<string, string>>;
+}
+
+/** The endpoint of each slot that has one (slots of an instance platform have none). */
+export type SlotEndpoints = Partial<Record<Slot, SlotEndpoint>>;
