@@ -17,6 +17,12 @@ export const nginxRouterConfig = z
       .default('cutover'),
     /** nginx's pid file; by default read from the `pid` directive of `configFile`. */
     pidFile: z.string().min(1).optional(),
+    /**
+     * The prefix nginx runs with (`nginx -p`), against which nginx resolves relative paths
+     * (logs, temp dirs, `pid`). cutover passes it to `nginx -t` and resolves a relative `pid`
+     * against it. Default: the `-p` of the running master's command line, if it has one.
+     */
+    prefix: z.string().min(1).optional(),
     /** Where nginx serves the app; preview requests go here with `previewHeader`. */
     url: z.string().url().default('http://127.0.0.1:80'),
     /** A request carrying this header with exactly the app's preview token goes to the preview upstream. */

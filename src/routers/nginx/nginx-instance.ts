@@ -10,7 +10,7 @@ import { CutoverError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
 import { runCommand } from '../run-command.js';
 import type { NginxRouterConfig } from './config.js';
-import { listWorkers, pidFileFromConfig, readMasterPid } from './nginx-process.js';
+import { listWorkers, masterPrefix, pidFileFromConfig, readMasterPid } from './nginx-process.js';
 
 /** nginx's compiled-in default when the main config has no `pid` directive (Debian). */
 const DEFAULT_PID_FILE = '/run/nginx.pid';
@@ -57,18 +57,25 @@ export class NginxInstance {
    * come back as CUTOVER_E_ROUTER with nginx's first error line, in the real files' names.
    */
   async validate(candidate: string, main: string): Promise<void> {
-    const { code, output } = await this.test(candidate, main);
+    const { code, output, prefix } = await this.test(candidate, main);
     if (code !== 0) {
+      const hint =
+        prefix === undefined
+          ? " (nginx -t ran with nginx's built-in prefix: no nginx is running and the router has no `prefix`; set it to what nginx runs with, `nginx -p`)"
+          : '';
       throw new CutoverError(
         'CUTOVER_E_ROUTER',
-        `nginx rejected the new config, the running one is unchanged: ${firstError(output)}`,
+        `nginx rejected the new config, the running one is unchanged: ${firstError(output)}${hint}`,
         { details: { output } },
       );
     }
   }
 
   /** `nginx -t` as in validate(), answering exit code and output (names already mapped back). */
-  async test(candidate: string, main: string): Promise<{ code: number; output: string }> {
+  async test(
+    candidate: string,
+    main: string,
+  ): Promise<{ code: number; output: string; prefix: string | undefined }> {
     const directive = this.includeDirective(main);
     if (directive === undefined) {
       throw new CutoverError('CUTOVER_E_CONFIG', `${this.mainConfig} no longer includes ${this.includeFile}`);
@@ -79,10 +86,15 @@ export class NginxInstance {
     );
     await writeFile(testConfig, main.replace(directive, `include ${candidate};`));
     try {
-      const { code, output } = await runCommand(this.config.binary, ['-t', '-q', '-c', testConfig]);
+      // The same prefix the running nginx has, or relative paths (logs, temp dirs) resolve
+      // against the compiled-in one and the test fails — or passes — for the wrong reason.
+      const prefix = await this.prefix();
+      const args = [...(prefix === undefined ? [] : ['-p', prefix]), '-t', '-q', '-c', testConfig];
+      const { code, output } = await runCommand(this.config.binary, args);
       return {
         code,
         output: output.replaceAll(testConfig, this.mainConfig).replaceAll(candidate, this.includeFile),
+        prefix,
       };
     } finally {
       await rm(testConfig, { force: true });
@@ -132,9 +144,21 @@ export class NginxInstance {
   private async pidFile(): Promise<string> {
     if (this.config.pidFile !== undefined) return path.resolve(this.baseDir, this.config.pidFile);
     const fromConfig = pidFileFromConfig(await this.readMainConfig());
-    return fromConfig === undefined
-      ? DEFAULT_PID_FILE
-      : path.resolve(path.dirname(this.mainConfig), fromConfig);
+    if (fromConfig === undefined) return DEFAULT_PID_FILE;
+    // nginx resolves a relative pid against its prefix; without a configured one, the config's
+    // folder is the usual `nginx -p "$PWD"` layout (the master's -p is unknown until its pid is).
+    const base =
+      this.config.prefix === undefined
+        ? path.dirname(this.mainConfig)
+        : path.resolve(this.baseDir, this.config.prefix);
+    return path.resolve(base, fromConfig);
+  }
+
+  /** The configured prefix, else the running master's `-p`, else none (nginx's built-in). */
+  private async prefix(): Promise<string | undefined> {
+    if (this.config.prefix !== undefined) return path.resolve(this.baseDir, this.config.prefix);
+    const master = await this.masterPid();
+    return master === undefined ? undefined : masterPrefix(master);
   }
 
   /** The exact `include …;` text in the main config that names our file, if any. */

@@ -72,6 +72,25 @@ function bootTimeMs(): number {
   return Date.now() - uptime * 1000;
 }
 
+/**
+ * The `-p` prefix a running master was started with, read from its process title
+ * ("nginx: master process /usr/sbin/nginx -p /srv/app -c …"); undefined when it has none or is
+ * gone. The title joins arguments with spaces, so a prefix containing one cannot be told
+ * apart: set the router's `prefix` for that.
+ */
+export function masterPrefix(masterPid: number): string | undefined {
+  const title = readProc(`/proc/${masterPid}/cmdline`);
+  if (title === undefined) return undefined;
+  const words = title.replace(/\0/g, ' ').trim().split(/\s+/);
+  const start = words.indexOf('process');
+  for (let i = start + 1; i > 0 && i < words.length; i++) {
+    const word = words[i]!;
+    if (word === '-p' && words[i + 1] !== undefined) return words[i + 1];
+    if (word.startsWith('-p') && word.length > 2) return word.slice(2);
+  }
+  return undefined;
+}
+
 /** The `pid` directive of a main config, resolved against nginx's default when absent. */
 export function pidFileFromConfig(configText: string): string | undefined {
   const match = /^\s*pid\s+([^;\s]+)\s*;/m.exec(configText);
