@@ -18,6 +18,7 @@ export const DEFAULTS = {
   drainTimeoutMs: 30_000,
   rollbackWindowMs: 15 * 60_000,
   hookTimeoutMs: 5 * 60_000,
+  hookKillGraceMs: 5_000,
   /** Longer than the 60 s idle timeout of common cloud load balancers, so they close first. */
   clientIdleTimeoutMs: 75_000,
   headersTimeoutMs: 20_000,

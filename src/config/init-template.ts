@@ -201,5 +201,8 @@ hooks:
   # afterPromote: ./notify.sh promoted
   # afterRollback: ./notify.sh rolled-back
   timeout: ${d(DEFAULTS.hookTimeoutMs)}
+  # A hook stopped at its timeout or by an abort gets SIGTERM (a migration can roll back), then
+  # SIGKILL this long after, with everything it started.
+  killGrace: ${d(DEFAULTS.hookKillGraceMs)}
 `;
 }

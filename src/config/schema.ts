@@ -111,6 +111,9 @@ const hooks = z
     afterPromote: hook.optional().describe('Runs after the new slot is live'),
     afterRollback: hook.optional().describe('Runs after a rollback put the old slot back'),
     timeout: duration().default(DEFAULTS.hookTimeoutMs).describe('A hook running longer than this fails'),
+    killGrace: duration()
+      .default(DEFAULTS.hookKillGraceMs)
+      .describe('A hook stopped at its timeout or by an abort gets SIGTERM, then SIGKILL this long after'),
   })
   .strict();
 

@@ -184,6 +184,7 @@ export class DeploymentRun {
         cwd: config.baseDir,
         env: this.hookEnv(record),
         timeoutMs: config.hooks.timeout,
+        killGraceMs: config.hooks.killGrace,
         signal: this.interrupt.signal,
       });
     }
@@ -237,6 +238,7 @@ export class DeploymentRun {
         cwd: config.baseDir,
         env: { ...this.hookEnv(record), ...smokeHookEnv(preview) },
         timeoutMs: config.hooks.timeout,
+        killGraceMs: config.hooks.killGrace,
         signal: this.interrupt.signal,
         failureCode: 'CUTOVER_E_SMOKE',
       });
@@ -468,6 +470,7 @@ export class DeploymentRun {
         cwd: config.baseDir,
         env: hookEnvOf(record),
         timeoutMs: config.hooks.timeout,
+        killGraceMs: config.hooks.killGrace,
       });
       logger.info('hook.ok', { hook: 'afterRollback', deployment: record.id });
     } catch (error) {
@@ -606,6 +609,7 @@ export class DeploymentRun {
         cwd: this.ctx.config.baseDir,
         env: this.hookEnv(record),
         timeoutMs: this.ctx.config.hooks.timeout,
+        killGraceMs: this.ctx.config.hooks.killGrace,
       });
     } catch (error) {
       this.message('warn', asCutoverError(error).message);

@@ -9,6 +9,8 @@ export interface HookRun {
   /** Set for the hook on top of cutover's environment, which never passes on CUTOVER_* secrets. */
   readonly env: Readonly<Record<string, string>>;
   readonly timeoutMs: number;
+  /** SIGTERM first at the timeout or on abort, SIGKILL this long after (hooks.killGrace). */
+  readonly killGraceMs: number;
   readonly signal?: AbortSignal;
   /** Error code when the command fails (smoke tests have their own). */
   readonly failureCode?: ErrorCode;
@@ -17,8 +19,8 @@ export interface HookRun {
 const OUTPUT_TAIL_CHARS = 2_000;
 
 /**
- * Runs a hook command in its own process group (killed as one at the timeout, on abort, and
- * when the hook exits); resolves with its output tail, or throws naming the hook and its exit.
+ * Runs a hook command in its own process group (stopped as one at the timeout and on abort —
+ * SIGTERM, then SIGKILL after the grace — and killed when the hook exits); resolves with its output tail, or throws naming the hook and its exit.
  */
 export async function runHook(hook: HookRun): Promise<string> {
   const outcome = await runGroupedCommand({
@@ -26,6 +28,7 @@ export async function runHook(hook: HookRun): Promise<string> {
     cwd: hook.cwd,
     env: hook.env,
     timeoutMs: hook.timeoutMs,
+    killGraceMs: hook.killGraceMs,
     signal: hook.signal,
     keepChars: OUTPUT_TAIL_CHARS,
   });

@@ -1,6 +1,6 @@
 /**
  * Runs a hook or probe command in its own process group, so everything it started goes with
- * it: at its timeout, on abort, and once it exits (a background child left behind would hold
+ * it: at its timeout and on abort (SIGTERM first when given a grace), and once it exits (a background child left behind would hold
  * the output pipes open, and the run with them). The promise settles on the command's own exit
  * plus the group kill, never on the pipes closing: a grandchild that escaped the group (its own
  * session) and keeps them open cannot hold a deployment or its lock.
@@ -16,6 +16,11 @@ export interface GroupedCommand {
   /** Set on top of cutover's environment minus its CUTOVER_* secrets (see childEnv). */
   readonly env?: Readonly<Record<string, string>>;
   readonly timeoutMs: number;
+  /**
+   * At the timeout or on abort the group gets SIGTERM, and SIGKILL this long after unless it
+   * exited (a migration can roll back its transaction). 0: SIGKILL at once (probes).
+   */
+  readonly killGraceMs?: number;
   readonly signal?: AbortSignal;
   /** How much of the end of stdout+stderr to keep. */
   readonly keepChars: number;
@@ -49,6 +54,7 @@ export function runGroupedCommand(run: GroupedCommand): Promise<GroupedOutcome> 
     let settled = false;
     let stopReason: 'timed-out' | 'aborted' | undefined;
     let drainTimer: NodeJS.Timeout | undefined;
+    let graceTimer: NodeJS.Timeout | undefined;
     const child = spawn(file, args, {
       cwd: run.cwd,
       env: childEnv(run.env),
@@ -62,10 +68,10 @@ export function runGroupedCommand(run: GroupedCommand): Promise<GroupedOutcome> 
     child.stdout.on('data', keep);
     child.stderr.on('data', keep);
 
-    const killGroup = (): void => {
+    const killGroup = (signal: NodeJS.Signals = 'SIGKILL'): void => {
       if (child.pid === undefined) return;
       try {
-        process.kill(-child.pid, 'SIGKILL');
+        process.kill(-child.pid, signal);
       } catch (error) {
         // ESRCH: the group is already empty.
         if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
@@ -76,14 +82,22 @@ export function runGroupedCommand(run: GroupedCommand): Promise<GroupedOutcome> 
       settled = true;
       clearTimeout(timer);
       clearTimeout(drainTimer);
+      clearTimeout(graceTimer);
       run.signal?.removeEventListener('abort', onAbort);
       child.stdout.destroy();
       child.stderr.destroy();
       resolve(outcome);
     };
     const stop = (reason: 'timed-out' | 'aborted'): void => {
-      stopReason ??= reason;
-      killGroup();
+      if (stopReason !== undefined) return;
+      stopReason = reason;
+      const graceMs = run.killGraceMs ?? 0;
+      if (graceMs <= 0) {
+        killGroup();
+        return;
+      }
+      killGroup('SIGTERM');
+      graceTimer = setTimeout(() => killGroup(), graceMs);
     };
     const onAbort = (): void => stop('aborted');
     const timer = setTimeout(() => stop('timed-out'), run.timeoutMs);

@@ -34,7 +34,7 @@ void describe('hook runner', () => {
     async () => {
       const hook = withGrandchild('timeout');
       await assert.rejects(
-        runHook({ name: 'smoke', command: hook.command, cwd: dir, env: {}, timeoutMs: 500 }),
+        runHook({ name: 'smoke', command: hook.command, cwd: dir, env: {}, timeoutMs: 500, killGraceMs: 0 }),
         (error: unknown) =>
           isCutoverError(error, 'CUTOVER_E_HOOK') && /timed out after 500ms/.test(error.message),
       );
@@ -54,6 +54,7 @@ void describe('hook runner', () => {
         cwd: dir,
         env: {},
         timeoutMs: 60_000,
+        killGraceMs: 0,
         signal: controller.signal,
       });
       const pid = await waitForPid(hook.grandchild);
@@ -74,8 +75,50 @@ void describe('hook runner', () => {
         cwd: dir,
         env: {},
         timeoutMs: 60_000,
+        killGraceMs: 0,
       });
       assert.match(output, /done/);
+      await waitUntilEnded(printedPid(await readFile(pidFile, 'utf8')));
+    },
+  );
+
+  void it(
+    'a hook stopped at its timeout gets SIGTERM first, and its trap can clean up within the grace',
+    { timeout: CASE_TIMEOUT_MS },
+    async () => {
+      const marker = path.join(dir, 'cleaned-up');
+      await assert.rejects(
+        runHook({
+          name: 'beforeProvision',
+          command: `trap 'echo rolled back > "${marker}"; exit 1' TERM; sleep 60 & wait`,
+          cwd: dir,
+          env: {},
+          timeoutMs: 300,
+          killGraceMs: 10_000,
+        }),
+        (error: unknown) =>
+          isCutoverError(error, 'CUTOVER_E_HOOK') && /timed out after 300ms/.test(error.message),
+      );
+      assert.equal(await readFile(marker, 'utf8'), 'rolled back\n');
+    },
+  );
+
+  void it(
+    'a hook that ignores SIGTERM is killed, group and all, when the grace ends',
+    { timeout: CASE_TIMEOUT_MS },
+    async () => {
+      const pidFile = path.join(dir, 'stubborn.pid');
+      await assert.rejects(
+        runHook({
+          name: 'beforeProvision',
+          command: `trap '' TERM; sleep 60 & echo $! > '${pidFile}'; while :; do wait; done`,
+          cwd: dir,
+          env: {},
+          timeoutMs: 300,
+          killGraceMs: 300,
+        }),
+        (error: unknown) => isCutoverError(error, 'CUTOVER_E_HOOK') && /timed out/.test(error.message),
+      );
       await waitUntilEnded(printedPid(await readFile(pidFile, 'utf8')));
     },
   );
@@ -92,6 +135,7 @@ void describe('hook runner', () => {
         cwd: dir,
         env: { CUTOVER_RELEASE: 'v2', PREVIEW_URL: 'http://127.0.0.1:1' },
         timeoutMs: 10_000,
+        killGraceMs: 0,
       });
       assert.doesNotMatch(output, /b1f5e0|c2d6f1|d3e7a2/);
       assert.doesNotMatch(output, /^CUTOVER_(ADMIN|PREVIEW)_TOKEN=/m);

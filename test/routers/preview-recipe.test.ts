@@ -108,6 +108,7 @@ for (const [kind, start] of Object.entries(ROUTERS)) {
         cwd: process.cwd(),
         env: { ...smokeHookEnv(route), ...extra },
         timeoutMs: 20_000,
+        killGraceMs: 0,
       });
 
     void it(
