@@ -1,3 +1,4 @@
+import { CutoverError } from '../shared/errors.js';
 import { isTerminal, type Phase } from '../shared/phase.js';
 import type { DeploymentRecord } from '../shared/store.js';
 import type { DeploymentView } from './deployment-view.js';
@@ -64,7 +65,8 @@ export function followInProcess(
       if (event.type === 'message' && GATE_MESSAGE.test(event.message)) done(record(), true);
       else if (event.type === 'phase') check();
     });
-    engine.finished(id)?.then(
+    const running = engine.finished(id);
+    running?.then(
       (final) => done(final, false),
       (error: unknown) => {
         unsubscribe();
@@ -72,6 +74,19 @@ export function followInProcess(
       },
     );
     check();
+    if (running === undefined && !isResting(record())) {
+      // No run drives it here: the engine refused to resume it (the app's lease was held by
+      // another deployment or process), so no event would ever come.
+      unsubscribe();
+      const holder = store.getLease(session.config.app);
+      reject(
+        new CutoverError(
+          'CUTOVER_E_LOCKED',
+          `deployment ${id} (${record().phase}) is not run by this command: the engine did not resume it because the app's lease was held${holder ? ` by ${holder.owner}` : ''}; run the command again once that holder is done, or see \`cutover status\``,
+          { details: { deployment: id, phase: record().phase, holder: holder?.owner ?? null } },
+        ),
+      );
+    }
   });
   return session.untilInterrupted(rested, () => `while deployment ${id} was ${record().phase}`);
 }
