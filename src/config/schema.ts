@@ -2,58 +2,8 @@ import { z } from 'zod';
 import { DEFAULTS } from './defaults.js';
 import { command, duration, listenAddress } from './fields.js';
 import { ROUTER_CONFIG_SCHEMAS } from '../routers/descriptors.js';
-import { processPlatformConfig } from '../platforms/process/config.js';
-import { dockerPlatformConfig } from '../platforms/docker/config.js';
-
-const healthCheck = z
-  .object({
-    http: z
-      .object({
-        path: z.string().startsWith('/').default(DEFAULTS.health.httpPath),
-        expectStatus: z.number().int().min(100).max(599).default(DEFAULTS.health.expectStatus),
-        headers: z.record(z.string(), z.string()).default({}),
-      })
-      .strict()
-      .optional(),
-    tcp: z.object({}).strict().optional(),
-    /** A command run with TARGET_HOST and TARGET_PORT set; exit 0 means healthy. */
-    exec: z
-      .object({ command: command() })
-      .strict()
-      .optional()
-      .describe('Run a command with TARGET_HOST and TARGET_PORT set; exit 0 means healthy'),
-    interval: duration().default(DEFAULTS.health.intervalMs).describe('Time between probes of each instance'),
-    timeout: duration().default(DEFAULTS.health.timeoutMs).describe('A probe slower than this fails'),
-    healthyThreshold: z
-      .number()
-      .int()
-      .min(1)
-      .default(DEFAULTS.health.healthyThreshold)
-      .describe('Consecutive passes before an instance counts as healthy'),
-    unhealthyThreshold: z
-      .number()
-      .int()
-      .min(1)
-      .default(DEFAULTS.health.unhealthyThreshold)
-      .describe('Consecutive failures before an instance counts as unhealthy'),
-    /** How long new instances have to become healthy before the deploy fails. */
-    deadline: duration()
-      .default(DEFAULTS.health.deadlineMs)
-      .describe('How long new instances have to become healthy before the deploy fails'),
-  })
-  .strict()
-  .superRefine((value, ctx) => {
-    const kinds = [value.http, value.tcp, value.exec].filter((kind) => kind !== undefined).length;
-    if (kinds > 1) ctx.addIssue({ code: 'custom', message: 'choose one of http, tcp or exec' });
-  })
-  .transform((value) =>
-    value.http || value.tcp || value.exec
-      ? value
-      : {
-          ...value,
-          http: { path: DEFAULTS.health.httpPath, expectStatus: DEFAULTS.health.expectStatus, headers: {} },
-        },
-  );
+import { PLATFORM_CONFIG_SCHEMAS } from '../platforms/descriptors.js';
+import { healthCheck } from './health-check.js';
 
 const shiftStep = z
   .object({
@@ -117,7 +67,8 @@ const hooks = z
 /** One option per router folder, from its descriptor (src/routers/descriptors.ts). */
 export const routerConfig = z.discriminatedUnion('kind', ROUTER_CONFIG_SCHEMAS);
 
-export const platformConfig = z.discriminatedUnion('kind', [processPlatformConfig, dockerPlatformConfig]);
+/** One option per platform folder, from its descriptor (src/platforms/descriptors.ts). */
+export const platformConfig = z.discriminatedUnion('kind', PLATFORM_CONFIG_SCHEMAS);
 
 export const configSchema = z
   .object({
@@ -176,7 +127,7 @@ export const configSchema = z
 
 export type CutoverConfigInput = z.input<typeof configSchema>;
 export type ParsedConfig = z.output<typeof configSchema>;
-export type HealthCheckConfig = ParsedConfig['health'];
+export type { HealthCheckConfig } from './health-check.js';
 export type StrategyConfig = ParsedConfig['strategy'];
 export type HooksConfig = ParsedConfig['hooks'];
 export type RouterConfig = ParsedConfig['router'];
