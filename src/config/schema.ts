@@ -4,6 +4,8 @@ import { command, duration, listenAddress } from './fields.js';
 import { ROUTER_CONFIG_SCHEMAS } from '../routers/descriptors.js';
 import { PLATFORM_CONFIG_SCHEMAS } from '../platforms/descriptors.js';
 import { healthCheck } from './health-check.js';
+import type { ConfigDeprecation } from './load.js';
+import type { MovedTopLevelKey } from './moved-keys.js';
 
 const shiftStep = z
   .object({
@@ -77,10 +79,10 @@ export const configSchema = z
       .string()
       .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'lowercase letters, digits and dashes')
       .describe('Name of the app (lowercase letters, digits and dashes); one deployment per app at a time'),
-    /** Where live traffic arrives (builtin router). */
+    /** Deprecated: moved to router.listen (config/moved-keys.ts); still read, with a warning. */
     listen: listenAddress()
-      .prefault(DEFAULTS.listen)
-      .describe('Where live traffic arrives (builtin router), host:port'),
+      .optional()
+      .meta({ deprecated: true, description: 'Deprecated: use router.listen (router kind builtin)' }),
     /** Store, logs and the admin token live here; relative to the config file. */
     stateDir: z
       .string()
@@ -126,7 +128,10 @@ export const configSchema = z
   .strict();
 
 export type CutoverConfigInput = z.input<typeof configSchema>;
-export type ParsedConfig = z.output<typeof configSchema>;
+/** What the schema reads, old keys included; loadConfig moves those (config/moved-keys.ts). */
+export type SchemaOutput = z.output<typeof configSchema>;
+/** A parsed config with every moved key in its new place. */
+export type ParsedConfig = Omit<SchemaOutput, MovedTopLevelKey>;
 export type { HealthCheckConfig } from './health-check.js';
 export type StrategyConfig = ParsedConfig['strategy'];
 export type HooksConfig = ParsedConfig['hooks'];
@@ -141,4 +146,6 @@ export interface CutoverConfig extends ParsedConfig {
   readonly baseDir: string;
   /** Absolute state directory. */
   readonly stateDirPath: string;
+  /** Old keys the file still uses (each loads as its new key); callers print them. */
+  readonly deprecations: readonly ConfigDeprecation[];
 }
