@@ -37,10 +37,10 @@ const HARNESSES: Record<string, () => Promise<BenchTarget>> = {
   builtin: async () => {
     const { createBuiltinRouter } = await import('../src/routers/builtin/builtin-router.js');
     const { builtinRouterConfig } = await import('../src/routers/builtin/config.js');
-    const router = createBuiltinRouter(builtinRouterConfig.parse({ kind: 'builtin' }), {
-      listen: { host: '127.0.0.1', port: 0 },
-      logger: silentLogger,
-    });
+    const router = createBuiltinRouter(
+      builtinRouterConfig.parse({ kind: 'builtin', listen: '127.0.0.1:0' }),
+      { logger: silentLogger },
+    );
     await router.open();
     const { port } = router.address().live;
     return { router, publicUrl: `http://127.0.0.1:${port}/`, teardown: () => router.close() };

@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs on a fresh Debian machine: the real daemons the router
-# contract suites drive, the load generator the benches use, and a Docker-compatible engine
+# contract suites drive, the load generator the benches use, strace (the durable-write test
+# watches the directory fsync), and a Docker-compatible engine
 # (podman with runc and the CNI dnsname plugin; the tests start their own
 # `podman system service`) plus the static busybox the test images are built from. Safe to
 # run again.
 set -euo pipefail
 
-PACKAGES=(nginx-light haproxy varnish caddy wrk socat openssl podman runc)
-BINARIES=(nginx haproxy varnishd caddy wrk socat openssl podman runc)
+PACKAGES=(nginx-light haproxy varnish caddy wrk socat openssl podman runc strace)
+BINARIES=(nginx haproxy varnishd caddy wrk socat openssl podman runc strace)
 
 missing=()
 for i in "${!BINARIES[@]}"; do

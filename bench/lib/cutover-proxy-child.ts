@@ -10,10 +10,10 @@ import { createBuiltinRouter } from '../../src/routers/builtin/builtin-router.js
 import { builtinRouterConfig } from '../../src/routers/builtin/config.js';
 
 const [port, bluePort, greenPort] = process.argv.slice(2).map(Number);
-const router = createBuiltinRouter(builtinRouterConfig.parse({ kind: 'builtin' }), {
-  listen: { host: '127.0.0.1', port: port ?? 0 },
-  logger: silentLogger,
-});
+const router = createBuiltinRouter(
+  builtinRouterConfig.parse({ kind: 'builtin', listen: `127.0.0.1:${port ?? 0}` }),
+  { logger: silentLogger },
+);
 await router.open();
 await router.prepare({
   blue: [{ id: 'blue-1', host: '127.0.0.1', port: bluePort ?? 0 }],

@@ -2,7 +2,7 @@ import { userInfo, hostname } from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../config/load.js';
 import type { CutoverConfig } from '../config/schema.js';
-import { outputMode, reportError, type OutputMode } from './output.js';
+import { outputMode, printWarning, reportError, type OutputMode } from './output.js';
 
 export interface CommonOptions {
   config?: string;
@@ -15,8 +15,11 @@ export function configPath(options: CommonOptions): string {
   return path.resolve(options.config ?? process.env.CUTOVER_CONFIG ?? DEFAULT_CONFIG_FILE);
 }
 
+/** The config, with a warning on stderr for each old key it still uses. */
 export function loadCliConfig(options: CommonOptions): CutoverConfig {
-  return loadConfig(configPath(options));
+  const config = loadConfig(configPath(options));
+  for (const deprecation of config.deprecations) printWarning(deprecation.message);
+  return config;
 }
 
 /** Who asked: recorded in the audit log. */

@@ -18,6 +18,11 @@ export function printLine(line: string): void {
   process.stdout.write(`${line}\n`);
 }
 
+/** A warning on stderr, where it never mixes with --json output on stdout. */
+export function printWarning(line: string): void {
+  process.stderr.write(`cutover: warning: ${line}\n`);
+}
+
 /** One line on stderr (or a JSON error object on stdout with --json), and the exit code for it. */
 export function reportError(error: unknown, mode: OutputMode): number {
   const failure = asCutoverError(error);

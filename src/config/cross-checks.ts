@@ -41,9 +41,11 @@ function checkAdminExposure(config: ParsedConfig): ExplainedIssue[] {
 /** Two of cutover's own listeners on one port would fail at start-up with EADDRINUSE; say so now. */
 function checkPortClashes(config: ParsedConfig): ExplainedIssue[] {
   const listeners: { path: string[]; address: ListenAddress }[] = [
-    { path: ['listen'], address: config.listen },
     { path: ['admin', 'listen'], address: config.admin.listen },
   ];
+  if (config.router.kind === 'builtin') {
+    listeners.unshift({ path: ['router', 'listen'], address: config.router.listen });
+  }
   if (config.router.kind === 'builtin' && config.router.previewListen) {
     listeners.push({ path: ['router', 'previewListen'], address: config.router.previewListen });
   }

@@ -58,9 +58,6 @@ export function initTemplate({ app, schemaPath = DEFAULT_SCHEMA_PATH }: InitTemp
 # Name of the app (lowercase letters, digits and dashes). One deployment per app at a time.
 app: ${app}
 
-# Where live traffic arrives (used by the builtin router). "host:port"; ":8080" means 127.0.0.1.
-listen: ${DEFAULTS.listen}
-
 # Store, logs and the admin token live here; relative to this file.
 stateDir: ${DEFAULTS.stateDir}
 
@@ -79,6 +76,8 @@ admin:
 #   caddy    patches routes over Caddy's admin API; needs adminUrl (no weights: switch only)
 router:
   kind: builtin
+  # Where live traffic arrives. "host:port"; ":8080" means 127.0.0.1.
+  listen: ${DEFAULTS.listen}
   # Requests with this header set to the app's preview token (the preview-token file in the
   # state directory; the smoke hook gets it in PREVIEW_HEADER) reach the idle slot; any other
   # value, or none, goes live.
@@ -135,7 +134,7 @@ platform:
     INSTANCE: \${INSTANCE}
   instances: ${DEFAULTS.instances}
   host: 127.0.0.1
-  # After SIGTERM, an instance has this long to exit before SIGKILL.
+  # After SIGTERM, an instance has this long to exit before SIGKILL (every platform has stopGrace).
   stopGrace: ${d(DEFAULTS.stopGraceMs)}
   # Each instance's output goes to <stateDir>/logs/<slot>-<n>.log. Past maxBytes (checked every
   # second) it is copied to .1 and emptied; .1 (newest) … .<keep> are kept.

@@ -4,6 +4,7 @@ import { CutoverError } from '../shared/errors.js';
 import { configError, formatKeyPath, type ConfigProblem } from './config-error.js';
 import { crossCheck } from './cross-checks.js';
 import { explainIssue, type ExplainedIssue } from './issue-messages.js';
+import { applyMovedKeys, checkMovedKeys, deprecationMessage, keyName } from './moved-keys.js';
 import { configSchema, type CutoverConfig } from './schema.js';
 import { YamlSource } from './yaml-source.js';
 
@@ -77,21 +78,47 @@ export function parseConfigText(text: string, file: string, displayFile: string 
     };
   };
 
+  const moved = checkMovedKeys(data);
   const parsed = configSchema.safeParse(data, { reportInput: true });
   if (!parsed.success) {
     const explained = parsed.error.issues.flatMap((issue) => explainIssue(issue, configSchema, data));
-    throw fail(dedupe(explained.map(toProblem)));
+    throw fail(dedupe([...explained, ...moved.problems].map(toProblem)));
   }
-  const crossIssues = crossCheck(parsed.data);
+  if (moved.problems.length > 0) throw fail(moved.problems.map(toProblem));
+  const config = applyMovedKeys(parsed.data, moved.moves);
+  const crossIssues = crossCheck(config);
   if (crossIssues.length > 0) throw fail(crossIssues.map(toProblem));
 
+  const deprecations = moved.moves.map((move): ConfigDeprecation => {
+    const { line, column } = source.locate(move.from, 'key');
+    return {
+      line,
+      column,
+      oldKey: keyName(move.from),
+      newKey: keyName(move.to),
+      message: `${displayFile}:${line}: ${deprecationMessage(move)}`,
+    };
+  });
   const baseDir = path.dirname(absoluteFile);
   return {
-    ...parsed.data,
+    ...config,
     file: absoluteFile,
     baseDir,
-    stateDirPath: path.resolve(baseDir, parsed.data.stateDir),
+    stateDirPath: path.resolve(baseDir, config.stateDir),
+    deprecations,
   };
+}
+
+/** An old key the file still uses; it loaded as its new key. */
+export interface ConfigDeprecation {
+  readonly line: number;
+  readonly column: number;
+  /** "listen" */
+  readonly oldKey: string;
+  /** "router.listen" */
+  readonly newKey: string;
+  /** "cutover.yml:3: `listen` is deprecated; use `router.listen` (router kind builtin)" */
+  readonly message: string;
 }
 
 function dedupe(problems: ConfigProblem[]): ConfigProblem[] {

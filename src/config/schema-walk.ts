@@ -94,7 +94,11 @@ export function validKeysAt(root: Schema, path: Path, input: unknown): string[] 
   if (schema === undefined) return [];
   const parentValue = valueAt(input, path);
   const resolved = resolveUnion(unwrapSchema(schema), parentValue, 'key');
-  return resolved instanceof z.ZodObject ? Object.keys(resolved.shape) : [];
+  if (!(resolved instanceof z.ZodObject)) return [];
+  // A deprecated key is still read, but never offered (config/moved-keys.ts names its new place).
+  return Object.entries(resolved.shape as Record<string, z.ZodType>)
+    .filter(([, field]) => field.meta()?.deprecated !== true)
+    .map(([key]) => key);
 }
 
 /** What a schema accepts, in words: "a whole number", "one of auto, manual", "a duration such as …". */

@@ -2,58 +2,10 @@ import { z } from 'zod';
 import { DEFAULTS } from './defaults.js';
 import { command, duration, listenAddress } from './fields.js';
 import { ROUTER_CONFIG_SCHEMAS } from '../routers/descriptors.js';
-import { processPlatformConfig } from '../platforms/process/config.js';
-import { dockerPlatformConfig } from '../platforms/docker/config.js';
-
-const healthCheck = z
-  .object({
-    http: z
-      .object({
-        path: z.string().startsWith('/').default(DEFAULTS.health.httpPath),
-        expectStatus: z.number().int().min(100).max(599).default(DEFAULTS.health.expectStatus),
-        headers: z.record(z.string(), z.string()).default({}),
-      })
-      .strict()
-      .optional(),
-    tcp: z.object({}).strict().optional(),
-    /** A command run with TARGET_HOST and TARGET_PORT set; exit 0 means healthy. */
-    exec: z
-      .object({ command: command() })
-      .strict()
-      .optional()
-      .describe('Run a command with TARGET_HOST and TARGET_PORT set; exit 0 means healthy'),
-    interval: duration().default(DEFAULTS.health.intervalMs).describe('Time between probes of each instance'),
-    timeout: duration().default(DEFAULTS.health.timeoutMs).describe('A probe slower than this fails'),
-    healthyThreshold: z
-      .number()
-      .int()
-      .min(1)
-      .default(DEFAULTS.health.healthyThreshold)
-      .describe('Consecutive passes before an instance counts as healthy'),
-    unhealthyThreshold: z
-      .number()
-      .int()
-      .min(1)
-      .default(DEFAULTS.health.unhealthyThreshold)
-      .describe('Consecutive failures before an instance counts as unhealthy'),
-    /** How long new instances have to become healthy before the deploy fails. */
-    deadline: duration()
-      .default(DEFAULTS.health.deadlineMs)
-      .describe('How long new instances have to become healthy before the deploy fails'),
-  })
-  .strict()
-  .superRefine((value, ctx) => {
-    const kinds = [value.http, value.tcp, value.exec].filter((kind) => kind !== undefined).length;
-    if (kinds > 1) ctx.addIssue({ code: 'custom', message: 'choose one of http, tcp or exec' });
-  })
-  .transform((value) =>
-    value.http || value.tcp || value.exec
-      ? value
-      : {
-          ...value,
-          http: { path: DEFAULTS.health.httpPath, expectStatus: DEFAULTS.health.expectStatus, headers: {} },
-        },
-  );
+import { PLATFORM_CONFIG_SCHEMAS } from '../platforms/descriptors.js';
+import { healthCheck } from './health-check.js';
+import type { ConfigDeprecation } from './load.js';
+import type { MovedTopLevelKey } from './moved-keys.js';
 
 const shiftStep = z
   .object({
@@ -120,7 +72,8 @@ const hooks = z
 /** One option per router folder, from its descriptor (src/routers/descriptors.ts). */
 export const routerConfig = z.discriminatedUnion('kind', ROUTER_CONFIG_SCHEMAS);
 
-export const platformConfig = z.discriminatedUnion('kind', [processPlatformConfig, dockerPlatformConfig]);
+/** One option per platform folder, from its descriptor (src/platforms/descriptors.ts). */
+export const platformConfig = z.discriminatedUnion('kind', PLATFORM_CONFIG_SCHEMAS);
 
 export const configSchema = z
   .object({
@@ -129,10 +82,10 @@ export const configSchema = z
       .string()
       .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'lowercase letters, digits and dashes')
       .describe('Name of the app (lowercase letters, digits and dashes); one deployment per app at a time'),
-    /** Where live traffic arrives (builtin router). */
+    /** Deprecated: moved to router.listen (config/moved-keys.ts); still read, with a warning. */
     listen: listenAddress()
-      .prefault(DEFAULTS.listen)
-      .describe('Where live traffic arrives (builtin router), host:port'),
+      .optional()
+      .meta({ deprecated: true, description: 'Deprecated: use router.listen (router kind builtin)' }),
     /** Store, logs and the admin token live here; relative to the config file. */
     stateDir: z
       .string()
@@ -178,8 +131,11 @@ export const configSchema = z
   .strict();
 
 export type CutoverConfigInput = z.input<typeof configSchema>;
-export type ParsedConfig = z.output<typeof configSchema>;
-export type HealthCheckConfig = ParsedConfig['health'];
+/** What the schema reads, old keys included; loadConfig moves those (config/moved-keys.ts). */
+export type SchemaOutput = z.output<typeof configSchema>;
+/** A parsed config with every moved key in its new place. */
+export type ParsedConfig = Omit<SchemaOutput, MovedTopLevelKey>;
+export type { HealthCheckConfig } from './health-check.js';
 export type StrategyConfig = ParsedConfig['strategy'];
 export type HooksConfig = ParsedConfig['hooks'];
 export type RouterConfig = ParsedConfig['router'];
@@ -193,4 +149,6 @@ export interface CutoverConfig extends ParsedConfig {
   readonly baseDir: string;
   /** Absolute state directory. */
   readonly stateDirPath: string;
+  /** Old keys the file still uses (each loads as its new key); callers print them. */
+  readonly deprecations: readonly ConfigDeprecation[];
 }

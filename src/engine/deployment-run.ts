@@ -336,10 +336,10 @@ export class DeploymentRun {
   }
 
   private async retire(record: DeploymentRecord): Promise<void> {
-    const { platform, traffic, router, config } = this.ctx;
+    const { platform, traffic, router } = this.ctx;
     await this.transition(record, 'retired');
     if (record.fromSlot === null) return;
-    await platform.stop(record.fromSlot, { graceMs: config.platform.stopGrace });
+    await platform.stop(record.fromSlot, { graceMs: platform.describe().stopGraceMs });
     await traffic.setTargets(record.fromSlot, []);
     await router.cleanup(record.fromSlot);
     this.message('info', `${record.fromSlot} (${record.fromRelease ?? 'previous release'}) retired`);

@@ -51,7 +51,7 @@ export async function retireSlot(ctx: EngineContext, slot: Slot, signal: AbortSi
     ctx.logger.warn('drain.deadline', { slot, inFlight: left.inFlight, connections: left.connections });
   }
   if (carriesTraffic(ctx, slot)) return false;
-  await platform.stop(slot, { graceMs: config.platform.stopGrace });
+  await platform.stop(slot, { graceMs: platform.describe().stopGraceMs });
   await traffic.setTargets(slot, []);
   await router.cleanup(slot);
   return true;

@@ -21,8 +21,6 @@ export interface RouterDeps {
   readonly baseDir: string;
   /** cutover's state directory for this app. */
   readonly stateDir: string;
-  /** The top-level `listen` address (where the builtin router takes live traffic). */
-  readonly listen: { readonly host: string; readonly port: number };
 }
 
 /** A router plus what the control server may ask of it beyond the Router interface. */

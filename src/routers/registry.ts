@@ -30,7 +30,6 @@ export function createRouter(config: CutoverConfig, deps: RouterDeps): CreatedRo
     previewToken: deps.previewToken,
     baseDir: config.baseDir,
     stateDir: config.stateDirPath,
-    listen: config.listen,
   });
   return {
     ...created,

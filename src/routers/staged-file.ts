@@ -1,7 +1,5 @@
-import { closeSync, fchmodSync, fsyncSync, openSync, writeSync } from 'node:fs';
-import { rename, rm } from 'node:fs/promises';
-import path from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { rm } from 'node:fs/promises';
+import { commitTempFile, writeTempFile } from '../shared/atomic-write.js';
 
 /**
  * A candidate for `file`, written and fsynced next to it so it can be validated in place and
@@ -18,31 +16,14 @@ export interface StagedFile {
 
 /** `mode` is set with fchmod, so the umask cannot widen it (0600 for a file holding a secret). */
 export function stageFile(file: string, content: string, mode = 0o644): StagedFile {
-  const dir = path.dirname(file);
-  const tempPath = path.join(
-    dir,
-    `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`,
-  );
-  const fd = openSync(tempPath, 'w', mode);
-  try {
-    fchmodSync(fd, mode);
-    writeSync(fd, content);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
+  const tempPath = writeTempFile(file, content, { mode });
   let committed = false;
   return {
     tempPath,
-    commit: async () => {
-      await rename(tempPath, file);
+    commit: () => {
+      commitTempFile(tempPath, file);
       committed = true;
-      const dirFd = openSync(dir, 'r');
-      try {
-        fsyncSync(dirFd);
-      } finally {
-        closeSync(dirFd);
-      }
+      return Promise.resolve();
     },
     discard: async () => {
       if (!committed) await rm(tempPath, { force: true });

@@ -2,7 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { loadConfig } from '../config/load.js';
-import type { CutoverConfig } from '../config/schema.js';
+import type { CutoverConfig, RouterConfig } from '../config/schema.js';
 import { DeploymentEngine, type EngineOptions } from '../engine/deployment-engine.js';
 import { CutoverError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
@@ -46,13 +46,16 @@ export async function startControlServer(options: ControlServerOptions): Promise
   const loaded = loadConfig(options.configFile);
   const config: CutoverConfig = {
     ...loaded,
-    listen: { ...loaded.listen, port: options.overrides?.listenPort ?? loaded.listen.port },
+    router: withListenPort(loaded.router, options.overrides?.listenPort),
     admin: {
       ...loaded.admin,
       listen: { ...loaded.admin.listen, port: options.overrides?.adminPort ?? loaded.admin.listen.port },
     },
   };
   const logger = options.logger.child({ app: config.app });
+  for (const { line, oldKey, newKey, message } of config.deprecations) {
+    logger.warn('config.deprecated', { file: config.file, line, oldKey, newKey, message });
+  }
   // Before the store is opened or anything recovered: a second server must not resume runs.
   const lock = acquireServerLock(config.stateDirPath);
   let store: Store;
@@ -168,4 +171,10 @@ function listen(server: http.Server, address: { host: string; port: number }, ke
 
 function formatHost(host: string): string {
   return host.includes(':') ? `[${host}]` : host;
+}
+
+/** The builtin router's live port replaced (tests pass 0); other routers have no listener of cutover's. */
+function withListenPort(router: RouterConfig, port: number | undefined): RouterConfig {
+  if (port === undefined || router.kind !== 'builtin') return router;
+  return { ...router, listen: { ...router.listen, port } };
 }

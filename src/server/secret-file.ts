@@ -1,11 +1,12 @@
 /**
  * A secret cutover keeps in its state directory: one line in a file of mode 0600 (written
- * temp + fsync + rename, the directory 0700 when cutover makes it), or taken from an
+ * durably (shared/atomic-write.ts), the directory 0700 when cutover makes it), or taken from an
  * environment variable that overrides the file. Children never see either (shared/child-env.ts).
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, fchmodSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { writeFileAtomic } from '../shared/atomic-write.js';
 import { CutoverError } from '../shared/errors.js';
 import { makePrivateDir, PRIVATE_FILE_MODE } from '../shared/private-files.js';
 
@@ -47,17 +48,7 @@ export function loadOrCreateSecret(stateDir: string, secret: SecretFile): string
   if (existing) return existing;
   makePrivateDir(stateDir);
   const token = randomBytes(32).toString('base64url');
-  const file = secretPath(stateDir, secret);
-  const temp = `${file}.${process.pid}.tmp`;
-  const fd = openSync(temp, 'w', PRIVATE_FILE_MODE);
-  try {
-    // The umask cannot widen it, and a temp file left by a crash with another mode is narrowed.
-    fchmodSync(fd, PRIVATE_FILE_MODE);
-    writeSync(fd, `${token}\n`);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(temp, file);
+  // Mode set with fchmod: the umask cannot widen it.
+  writeFileAtomic(secretPath(stateDir, secret), `${token}\n`, { mode: PRIVATE_FILE_MODE });
   return token;
 }

@@ -38,6 +38,11 @@ export interface PlatformDescription {
   readonly kind: string;
   /** The kind of `SlotEndpoint` this platform's slots have (`aws-asg` …); absent: instances only. */
   readonly endpointKind?: string;
+  /**
+   * The platform's configured stop grace (every platform has `stopGrace`): what the engine
+   * passes to stop() when it retires a slot.
+   */
+  readonly stopGraceMs: number;
 }
 
 /**

@@ -74,9 +74,9 @@ const BROKEN: BrokenCase[] = [
   },
   {
     name: 'unknown top-level key, pointed at the key',
-    yaml: `app: web\nlisten: 127.0.0.1:8080\nbogus: 1\nplatform: { kind: process, command: node }\n`,
+    yaml: `app: web\nstateDir: .state\nbogus: 1\nplatform: { kind: process, command: node }\n`,
     first:
-      '3:1: bogus: unknown key; valid keys here are app, listen, stateDir, admin, router, platform, health, strategy, drain, rollbackWindow, hooks',
+      '3:1: bogus: unknown key; valid keys here are app, stateDir, admin, router, platform, health, strategy, drain, rollbackWindow, hooks',
   },
   {
     name: 'unknown nested key, with a suggestion',
@@ -187,9 +187,14 @@ const BROKEN: BrokenCase[] = [
       '6:11: admin.listen: 0.0.0.0 is not a loopback address; set admin.allowRemote: true to expose the admin API',
   },
   {
-    name: 'listen and admin.listen on the same port',
+    name: 'router.listen and admin.listen on the same port',
+    yaml: `${VALID_BASE}router:\n  kind: builtin\n  listen: 127.0.0.1:9000\nadmin:\n  listen: 127.0.0.1:9000\n`,
+    first: '9:11: admin.listen: port 9000 is already used by router.listen; give each listener its own port',
+  },
+  {
+    name: 'the deprecated listen and admin.listen on the same port',
     yaml: `${VALID_BASE}listen: 127.0.0.1:9000\nadmin:\n  listen: 127.0.0.1:9000\n`,
-    first: '7:11: admin.listen: port 9000 is already used by listen; give each listener its own port',
+    first: '7:11: admin.listen: port 9000 is already used by router.listen; give each listener its own port',
   },
   {
     name: 'every problem is reported, in file order',
@@ -223,7 +228,7 @@ void describe('loadConfig rejects broken files with file:line:column, the key, a
     const lines = loadError(file).message.split('\n');
     assert.deepEqual(lines, [
       `${file}:1:6: app: "Web" is not valid; use lowercase letters, digits and dashes`,
-      `${file}:2:1: bogus: unknown key; valid keys here are app, listen, stateDir, admin, router, platform, health, strategy, drain, rollbackWindow, hooks`,
+      `${file}:2:1: bogus: unknown key; valid keys here are app, stateDir, admin, router, platform, health, strategy, drain, rollbackWindow, hooks`,
       `${file}:6:14: platform.instances: expected at least 1, got 0`,
       `${file}:7:17: rollbackWindow: "soon" is not a duration; use a number with ms, s, m or h, e.g. "30s"`,
     ]);
@@ -271,9 +276,10 @@ void describe('loadConfig accepts valid files', () => {
     assert.equal(config.file, file);
     assert.equal(config.baseDir, path.dirname(file));
     assert.equal(config.stateDirPath, path.join(path.dirname(file), '.cutover'));
-    assert.deepEqual(config.listen, { host: '127.0.0.1', port: 8080 });
     assert.deepEqual(config.admin, { listen: { host: '127.0.0.1', port: 7070 }, allowRemote: false });
     assert.equal(config.router.kind, 'builtin');
+    assert.deepEqual(config.router.listen, { host: '127.0.0.1', port: 8080 });
+    assert.deepEqual(config.deprecations, []);
     assert.deepEqual(config.strategy, { kind: 'switch', promotion: 'auto' });
     assert.deepEqual(config.health.http, { path: '/healthz', expectStatus: 200, headers: {} });
     assert.equal(config.health.interval, 1000);
@@ -294,7 +300,6 @@ void describe('loadConfig accepts valid files', () => {
 
   void test('a full file round-trips with durations in ms and listen addresses split', async () => {
     const file = await writeConfig(`app: shop-api
-listen: ":9080"
 stateDir: ../state
 admin:
   listen: 0.0.0.0:9070
@@ -328,7 +333,6 @@ hooks:
   timeout: 90s
 `);
     const config = loadConfig(file);
-    assert.deepEqual(config.listen, { host: '127.0.0.1', port: 9080 });
     assert.deepEqual(config.admin, { listen: { host: '0.0.0.0', port: 9070 }, allowRemote: true });
     assert.equal(config.stateDirPath, path.resolve(path.dirname(file), '../state'));
     assert.deepEqual(config.router, {

@@ -81,7 +81,6 @@ export class CutoverHarness {
       configFile,
       [
         'app: e2e',
-        `listen: 127.0.0.1:${trafficPort}`,
         'admin:',
         `  listen: 127.0.0.1:${adminPort}`,
         ...(options.platform
@@ -106,7 +105,9 @@ export class CutoverHarness {
         `drain: { timeout: ${options.drainTimeout ?? '2s'} }`,
         `rollbackWindow: ${options.rollbackWindow ?? '10m'}`,
         // JSON is YAML: the parsed config objects of test/support/daemons/* fit as they are.
-        ...(options.router ? [`router: ${JSON.stringify(options.router.config)}`] : []),
+        options.router
+          ? `router: ${JSON.stringify(options.router.config)}`
+          : `router: { kind: builtin, listen: "127.0.0.1:${trafficPort}" }`,
         options.extraYaml ?? '',
       ].join('\n'),
     );

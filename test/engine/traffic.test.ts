@@ -78,8 +78,7 @@ void describe('TrafficController', () => {
   before(async () => {
     dir = await makeTempDir('traffic');
     store = openSqliteStore(path.join(dir, 'state.db'));
-    builtin = createBuiltinRouter(builtinRouterConfig.parse({ kind: 'builtin' }), {
-      listen: { host: '127.0.0.1', port: 0 },
+    builtin = createBuiltinRouter(builtinRouterConfig.parse({ kind: 'builtin', listen: '127.0.0.1:0' }), {
       logger: silentLogger,
     });
     await builtin.open();

@@ -67,6 +67,15 @@ export function runPlatformContract({ name, setup }: PlatformContractOptions): v
 
     const options = { timeout: CASE_TIMEOUT_MS };
 
+    void it('describe() names the kind and the stop grace the engine retires slots with', () => {
+      const description = subject.create().describe();
+      assert.equal(description.kind, name);
+      assert.ok(
+        Number.isInteger(description.stopGraceMs) && description.stopGraceMs >= 0,
+        `stopGraceMs is whole milliseconds, got ${description.stopGraceMs}`,
+      );
+    });
+
     void it(
       'provision is idempotent: the same release twice returns the same instances and starts no duplicate',
       options,

@@ -11,10 +11,10 @@ import { runRouterContract } from '../routers/contract.js';
 runRouterContract(
   'builtin',
   async () => {
-    const router = createBuiltinRouter(builtinRouterConfig.parse({ kind: 'builtin' }), {
-      listen: { host: '127.0.0.1', port: 0 },
-      logger: silentLogger,
-    });
+    const router = createBuiltinRouter(
+      builtinRouterConfig.parse({ kind: 'builtin', listen: '127.0.0.1:0' }),
+      { logger: silentLogger },
+    );
     await router.open();
     const publicUrl = `http://127.0.0.1:${router.address().live.port}`;
     return {

@@ -24,10 +24,10 @@ void describe('builtin router', () => {
   });
 
   void it('describes itself as atomic, weighted, verifiable, with header and port previews', () => {
-    const router = createBuiltinRouter(builtinRouterConfig.parse({ kind: 'builtin' }), {
-      listen: { host: '127.0.0.1', port: 0 },
-      logger: silentLogger,
-    });
+    const router = createBuiltinRouter(
+      builtinRouterConfig.parse({ kind: 'builtin', listen: '127.0.0.1:0' }),
+      { logger: silentLogger },
+    );
     assert.deepEqual(router.describe(), {
       kind: 'builtin',
       capabilities: {
@@ -82,15 +82,15 @@ void describe('builtin router', () => {
     await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
     const { port } = taken.address() as net.AddressInfo;
     try {
-      const router = createBuiltinRouter(builtinRouterConfig.parse({ kind: 'builtin' }), {
-        listen: { host: '127.0.0.1', port },
-        logger: silentLogger,
-      });
+      const router = createBuiltinRouter(
+        builtinRouterConfig.parse({ kind: 'builtin', listen: `127.0.0.1:${port}` }),
+        { logger: silentLogger },
+      );
       await assert.rejects(
         () => router.open(),
         (error) =>
           isCutoverError(error, 'CUTOVER_E_PORT_IN_USE') &&
-          error.message === `port 127.0.0.1:${port} is already in use (listen in cutover.yml)`,
+          error.message === `port 127.0.0.1:${port} is already in use (router.listen in cutover.yml)`,
       );
       await router.close();
     } finally {

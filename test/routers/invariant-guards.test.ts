@@ -25,8 +25,7 @@ const CASE_TIMEOUT_MS = 60_000;
 
 /** The builtin router's data plane is this process: its "daemon" is its own listener. */
 async function startBuiltinHarness(): Promise<RouterHarness> {
-  const router = createBuiltinRouter(builtinRouterConfig.parse({ kind: 'builtin' }), {
-    listen: { host: '127.0.0.1', port: 0 },
+  const router = createBuiltinRouter(builtinRouterConfig.parse({ kind: 'builtin', listen: '127.0.0.1:0' }), {
     logger: silentLogger,
   });
   await router.open();

@@ -47,11 +47,13 @@ interface RecipeHarness {
 function builtin(previewListen?: string): () => Promise<RecipeHarness> {
   return () => {
     const previewToken = randomBytes(32).toString('base64url');
-    const router = createBuiltinRouter(builtinRouterConfig.parse({ kind: 'builtin', previewListen }), {
-      listen: { host: '127.0.0.1', port: 0 },
-      logger: silentLogger,
-      previewToken,
-    });
+    const router = createBuiltinRouter(
+      builtinRouterConfig.parse({ kind: 'builtin', listen: '127.0.0.1:0', previewListen }),
+      {
+        logger: silentLogger,
+        previewToken,
+      },
+    );
     return Promise.resolve({
       router,
       previewToken,

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { DEFAULTS } from '../../config/defaults.js';
-import { duration } from '../../config/fields.js';
+import { PLATFORM_SETTINGS } from '../descriptor.js';
 
 /** How many releases' images are kept by default, so a rollback after the window needs no rebuild. */
 export const DOCKER_KEEP_IMAGES_DEFAULT = 3;
@@ -120,9 +120,7 @@ export const dockerPlatformConfig = z
         'Registry credentials from { file } or { env } (JSON username/password/serveraddress); never logged',
       ),
     instances: z.number().int().min(1).max(64).default(DEFAULTS.instances).describe('Containers per slot'),
-    stopGrace: duration()
-      .default(DEFAULTS.stopGraceMs)
-      .describe('After SIGTERM (or the STOPSIGNAL), a container has this long before SIGKILL'),
+    ...PLATFORM_SETTINGS,
     /** Images of this many most recent releases are kept after a retire; older ones are removed. */
     keepImages: z
       .number()

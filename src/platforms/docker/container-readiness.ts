@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type Docker from 'dockerode';
 import { waitUntilHealthy } from '../../checks/wait-until-healthy.js';
-import type { HealthCheckConfig } from '../../config/schema.js';
+import type { HealthCheckConfig } from '../../config/health-check.js';
 import { CutoverError } from '../../shared/errors.js';
 import type { Slot } from '../../shared/slot.js';
 import { DOCKER_READY_WAIT_MS, DOCKER_START_SETTLE_MS, type DockerPlatformConfig } from './config.js';

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import type Docker from 'dockerode';
-import type { HealthCheckConfig } from '../../config/schema.js';
+import type { HealthCheckConfig } from '../../config/health-check.js';
 import { CutoverError, isCutoverError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
 import { isSlot, SLOTS, type Slot, type Target } from '../../shared/slot.js';
@@ -73,7 +73,7 @@ class DockerPlatform implements Platform {
   }
 
   describe(): PlatformDescription {
-    return { kind: 'docker' };
+    return { kind: 'docker', stopGraceMs: this.config.stopGrace };
   }
 
   /** CUTOVER_E_NOT_FOUND when the image is absent under pull `never` (or the build context is missing). */

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { DEFAULTS } from '../../config/defaults.js';
-import { duration } from '../../config/fields.js';
+import { PLATFORM_SETTINGS } from '../descriptor.js';
 
 /** How long a fresh instance must stay up before provision() trusts it started (exit-at-once detection). */
 export const PROCESS_START_SETTLE_MS = 500;
@@ -71,7 +71,7 @@ export const processPlatformConfig = z
      * leaves no such window.
      */
     ports: instancePortRange.optional(),
-    stopGrace: duration().default(DEFAULTS.stopGraceMs),
+    ...PLATFORM_SETTINGS,
     logs: instanceLogs.prefault({}).describe('Size-based rotation of each instance log file'),
   })
   .strict();

@@ -1,12 +1,11 @@
-import { mkdir, open, readFile, readdir, rename, rm } from 'node:fs/promises';
+import { readFile, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { syncDirectoryAsync, writeFileAtomicAsync } from '../../shared/atomic-write.js';
 import { CutoverError } from '../../shared/errors.js';
 import { SLOTS, type Slot } from '../../shared/slot.js';
 import { crashPoint } from './crash-point.js';
 import { readProcStat } from './proc-stat.js';
-
-const TEMP_SUFFIX = '.tmp';
 
 /**
  * What the process platform remembers about one instance. It is written *before* the instance
@@ -77,7 +76,7 @@ export type SlotRecord = z.infer<typeof slotRecordV2>;
 
 /**
  * One JSON file per slot (`<dir>/<slot>.json`) listing the processes started for it. Written
- * with temp file + fsync + rename, so a crash leaves either the old or the new record, never half.
+ * durably (shared/atomic-write.ts: temp file, fsync, rename, fsync the directory), so a crash leaves either the old or the new record, never half.
  */
 export class SlotRecordFiles {
   constructor(private readonly dir: string) {}
@@ -109,26 +108,15 @@ export class SlotRecordFiles {
   }
 
   async write(record: SlotRecord): Promise<void> {
-    await mkdir(this.dir, { recursive: true });
-    const file = this.fileOf(record.slot);
-    const temp = `${file}.${process.pid}${TEMP_SUFFIX}`;
-    const handle = await open(temp, 'w');
-    try {
-      await handle.writeFile(`${JSON.stringify(record, null, 2)}\n`);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    crashPoint();
-    await rename(temp, file);
-    crashPoint();
-    await syncDirectory(this.dir);
+    await writeFileAtomicAsync(this.fileOf(record.slot), `${JSON.stringify(record, null, 2)}\n`, {
+      afterStep: crashPoint,
+    });
   }
 
   async remove(slot: Slot): Promise<void> {
     await rm(this.fileOf(slot), { force: true });
     crashPoint();
-    await syncDirectory(this.dir).catch((error: NodeJS.ErrnoException) => {
+    await syncDirectoryAsync(this.dir).catch((error: NodeJS.ErrnoException) => {
       if (error.code !== 'ENOENT') throw error;
     });
   }
@@ -151,16 +139,6 @@ export class SlotRecordFiles {
         await rm(join(this.dir, name), { force: true });
       }
     }
-  }
-}
-
-/** Makes a rename in `dir` durable. */
-async function syncDirectory(dir: string): Promise<void> {
-  const handle = await open(dir, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
   }
 }
 

@@ -113,7 +113,7 @@ class ProcessPlatform implements Platform {
   }
 
   describe(): PlatformDescription {
-    return { kind: 'process' };
+    return { kind: 'process', stopGraceMs: this.config.stopGrace };
   }
 
   /** Throws CUTOVER_E_NOT_FOUND when the release's working directory is missing. */

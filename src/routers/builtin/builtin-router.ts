@@ -27,7 +27,6 @@ import { BUILTIN_CAPABILITIES } from './capabilities.js';
 import type { BuiltinRouterConfig } from './config.js';
 
 export interface BuiltinRouterDeps {
-  readonly listen: { readonly host: string; readonly port: number };
   readonly logger: Logger;
   /** Secret for the preview header; a random one is made when absent. */
   readonly previewToken?: string;
@@ -127,7 +126,7 @@ export function createBuiltinRouter(config: BuiltinRouterConfig, deps: BuiltinRo
 
   const listenAll = async (server: ProxyServer): Promise<void> => {
     try {
-      await bind(server, 'live', deps.listen.host, deps.listen.port, 'listen');
+      await bind(server, 'live', config.listen.host, config.listen.port, 'router.listen');
       if (config.previewListen) {
         const { host, port } = config.previewListen;
         await bind(server, 'preview', host, port, 'router.previewListen');

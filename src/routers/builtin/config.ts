@@ -40,6 +40,8 @@ const mirrorConfig = z
 export const builtinRouterConfig = z
   .object({
     kind: z.literal('builtin'),
+    /** Where live traffic arrives. Was the top-level `listen` (still read, deprecated: config/moved-keys.ts). */
+    listen: listenAddress().prefault(DEFAULTS.listen).describe('Where live traffic arrives, host:port'),
     /** Header that sends a request to the idle slot (only honoured on the preview listener or with the token). */
     previewHeader: z.string().min(1).default(DEFAULTS.previewHeader),
     /** A second listener that always reaches the idle slot, for smoke tests. */

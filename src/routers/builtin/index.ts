@@ -13,11 +13,7 @@ export const builtinRouter = defineRouter({
   configSchema: builtinRouterConfig,
   capabilities: BUILTIN_CAPABILITIES,
   create: (config, deps) => {
-    const router = createBuiltinRouter(config, {
-      listen: deps.listen,
-      logger: deps.logger,
-      previewToken: deps.previewToken,
-    });
+    const router = createBuiltinRouter(config, { logger: deps.logger, previewToken: deps.previewToken });
     // The two-phase open goes through the same guard createRouter puts above the router.
     const guarded = guardRouter(router);
     return {

@@ -6,21 +6,9 @@
  * An operator who puts vclDir elsewhere gives it the group varnishd reads with
  * (`install -d -g varnish -m 0750 DIR`, docs/routers.md).
  */
-import {
-  chmodSync,
-  chownSync,
-  closeSync,
-  fchmodSync,
-  fchownSync,
-  fstatSync,
-  fsyncSync,
-  mkdirSync,
-  openSync,
-  renameSync,
-  statSync,
-  writeSync,
-} from 'node:fs';
+import { chmodSync, chownSync, fchownSync, fstatSync, mkdirSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { writeFileAtomic } from '../../shared/atomic-write.js';
 import { CutoverError } from '../../shared/errors.js';
 
 const VCL_DIR_MODE = 0o750;
@@ -47,15 +35,14 @@ export function prepareVclDir(dir: string): void {
   }
 }
 
-/** Durable write (temp + fsync + rename) of a VCL file, mode 0640 with its folder's group. */
+/** Durable write (shared/atomic-write.ts) of a VCL file, mode 0640 with its folder's group. */
 export function writeVclFile(file: string, vcl: string): void {
   const dir = path.dirname(file);
   const group = statSync(dir).gid;
-  const temp = `${file}.${process.pid}.tmp`;
-  const fd = openSync(temp, 'w', VCL_FILE_MODE);
-  try {
-    fchmodSync(fd, VCL_FILE_MODE);
-    if (fstatSync(fd).gid !== group) {
+  writeFileAtomic(file, vcl, {
+    mode: VCL_FILE_MODE,
+    prepare: (fd) => {
+      if (fstatSync(fd).gid === group) return;
       try {
         fchownSync(fd, -1, group);
       } catch (error) {
@@ -65,17 +52,6 @@ export function writeVclFile(file: string, vcl: string): void {
           { cause: error },
         );
       }
-    }
-    writeSync(fd, vcl);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(temp, file);
-  const dirFd = openSync(dir, 'r');
-  try {
-    fsyncSync(dirFd);
-  } finally {
-    closeSync(dirFd);
-  }
+    },
+  });
 }

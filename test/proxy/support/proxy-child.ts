@@ -19,9 +19,8 @@ const logger = new Logger((record) => process.stderr.write(`${JSON.stringify(rec
 
 async function open(tls: { cert: string; key: string } | undefined): Promise<BuiltinRouter> {
   const router = createBuiltinRouter(
-    builtinRouterConfig.parse({ kind: 'builtin', ...(tls ? { tls } : {}) }),
+    builtinRouterConfig.parse({ kind: 'builtin', listen: '127.0.0.1:0', ...(tls ? { tls } : {}) }),
     {
-      listen: { host: '127.0.0.1', port: 0 },
       logger,
     },
   );

@@ -9,11 +9,13 @@ import { builtinRouterConfig } from '../../../src/routers/builtin/config.js';
 export const PREVIEW_TOKEN = 'test-preview-token-0123456789';
 
 export async function openRouter(config: Record<string, unknown> = {}): Promise<BuiltinRouter> {
-  const router = createBuiltinRouter(builtinRouterConfig.parse({ kind: 'builtin', ...config }), {
-    listen: { host: '127.0.0.1', port: 0 },
-    logger: silentLogger,
-    previewToken: PREVIEW_TOKEN,
-  });
+  const router = createBuiltinRouter(
+    builtinRouterConfig.parse({ kind: 'builtin', listen: '127.0.0.1:0', ...config }),
+    {
+      logger: silentLogger,
+      previewToken: PREVIEW_TOKEN,
+    },
+  );
   await router.open();
   return router;
 }
