@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import type { CutoverConfig } from '../config/schema.js';
 import { DEFAULTS } from '../config/defaults.js';
 import type { Instance, Platform } from '../shared/platform.js';
-import type { Router } from '../shared/router.js';
+import { routesToEndpointKind, type Router } from '../shared/router.js';
 import type { DeploymentRecord, Lease, RoutingState, Store } from '../shared/store.js';
 import { parseLeaseOwner, type EngineContext } from './engine-context.js';
 import { CutoverError, asCutoverError } from '../shared/errors.js';
@@ -69,6 +69,7 @@ export class DeploymentEngine {
   private closed = false;
 
   constructor(options: EngineOptions) {
+    refuseEndpointTheRouterCannotTake(options.platform, options.router);
     this.events = options.events ?? new DeploymentEvents();
     const processId = `cutover@${hostname()}:${process.pid}`;
     const now = options.now ?? (() => new Date());
@@ -559,6 +560,21 @@ export class DeploymentEngine {
       .finally(() => this.background.delete(work))
       .catch(() => undefined);
   }
+}
+
+/**
+ * Open-time twin of the config check (config/cross-checks.ts), from what the platform and the
+ * router say of themselves: a platform whose slot is a group needs a router that routes to it.
+ */
+function refuseEndpointTheRouterCannotTake(platform: Platform, router: Router): void {
+  const { kind: platformKind, endpointKind } = platform.describe();
+  const { kind: routerKind, capabilities } = router.describe();
+  if (endpointKind === undefined || routesToEndpointKind(capabilities, endpointKind)) return;
+  throw new CutoverError(
+    'CUTOVER_E_CONFIG',
+    `each slot of platform.kind "${platformKind}" is an endpoint of kind ${endpointKind}, which router.kind "${routerKind}" cannot route to (it takes ${capabilities.endpointKinds?.join(', ') || 'host:port instances only'})`,
+    { details: { platform: platformKind, endpointKind, router: routerKind } },
+  );
 }
 
 /**
