@@ -96,12 +96,13 @@ export class TrafficController {
           { details: { asked: desired.weights, observed: observed.weights } },
         );
       }
-      if (observed.kind === 'unverifiable') {
+      const unchecked = uncheckedReason(this.router, observed);
+      if (unchecked !== undefined) {
         // Allowed only for a router whose capabilities say it cannot read back (the guard
-        // refuses it otherwise), and never silent: recorded, announced, shown in `status`.
-        this.record(desired, { kind: 'unverifiable', reason: observed.reason, at: this.at() });
-        this.logger.warn('traffic.unverifiable', { reason: observed.reason, weights: desired.weights });
-        this.announce(context, desired.weights, 'unverifiable', observed.reason);
+        // refuses `unverifiable` otherwise), and never silent: recorded, announced, in `status`.
+        this.record(desired, { kind: 'unverifiable', reason: unchecked, at: this.at() });
+        this.logger.warn('traffic.unverifiable', { reason: unchecked, weights: desired.weights });
+        this.announce(context, desired.weights, 'unverifiable', unchecked);
       } else {
         this.record(desired, { kind: 'verified', at: this.at() });
       }
@@ -234,6 +235,18 @@ export class TrafficController {
 }
 
 const NEVER_ABORTED = new AbortController().signal;
+
+/**
+ * Why the move was not checked against the data plane, or undefined when it was: the router
+ * answered `unverifiable`, or its capabilities say `verifiable: false`, so what it answered is
+ * its own configuration (nginx's reload mode reads its include file, not the live upstreams).
+ */
+function uncheckedReason(router: Router, observed: RouterObservation): string | undefined {
+  if (observed.kind === 'unverifiable') return observed.reason;
+  const { kind, mode, capabilities } = router.describe();
+  if (capabilities.verifiable) return undefined;
+  return `the ${kind} router${mode ? ` (${mode} mode)` : ''} cannot read back what its data plane does; it showed its own configuration with the asked weights`;
+}
 
 function elapsedSince(since: string, now: Date): string {
   return formatDuration(Math.max(0, now.getTime() - new Date(since).getTime()));
