@@ -5,9 +5,10 @@
  * Routers keep only the mechanics of applying a move.
  *
  * - Weights: whole percents from 0 to 100 adding up to 100 (CUTOVER_E_INVALID_WEIGHTS).
- * - No slot without instances (or a platform endpoint standing for them) gains weight (CUTOVER_E_EMPTY_SLOT). A slot may keep the share it
- *   had: the engine's baseline before the first deploy is "blue 100 %, nothing running", and it
- *   re-asserts blue 100 % while green is being prepared. When neither slot has instances the
+ * - No slot without instances (or a platform endpoint standing for them) gains weight
+ *   (CUTOVER_E_EMPTY_SLOT). A slot may keep the share it had: the engine's baseline before the
+ *   first deploy is "blue 100 %, nothing running", and it re-asserts blue 100 % while green is
+ *   being prepared. When neither slot has instances the
  *   weights decide nothing (no request can be served either way) and any split is accepted.
  * - No preview of a slot without instances (CUTOVER_E_EMPTY_SLOT).
  * - No cleanup of a slot that still takes live traffic, and no prepare() that takes the last
@@ -199,10 +200,7 @@ export class GuardedRouter implements Router {
     }
   }
 
-  /**
-   * A slot of an endpoint platform may have no host:port instances the router knows of (the
-   * group stands for them); a slot with neither is empty.
-   */
+  /** An endpoint goes only to a router that lists its kind in `endpointKinds`. */
   private refuseUnknownEndpointKinds(endpoints: SlotEndpoints): void {
     const { kind, capabilities } = this.inner.describe();
     const understood = capabilities.endpointKinds ?? [];
@@ -217,6 +215,10 @@ export class GuardedRouter implements Router {
     }
   }
 
+  /**
+   * A slot of an endpoint platform may have no host:port instances the router knows of (the
+   * group stands for them); a slot with neither is empty.
+   */
   private async refuseWeightOnEmptySlot(weights: Weights): Promise<void> {
     const targets = await this.knownTargets();
     const isEmpty = (slot: Slot): boolean => targets[slot].length === 0 && this.endpoints[slot] === undefined;
