@@ -666,7 +666,7 @@ export class DeploymentRun {
     return this.ctx.now().toISOString();
   }
 
-  /** A traffic move of this run: named in its read-back events, its settle wait cut short by a stop or wake. */
+  /** A move of this run: named in its read-back events; a stop or a wake cuts its settle wait short. */
   private move(): MoveContext {
     return { deploymentId: this.id, signal: this.interrupt.signal };
   }
