@@ -100,8 +100,9 @@ export class TrafficController {
       if (unchecked !== undefined) {
         // Allowed only for a router whose capabilities say it cannot read back (the guard
         // refuses `unverifiable` otherwise), and never silent: recorded, announced, in `status`.
+        // Logged at info: the event already reaches the deploy's progress once per move.
         this.record(desired, { kind: 'unverifiable', reason: unchecked, at: this.at() });
-        this.logger.warn('traffic.unverifiable', { reason: unchecked, weights: desired.weights });
+        this.logger.info('traffic.unverifiable', { reason: unchecked, weights: desired.weights });
         this.announce(context, desired.weights, 'unverifiable', unchecked);
       } else {
         this.record(desired, { kind: 'verified', at: this.at() });
