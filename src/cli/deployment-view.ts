@@ -31,6 +31,10 @@ export class DeploymentView {
         if (this.tty) this.clear();
         this.print(`${event.level === 'info' ? '' : `${event.level}: `}${event.message}`);
         break;
+      case 'read-back':
+        if (this.tty) this.clear();
+        this.print(`${event.state === 'unverifiable' ? 'warn: move not read back: ' : ''}${event.detail}`);
+        break;
     }
     if (this.tty) this.render();
   }

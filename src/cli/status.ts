@@ -28,6 +28,16 @@ export function registerStatus(program: Command): void {
         printLine(
           `live slot: ${routing.liveSlot ?? 'none'}   traffic: blue ${routing.weights.blue}% / green ${routing.weights.green}%`,
         );
+        const { verification } = status;
+        printLine(
+          verification.verified
+            ? `verified: yes (read back from the router at ${verification.at ?? '?'})`
+            : `verified: no, ${verification.state}: ${verification.reason ?? ''}`,
+        );
+        for (const slot of ['blue', 'green'] as const) {
+          const endpoint = routing.endpoints?.[slot];
+          if (endpoint) printLine(`${slot.padEnd(6)} endpoint ${endpoint.kind} ${endpoint.id}`);
+        }
         for (const slot of ['blue', 'green'] as const) {
           const instances = status.instances[slot];
           const release = routing.releases[slot] ?? instances[0]?.release ?? '-';

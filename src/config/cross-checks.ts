@@ -3,13 +3,45 @@ import { ROUTER_KIND_CAPABILITIES, ROUTER_KIND_LIMITS } from '../routers/capabil
 import type { ListenAddress } from './fields.js';
 import type { ExplainedIssue } from './issue-messages.js';
 import type { ParsedConfig } from './schema.js';
+import { PLATFORM_KIND_ENDPOINTS } from '../platforms/endpoint-kinds.js';
+import { routesToEndpointKind, type RouterCapabilities } from '../shared/router.js';
 
 /**
  * Checks that involve more than one key, run once the file has parsed. Each names the key a
  * user must change and says what to change it to.
  */
 export function crossCheck(config: ParsedConfig): ExplainedIssue[] {
-  return [...checkStrategyFitsRouter(config), ...checkAdminExposure(config), ...checkPortClashes(config)];
+  return [
+    ...checkStrategyFitsRouter(config),
+    ...checkAdminExposure(config),
+    ...checkPortClashes(config),
+    ...checkEndpointFitsRouter(config),
+  ];
+}
+
+/**
+ * A platform whose slot is a group (an Auto Scaling group …) needs a router that routes to that
+ * kind of endpoint; a platform of host:port instances works with every router.
+ */
+export function checkEndpointFitsRouter(
+  config: Pick<ParsedConfig, 'platform' | 'router'>,
+  platformEndpoints: { readonly [kind: string]: string | undefined } = PLATFORM_KIND_ENDPOINTS,
+  routerCapabilities: { readonly [kind: string]: RouterCapabilities | undefined } = ROUTER_KIND_CAPABILITIES,
+): ExplainedIssue[] {
+  const endpointKind = platformEndpoints[config.platform.kind];
+  const capabilities = routerCapabilities[config.router.kind];
+  if (endpointKind === undefined || !capabilities || routesToEndpointKind(capabilities, endpointKind))
+    return [];
+  const takers = Object.entries(routerCapabilities)
+    .filter(([, row]) => row !== undefined && routesToEndpointKind(row, endpointKind))
+    .map(([kind]) => kind);
+  return [
+    {
+      path: ['router', 'kind'],
+      pointAt: 'value',
+      message: `each slot of platform.kind "${config.platform.kind}" is an endpoint of kind ${endpointKind}, which router.kind "${config.router.kind}" cannot route to; ${takers.length > 0 ? `use router kind ${takers.map((kind) => `"${kind}"`).join(' or ')}` : 'no router kind routes to it yet'}`,
+    },
+  ];
 }
 
 function checkStrategyFitsRouter(config: ParsedConfig): ExplainedIssue[] {

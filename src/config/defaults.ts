@@ -44,4 +44,9 @@ export const DEFAULTS = {
   maxClientConnections: 16_384,
   /** Methods mirroring copies by default: the safe ones, which change nothing on the idle slot. */
   mirrorMethods: ['GET', 'HEAD', 'OPTIONS'],
+  /**
+   * How long an eventually consistent router (a cloud load balancer, a target group, DNS) gets
+   * to show a move before it fails (`router.settleTimeout` of the routers that converge).
+   */
+  routerSettleTimeoutMs: 5 * 60_000,
 } as const;

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { parseDuration } from '../shared/duration.js';
+import { DEFAULTS } from './defaults.js';
 
 /** The input side of every duration field; one shared instance so the JSON Schema generator can recognise it. */
 export const durationInput = z
@@ -39,3 +40,15 @@ export type ListenAddress = { host: string; port: number };
 /** A command: a string run by /bin/sh, or an argv array run directly. */
 export const command = () => z.union([z.string().min(1), z.array(z.string()).min(1)]);
 export type Command = z.infer<ReturnType<typeof command>>;
+
+/**
+ * `settleTimeout` of a router whose data plane settles eventually (a cloud load balancer, a
+ * target group, DNS): how long after a move its read-back may say `converging` before the move
+ * fails with CUTOVER_E_VERIFY. Routers that settle at once (the daemons) have no such key.
+ */
+export const settleTimeout = () =>
+  duration()
+    .default(DEFAULTS.routerSettleTimeoutMs)
+    .describe(
+      'How long the router may take to show a move (eventual consistency) before the move fails, e.g. "5m"',
+    );

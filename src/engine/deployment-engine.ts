@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import type { CutoverConfig } from '../config/schema.js';
 import { DEFAULTS } from '../config/defaults.js';
 import type { Instance, Platform } from '../shared/platform.js';
-import type { Router } from '../shared/router.js';
+import { routesToEndpointKind, type Router } from '../shared/router.js';
 import type { DeploymentRecord, Lease, RoutingState, Store } from '../shared/store.js';
 import { parseLeaseOwner, type EngineContext } from './engine-context.js';
 import { CutoverError, asCutoverError } from '../shared/errors.js';
@@ -15,7 +15,8 @@ import type { Logger } from '../shared/logger.js';
 import { ABORTABLE_PHASES, LEASED_PHASES, ROLLBACKABLE_PHASES, isTerminal } from '../shared/phase.js';
 import { DeploymentRun } from './deployment-run.js';
 import { retireSlot } from './slot-retirement.js';
-import { otherSlot, weightsAllOn, type Slot } from '../shared/slot.js';
+import { otherSlot, weightsAllOn, type Slot, type SlotEndpoint, type SlotEndpoints } from '../shared/slot.js';
+import { moveVerification, type MoveVerification } from './move-verification.js';
 import { TrafficController } from './traffic.js';
 import { probe } from '../checks/probe.js';
 
@@ -34,11 +35,18 @@ export interface EngineOptions {
    * the engine takes it over for the deployment it drives, where it would refuse any other holder.
    */
   readonly heldLease?: string;
+  /**
+   * How long a converging router gets to show a move (default: the router config's
+   * `settleTimeout`, for routers that settle eventually, else DEFAULTS.routerSettleTimeoutMs).
+   */
+  readonly settleTimeoutMs?: number;
 }
 
 export interface EngineStatus {
   readonly app: string;
   readonly routing: RoutingState;
+  /** Whether the last move was read back from the data plane, and why not when it was not. */
+  readonly verification: MoveVerification;
   readonly lease: Lease | null;
   readonly active: DeploymentRecord[];
   readonly instances: Record<Slot, Instance[]>;
@@ -61,10 +69,15 @@ export class DeploymentEngine {
   private closed = false;
 
   constructor(options: EngineOptions) {
+    refuseEndpointTheRouterCannotTake(options.platform, options.router);
     this.events = options.events ?? new DeploymentEvents();
-    this.traffic = new TrafficController(options.config.app, options.store, options.router, options.logger);
     const processId = `cutover@${hostname()}:${process.pid}`;
     const now = options.now ?? (() => new Date());
+    this.traffic = new TrafficController(options.config.app, options.store, options.router, options.logger, {
+      events: this.events,
+      now,
+      settleTimeoutMs: options.settleTimeoutMs ?? settleTimeoutOf(options.config.router),
+    });
     this.lease = new LeaseKeeper(options.config.app, options.store, processId, options.logger, now, {
       ttlMs: options.lease?.ttlMs ?? DEFAULTS.lockLeaseMs,
       renewEveryMs: options.lease?.renewEveryMs ?? DEFAULTS.lockRenewEveryMs,
@@ -176,6 +189,7 @@ export class DeploymentEngine {
       blue: platform.healthTargets(running.blue),
       green: platform.healthTargets(running.green),
     };
+    const endpoints = slotEndpoints(platform, running);
     let weights = routing.weights;
     let liveSlot = routing.liveSlot;
     for (const slot of ['blue', 'green'] as const) {
@@ -191,7 +205,10 @@ export class DeploymentEngine {
         logger.error('recover.no-healthy-slot', { slot });
       }
     }
-    await this.traffic.apply({ liveSlot, weights, targets, releases: routing.releases });
+    await this.traffic.apply(
+      { liveSlot, weights, targets, releases: routing.releases, endpoints },
+      { signal: this.shutdown.signal },
+    );
     void config;
   }
 
@@ -420,9 +437,11 @@ export class DeploymentEngine {
   async status(): Promise<EngineStatus> {
     const { store, platform } = this.ctx;
     const [blue, green] = await Promise.all([platform.running('blue'), platform.running('green')]);
+    const routing = this.traffic.current();
     return {
       app: this.app,
-      routing: this.traffic.current(),
+      routing,
+      verification: moveVerification(routing.readBack),
       lease: store.getLease(this.app) ?? null,
       active: store.unfinishedDeployments(this.app),
       instances: { blue, green },
@@ -541,6 +560,42 @@ export class DeploymentEngine {
       .finally(() => this.background.delete(work))
       .catch(() => undefined);
   }
+}
+
+/**
+ * Open-time twin of the config check (config/cross-checks.ts), from what the platform and the
+ * router say of themselves: a platform whose slot is a group needs a router that routes to it.
+ */
+function refuseEndpointTheRouterCannotTake(platform: Platform, router: Router): void {
+  const { kind: platformKind, endpointKind } = platform.describe();
+  const { kind: routerKind, capabilities } = router.describe();
+  if (endpointKind === undefined || routesToEndpointKind(capabilities, endpointKind)) return;
+  throw new CutoverError(
+    'CUTOVER_E_CONFIG',
+    `each slot of platform.kind "${platformKind}" is an endpoint of kind ${endpointKind}, which router.kind "${routerKind}" cannot route to (it takes ${capabilities.endpointKinds?.join(', ') || 'host:port instances only'})`,
+    { details: { platform: platformKind, endpointKind, router: routerKind } },
+  );
+}
+
+/**
+ * The router's own `settleTimeout`, for routers whose data plane settles eventually (their
+ * config schema has the key, see config/fields.ts); the default for the rest, which never
+ * answer `converging` anyway.
+ */
+function settleTimeoutOf(router: object): number {
+  const value = (router as { settleTimeout?: unknown }).settleTimeout;
+  return typeof value === 'number' ? value : DEFAULTS.routerSettleTimeoutMs;
+}
+
+/** The endpoint of each slot with running instances, for a platform whose slot is a group. */
+export function slotEndpoints(platform: Platform, running: Record<Slot, Instance[]>): SlotEndpoints {
+  const endpoints: Partial<Record<Slot, SlotEndpoint>> = {};
+  for (const slot of ['blue', 'green'] as const) {
+    if (running[slot].length === 0) continue;
+    const endpoint = platform.endpoint?.(slot, running[slot]);
+    if (endpoint !== undefined) endpoints[slot] = endpoint;
+  }
+  return endpoints;
 }
 
 function shuttingDown(): CutoverError {

@@ -19,7 +19,7 @@ import {
 } from '../shared/phase.js';
 import { drainSlot, retireSlot } from './slot-retirement.js';
 import { otherSlot, weightsAllOn, weightsWith } from '../shared/slot.js';
-import type { DesiredRouting } from './traffic.js';
+import type { DesiredRouting, MoveContext } from './traffic.js';
 
 /** Why a run's current wait was interrupted. */
 type Interrupt = { kind: 'wake' } | { kind: 'stop'; why: StopReason };
@@ -228,8 +228,10 @@ export class DeploymentRun {
       'info',
       `${targets.length}/${targets.length} instances of ${record.release} pass ${checkName(config.health)}`,
     );
-    // The new slot joins the router with no weight: reachable by the preview route only.
-    await traffic.setTargets(record.toSlot, targets, record.release);
+    // The new slot joins the router with no weight: reachable by the preview route only. A
+    // platform whose slot is a group (an Auto Scaling group …) adds the group's endpoint.
+    const endpoint = platform.endpoint?.(record.toSlot, instances);
+    await traffic.setTargets(record.toSlot, targets, record.release, endpoint, this.move());
     if (config.hooks.smoke) {
       const preview = await this.ctx.router.preview(record.toSlot);
       await runHook({
@@ -271,7 +273,7 @@ export class DeploymentRun {
       // An abort journaled during a step wins over the next move (the store refuses
       // `promoted` after `aborting` too, so an abort during the last step is never lost).
       this.assertStillIn(record, 'shifting');
-      await traffic.moveWeights(weights, liveSlot);
+      await traffic.moveWeights(weights, liveSlot, this.move());
       this.ctx.events.emit({
         type: 'weights',
         deploymentId: record.id,
@@ -340,7 +342,7 @@ export class DeploymentRun {
     await this.transition(record, 'retired');
     if (record.fromSlot === null) return;
     await platform.stop(record.fromSlot, { graceMs: platform.describe().stopGraceMs });
-    await traffic.setTargets(record.fromSlot, []);
+    await traffic.setTargets(record.fromSlot, [], undefined, undefined, this.move());
     await router.cleanup(record.fromSlot);
     this.message('info', `${record.fromSlot} (${record.fromRelease ?? 'previous release'}) retired`);
   }
@@ -396,7 +398,7 @@ export class DeploymentRun {
     for (let attempt = 1; ; attempt += 1) {
       try {
         engineCrashPoint('unwind.before-move');
-        await this.ctx.traffic.apply(await this.routingBack(record, phase));
+        await this.ctx.traffic.apply(await this.routingBack(record, phase), this.move());
         engineCrashPoint('unwind.after-move');
         return;
       } catch (error) {
@@ -427,16 +429,23 @@ export class DeploymentRun {
       // A first deploy has no old slot: the new one is taken out of the router at once.
       const releases = { ...current.releases };
       delete releases[record.toSlot];
+      const endpoints = { ...current.endpoints };
+      delete endpoints[record.toSlot];
       return {
         liveSlot: null,
         weights: current.weights,
         targets: { ...current.targets, [record.toSlot]: [] },
         releases,
+        endpoints,
       };
     }
     let targets = current.targets[record.fromSlot];
+    let endpoints = current.endpoints ?? {};
     if (phase === 'rolling-back') {
-      targets = platform.healthTargets(await platform.running(record.fromSlot));
+      const running = await platform.running(record.fromSlot);
+      targets = platform.healthTargets(running);
+      const endpoint = platform.endpoint?.(record.fromSlot, running);
+      if (endpoint !== undefined) endpoints = { ...endpoints, [record.fromSlot]: endpoint };
       if (!this.skipHealthProbeOnce) {
         await assertAllHealthy(
           targets,
@@ -451,6 +460,7 @@ export class DeploymentRun {
       weights: weightsAllOn(record.fromSlot),
       targets: { ...current.targets, [record.fromSlot]: targets },
       releases: current.releases,
+      endpoints,
     };
   }
 
@@ -658,6 +668,11 @@ export class DeploymentRun {
 
   private now(): string {
     return this.ctx.now().toISOString();
+  }
+
+  /** A move of this run: named in its read-back events; a stop or a wake cuts its settle wait short. */
+  private move(): MoveContext {
+    return { deploymentId: this.id, signal: this.interrupt.signal };
   }
 }
 

@@ -52,7 +52,7 @@ export async function retireSlot(ctx: EngineContext, slot: Slot, signal: AbortSi
   }
   if (carriesTraffic(ctx, slot)) return false;
   await platform.stop(slot, { graceMs: platform.describe().stopGraceMs });
-  await traffic.setTargets(slot, []);
+  await traffic.setTargets(slot, [], undefined, undefined, { signal });
   await router.cleanup(slot);
   return true;
 }

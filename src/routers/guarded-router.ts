@@ -5,13 +5,16 @@
  * Routers keep only the mechanics of applying a move.
  *
  * - Weights: whole percents from 0 to 100 adding up to 100 (CUTOVER_E_INVALID_WEIGHTS).
- * - No slot without instances gains weight (CUTOVER_E_EMPTY_SLOT). A slot may keep the share it
- *   had: the engine's baseline before the first deploy is "blue 100 %, nothing running", and it
- *   re-asserts blue 100 % while green is being prepared. When neither slot has instances the
+ * - No slot without instances (or a platform endpoint standing for them) gains weight
+ *   (CUTOVER_E_EMPTY_SLOT). A slot may keep the share it had: the engine's baseline before the
+ *   first deploy is "blue 100 %, nothing running", and it re-asserts blue 100 % while green is
+ *   being prepared. When neither slot has instances the
  *   weights decide nothing (no request can be served either way) and any split is accepted.
  * - No preview of a slot without instances (CUTOVER_E_EMPTY_SLOT).
  * - No cleanup of a slot that still takes live traffic, and no prepare() that takes the last
- *   instance away from one (CUTOVER_E_SLOT_LIVE).
+ *   instance (and the endpoint) away from one (CUTOVER_E_SLOT_LIVE).
+ * - No prepare() with an endpoint of a kind the router's capabilities do not list in
+ *   `endpointKinds` (CUTOVER_E_ENDPOINT_KIND): config validation refuses the pairing first.
  * - verify() may answer `unverifiable` only when the router's capabilities say it cannot read
  *   back; otherwise that answer becomes CUTOVER_E_VERIFY (invariant 6, never silent).
  * - One lifecycle: open() and close() are idempotent and safe to call twice or at once; every
@@ -20,7 +23,7 @@
  */
 import { CutoverError } from '../shared/errors.js';
 import { Mutex } from '../shared/mutex.js';
-import { SLOTS, type Slot, type SlotTargets, type Weights } from '../shared/slot.js';
+import { SLOTS, type Slot, type SlotEndpoints, type SlotTargets, type Weights } from '../shared/slot.js';
 import type {
   DrainOptions,
   DrainStatus,
@@ -41,6 +44,7 @@ export class GuardedRouter implements Router {
   private closing: Promise<void> | undefined;
   /** What this guard last let through: the data plane's state as far as cutover asked for it. */
   private targets: SlotTargets | undefined;
+  private endpoints: SlotEndpoints = {};
   private weights: Weights | undefined;
 
   constructor(private readonly inner: Router) {}
@@ -76,18 +80,20 @@ export class GuardedRouter implements Router {
     return this.mutex.run(step);
   }
 
-  prepare(targets: SlotTargets): Promise<void> {
+  prepare(targets: SlotTargets, endpoints?: SlotEndpoints): Promise<void> {
     return this.exclusive(async () => {
-      this.refuseEmptyingLiveSlot(targets);
-      await this.inner.prepare(targets);
+      this.refuseUnknownEndpointKinds(endpoints ?? {});
+      this.refuseEmptyingLiveSlot(targets, endpoints ?? {});
+      await (endpoints === undefined ? this.inner.prepare(targets) : this.inner.prepare(targets, endpoints));
       this.targets = targets;
+      this.endpoints = endpoints ?? {};
     });
   }
 
   preview(slot: Slot): Promise<PreviewRoute> {
     return this.exclusive(async () => {
       const targets = await this.knownTargets();
-      if (targets[slot].length === 0) {
+      if (targets[slot].length === 0 && this.endpoints[slot] === undefined) {
         throw new CutoverError(
           'CUTOVER_E_EMPTY_SLOT',
           `cannot preview ${slot}: it has no instances; prepare it first`,
@@ -131,6 +137,8 @@ export class GuardedRouter implements Router {
       }
       await this.inner.cleanup(slot);
       if (this.targets !== undefined) this.targets = { ...this.targets, [slot]: [] };
+      const { [slot]: _cleaned, ...endpoints } = this.endpoints;
+      this.endpoints = endpoints;
     });
   }
 
@@ -175,11 +183,13 @@ export class GuardedRouter implements Router {
    * prepare() may not take the last instance away from a slot that takes live traffic (move the
    * weights off it first), unless it empties both slots (nothing runs anywhere).
    */
-  private refuseEmptyingLiveSlot(targets: SlotTargets): void {
+  private refuseEmptyingLiveSlot(targets: SlotTargets, endpoints: SlotEndpoints): void {
     const weights = this.weights;
-    if (weights === undefined || SLOTS.every((slot) => targets[slot].length === 0)) return;
+    const empty = (slot: Slot): boolean => targets[slot].length === 0 && endpoints[slot] === undefined;
+    if (weights === undefined || SLOTS.every(empty)) return;
     for (const slot of SLOTS) {
-      const emptied = targets[slot].length === 0 && (this.targets?.[slot].length ?? 0) > 0;
+      const had = (this.targets?.[slot].length ?? 0) > 0 || this.endpoints[slot] !== undefined;
+      const emptied = empty(slot) && had;
       if (emptied && weights[slot] > 0) {
         throw new CutoverError(
           'CUTOVER_E_SLOT_LIVE',
@@ -190,10 +200,30 @@ export class GuardedRouter implements Router {
     }
   }
 
+  /** An endpoint goes only to a router that lists its kind in `endpointKinds`. */
+  private refuseUnknownEndpointKinds(endpoints: SlotEndpoints): void {
+    const { kind, capabilities } = this.inner.describe();
+    const understood = capabilities.endpointKinds ?? [];
+    for (const slot of SLOTS) {
+      const endpoint = endpoints[slot];
+      if (endpoint === undefined || understood.includes(endpoint.kind)) continue;
+      throw new CutoverError(
+        'CUTOVER_E_ENDPOINT_KIND',
+        `the ${kind} router cannot route ${slot} to a ${endpoint.kind} endpoint (${endpoint.id}); it takes ${understood.length > 0 ? understood.join(', ') : 'host:port instances only'}`,
+        { details: { slot, endpoint, endpointKinds: understood } },
+      );
+    }
+  }
+
+  /**
+   * A slot of an endpoint platform may have no host:port instances the router knows of (the
+   * group stands for them); a slot with neither is empty.
+   */
   private async refuseWeightOnEmptySlot(weights: Weights): Promise<void> {
     const targets = await this.knownTargets();
-    const empty = SLOTS.filter((slot) => targets[slot].length === 0 && weights[slot] > 0);
-    if (empty.length === 0 || SLOTS.every((slot) => targets[slot].length === 0)) return;
+    const isEmpty = (slot: Slot): boolean => targets[slot].length === 0 && this.endpoints[slot] === undefined;
+    const empty = SLOTS.filter((slot) => isEmpty(slot) && weights[slot] > 0);
+    if (empty.length === 0 || SLOTS.every(isEmpty)) return;
     const before = this.weights ?? (await this.liveWeights()) ?? BASELINE_WEIGHTS;
     for (const slot of empty) {
       if (weights[slot] > before[slot]) {

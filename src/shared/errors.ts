@@ -34,6 +34,8 @@ export const ERROR_CODES = {
   CUTOVER_E_EMPTY_SLOT: 'the move would send traffic or a preview to a slot with no instances',
   CUTOVER_E_SLOT_LIVE: 'the slot still takes live traffic',
   CUTOVER_E_ROUTER_CLOSED: 'the router was closed; open it again before moving traffic',
+  CUTOVER_E_ENDPOINT_KIND:
+    "the router cannot route to this kind of platform endpoint (not in its capabilities' endpointKinds)",
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -14,7 +14,21 @@ export type DeploymentEvent =
     }
   | { type: 'health'; deploymentId: string; at: string; healthy: number; total: number; detail: string }
   | { type: 'weights'; deploymentId: string; at: string; weights: Weights; step: number }
-  | { type: 'message'; deploymentId: string; at: string; level: 'info' | 'warn' | 'error'; message: string };
+  | { type: 'message'; deploymentId: string; at: string; level: 'info' | 'warn' | 'error'; message: string }
+  /**
+   * Reading the router back after a move found something other than a plain match: it is still
+   * settling (`converging`: `detail` says what it shows now), it settled after that wait
+   * (`settled`), or it cannot read its data plane back (`unverifiable`: `detail` says why).
+   * `deploymentId` is null for a move outside any deployment (the routing restored at start-up).
+   */
+  | {
+      type: 'read-back';
+      deploymentId: string | null;
+      at: string;
+      state: 'converging' | 'settled' | 'unverifiable';
+      weights: Weights;
+      detail: string;
+    };
 
 type EventListener = (event: DeploymentEvent) => void;
 

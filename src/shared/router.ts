@@ -95,3 +95,8 @@ export interface Router {
   /** Release what open() took. Safe to call twice. */
   close(): Promise<void>;
 }
+
+/** Whether a router with these capabilities can route a slot to a platform endpoint of `kind`. */
+export function routesToEndpointKind(capabilities: RouterCapabilities, kind: string): boolean {
+  return (capabilities.endpointKinds ?? []).includes(kind);
+}

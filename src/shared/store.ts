@@ -1,5 +1,5 @@
 import type { Phase } from './phase.js';
-import type { Slot, SlotTargets, Weights } from './slot.js';
+import type { Slot, SlotEndpoints, SlotTargets, Weights } from './slot.js';
 
 export interface FailureReason {
   readonly code: string;
@@ -60,8 +60,24 @@ export interface RoutingState {
   readonly weights: Weights;
   readonly targets: SlotTargets;
   readonly releases: Readonly<Partial<Record<Slot, string>>>;
+  /** Each slot's platform endpoint, for a platform whose slot is a group (absent: no slot has one). */
+  readonly endpoints?: SlotEndpoints;
+  /** Whether the data plane was read back after the move (absent: recorded by an older cutover). */
+  readonly readBack?: RoutingReadBack;
   readonly updatedAt: string;
 }
+
+/**
+ * What reading the router back after the last move found (invariant 6). A move is written
+ * `pending` before it is applied; `verified` once the data plane showed the asked weights;
+ * `converging` while an eventually consistent router settles; `unverifiable` when the router
+ * cannot read its data plane back (its capabilities say so): the move was applied, not checked.
+ */
+export type RoutingReadBack =
+  | { readonly kind: 'pending'; readonly since: string }
+  | { readonly kind: 'converging'; readonly seen: string; readonly since: string }
+  | { readonly kind: 'verified'; readonly at: string }
+  | { readonly kind: 'unverifiable'; readonly reason: string; readonly at: string };
 
 export interface Lease {
   readonly app: string;

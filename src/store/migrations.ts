@@ -159,6 +159,14 @@ export const MIGRATIONS: readonly Migration[] = [
         BEGIN SELECT RAISE(ABORT, 'the journal is append-only'); END;
     `,
   },
+  {
+    version: 3,
+    description: 'routing endpoints (a group standing for a slot) and the read-back of the last move',
+    sql: `
+      ALTER TABLE routing ADD COLUMN endpoints TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(endpoints));
+      ALTER TABLE routing ADD COLUMN read_back TEXT CHECK (read_back IS NULL OR json_valid(read_back));
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -5,7 +5,7 @@ import Database from 'better-sqlite3';
 import { CutoverError } from '../shared/errors.js';
 import { keepPrivateIfPresent, makePrivateDir, makePrivateFile } from '../shared/private-files.js';
 import { canTransition, isTerminal, TERMINAL_PHASES, type Phase } from '../shared/phase.js';
-import type { Slot, SlotTargets } from '../shared/slot.js';
+import type { Slot, SlotEndpoints, SlotTargets } from '../shared/slot.js';
 import { migrate } from './migrations.js';
 import type {
   AuditEntry,
@@ -16,6 +16,7 @@ import type {
   LeaseResult,
   NewDeployment,
   ReleaseRecord,
+  RoutingReadBack,
   RoutingState,
   Store,
 } from '../shared/store.js';
@@ -64,6 +65,8 @@ interface RoutingRow {
   weight_green: number;
   targets: string;
   releases: string;
+  endpoints: string;
+  read_back: string | null;
   updated_at: number;
 }
 
@@ -271,6 +274,12 @@ class SqliteStore implements Store {
         weights: { blue: row.weight_blue, green: row.weight_green },
         targets: parseJson<SlotTargets>(row.targets, `routing targets of ${app}`, this.file),
         releases: parseJson<RoutingState['releases']>(row.releases, `routing releases of ${app}`, this.file),
+        ...optionalRoutingFields(
+          parseJson<SlotEndpoints>(row.endpoints, `routing endpoints of ${app}`, this.file),
+          row.read_back === null
+            ? undefined
+            : parseJson<RoutingReadBack>(row.read_back, `routing read-back of ${app}`, this.file),
+        ),
         updatedAt: iso(row.updated_at),
       };
     });
@@ -280,11 +289,12 @@ class SqliteStore implements Store {
     return this.write(`write the routing of ${state.app}`, () => {
       const now = this.clock().getTime();
       this.sql(
-        `INSERT INTO routing (app, live_slot, weight_blue, weight_green, targets, releases, updated_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?)
+        `INSERT INTO routing (app, live_slot, weight_blue, weight_green, targets, releases, endpoints, read_back, updated_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
            ON CONFLICT (app) DO UPDATE SET live_slot = excluded.live_slot,
              weight_blue = excluded.weight_blue, weight_green = excluded.weight_green,
-             targets = excluded.targets, releases = excluded.releases, updated_at = excluded.updated_at`,
+             targets = excluded.targets, releases = excluded.releases, endpoints = excluded.endpoints,
+             read_back = excluded.read_back, updated_at = excluded.updated_at`,
       ).run(
         state.app,
         state.liveSlot,
@@ -292,6 +302,8 @@ class SqliteStore implements Store {
         state.weights.green,
         JSON.stringify(state.targets),
         JSON.stringify(state.releases),
+        JSON.stringify(state.endpoints ?? {}),
+        state.readBack === undefined ? null : JSON.stringify(state.readBack),
         now,
       );
       return {
@@ -300,6 +312,7 @@ class SqliteStore implements Store {
         weights: { blue: state.weights.blue, green: state.weights.green },
         targets: state.targets,
         releases: state.releases,
+        ...optionalRoutingFields(state.endpoints ?? {}, state.readBack),
         updatedAt: iso(now),
       };
     });
@@ -576,4 +589,15 @@ function storeError(what: string, error: unknown, file: string): CutoverError {
     cause: error,
     details: sqliteCode === undefined ? { file } : { file, sqliteCode },
   });
+}
+
+/** Endpoints only when a slot has one, the read-back only when recorded: the state round-trips as written. */
+function optionalRoutingFields(
+  endpoints: SlotEndpoints,
+  readBack: RoutingReadBack | undefined,
+): Pick<RoutingState, 'endpoints' | 'readBack'> {
+  return {
+    ...(Object.keys(endpoints).length > 0 ? { endpoints } : {}),
+    ...(readBack === undefined ? {} : { readBack }),
+  };
 }

@@ -96,7 +96,10 @@ export async function waitForPhase(
 }
 
 /** Deploys and waits until it serves (standby; a first deploy, with no old slot, retires at once). */
-export async function deployToStandby(app: InProcessEngine, release: string): Promise<DeploymentRecord> {
+export async function deployToStandby(
+  app: Pick<InProcessEngine, 'engine' | 'store'>,
+  release: string,
+): Promise<DeploymentRecord> {
   const { deployment } = await app.engine.deploy(release, 'test');
   const record = await waitForPhase(app.store, deployment.id, ['standby', 'retired', 'aborted']);
   if (record.phase === 'aborted')

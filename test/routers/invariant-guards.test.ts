@@ -181,6 +181,23 @@ for (const [name, setup] of ROUTERS) {
     );
 
     void it(
+      'PrepareWithAnEndpointOfAKindTheRouterDoesNotList_RefusedWithEndpointKind_DataPlaneUnchanged',
+      { timeout: CASE_TIMEOUT_MS },
+      async () => {
+        await blueLive();
+        assert.deepEqual(
+          router.describe().capabilities.endpointKinds ?? [],
+          [],
+          `${name} takes instances only`,
+        );
+        const group = { kind: 'aws-asg', id: 'shop-green' };
+        await refusedWith(router.prepare(pair.targets, { green: group }), 'CUTOVER_E_ENDPOINT_KIND');
+        await assertStillBlue('after a refused endpoint');
+        await router.prepare(pair.targets);
+      },
+    );
+
+    void it(
       'Lifecycle_OpenAndCloseTwice_CallsAfterCloseRefusedWithRouterClosed_ReopenServesTheLastState',
       { timeout: CASE_TIMEOUT_MS },
       async () => {

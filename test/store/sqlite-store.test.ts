@@ -300,6 +300,31 @@ void describe('routing', () => {
     assert.deepEqual(replaced?.targets, { blue: [], green: [] });
     assert.deepEqual(replaced?.releases, {});
   });
+
+  void test('round-trips each slot endpoint and the read-back of the last move', () => {
+    const store = freshStore();
+    const state = {
+      app: 'shop',
+      liveSlot: 'green' as const,
+      weights: { blue: 0, green: 100 },
+      targets: { blue: [], green: [{ id: 'i-0abc', host: '10.0.0.7', port: 8080 }] },
+      releases: { green: 'v2' },
+      endpoints: {
+        green: { kind: 'aws-asg', id: 'shop-green', details: { region: 'eu-west-1' } },
+      },
+      readBack: { kind: 'unverifiable' as const, reason: 'no read-back', at: '2026-01-01T00:00:00.000Z' },
+    };
+    const written = store.setRouting(state);
+    assert.deepEqual(store.getRouting('shop'), written);
+    assert.deepEqual(
+      { ...store.getRouting('shop'), updatedAt: undefined },
+      { ...state, updatedAt: undefined },
+    );
+    store.setRouting({ ...state, endpoints: {}, readBack: { kind: 'pending', since: state.readBack.at } });
+    const replaced = store.getRouting('shop');
+    assert.equal(replaced?.endpoints, undefined, 'no slot has an endpoint any more');
+    assert.deepEqual(replaced?.readBack, { kind: 'pending', since: state.readBack.at });
+  });
 });
 
 void describe('leases', () => {

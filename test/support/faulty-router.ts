@@ -4,7 +4,7 @@
  * socket that is down, a Caddy API error would) or to hang until released.
  */
 import { CutoverError } from '../../src/shared/errors.js';
-import type { Slot, SlotTargets, Weights } from '../../src/shared/slot.js';
+import type { Slot, SlotEndpoints, SlotTargets, Weights } from '../../src/shared/slot.js';
 import type {
   DrainOptions,
   DrainStatus,
@@ -56,8 +56,8 @@ export class FaultyRouter implements Router {
   open(): Promise<void> {
     return this.inner.open();
   }
-  prepare(targets: SlotTargets): Promise<void> {
-    return this.inner.prepare(targets);
+  prepare(targets: SlotTargets, endpoints?: SlotEndpoints): Promise<void> {
+    return this.inner.prepare(targets, endpoints);
   }
   preview(slot: Slot): Promise<PreviewRoute> {
     return this.inner.preview(slot);
