@@ -357,7 +357,7 @@ hooks:
     });
     assert.equal(config.drain.timeout, 3_600_000);
     assert.equal(config.rollbackWindow, 3_600_000);
-    assert.deepEqual(config.hooks, { smoke: ['./smoke.sh', '--fast'], timeout: 90_000 });
+    assert.deepEqual(config.hooks, { smoke: ['./smoke.sh', '--fast'], timeout: 90_000, killGrace: 5_000 });
   });
 
   void test('shift is fine on routers that can weigh traffic', async () => {
