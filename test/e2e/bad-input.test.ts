@@ -74,7 +74,7 @@ describe('bad input gets a one-line actionable error and loses nothing', () => {
       assert.match(
         result.stderr,
         new RegExp(
-          `port 127\\.0\\.0\\.1:${harness.trafficPort} is already in use \\(listen in cutover\\.yml\\)`,
+          `port 127\\.0\\.0\\.1:${harness.trafficPort} is already in use \\(router\\.listen in cutover\\.yml\\)`,
         ),
       );
     } finally {
