@@ -25,6 +25,13 @@ dpkg-query -W -f='${Status}' busybox-static 2>/dev/null | grep -q 'install ok in
 # podman's CNI networks resolve container names only with the dnsname plugin (the reach-by-name layout).
 [ -x /usr/lib/cni/dnsname ] || missing+=(golang-github-containernetworking-plugin-dnsname)
 
+# moto (the AWS APIs for the aws-asg platform and the AWS routers) comes with this machine kind's
+# Python (moto 5.2.1); neither PyPI nor a Debian package of it is reachable, so say what is wrong.
+if ! command -v moto_server >/dev/null 2>&1; then
+  echo "moto_server not found: the AWS tests need moto 5.2.1 (pip install 'moto[server]==5.2.1' where PyPI is reachable)" >&2
+  exit 1
+fi
+
 if [ "${#missing[@]}" -eq 0 ]; then
   echo "test dependencies: all present"
   exit 0

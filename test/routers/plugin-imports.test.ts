@@ -20,6 +20,10 @@ const SRC = fileURLToPath(new URL('../../src/', import.meta.url));
  */
 const SHARED_VOCABULARY = [/^shared\/[^/]+$/, /^config\/fields$/, /^config\/defaults$/];
 
+/** Plumbing shared by the AWS plug-ins (connection settings, tags, waits); only they import it. */
+const AWS_PLUMBING = /^aws\/[^/]+$/;
+const AWS_PLUGINS = new Set(['aws-asg', 'aws-elb', 'aws-target-group', 'route53', 'aws-alb']);
+
 /** The engine, the server and the CLI: no plug-in folder reaches up into them. */
 const ENGINE = [/^engine\//, /^server\//, /^cli\//];
 
@@ -100,6 +104,7 @@ function routerRule(folder: string, target: string): string | undefined {
   if (SHARED_VOCABULARY.some((pattern) => pattern.test(target))) return undefined;
   // The builtin router's data plane is cutover's own proxy.
   if (folder === 'builtin' && target.startsWith('proxy/')) return undefined;
+  if (AWS_PLUGINS.has(folder) && AWS_PLUMBING.test(target)) return undefined;
   return 'not in the shared vocabulary';
 }
 
@@ -123,4 +128,6 @@ void test('TheImportScan_CatchesACrossFolderImport', () => {
   assert.match(routerRule('varnish', 'store/sqlite-store') ?? '', /shared vocabulary/);
   assert.equal(routerRule('haproxy', 'routers/staged-file'), undefined);
   assert.equal(routerRule('haproxy', 'shared/errors'), undefined);
+  assert.equal(routerRule('aws-elb', 'aws/connection'), undefined);
+  assert.match(routerRule('nginx', 'aws/connection') ?? '', /shared vocabulary/);
 });
