@@ -226,7 +226,7 @@ export class CutoverHarness {
       {
         timeoutMs,
         intervalMs: 20,
-        what: `deployment ${deploymentId} to reach ${phases.join('/')} (last: ${phase})`,
+        what: () => `deployment ${deploymentId} to reach ${phases.join('/')} (last: ${phase})`,
       },
     );
     return phase;

@@ -120,7 +120,8 @@ export function startLoad(options: LoadOptions): RunningLoad {
 export interface WaitOptions {
   timeoutMs?: number;
   intervalMs?: number;
-  what?: string;
+  /** What the wait is for, in its timeout error; a function is read only when the wait fails. */
+  what?: string | (() => string);
 }
 
 /** Polls a condition until it holds; throws naming `what` when the deadline passes. */
@@ -134,9 +135,15 @@ export async function waitFor(
     if (await condition()) return;
     if (Date.now() > deadline) {
       throw new Error(
-        `timed out after ${options.timeoutMs ?? 10_000}ms waiting for ${options.what ?? 'condition'}`,
+        `timed out after ${options.timeoutMs ?? 10_000}ms waiting for ${describeWait(options.what)}`,
       );
     }
     await new Promise((resolve) => setTimeout(resolve, interval));
   }
+}
+
+/** `what` may be a function, so a message can say what was seen last, read when the wait fails. */
+function describeWait(what: WaitOptions['what']): string {
+  if (what === undefined) return 'condition';
+  return typeof what === 'function' ? what() : what;
 }
