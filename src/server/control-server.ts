@@ -87,7 +87,7 @@ export async function startControlServer(options: ControlServerOptions): Promise
     await (router.openWithoutTraffic?.() ?? router.router.open());
     await engine.restoreRouting();
     if (holdsTraffic) await router.router.open();
-    engine.resumeDeployments();
+    await engine.resumeDeployments();
     const metrics = createMetricsRegistry(engine, config.app);
     router.registerMetrics?.(metrics);
     admin = http.createServer(
@@ -99,7 +99,7 @@ export async function startControlServer(options: ControlServerOptions): Promise
     await platform.close();
     await router?.router.close();
     admin?.close();
-    store.close();
+    await store.close().catch(() => undefined);
     lock.release();
     throw error;
   }
@@ -143,7 +143,8 @@ export async function startControlServer(options: ControlServerOptions): Promise
         await openedEngine.close();
         await platform.close();
         await openedRouter.router.close();
-        store.close();
+        // Last: the engine's close() waited for its runs' and the lease keeper's last writes.
+        await store.close();
         lock.release();
         logger.info('server.stopped');
       })();

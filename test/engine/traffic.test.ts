@@ -101,7 +101,7 @@ void describe('TrafficController', () => {
   after(async () => {
     await builtin?.close();
     await backends?.close();
-    store?.close();
+    await store?.close();
     await removeTempDir(dir);
   });
 
@@ -255,7 +255,7 @@ void describe('TrafficController with a router that routes to endpoints and sett
   after(async () => {
     await builtin?.close();
     await backends?.close();
-    store?.close();
+    await store?.close();
     await removeTempDir(dir);
   });
 
@@ -288,8 +288,8 @@ void describe('TrafficController with a router that routes to endpoints and sett
       { kind: 'prepare', endpoints: { green: 'web-green' } },
     ]);
     assert.deepEqual(violations, []);
-    assert.deepEqual(store.getRouting('web')?.endpoints, { green });
-    assert.deepEqual(store.getRouting('web')?.readBack?.kind, 'verified');
+    assert.deepEqual((await store.getRouting('web'))?.endpoints, { green });
+    assert.deepEqual((await store.getRouting('web'))?.readBack?.kind, 'verified');
     assert.deepEqual(new Set(await sample(publicUrl, 10)), new Set(['green-1']), 'served through the group');
   });
 
@@ -317,7 +317,7 @@ void describe('TrafficController with a router that routes to endpoints and sett
 
     assert.equal(observed.kind, 'observed');
     assert.equal(settling.convergingReads - before, 3, 'asked again while converging');
-    assert.equal(store.getRouting('web')?.readBack?.kind, 'verified');
+    assert.equal((await store.getRouting('web'))?.readBack?.kind, 'verified');
     const states = readBackEvents().map((event) => [event.deploymentId, event.state]);
     assert.deepEqual(states, [
       ['d-converging', 'converging'],
@@ -353,7 +353,7 @@ void describe('TrafficController with a router that routes to endpoints and sett
       (error: unknown) =>
         isCutoverError(error, 'CUTOVER_E_VERIFY') && /did not settle within 400ms/.test(error.message),
     );
-    const readBack = store.getRouting('web')?.readBack;
+    const readBack = (await store.getRouting('web'))?.readBack;
     assert.equal(readBack?.kind, 'converging');
     assert.equal(
       readBackEvents().filter((event) => event.state === 'converging').length,
@@ -378,7 +378,11 @@ void describe('TrafficController with a router that routes to endpoints and sett
     await waitForEvent(events, 'converging');
     stop.abort(new Error('shutting down'));
     await assert.rejects(move, /shutting down/);
-    assert.equal(store.getRouting('web')?.readBack?.kind, 'converging', 'left journaled, not verified');
+    assert.equal(
+      (await store.getRouting('web'))?.readBack?.kind,
+      'converging',
+      'left journaled, not verified',
+    );
   });
 });
 
