@@ -159,6 +159,36 @@ void describe('TrafficController', () => {
     assert.deepEqual(new Set(await sample(publicUrl, 10)), new Set(['green-1']));
   });
 
+  void it('AMoveQueuedBehindAnother_StartsFromTheRoutingTheFirstLeft', async () => {
+    await traffic.apply({
+      liveSlot: 'blue',
+      weights: weightsAllOn('blue'),
+      targets,
+      releases: { blue: 'v1', green: 'v2' },
+    });
+    router.forget();
+
+    // Both asked in the same turn: the second reads the routing only once the first has moved
+    // it, so emptying blue keeps the weights on green instead of putting them back on blue.
+    const toGreen = traffic.moveWeights(weightsAllOn('green'), 'green');
+    const retireBlue = traffic.setTargets('blue', []);
+    await Promise.all([toGreen, retireBlue]);
+
+    const routing = await store.getRouting('web');
+    assert.equal(routing?.liveSlot, 'green');
+    assert.deepEqual(routing?.weights, weightsAllOn('green'));
+    assert.deepEqual(routing?.targets, { blue: [], green: targets.green });
+    assert.deepEqual(router.violations, []);
+    assert.deepEqual(
+      router.calls.filter((call) => call.kind === 'setWeights'),
+      [
+        { kind: 'setWeights', weights: weightsAllOn('green') },
+        { kind: 'setWeights', weights: weightsAllOn('green') },
+      ],
+    );
+    assert.deepEqual(new Set(await sample(publicUrl, 10)), new Set(['green-1']));
+  });
+
   void it('RetiringASlotWithNoWeight_EmptiesItAtOnce', async () => {
     await traffic.apply({
       liveSlot: 'green',
