@@ -1,16 +1,12 @@
 import { hostname } from 'node:os';
-import path from 'node:path';
 import type { CutoverConfig } from '../config/schema.js';
 import { DEFAULTS } from '../config/defaults.js';
-import { DeploymentEngine } from '../engine/deployment-engine.js';
+import type { DeploymentEngine } from '../engine/deployment-engine.js';
 import { parseLeaseOwner } from '../engine/engine-context.js';
 import { CutoverError } from '../shared/errors.js';
 import { Logger, jsonLineSink, type LogLevel } from '../shared/logger.js';
-import { createPlatform } from '../platforms/registry.js';
 import type { Platform } from '../shared/platform.js';
-import { createRouter, type CreatedRouter } from '../routers/registry.js';
-import { loadOrCreatePreviewToken } from '../server/preview-token.js';
-import { openSqliteStore } from '../store/sqlite-store.js';
+import { assembleApp, closeApp, openAppStore, startApp, type OpenedApp } from '../server/open-app.js';
 import type { Store } from '../shared/store.js';
 import { processExists } from '../shared/process-exists.js';
 
@@ -67,15 +63,13 @@ export async function openInProcessEngine(
     app: config.app,
     mode: 'one-shot',
   });
-  const store = openSqliteStore(path.join(config.stateDirPath, 'cutover.db'));
+  const store = openAppStore(config);
   const owner = sessionOwner(options.verb);
   let holdsLease = false;
   let renewTimer: NodeJS.Timeout | undefined;
   /** The renewal on its way to the store: never two at once, and awaited before the store closes. */
   let renewing: Promise<void> | undefined;
-  let router: CreatedRouter | undefined;
-  let platform: Platform | undefined;
-  let engine: DeploymentEngine | undefined;
+  let app: OpenedApp | undefined;
   const releaseLease = async (): Promise<void> => {
     clearInterval(renewTimer);
     await renewing;
@@ -108,32 +102,17 @@ export async function openInProcessEngine(
       }, DEFAULTS.lockRenewEveryMs);
       renewTimer.unref();
     }
-    platform = createPlatform(config, logger);
-    router = createRouter(config, { logger, previewToken: loadOrCreatePreviewToken(config.stateDirPath) });
     // The engine takes the session's lease over for the deployment it drives (resumed or new):
     // refusing it would stop this very CLI, and releasing it first would leave the lease free.
-    engine = new DeploymentEngine({
-      config,
-      store,
-      router: router.router,
-      platform,
-      logger,
-      ...(options.drive ? { heldLease: owner } : {}),
-    });
-    if (options.drive) {
-      await router.router.open();
-      await engine.restoreRouting();
-      await engine.resumeDeployments();
-    }
+    app = await assembleApp(config, store, logger, options.drive ? { heldLease: owner } : {});
+    if (options.drive) await startApp(app);
   } catch (error) {
-    await engine?.close();
-    await platform?.close();
-    await router?.router.close();
+    if (app) await closeApp(app);
     await releaseLease().catch(() => undefined);
     await store.close();
     throw error;
   }
-  const opened = { engine, platform, router };
+  const opened = app;
   const signals = new AbortController();
   const onSignal = (signal: NodeJS.Signals): void => {
     interruptedBySignal = true;
@@ -147,8 +126,8 @@ export async function openInProcessEngine(
   return {
     config,
     store,
-    platform,
-    engine,
+    platform: app.platform,
+    engine: app.engine,
     untilInterrupted: (work, where) =>
       new Promise((resolve, reject) => {
         let settle = (): void => undefined;
@@ -185,9 +164,7 @@ export async function openInProcessEngine(
       closing ??= (async () => {
         process.off('SIGINT', onSignal);
         process.off('SIGTERM', onSignal);
-        await opened.engine.close();
-        await opened.platform.close();
-        if (options.drive) await opened.router.router.close();
+        await closeApp(opened, { routerOpened: options.drive });
         // The store closes last: the engine's and the session's last writes land first.
         await releaseLease();
         await store.close();
