@@ -4,7 +4,7 @@ import type { Instance } from '../shared/platform.js';
 import type { DeploymentPatch, DeploymentRecord, FailureReason } from '../shared/store.js';
 import { engineCrashPoint } from './crash-point.js';
 import type { EngineContext } from './engine-context.js';
-import { CutoverError, asCutoverError } from '../shared/errors.js';
+import { CutoverError, asCutoverError, isCutoverError } from '../shared/errors.js';
 import { Gate, sleep } from './gate.js';
 import { assertAllHealthy, checkName } from './health-gate.js';
 import { runHook } from './hook-runner.js';
@@ -146,21 +146,31 @@ export class DeploymentRun {
         // An abort or rollback intent written meanwhile (or any newer phase) wins: go on from it.
         if (now.phase !== record.phase || isTerminal(now.phase)) continue;
         if (this.interruptOf(error)?.kind === 'wake') continue;
-        const reason = toReason(error);
-        if (ABORTABLE_PHASES.has(now.phase)) {
-          await this.transition(now, 'aborting', { reason });
-        } else if (isUnwinding(now.phase)) {
-          // unwind() retries the move itself; what reaches here failed to write the final
-          // phase: say so and go round again (the move is idempotent).
-          this.message('error', `${now.phase}: ${reason.message}`);
-          await sleep(MOVE_RETRY_FIRST_MS, this.interrupt.signal).catch(() => undefined);
-        } else {
-          // After promotion the new slot is live and healthy; a failing side step (a hook, a
-          // drain count) must not strand the deployment. Log it and move on.
-          this.message('warn', `${now.phase}: ${reason.message}`);
-          await this.advancePastFailure(now);
+        try {
+          await this.afterFailure(now, toReason(error));
+        } catch (followUp) {
+          // The record moved between the read above and this write (an abort or a rollback
+          // journaled by the engine meanwhile): nothing was written; go on from the new phase.
+          if (!isCutoverError(followUp, 'CUTOVER_E_PHASE_CHANGED')) throw followUp;
         }
       }
+    }
+  }
+
+  /** What a failed step leads to, from the phase it failed in. */
+  private async afterFailure(now: DeploymentRecord, reason: FailureReason): Promise<void> {
+    if (ABORTABLE_PHASES.has(now.phase)) {
+      await this.transition(now, 'aborting', { reason });
+    } else if (isUnwinding(now.phase)) {
+      // unwind() retries the move itself; what reaches here failed to write the final
+      // phase: say so and go round again (the move is idempotent).
+      this.message('error', `${now.phase}: ${reason.message}`);
+      await sleep(MOVE_RETRY_FIRST_MS, this.interrupt.signal).catch(() => undefined);
+    } else {
+      // After promotion the new slot is live and healthy; a failing side step (a hook, a
+      // drain count) must not strand the deployment. Log it and move on.
+      this.message('warn', `${now.phase}: ${reason.message}`);
+      await this.advancePastFailure(now);
     }
   }
 
