@@ -290,6 +290,9 @@ export class DeploymentEngine {
         outcome: 'ok',
         details: { deployment: id, slot: toSlot },
       });
+      // Closed while the store was written: the deployment stays journaled and the next start
+      // resumes it; a run started now would outlive the engine's close().
+      if (this.closed) throw shuttingDown();
       const run = this.startRun(id);
       return { deployment, finished: run.finished };
     } catch (error) {
