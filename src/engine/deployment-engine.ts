@@ -145,6 +145,8 @@ export class DeploymentEngine {
     // A lease the dead process held goes, also one a finished deployment had not released yet.
     await this.lease.releaseIfHolderIsGone();
     for (const deployment of unfinished) {
+      // Closed meanwhile (a SIGTERM during start-up): the rest resume at the next start.
+      if (this.closed) return;
       if (LEASED_PHASES.has(deployment.phase)) {
         const lease = await this.lease.acquire(deployment.id);
         if (!lease.acquired) {
@@ -434,6 +436,8 @@ export class DeploymentEngine {
       ...(record.reason ? { reason: record.reason } : {}),
     });
     const existing = this.runs.get(record.id);
+    // The intent is journaled: after a close() meanwhile, the next start acts on it.
+    if (this.closed && !(existing && !existing.ended)) throw shuttingDown();
     const run = existing && !existing.ended ? existing : this.startRun(record.id);
     if (intent === 'rolling-back') run.oldSlotJustProbed();
     const outcome = run.outcome();
