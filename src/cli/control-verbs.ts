@@ -104,7 +104,7 @@ function controlInProcess(
       }
       case 'promote': {
         await settleResumed(session, newView);
-        const promoted = engine.promote(actor(), id);
+        const promoted = await engine.promote(actor(), id);
         return (await followInProcess(session, promoted.id, newView(), { pastGate: true })).record;
       }
     }

@@ -1,16 +1,12 @@
 import { hostname } from 'node:os';
-import path from 'node:path';
 import type { CutoverConfig } from '../config/schema.js';
 import { DEFAULTS } from '../config/defaults.js';
-import { DeploymentEngine } from '../engine/deployment-engine.js';
+import type { DeploymentEngine } from '../engine/deployment-engine.js';
 import { parseLeaseOwner } from '../engine/engine-context.js';
 import { CutoverError } from '../shared/errors.js';
 import { Logger, jsonLineSink, type LogLevel } from '../shared/logger.js';
-import { createPlatform } from '../platforms/registry.js';
 import type { Platform } from '../shared/platform.js';
-import { createRouter, type CreatedRouter } from '../routers/registry.js';
-import { loadOrCreatePreviewToken } from '../server/preview-token.js';
-import { openSqliteStore } from '../store/sqlite-store.js';
+import { assembleApp, closeApp, openAppStore, startApp, type OpenedApp } from '../server/open-app.js';
 import type { Store } from '../shared/store.js';
 import { processExists } from '../shared/process-exists.js';
 
@@ -67,63 +63,56 @@ export async function openInProcessEngine(
     app: config.app,
     mode: 'one-shot',
   });
-  const store = openSqliteStore(path.join(config.stateDirPath, 'cutover.db'));
+  const store = openAppStore(config);
   const owner = sessionOwner(options.verb);
   let holdsLease = false;
   let renewTimer: NodeJS.Timeout | undefined;
-  let router: CreatedRouter | undefined;
-  let platform: Platform | undefined;
-  let engine: DeploymentEngine | undefined;
-  const releaseLease = (): void => {
+  /** The renewal on its way to the store: never two at once, and awaited before the store closes. */
+  let renewing: Promise<void> | undefined;
+  let app: OpenedApp | undefined;
+  const releaseLease = async (): Promise<void> => {
+    clearInterval(renewTimer);
+    await renewing;
     if (!holdsLease) return;
     holdsLease = false;
-    clearInterval(renewTimer);
-    store.releaseLease(config.app, owner);
+    await store.releaseLease(config.app, owner);
+  };
+  const renew = async (): Promise<void> => {
+    if (!holdsLease) return;
+    if (await store.renewLease(config.app, owner, DEFAULTS.lockLeaseMs)) return;
+    // The engine took it over for a deployment (EngineOptions.heldLease): nothing left to renew.
+    if (await heldByThisProcess(store, config.app)) {
+      holdsLease = false;
+      clearInterval(renewTimer);
+    } else logger.warn('one-shot.lease-lost', { owner });
   };
   try {
     if (options.drive) {
-      takeSessionLease(store, config.app, owner);
+      await takeSessionLease(store, config.app, owner);
       holdsLease = true;
       renewTimer = setInterval(() => {
-        try {
-          if (store.renewLease(config.app, owner, DEFAULTS.lockLeaseMs)) return;
-          // The engine took it over for a deployment (EngineOptions.heldLease): nothing left to renew.
-          if (heldByThisProcess(store, config.app)) {
-            holdsLease = false;
-            clearInterval(renewTimer);
-          } else logger.warn('one-shot.lease-lost', { owner });
-        } catch (error) {
-          logger.error('one-shot.lease-renew-failed', { error: (error as Error).message });
-        }
+        // A store error (SQLITE_BUSY, a full disk) is logged; the next tick tries again.
+        renewing ??= renew()
+          .catch((error: unknown) =>
+            logger.error('one-shot.lease-renew-failed', { error: (error as Error).message }),
+          )
+          .finally(() => {
+            renewing = undefined;
+          });
       }, DEFAULTS.lockRenewEveryMs);
       renewTimer.unref();
     }
-    platform = createPlatform(config, logger);
-    router = createRouter(config, { logger, previewToken: loadOrCreatePreviewToken(config.stateDirPath) });
     // The engine takes the session's lease over for the deployment it drives (resumed or new):
     // refusing it would stop this very CLI, and releasing it first would leave the lease free.
-    engine = new DeploymentEngine({
-      config,
-      store,
-      router: router.router,
-      platform,
-      logger,
-      ...(options.drive ? { heldLease: owner } : {}),
-    });
-    if (options.drive) {
-      await router.router.open();
-      await engine.restoreRouting();
-      engine.resumeDeployments();
-    }
+    app = await assembleApp(config, store, logger, options.drive ? { heldLease: owner } : {});
+    if (options.drive) await startApp(app);
   } catch (error) {
-    await engine?.close();
-    await platform?.close();
-    await router?.router.close();
-    releaseLease();
-    store.close();
+    if (app) await closeApp(app);
+    await releaseLease().catch(() => undefined);
+    await store.close();
     throw error;
   }
-  const opened = { engine, platform, router };
+  const opened = app;
   const signals = new AbortController();
   const onSignal = (signal: NodeJS.Signals): void => {
     interruptedBySignal = true;
@@ -137,8 +126,8 @@ export async function openInProcessEngine(
   return {
     config,
     store,
-    platform,
-    engine,
+    platform: app.platform,
+    engine: app.engine,
     untilInterrupted: (work, where) =>
       new Promise((resolve, reject) => {
         let settle = (): void => undefined;
@@ -175,19 +164,18 @@ export async function openInProcessEngine(
       closing ??= (async () => {
         process.off('SIGINT', onSignal);
         process.off('SIGTERM', onSignal);
-        await opened.engine.close();
-        await opened.platform.close();
-        if (options.drive) await opened.router.router.close();
-        releaseLease();
-        store.close();
+        await closeApp(opened, { routerOpened: options.drive });
+        // The store closes last: the engine's and the session's last writes land first.
+        await releaseLease();
+        await store.close();
       })();
       return closing;
     },
   };
 }
 
-function heldByThisProcess(store: Store, app: string): boolean {
-  const lease = store.getLease(app);
+async function heldByThisProcess(store: Store, app: string): Promise<boolean> {
+  const lease = await store.getLease(app);
   const holder = lease ? parseLeaseOwner(lease.owner) : undefined;
   return holder !== undefined && holder.host === hostname() && holder.pid === process.pid;
 }
@@ -196,14 +184,14 @@ function heldByThisProcess(store: Store, app: string): boolean {
  * Takes the app lease for this CLI. A live holder (a server's run or another one-shot CLI) means
  * exit 3 naming it; a holder that was a cutover process on this host and is gone is taken over.
  */
-function takeSessionLease(store: Store, app: string, owner: string): void {
-  const current = store.getLease(app);
+async function takeSessionLease(store: Store, app: string, owner: string): Promise<void> {
+  const current = await store.getLease(app);
   if (current) {
     const holder = parseLeaseOwner(current.owner);
     if (holder && holder.host === hostname() && holder.pid !== process.pid && !processExists(holder.pid))
-      store.releaseLease(app, current.owner);
+      await store.releaseLease(app, current.owner);
   }
-  const result = store.acquireLease(app, owner, DEFAULTS.lockLeaseMs);
+  const result = await store.acquireLease(app, owner, DEFAULTS.lockLeaseMs);
   if (!result.acquired) {
     throw new CutoverError(
       'CUTOVER_E_LOCKED',

@@ -42,53 +42,69 @@ export function followInProcess(
   options: { pastGate?: boolean } = {},
 ): Promise<Rested> {
   const { engine, store } = session;
-  const record = (): DeploymentRecord => {
-    const found = store.getDeployment(id);
+  // The phase last read, for the message of an interrupted wait (which cannot wait on the store).
+  let lastPhase: Phase | undefined;
+  const record = async (): Promise<DeploymentRecord> => {
+    const found = await store.getDeployment(id);
     if (!found) throw new Error(`deployment ${id} vanished from the store`);
+    lastPhase = found.phase;
     return found;
   };
   const rested = new Promise<Rested>((resolve, reject) => {
     let unsubscribe = (): void => undefined;
+    let settled = false;
     const done = (final: DeploymentRecord, atGate: boolean): void => {
+      if (settled) return;
+      settled = true;
       unsubscribe();
       resolve({ record: final, atGate });
     };
+    const fail = (error: unknown): void => {
+      if (settled) return;
+      settled = true;
+      unsubscribe();
+      reject(error instanceof Error ? error : new Error(String(error)));
+    };
     const check = (): void => {
-      const now = record();
-      if (now.phase === 'awaiting-promotion' && options.pastGate === true) return;
-      if (isResting(now)) done(now, now.phase === 'awaiting-promotion');
+      record()
+        .then((now) => {
+          if (now.phase === 'awaiting-promotion' && options.pastGate === true) return;
+          if (isResting(now)) done(now, now.phase === 'awaiting-promotion');
+        })
+        .catch(fail);
     };
     for (const event of engine.events.history(id)) view?.update(event);
     unsubscribe = engine.events.subscribe((event) => {
       if (event.deploymentId !== id) return;
       view?.update(event);
-      if (event.type === 'message' && GATE_MESSAGE.test(event.message)) done(record(), true);
+      if (event.type === 'message' && GATE_MESSAGE.test(event.message))
+        record()
+          .then((now) => done(now, true))
+          .catch(fail);
       else if (event.type === 'phase') check();
     });
     const running = engine.finished(id);
-    running?.then(
-      (final) => done(final, false),
-      (error: unknown) => {
-        unsubscribe();
-        reject(error instanceof Error ? error : new Error(String(error)));
-      },
-    );
+    running?.then((final) => done(final, false), fail);
     check();
-    if (running === undefined && !isResting(record())) {
+    if (running === undefined) {
       // No run drives it here: the engine refused to resume it (the app's lease was held by
       // another deployment or process), so no event would ever come.
-      unsubscribe();
-      const holder = store.getLease(session.config.app);
-      reject(
-        new CutoverError(
-          'CUTOVER_E_LOCKED',
-          `deployment ${id} (${record().phase}) is not run by this command: the engine did not resume it because the app's lease was held${holder ? ` by ${holder.owner}` : ''}; run the command again once that holder is done, or see \`cutover status\``,
-          { details: { deployment: id, phase: record().phase, holder: holder?.owner ?? null } },
-        ),
-      );
+      const refuse = async (): Promise<void> => {
+        const now = await record();
+        if (isResting(now)) return;
+        const holder = await store.getLease(session.config.app);
+        fail(
+          new CutoverError(
+            'CUTOVER_E_LOCKED',
+            `deployment ${id} (${now.phase}) is not run by this command: the engine did not resume it because the app's lease was held${holder ? ` by ${holder.owner}` : ''}; run the command again once that holder is done, or see \`cutover status\``,
+            { details: { deployment: id, phase: now.phase, holder: holder?.owner ?? null } },
+          ),
+        );
+      };
+      refuse().catch(fail);
     }
   });
-  return session.untilInterrupted(rested, () => `while deployment ${id} was ${record().phase}`);
+  return session.untilInterrupted(rested, () => `while deployment ${id} was ${lastPhase ?? 'starting'}`);
 }
 
 /**
@@ -101,7 +117,7 @@ export async function settleResumed(
   newView: () => DeploymentView | undefined,
   options: { leave?: Phase } = {},
 ): Promise<void> {
-  for (const deployment of session.store.unfinishedDeployments(session.config.app)) {
+  for (const deployment of await session.store.unfinishedDeployments(session.config.app)) {
     if (isResting(deployment) || deployment.phase === options.leave) continue;
     const view = newView();
     if (view)

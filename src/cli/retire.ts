@@ -34,9 +34,9 @@ export function registerRetire(program: Command): void {
             async (session) => {
               await settleResumed(session, () => (mode.json ? undefined : new DeploymentView(mode.tty)));
               const now = Date.now();
-              const standby = session.store
-                .unfinishedDeployments(plane.config.app)
-                .filter((deployment) => deployment.phase === 'standby');
+              const standby = (await session.store.unfinishedDeployments(plane.config.app)).filter(
+                (deployment) => deployment.phase === 'standby',
+              );
               const due = standby.filter((deployment) => windowEnd(deployment) <= now);
               // The engine resumed every standby run: one whose window has ended retires at once.
               await session.untilInterrupted(
@@ -48,7 +48,11 @@ export function registerRetire(program: Command): void {
                 () => 'while retiring the previous slot',
               );
               return {
-                retired: due.map((deployment) => session.store.getDeployment(deployment.id) ?? deployment),
+                retired: await Promise.all(
+                  due.map(
+                    async (deployment) => (await session.store.getDeployment(deployment.id)) ?? deployment,
+                  ),
+                ),
                 waiting: standby.filter((deployment) => !due.includes(deployment)),
               };
             },

@@ -18,6 +18,7 @@ import { retireSlot } from './slot-retirement.js';
 import { otherSlot, weightsAllOn, type Slot, type SlotEndpoint, type SlotEndpoints } from '../shared/slot.js';
 import { moveVerification, type MoveVerification } from './move-verification.js';
 import { TrafficController } from './traffic.js';
+import { transitionDeployment } from './transitions.js';
 import { probe } from '../checks/probe.js';
 
 export interface EngineOptions {
@@ -108,7 +109,7 @@ export class DeploymentEngine {
    */
   async recover(): Promise<void> {
     await this.restoreRouting();
-    this.resumeDeployments();
+    await this.resumeDeployments();
   }
 
   /**
@@ -117,10 +118,10 @@ export class DeploymentEngine {
    * listener between the halves, so no client is answered from an empty routing table.
    */
   async restoreRouting(): Promise<void> {
-    this.refuseWhileAnotherProcessDrives();
+    await this.refuseWhileAnotherProcessDrives();
     const { store, platform } = this.ctx;
-    const unfinished = store.unfinishedDeployments(this.app);
-    const routing = this.traffic.current();
+    const unfinished = await store.unfinishedDeployments(this.app);
+    const routing = await this.traffic.current();
     const keep = new Set<Slot>();
     for (const slot of ['blue', 'green'] as const) {
       if (routing.targets[slot].length > 0) keep.add(slot);
@@ -138,14 +139,16 @@ export class DeploymentEngine {
    * the lease again if its phase needs it (a dead holder's lease is taken over); then a slot
    * that the last abort or rollback did not get to stop is retired.
    */
-  resumeDeployments(): void {
+  async resumeDeployments(): Promise<void> {
     const { store, logger } = this.ctx;
-    const unfinished = store.unfinishedDeployments(this.app);
+    const unfinished = await store.unfinishedDeployments(this.app);
     // A lease the dead process held goes, also one a finished deployment had not released yet.
-    this.lease.releaseIfHolderIsGone();
+    await this.lease.releaseIfHolderIsGone();
     for (const deployment of unfinished) {
+      // Closed meanwhile (a SIGTERM during start-up): the rest resume at the next start.
+      if (this.closed) return;
       if (LEASED_PHASES.has(deployment.phase)) {
-        const lease = this.lease.acquire(deployment.id);
+        const lease = await this.lease.acquire(deployment.id);
         if (!lease.acquired) {
           logger.error('deployment.resume-refused', {
             deployment: deployment.id,
@@ -155,23 +158,24 @@ export class DeploymentEngine {
           continue;
         }
       }
-      if (deployment.reason?.code === 'CUTOVER_E_LEASE_LOST') store.update(deployment.id, { reason: null });
+      if (deployment.reason?.code === 'CUTOVER_E_LEASE_LOST')
+        await store.update(deployment.id, { reason: null });
       logger.info('deployment.resume', { deployment: deployment.id, phase: deployment.phase });
       this.startRun(deployment.id);
     }
-    if (unfinished.length === 0) this.retireLeftoverSlot();
+    if (unfinished.length === 0) await this.retireLeftoverSlot();
   }
 
   /**
    * Converges a finished record too: after an abort or rollback the new slot carries no traffic
    * and is stopped. A crash after the final phase and before the stop left it running.
    */
-  private retireLeftoverSlot(): void {
+  private async retireLeftoverSlot(): Promise<void> {
     const { store, platform, logger } = this.ctx;
-    const last = store.listDeployments(this.app, 1)[0];
+    const [last] = await store.listDeployments(this.app, 1);
     if (!last || (last.phase !== 'aborted' && last.phase !== 'rolled-back')) return;
     const slot = last.toSlot;
-    const routing = this.traffic.current();
+    const routing = await this.traffic.current();
     if (routing.liveSlot === slot) return;
     const work = (async () => {
       if (routing.targets[slot].length === 0 && (await platform.running(slot)).length === 0) return;
@@ -199,6 +203,17 @@ export class DeploymentEngine {
       const other = otherSlot(slot);
       if (await this.isHealthy(targets[other])) {
         logger.warn('recover.move-off-unhealthy', { slot, to: other });
+        weights = weightsAllOn(other);
+        liveSlot = other;
+      } else if (targets[slot].length === 0 && targets[other].length > 0) {
+        // Nothing runs behind the weighted slot any more (its instances are gone) and the other
+        // slot fails its check: its instances are all that can still answer, and a router
+        // refuses weight on a slot with none (CUTOVER_E_EMPTY_SLOT), which would stop the start.
+        logger.error('recover.weight-off-empty-slot', {
+          slot,
+          to: other,
+          detail: `${slot} has no running instance and ${other} fails its health check: traffic goes to ${other}, the only slot that can answer`,
+        });
         weights = weightsAllOn(other);
         liveSlot = other;
       } else {
@@ -234,9 +249,9 @@ export class DeploymentEngine {
     if (this.closed) throw shuttingDown();
     const id = newDeploymentId(this.ctx.now());
     // Taken before anything is touched, and renewed from here on: also while a standby retires.
-    const lease = this.lease.acquire(id);
+    const lease = await this.lease.acquire(id);
     if (!lease.acquired) {
-      store.audit({
+      await store.audit({
         app: this.app,
         actor: requestedBy,
         action: 'deploy',
@@ -257,10 +272,10 @@ export class DeploymentEngine {
       if (!this.lease.holds(id)) {
         throw new CutoverError('CUTOVER_E_LEASE_LOST', `deploy of ${release} lost the lock of ${this.app}`);
       }
-      const routing = this.traffic.current();
+      const routing = await this.traffic.current();
       const fromSlot = routing.liveSlot;
       const toSlot: Slot = fromSlot ? otherSlot(fromSlot) : 'blue';
-      const deployment = store.createDeployment({
+      const deployment = await store.createDeployment({
         id,
         app: this.app,
         release,
@@ -269,7 +284,7 @@ export class DeploymentEngine {
         fromRelease: fromSlot ? (routing.releases[fromSlot] ?? null) : null,
         requestedBy,
       });
-      store.audit({
+      await store.audit({
         app: this.app,
         actor: requestedBy,
         action: 'deploy',
@@ -277,17 +292,25 @@ export class DeploymentEngine {
         outcome: 'ok',
         details: { deployment: id, slot: toSlot },
       });
+      // Closed while the store was written: the deployment stays journaled and the next start
+      // resumes it; a run started now would outlive the engine's close().
+      if (this.closed) throw shuttingDown();
       const run = this.startRun(id);
       return { deployment, finished: run.finished };
     } catch (error) {
-      this.lease.release(id);
+      await this.lease.release(id).catch((releaseError: unknown) =>
+        this.ctx.logger.error('lease.release-failed', {
+          deployment: id,
+          error: asCutoverError(releaseError).message,
+        }),
+      );
       throw asCutoverError(error);
     }
   }
 
   /** Opens the manual gate of the active deployment. */
-  promote(requestedBy: string, id?: string): DeploymentRecord {
-    const deployment = this.findActive(id, (record) => !isTerminal(record.phase), 'promote');
+  async promote(requestedBy: string, id?: string): Promise<DeploymentRecord> {
+    const deployment = await this.findActive(id, (record) => !isTerminal(record.phase), 'promote');
     const run = this.runs.get(deployment.id);
     if (!run?.waitingForPromotion) {
       throw new CutoverError(
@@ -296,7 +319,7 @@ export class DeploymentEngine {
       );
     }
     run.promote();
-    this.ctx.store.audit({
+    await this.ctx.store.audit({
       app: this.app,
       actor: requestedBy,
       action: 'promote',
@@ -313,7 +336,7 @@ export class DeploymentEngine {
    * with the router's error if that move fails (the run keeps retrying it).
    */
   async abort(requestedBy: string, id?: string): Promise<DeploymentRecord> {
-    const deployment = this.findActive(
+    const deployment = await this.findActive(
       id,
       (record) => ABORTABLE_PHASES.has(record.phase) || record.phase === 'aborting',
       'abort',
@@ -331,7 +354,7 @@ export class DeploymentEngine {
    */
   async rollback(requestedBy: string, id?: string): Promise<DeploymentRecord> {
     const { platform, config } = this.ctx;
-    const deployment = this.findActive(
+    const deployment = await this.findActive(
       id,
       (record) => ROLLBACKABLE_PHASES.has(record.phase) || record.phase === 'rolling-back',
       'rollback',
@@ -367,7 +390,10 @@ export class DeploymentEngine {
   ): Promise<DeploymentRecord> {
     const { store } = this.ctx;
     if (this.closed) throw shuttingDown();
-    const audit = (outcome: 'ok' | 'refused' | 'failed', extra: Record<string, unknown> = {}): void =>
+    const audit = (
+      outcome: 'ok' | 'refused' | 'failed',
+      extra: Record<string, unknown> = {},
+    ): Promise<void> =>
       store.audit({
         app: this.app,
         actor: requestedBy,
@@ -377,9 +403,9 @@ export class DeploymentEngine {
         details: { ...details, ...extra },
       });
     const heldAlready = this.lease.holds(deployment.id);
-    const lease = this.lease.acquire(deployment.id);
+    const lease = await this.lease.acquire(deployment.id);
     if (!lease.acquired) {
-      audit('refused', { holder: lease.holder.owner });
+      await audit('refused', { holder: lease.holder.owner });
       throw new CutoverError(
         'CUTOVER_E_LOCKED',
         `cannot ${action} deployment ${deployment.id}: the lock of ${this.app} is held by ${lease.holder.owner} until ${lease.holder.expiresAt}`,
@@ -388,12 +414,17 @@ export class DeploymentEngine {
     }
     let record: DeploymentRecord;
     try {
-      record = deployment.phase === intent ? deployment : store.transition(deployment.id, intent, { reason });
+      // The phase is read again and the rules checked on it: the record may have moved since
+      // findActive (a rollback probes the old slot first).
+      record =
+        deployment.phase === intent
+          ? deployment
+          : await transitionDeployment(store, deployment.id, intent, { patch: { reason } });
     } catch (error) {
       // Promoted (or finished) a moment ago: nothing to abort any more. Said at once, not hung.
-      if (!heldAlready) this.lease.release(deployment.id);
+      if (!heldAlready) await this.lease.release(deployment.id);
       const failure = asCutoverError(error);
-      audit('refused', { code: failure.code, message: failure.message });
+      await audit('refused', { code: failure.code, message: failure.message });
       throw failure;
     }
     this.events.emit({
@@ -405,25 +436,29 @@ export class DeploymentEngine {
       ...(record.reason ? { reason: record.reason } : {}),
     });
     const existing = this.runs.get(record.id);
+    // The intent is journaled: after a close() meanwhile, the next start acts on it.
+    if (this.closed && !(existing && !existing.ended)) throw shuttingDown();
     const run = existing && !existing.ended ? existing : this.startRun(record.id);
     if (intent === 'rolling-back') run.oldSlotJustProbed();
     const outcome = run.outcome();
     if (run === existing) run.wake();
     try {
       const done = await outcome;
-      audit('ok');
+      await audit('ok');
       return done;
     } catch (error) {
       const failure = asCutoverError(error);
-      audit('failed', { code: failure.code, message: failure.message });
+      await audit('failed', { code: failure.code, message: failure.message });
       throw failure;
     }
   }
 
   /** Runs whose deployment is finished but whose new slot is still draining or stopping. */
   private async settleRetiringSlots(): Promise<void> {
-    const retiring = [...this.runs.values()].filter((run) => {
-      const record = this.ctx.store.getDeployment(run.id);
+    const runs = [...this.runs.values()];
+    const records = await Promise.all(runs.map((run) => this.ctx.store.getDeployment(run.id)));
+    const retiring = runs.filter((_, index) => {
+      const record = records[index];
       return record !== undefined && isTerminal(record.phase);
     });
     await Promise.allSettled([...retiring.map((run) => run.finished), ...this.background]);
@@ -436,20 +471,25 @@ export class DeploymentEngine {
    */
   async status(): Promise<EngineStatus> {
     const { store, platform } = this.ctx;
-    const [blue, green] = await Promise.all([platform.running('blue'), platform.running('green')]);
-    const routing = this.traffic.current();
+    const [blue, green, routing, lease, active] = await Promise.all([
+      platform.running('blue'),
+      platform.running('green'),
+      this.traffic.current(),
+      store.getLease(this.app),
+      store.unfinishedDeployments(this.app),
+    ]);
     return {
       app: this.app,
       routing,
       verification: moveVerification(routing.readBack),
-      lease: store.getLease(this.app) ?? null,
-      active: store.unfinishedDeployments(this.app),
+      lease: lease ?? null,
+      active,
       instances: { blue, green },
     };
   }
 
   /** Unfinished deployments, oldest first, from the store alone (for /metrics). */
-  activeDeployments(): DeploymentRecord[] {
+  activeDeployments(): Promise<DeploymentRecord[]> {
     return this.ctx.store.unfinishedDeployments(this.app);
   }
 
@@ -470,7 +510,8 @@ export class DeploymentEngine {
     this.shutdown.abort();
     for (const run of this.runs.values()) run.stop('shutdown');
     await Promise.allSettled([...[...this.runs.values()].map((run) => run.finished), ...this.background]);
-    this.lease.close();
+    // After the runs: their last writes (a lease released, a phase) land before the store closes.
+    await this.lease.close();
   }
 
   private startRun(id: string): DeploymentRun {
@@ -496,7 +537,7 @@ export class DeploymentEngine {
 
   /** A new deploy needs the idle slot: a previous deployment still in standby retires now. */
   private async retireStandbys(): Promise<void> {
-    for (const deployment of this.ctx.store.unfinishedDeployments(this.app)) {
+    for (const deployment of await this.ctx.store.unfinishedDeployments(this.app)) {
       if (deployment.phase !== 'standby') {
         throw new CutoverError(
           'CUTOVER_E_LOCKED',
@@ -512,23 +553,23 @@ export class DeploymentEngine {
     }
   }
 
-  private findActive(
+  private async findActive(
     id: string | undefined,
     accepts: (record: DeploymentRecord) => boolean,
     action: string,
-  ): DeploymentRecord {
+  ): Promise<DeploymentRecord> {
     const { store } = this.ctx;
     if (id) {
-      const record = store.getDeployment(id);
+      const record = await store.getDeployment(id);
       if (!record || record.app !== this.app)
         throw new CutoverError('CUTOVER_E_NOT_FOUND', `deployment ${id} not found`);
       if (!accepts(record)) throw invalidState(record, action);
       return record;
     }
-    const candidates = store.unfinishedDeployments(this.app).filter(accepts);
+    const candidates = (await store.unfinishedDeployments(this.app)).filter(accepts);
     const latest = candidates[candidates.length - 1];
     if (!latest) {
-      const last = store.listDeployments(this.app, 1)[0];
+      const [last] = await store.listDeployments(this.app, 1);
       if (last) throw invalidState(last, action);
       throw new CutoverError('CUTOVER_E_NOT_FOUND', `${this.app} has no deployment to ${action}`);
     }
@@ -540,8 +581,8 @@ export class DeploymentEngine {
    * reconciling now would stop the instances it is starting, and resuming would drive its
    * deployment twice. Start once it has finished.
    */
-  private refuseWhileAnotherProcessDrives(): void {
-    const lease = this.ctx.store.getLease(this.app);
+  private async refuseWhileAnotherProcessDrives(): Promise<void> {
+    const lease = await this.ctx.store.getLease(this.app);
     if (!lease || new Date(lease.expiresAt).getTime() <= this.ctx.now().getTime()) return;
     const holder = parseLeaseOwner(lease.owner);
     if (!holder || holder.host !== hostname() || holder.pid === process.pid || !processExists(holder.pid))

@@ -1,10 +1,10 @@
 import { HealthMonitor } from '../checks/health-monitor.js';
 import { waitUntilHealthy } from '../checks/wait-until-healthy.js';
 import type { Instance } from '../shared/platform.js';
-import type { DeploymentRecord, FailureReason } from '../shared/store.js';
+import type { DeploymentPatch, DeploymentRecord, FailureReason } from '../shared/store.js';
 import { engineCrashPoint } from './crash-point.js';
 import type { EngineContext } from './engine-context.js';
-import { CutoverError, asCutoverError } from '../shared/errors.js';
+import { CutoverError, asCutoverError, isCutoverError } from '../shared/errors.js';
 import { Gate, sleep } from './gate.js';
 import { assertAllHealthy, checkName } from './health-gate.js';
 import { runHook } from './hook-runner.js';
@@ -18,6 +18,7 @@ import {
   type UnwindingPhase,
 } from '../shared/phase.js';
 import { drainSlot, retireSlot } from './slot-retirement.js';
+import { transitionDeployment } from './transitions.js';
 import { otherSlot, weightsAllOn, weightsWith } from '../shared/slot.js';
 import type { DesiredRouting, MoveContext } from './traffic.js';
 
@@ -62,9 +63,9 @@ export class DeploymentRun {
     private readonly ctx: EngineContext,
     readonly id: string,
   ) {
-    this.finished = this.drive().finally(() => {
+    this.finished = this.drive().finally(async () => {
       this.ended = true;
-      this.rejectWaiters();
+      await this.rejectWaiters();
     });
   }
 
@@ -74,9 +75,17 @@ export class DeploymentRun {
    * retrying: a second `cutover rollback` waits for the next attempt).
    */
   outcome(): Promise<DeploymentRecord> {
-    const record = this.record;
-    if (isTerminal(record.phase)) return Promise.resolve(record);
-    return new Promise((resolve, reject) => this.waiters.push({ resolve, reject }));
+    // Registered at once, so a final phase written while the store is read is not missed.
+    const outcome = new Promise<DeploymentRecord>((resolve, reject) =>
+      this.waiters.push({ resolve, reject }),
+    );
+    this.read()
+      .then((record) => {
+        if (isTerminal(record.phase)) this.settleWaiters(record);
+        else if (this.ended) return this.rejectWaiters();
+      })
+      .catch((error: unknown) => this.failWaiters(asCutoverError(error)));
+    return outcome;
   }
 
   /** The engine already probed the old slot for this rollback: the first attempt skips it. */
@@ -117,41 +126,51 @@ export class DeploymentRun {
     this.interrupt.abort({ kind: 'wake' } satisfies Interrupt);
   }
 
-  private get record(): DeploymentRecord {
-    const record = this.ctx.store.getDeployment(this.id);
+  private async read(): Promise<DeploymentRecord> {
+    const record = await this.ctx.store.getDeployment(this.id);
     if (!record) throw new CutoverError('CUTOVER_E_NOT_FOUND', `deployment ${this.id} not found`);
     return record;
   }
 
   private async drive(): Promise<DeploymentRecord> {
     for (;;) {
-      const record = this.record;
+      const record = await this.read();
       if (isTerminal(record.phase)) return record;
       if (this.stopReason) return this.stopped(record);
       if (this.interrupt.signal.aborted) this.interrupt = new AbortController();
       try {
         await this.step(record);
       } catch (error) {
-        if (this.stopReason) return this.stopped(this.record);
-        const now = this.record;
+        if (this.stopReason) return this.stopped(await this.read());
+        const now = await this.read();
         // An abort or rollback intent written meanwhile (or any newer phase) wins: go on from it.
         if (now.phase !== record.phase || isTerminal(now.phase)) continue;
         if (this.interruptOf(error)?.kind === 'wake') continue;
-        const reason = toReason(error);
-        if (ABORTABLE_PHASES.has(now.phase)) {
-          await this.transition(now, 'aborting', { reason });
-        } else if (isUnwinding(now.phase)) {
-          // unwind() retries the move itself; what reaches here failed to write the final
-          // phase: say so and go round again (the move is idempotent).
-          this.message('error', `${now.phase}: ${reason.message}`);
-          await sleep(MOVE_RETRY_FIRST_MS, this.interrupt.signal).catch(() => undefined);
-        } else {
-          // After promotion the new slot is live and healthy; a failing side step (a hook, a
-          // drain count) must not strand the deployment. Log it and move on.
-          this.message('warn', `${now.phase}: ${reason.message}`);
-          await this.advancePastFailure(now);
+        try {
+          await this.afterFailure(now, toReason(error));
+        } catch (followUp) {
+          // The record moved between the read above and this write (an abort or a rollback
+          // journaled by the engine meanwhile): nothing was written; go on from the new phase.
+          if (!isCutoverError(followUp, 'CUTOVER_E_PHASE_CHANGED')) throw followUp;
         }
       }
+    }
+  }
+
+  /** What a failed step leads to, from the phase it failed in. */
+  private async afterFailure(now: DeploymentRecord, reason: FailureReason): Promise<void> {
+    if (ABORTABLE_PHASES.has(now.phase)) {
+      await this.transition(now, 'aborting', { reason });
+    } else if (isUnwinding(now.phase)) {
+      // unwind() retries the move itself; what reaches here failed to write the final
+      // phase: say so and go round again (the move is idempotent).
+      this.message('error', `${now.phase}: ${reason.message}`);
+      await sleep(MOVE_RETRY_FIRST_MS, this.interrupt.signal).catch(() => undefined);
+    } else {
+      // After promotion the new slot is live and healthy; a failing side step (a hook, a
+      // drain count) must not strand the deployment. Log it and move on.
+      this.message('warn', `${now.phase}: ${reason.message}`);
+      await this.advancePastFailure(now);
     }
   }
 
@@ -192,7 +211,7 @@ export class DeploymentRun {
       signal: this.interrupt.signal,
       onProgress: (line) => this.message('info', line),
     });
-    this.ctx.store.update(record.id, {}, { instances: instances.map(describeInstance) });
+    await this.ctx.store.update(record.id, {}, { instances: instances.map(describeInstance) });
     await this.transition(record, 'verifying');
   }
 
@@ -263,16 +282,16 @@ export class DeploymentRun {
     const steps = record.fromSlot === null ? [{ weight: 100 }] : shiftSteps(config.strategy);
     for (let index = Math.max(0, record.step); index < steps.length; index += 1) {
       const step = steps[index]!;
-      this.assertStillIn(record, 'shifting');
-      if (index !== this.record.step)
-        this.ctx.store.update(record.id, { step: index }, { weight: step.weight });
+      const current = await this.assertStillIn(record, 'shifting');
+      if (index !== current.step)
+        await this.ctx.store.update(record.id, { step: index }, { weight: step.weight });
       const targets = platform.healthTargets(await platform.running(record.toSlot));
       await assertAllHealthy(targets, config.health, `${record.toSlot} (${record.release})`);
       const weights = weightsWith(record.toSlot, step.weight);
       const liveSlot = step.weight === 100 || record.fromSlot === null ? record.toSlot : record.fromSlot;
-      // An abort journaled during a step wins over the next move (the store refuses
-      // `promoted` after `aborting` too, so an abort during the last step is never lost).
-      this.assertStillIn(record, 'shifting');
+      // An abort journaled during a step wins over the next move (and `promoted` is written
+      // only from `shifting`, compare-and-set, so an abort during the last step is never lost).
+      await this.assertStillIn(record, 'shifting');
       await traffic.moveWeights(weights, liveSlot, this.move());
       this.ctx.events.emit({
         type: 'weights',
@@ -295,8 +314,8 @@ export class DeploymentRun {
 
   private async promoted(record: DeploymentRecord): Promise<void> {
     const { config, store } = this.ctx;
-    store.recordRelease(record.app, record.release);
-    store.audit({
+    await store.recordRelease(record.app, record.release);
+    await store.audit({
       app: record.app,
       actor: record.requestedBy,
       action: 'promote',
@@ -325,11 +344,11 @@ export class DeploymentRun {
     }
     const until = new Date(this.ctx.now().getTime() + config.rollbackWindow);
     await this.transition(record, 'standby', { standbyUntil: until.toISOString() });
-    this.ctx.lease.release(record.id);
+    await this.ctx.lease.release(record.id);
   }
 
   private async standby(record: DeploymentRecord): Promise<void> {
-    this.ctx.lease.release(record.id);
+    await this.ctx.lease.release(record.id);
     const until = new Date(record.standbyUntil ?? this.ctx.now().toISOString()).getTime();
     if (!this.retireEarly && record.fromSlot !== null) {
       await sleep(until - this.ctx.now().getTime(), this.interrupt.signal);
@@ -354,7 +373,10 @@ export class DeploymentRun {
   private async unwind(record: DeploymentRecord, phase: UnwindingPhase): Promise<void> {
     const { store } = this.ctx;
     await this.moveBack(record, phase);
-    const final = store.transition(record.id, FINAL_PHASE_OF[phase], {}, { slot: record.fromSlot });
+    const final = await transitionDeployment(store, record.id, FINAL_PHASE_OF[phase], {
+      expectedPhase: phase,
+      data: { slot: record.fromSlot },
+    });
     // A wake that came during the move (a joining call) is spent: the drain below waits in full.
     this.unwound = true;
     if (!this.stopReason && this.interrupt.signal.aborted) this.interrupt = new AbortController();
@@ -362,7 +384,7 @@ export class DeploymentRun {
     engineCrashPoint('unwind.after-final');
     // The lease goes with the final phase: a next deploy in this process waits for the new
     // slot to be stopped first (DeploymentEngine.deploy), and a restart retires it.
-    this.ctx.lease.release(record.id);
+    await this.ctx.lease.release(record.id);
     if (phase === 'rolling-back') {
       // Rollback is instant for users: announced as soon as traffic is verified back; the
       // new slot drains after. An abort is announced once the new slot is stopped (below), so
@@ -370,7 +392,7 @@ export class DeploymentRun {
       this.announcePhase(final);
       await this.runAfterRollbackHook(final);
     } else {
-      store.audit({
+      await store.audit({
         app: record.app,
         actor: record.requestedBy,
         action: 'deploy',
@@ -388,7 +410,7 @@ export class DeploymentRun {
       if (!this.stopReason)
         this.message('error', `retiring ${record.toSlot}: ${asCutoverError(error).message}`);
     } finally {
-      if (phase === 'aborting') this.announcePhase(this.record);
+      if (phase === 'aborting') this.announcePhase(await this.read());
     }
   }
 
@@ -408,8 +430,8 @@ export class DeploymentRun {
           'warn',
           `${phase}: moving traffic back to ${record.fromSlot ?? 'no slot'} failed (attempt ${attempt}), retrying in ${delay} ms: ${failure.message}`,
         );
-        this.ctx.store.update(record.id, {}, { attempt, failed: toReason(failure) });
         this.failWaiters(failure);
+        await this.ctx.store.update(record.id, {}, { attempt, failed: toReason(failure) });
       }
       try {
         await sleep(delay, this.interrupt.signal);
@@ -424,7 +446,7 @@ export class DeploymentRun {
   /** Where traffic goes back to: all of it on the old slot, the new slot kept until it drained. */
   private async routingBack(record: DeploymentRecord, phase: UnwindingPhase): Promise<DesiredRouting> {
     const { platform, config, traffic } = this.ctx;
-    const current = traffic.current();
+    const current = await traffic.current();
     if (record.fromSlot === null) {
       // A first deploy has no old slot: the new one is taken out of the router at once.
       const releases = { ...current.releases };
@@ -487,7 +509,7 @@ export class DeploymentRun {
       const failure = asCutoverError(error);
       logger.error('hook.failed', { hook: 'afterRollback', deployment: record.id, error: failure.message });
       this.message('warn', failure.message);
-      store.audit({
+      await store.audit({
         app: record.app,
         actor: record.requestedBy,
         action: 'afterRollback',
@@ -499,15 +521,15 @@ export class DeploymentRun {
   }
 
   /** The run stops here; the deployment stays as journaled and resumes at the next start. */
-  private stopped(record: DeploymentRecord): DeploymentRecord {
+  private async stopped(record: DeploymentRecord): Promise<DeploymentRecord> {
     if (this.stopReason === 'lease-lost') {
       const reason = {
         code: 'CUTOVER_E_LEASE_LOST',
         message: `deployment ${record.id} lost the lock of ${record.app} and stopped while ${record.phase}; traffic was left as it was`,
       };
-      const updated = this.ctx.store.update(record.id, { reason }, { stopped: 'lease-lost' });
+      const updated = await this.ctx.store.update(record.id, { reason }, { stopped: 'lease-lost' });
       this.message('error', reason.message);
-      this.ctx.store.audit({
+      await this.ctx.store.audit({
         app: record.app,
         actor: record.requestedBy,
         action: 'deploy',
@@ -534,9 +556,14 @@ export class DeploymentRun {
   }
 
   /** The run ended without reaching the final phase (shutdown, lost lease): tell who waits. */
-  private rejectWaiters(): void {
+  private async rejectWaiters(): Promise<void> {
     if (this.waiters.length === 0) return;
-    const record = this.ctx.store.getDeployment(this.id);
+    let record: DeploymentRecord | undefined;
+    try {
+      record = await this.ctx.store.getDeployment(this.id);
+    } catch (error) {
+      return this.failWaiters(asCutoverError(error));
+    }
     if (record && isTerminal(record.phase)) return this.settleWaiters(record);
     this.failWaiters(
       this.stopReason === 'lease-lost'
@@ -548,14 +575,17 @@ export class DeploymentRun {
     );
   }
 
-  private assertStillIn(record: DeploymentRecord, phase: Phase): void {
-    const now = this.record.phase;
-    if (now !== phase) {
+  /** The record as the store has it now, if it is still in `phase`. */
+  private async assertStillIn(record: DeploymentRecord, phase: Phase): Promise<DeploymentRecord> {
+    const now = await this.read();
+    if (now.phase !== phase) {
       throw new CutoverError(
-        'CUTOVER_E_INVALID_STATE',
-        `deployment ${record.id} is ${now}, no longer ${phase}`,
+        'CUTOVER_E_PHASE_CHANGED',
+        `deployment ${record.id} is ${now.phase}, no longer ${phase}`,
+        { details: { deploymentId: record.id, expectedPhase: phase, phase: now.phase } },
       );
     }
+    return now;
   }
 
   private async advancePastFailure(record: DeploymentRecord): Promise<void> {
@@ -626,17 +656,18 @@ export class DeploymentRun {
     }
   }
 
-  /** Records the phase and, unless `announce` is false, tells the event stream at once. */
-  private async transition(
-    record: DeploymentRecord,
-    to: Phase,
-    patch = {},
-    { announce = true } = {},
-  ): Promise<void> {
-    const next = this.ctx.store.transition(record.id, to, patch);
+  /**
+   * Records the phase, from the one this step read (a record moved meanwhile, by an abort say,
+   * fails with CUTOVER_E_PHASE_CHANGED and the loop goes on from the new phase), and tells the
+   * event stream at once.
+   */
+  private async transition(record: DeploymentRecord, to: Phase, patch: DeploymentPatch = {}): Promise<void> {
+    const next = await transitionDeployment(this.ctx.store, record.id, to, {
+      expectedPhase: record.phase,
+      patch,
+    });
     this.ctx.logger.info('deployment.phase', { deployment: record.id, phase: to, release: record.release });
-    if (announce) this.announcePhase(next);
-    return Promise.resolve();
+    this.announcePhase(next);
   }
 
   private announcePhase(record: DeploymentRecord): void {

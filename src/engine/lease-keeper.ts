@@ -30,6 +30,8 @@ export interface LeaseKeeperOptions extends LeaseTiming {
 export class LeaseKeeper {
   private readonly held = new Map<string, () => void>();
   private readonly timer: NodeJS.Timeout;
+  /** The renewal round in progress: rounds never overlap, and close() waits for the last one. */
+  private renewing: Promise<void> | undefined;
 
   constructor(
     private readonly app: string,
@@ -39,7 +41,7 @@ export class LeaseKeeper {
     private readonly now: () => Date,
     private readonly timing: LeaseKeeperOptions,
   ) {
-    this.timer = setInterval(() => this.renewAll(), timing.renewEveryMs);
+    this.timer = setInterval(() => void this.renewRound(), timing.renewEveryMs);
     this.timer.unref();
   }
 
@@ -47,10 +49,10 @@ export class LeaseKeeper {
    * Takes the lease for `deploymentId` (or renews it if this process holds it already), first
    * releasing one left by a cutover process on this host that no longer exists.
    */
-  acquire(deploymentId: string, onLost: () => void = () => undefined): LeaseResult {
-    this.releaseIfHolderIsGone();
-    this.releaseAdopted();
-    const result = this.store.acquireLease(
+  async acquire(deploymentId: string, onLost: () => void = () => undefined): Promise<LeaseResult> {
+    await this.releaseIfHolderIsGone();
+    await this.releaseAdopted();
+    const result = await this.store.acquireLease(
       this.app,
       leaseOwner(this.processId, deploymentId),
       this.timing.ttlMs,
@@ -69,21 +71,39 @@ export class LeaseKeeper {
     return this.held.has(deploymentId);
   }
 
-  release(deploymentId: string): void {
+  async release(deploymentId: string): Promise<void> {
     this.held.delete(deploymentId);
-    this.store.releaseLease(this.app, leaseOwner(this.processId, deploymentId));
+    await this.store.releaseLease(this.app, leaseOwner(this.processId, deploymentId));
   }
 
-  /** Stops renewing. Leases stay in the store: a restart takes them over (the holder is gone). */
-  close(): void {
+  /**
+   * Stops renewing, once a renewal in flight has landed (the store closes after this).
+   * Leases stay in the store: a restart takes them over (the holder is gone).
+   */
+  async close(): Promise<void> {
     clearInterval(this.timer);
+    await this.renewing;
   }
 
-  renewAll(): void {
+  /** One renewal round, unless the last one is still waiting on the store. Never rejects. */
+  private renewRound(): Promise<void> {
+    if (this.renewing !== undefined) return this.renewing;
+    const round = this.renewAll()
+      .catch((error: unknown) =>
+        this.logger.error('lease.renew-failed', { error: asCutoverError(error).message }),
+      )
+      .finally(() => {
+        this.renewing = undefined;
+      });
+    this.renewing = round;
+    return round;
+  }
+
+  private async renewAll(): Promise<void> {
     for (const [deploymentId, onLost] of [...this.held]) {
       let renewed: boolean;
       try {
-        renewed = this.store.renewLease(
+        renewed = await this.store.renewLease(
           this.app,
           leaseOwner(this.processId, deploymentId),
           this.timing.ttlMs,
@@ -96,7 +116,8 @@ export class LeaseKeeper {
         });
         continue;
       }
-      if (renewed) continue;
+      // Released while the renewal was on its way: not lost, given back.
+      if (renewed || !this.held.has(deploymentId)) continue;
       this.held.delete(deploymentId);
       this.logger.error('lease.lost', { deployment: deploymentId });
       onLost();
@@ -105,24 +126,24 @@ export class LeaseKeeper {
 
   /**
    * The session lease of the embedding process gives way to the deployment's: released just
-   * before the deployment's owner takes it (two statements in one synchronous turn; a
-   * process that slips in between is a holder like any other and the acquire is refused).
+   * before the deployment's owner takes it (a process that slips in between is a holder like
+   * any other and the acquire is refused).
    */
-  private releaseAdopted(): void {
+  private async releaseAdopted(): Promise<void> {
     const adopt = this.timing.adopt;
-    if (adopt === undefined || this.store.getLease(this.app)?.owner !== adopt) return;
+    if (adopt === undefined || (await this.store.getLease(this.app))?.owner !== adopt) return;
     this.logger.info('lease.adopt', { holder: adopt });
-    this.store.releaseLease(this.app, adopt);
+    await this.store.releaseLease(this.app, adopt);
   }
 
   /** A lease held by a cutover process on this host that no longer exists is released at once. */
-  releaseIfHolderIsGone(): void {
-    const lease = this.store.getLease(this.app);
+  async releaseIfHolderIsGone(): Promise<void> {
+    const lease = await this.store.getLease(this.app);
     if (!lease) return;
     const holder = parseLeaseOwner(lease.owner);
     if (!holder || holder.host !== hostname()) return;
     if (holder.pid === process.pid || processExists(holder.pid)) return;
     this.logger.warn('lease.take-over', { holder: lease.owner });
-    this.store.releaseLease(this.app, lease.owner);
+    await this.store.releaseLease(this.app, lease.owner);
   }
 }

@@ -44,20 +44,20 @@ export async function drainSlot(
  */
 export async function retireSlot(ctx: EngineContext, slot: Slot, signal: AbortSignal): Promise<boolean> {
   const { config, platform, traffic, router } = ctx;
-  if (carriesTraffic(ctx, slot)) return false;
+  if (await carriesTraffic(ctx, slot)) return false;
   const deadline = new Date(ctx.now().getTime() + config.drain.timeout);
   const left = await drainSlot(ctx, slot, deadline, signal);
   if (left.inFlight + left.connections > 0) {
     ctx.logger.warn('drain.deadline', { slot, inFlight: left.inFlight, connections: left.connections });
   }
-  if (carriesTraffic(ctx, slot)) return false;
+  if (await carriesTraffic(ctx, slot)) return false;
   await platform.stop(slot, { graceMs: platform.describe().stopGraceMs });
   await traffic.setTargets(slot, [], undefined, undefined, { signal });
   await router.cleanup(slot);
   return true;
 }
 
-function carriesTraffic(ctx: EngineContext, slot: Slot): boolean {
-  const now = ctx.traffic.current();
+async function carriesTraffic(ctx: EngineContext, slot: Slot): Promise<boolean> {
+  const now = await ctx.traffic.current();
   return now.liveSlot === slot || (now.liveSlot !== null && now.weights[slot] > 0);
 }

@@ -58,9 +58,9 @@ export class TrafficController {
     private readonly timing: TrafficTiming,
   ) {}
 
-  current(): RoutingState {
+  async current(): Promise<RoutingState> {
     return (
-      this.store.getRouting(this.app) ?? {
+      (await this.store.getRouting(this.app)) ?? {
         app: this.app,
         liveSlot: null,
         weights: { blue: 100, green: 0 },
@@ -73,48 +73,52 @@ export class TrafficController {
 
   /** Write the desired routing, apply it to the router and verify the read-back. */
   apply(desired: DesiredRouting, context: MoveContext = {}): Promise<RouterObservation> {
-    return this.mutex.run(async () => {
-      const previous = this.current();
-      this.record(desired, { kind: 'pending', since: this.at() });
-      // Instances and endpoints are added before weights move onto them and removed only after
-      // weights have moved off them, so no step sends traffic to an empty slot (invariant 1).
-      const staged = stagedRouting(previous, desired);
-      try {
-        await this.router.prepare(staged.targets, staged.endpoints);
-        await this.router.setWeights(desired.weights);
-        if (staged.targets !== desired.targets || staged.endpoints !== endpointsOf(desired)) {
-          await this.router.prepare(desired.targets, endpointsOf(desired));
-        }
-      } catch (error) {
-        throw asCutoverError(error, 'CUTOVER_E_ROUTER');
+    return this.mutex.run(() => this.applyHoldingMutex(desired, context));
+  }
+
+  /** apply()'s body; the caller holds the mutex, so the routing it read is still the store's. */
+  private async applyHoldingMutex(desired: DesiredRouting, context: MoveContext): Promise<RouterObservation> {
+    const previous = await this.current();
+    await this.record(desired, { kind: 'pending', since: this.at() });
+    // Instances and endpoints are added before weights move onto them and removed only after
+    // weights have moved off them, so no step sends traffic to an empty slot (invariant 1).
+    const staged = stagedRouting(previous, desired);
+    try {
+      await this.router.prepare(staged.targets, staged.endpoints);
+      await this.router.setWeights(desired.weights);
+      if (staged.targets !== desired.targets || staged.endpoints !== endpointsOf(desired)) {
+        await this.router.prepare(desired.targets, endpointsOf(desired));
       }
-      const observed = await this.readBack(desired, context);
-      if (observed.kind === 'observed' && !sameWeights(observed.weights, desired.weights)) {
-        throw new CutoverError(
-          'CUTOVER_E_VERIFY',
-          `router reports blue ${observed.weights.blue}% / green ${observed.weights.green}% after asking for blue ${desired.weights.blue}% / green ${desired.weights.green}%`,
-          { details: { asked: desired.weights, observed: observed.weights } },
-        );
-      }
-      const unchecked = uncheckedReason(this.router, observed);
-      if (unchecked !== undefined) {
-        // Allowed only for a router whose capabilities say it cannot read back (the guard
-        // refuses `unverifiable` otherwise), and never silent: recorded, announced, in `status`.
-        // Logged at info: the event already reaches the deploy's progress once per move.
-        this.record(desired, { kind: 'unverifiable', reason: unchecked, at: this.at() });
-        this.logger.info('traffic.unverifiable', { reason: unchecked, weights: desired.weights });
-        this.announce(context, desired.weights, 'unverifiable', unchecked);
-      } else {
-        this.record(desired, { kind: 'verified', at: this.at() });
-      }
-      this.logger.info('traffic.applied', { weights: desired.weights, liveSlot: desired.liveSlot });
-      return observed;
-    });
+    } catch (error) {
+      throw asCutoverError(error, 'CUTOVER_E_ROUTER');
+    }
+    const observed = await this.readBack(desired, context);
+    if (observed.kind === 'observed' && !sameWeights(observed.weights, desired.weights)) {
+      throw new CutoverError(
+        'CUTOVER_E_VERIFY',
+        `router reports blue ${observed.weights.blue}% / green ${observed.weights.green}% after asking for blue ${desired.weights.blue}% / green ${desired.weights.green}%`,
+        { details: { asked: desired.weights, observed: observed.weights } },
+      );
+    }
+    const unchecked = uncheckedReason(this.router, observed);
+    if (unchecked !== undefined) {
+      // Allowed only for a router whose capabilities say it cannot read back (the guard
+      // refuses `unverifiable` otherwise), and never silent: recorded, announced, in `status`.
+      // Logged at info: the event already reaches the deploy's progress once per move.
+      await this.record(desired, { kind: 'unverifiable', reason: unchecked, at: this.at() });
+      this.logger.info('traffic.unverifiable', { reason: unchecked, weights: desired.weights });
+      this.announce(context, desired.weights, 'unverifiable', unchecked);
+    } else {
+      await this.record(desired, { kind: 'verified', at: this.at() });
+    }
+    this.logger.info('traffic.applied', { weights: desired.weights, liveSlot: desired.liveSlot });
+    return observed;
   }
 
   /**
    * Change only what stands behind one slot (weights unchanged): its instances and, for a
-   * platform whose slot is a group, its endpoint (absent: the slot has none).
+   * platform whose slot is a group, its endpoint (absent: the slot has none). The routing it
+   * starts from is read inside the mutex: a move that finished meanwhile is not undone.
    */
   setTargets(
     slot: Slot,
@@ -123,41 +127,46 @@ export class TrafficController {
     endpoint?: SlotEndpoint,
     context: MoveContext = {},
   ): Promise<RouterObservation> {
-    const now = this.current();
-    const releases = { ...now.releases };
-    if (release === undefined) delete releases[slot];
-    else releases[slot] = release;
-    const endpoints: Partial<Record<Slot, SlotEndpoint>> = { ...now.endpoints };
-    if (endpoint === undefined) delete endpoints[slot];
-    else endpoints[slot] = endpoint;
-    return this.apply(
-      {
-        liveSlot: now.liveSlot,
-        weights: now.weights,
-        targets: { ...now.targets, [slot]: targets },
-        releases,
-        endpoints,
-      },
-      context,
-    );
+    return this.mutex.run(async () => {
+      const now = await this.current();
+      const releases = { ...now.releases };
+      if (release === undefined) delete releases[slot];
+      else releases[slot] = release;
+      const endpoints: Partial<Record<Slot, SlotEndpoint>> = { ...now.endpoints };
+      if (endpoint === undefined) delete endpoints[slot];
+      else endpoints[slot] = endpoint;
+      return this.applyHoldingMutex(
+        {
+          liveSlot: now.liveSlot,
+          weights: now.weights,
+          targets: { ...now.targets, [slot]: targets },
+          releases,
+          endpoints,
+        },
+        context,
+      );
+    });
   }
 
+  /** Move only the weights; targets, releases and endpoints as they are when the mutex is taken. */
   moveWeights(
     weights: Weights,
     liveSlot: Slot | null,
     context: MoveContext = {},
   ): Promise<RouterObservation> {
-    const now = this.current();
-    return this.apply(
-      {
-        liveSlot,
-        weights,
-        targets: now.targets,
-        releases: now.releases,
-        ...(now.endpoints ? { endpoints: now.endpoints } : {}),
-      },
-      context,
-    );
+    return this.mutex.run(async () => {
+      const now = await this.current();
+      return this.applyHoldingMutex(
+        {
+          liveSlot,
+          weights,
+          targets: now.targets,
+          releases: now.releases,
+          ...(now.endpoints ? { endpoints: now.endpoints } : {}),
+        },
+        context,
+      );
+    });
   }
 
   /**
@@ -188,7 +197,7 @@ export class TrafficController {
       }
       if (observed.seen !== lastSeen) {
         lastSeen = observed.seen;
-        this.record(desired, { kind: 'converging', seen: observed.seen, since });
+        await this.record(desired, { kind: 'converging', seen: observed.seen, since });
         this.logger.info('traffic.converging', { seen: observed.seen, weights: desired.weights });
         this.announce(
           context,
@@ -210,8 +219,8 @@ export class TrafficController {
     }
   }
 
-  private record(desired: DesiredRouting, readBack: RoutingReadBack): void {
-    this.store.setRouting({ app: this.app, ...desired, readBack });
+  private async record(desired: DesiredRouting, readBack: RoutingReadBack): Promise<void> {
+    await this.store.setRouting({ app: this.app, ...desired, readBack });
   }
 
   private announce(

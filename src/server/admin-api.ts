@@ -71,8 +71,7 @@ export function createAdminApi(deps: AdminApiDeps): RequestListener {
         if (!Number.isInteger(limit) || limit < 1 || limit > 1000) {
           throw new CutoverError('CUTOVER_E_BAD_REQUEST', 'limit must be a whole number from 1 to 1000');
         }
-        sendJson(response, 200, { deployments: store.listDeployments(app, limit) });
-        return Promise.resolve();
+        sendJson(response, 200, { deployments: await store.listDeployments(app, limit) });
       },
     },
     {
@@ -87,18 +86,17 @@ export function createAdminApi(deps: AdminApiDeps): RequestListener {
     {
       method: 'GET',
       pattern: /^\/v1\/deployments\/(?<id>[\w.-]+)$/,
-      handler: (_request, response, params) => {
-        const deployment = store.getDeployment(params.id!);
+      handler: async (_request, response, params) => {
+        const deployment = await store.getDeployment(params.id!);
         if (!deployment || deployment.app !== app)
           throw new CutoverError('CUTOVER_E_NOT_FOUND', `deployment ${params.id} not found`);
-        sendJson(response, 200, { deployment, journal: store.journal(deployment.id) });
-        return Promise.resolve();
+        sendJson(response, 200, { deployment, journal: await store.journal(deployment.id) });
       },
     },
     {
       method: 'POST',
       pattern: /^\/v1\/(?:deployments\/(?<id>[\w.-]+)\/)?promote$/,
-      handler: action((by, id) => Promise.resolve(engine.promote(by, id))),
+      handler: action((by, id) => engine.promote(by, id)),
     },
     {
       method: 'POST',
@@ -129,9 +127,8 @@ export function createAdminApi(deps: AdminApiDeps): RequestListener {
     {
       method: 'GET',
       pattern: /^\/v1\/audit$/,
-      handler: (_request, response) => {
-        sendJson(response, 200, { audit: store.auditLog(app, 200) });
-        return Promise.resolve();
+      handler: async (_request, response) => {
+        sendJson(response, 200, { audit: await store.auditLog(app, 200) });
       },
     },
     {

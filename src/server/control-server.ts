@@ -1,19 +1,15 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import path from 'node:path';
 import { loadConfig } from '../config/load.js';
 import type { CutoverConfig, RouterConfig } from '../config/schema.js';
-import { DeploymentEngine, type EngineOptions } from '../engine/deployment-engine.js';
+import type { DeploymentEngine, EngineOptions } from '../engine/deployment-engine.js';
 import { CutoverError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
-import { createPlatform } from '../platforms/registry.js';
-import { createRouter, type CreatedRouter } from '../routers/registry.js';
-import { openSqliteStore } from '../store/sqlite-store.js';
 import type { Store } from '../shared/store.js';
 import { createAdminApi } from './admin-api.js';
 import { loadOrCreateAdminToken } from './admin-token.js';
 import { createMetricsRegistry } from './metrics-registry.js';
-import { loadOrCreatePreviewToken } from './preview-token.js';
+import { assembleApp, closeApp, openAppStore, startApp, type OpenedApp } from './open-app.js';
 import { writeServerInfo, removeServerInfo } from './server-info.js';
 import { acquireServerLock } from './server-lock.js';
 
@@ -60,53 +56,42 @@ export async function startControlServer(options: ControlServerOptions): Promise
   const lock = acquireServerLock(config.stateDirPath);
   let store: Store;
   try {
-    store = openSqliteStore(path.join(config.stateDirPath, 'cutover.db'));
+    store = openAppStore(config);
   } catch (error) {
     lock.release();
     throw error;
   }
   const token = loadOrCreateAdminToken(config.stateDirPath);
-  const platform = createPlatform(config, logger);
-  let router: CreatedRouter | undefined;
-  let engine: DeploymentEngine | undefined;
+  let app: OpenedApp | undefined;
   let admin: http.Server | undefined;
   try {
-    // Its own secret: the preview header crosses the public listener, the admin token must not.
-    router = createRouter(config, { logger, previewToken: loadOrCreatePreviewToken(config.stateDirPath) });
-    engine = new DeploymentEngine({
-      config,
-      store,
-      router: router.router,
-      platform,
-      logger,
-      ...options.engine,
-    });
-    // The routing table is restored before the public listener opens: a client is refused
-    // while the server starts, never answered 503 from an empty table.
-    const holdsTraffic = router.openWithoutTraffic !== undefined;
-    await (router.openWithoutTraffic?.() ?? router.router.open());
-    await engine.restoreRouting();
-    if (holdsTraffic) await router.router.open();
-    engine.resumeDeployments();
-    const metrics = createMetricsRegistry(engine, config.app);
-    router.registerMetrics?.(metrics);
+    app = await assembleApp(config, store, logger, options.engine);
+    await startApp(app);
+    const metrics = createMetricsRegistry(app.engine, config.app);
+    app.router.registerMetrics?.(metrics);
     admin = http.createServer(
-      createAdminApi({ app: config.app, token, engine, store, platform, metrics, logger }),
+      createAdminApi({
+        app: config.app,
+        token,
+        engine: app.engine,
+        store,
+        platform: app.platform,
+        metrics,
+        logger,
+      }),
     );
     await listen(admin, config.admin.listen, 'admin.listen');
   } catch (error) {
-    await engine?.close();
-    await platform.close();
-    await router?.router.close();
+    if (app) await closeApp(app);
     admin?.close();
-    store.close();
+    await store.close().catch(() => undefined);
     lock.release();
     throw error;
   }
   const adminAddress = admin.address() as AddressInfo;
   const adminUrl = `http://${formatHost(adminAddress.address)}:${adminAddress.port}`;
-  const trafficUrl = router.trafficUrl?.();
-  const previewUrl = router.previewUrl?.();
+  const trafficUrl = app.router.trafficUrl?.();
+  const previewUrl = app.router.previewUrl?.();
   writeServerInfo(config.stateDirPath, {
     pid: process.pid,
     adminUrl,
@@ -122,13 +107,12 @@ export async function startControlServer(options: ControlServerOptions): Promise
     platform: config.platform.kind,
   });
 
-  const openedRouter = router;
-  const openedEngine = engine;
+  const opened = app;
   const openedAdmin = admin;
   let closing: Promise<void> | undefined;
   return {
     config,
-    engine,
+    engine: app.engine,
     store,
     adminUrl,
     trafficUrl,
@@ -138,12 +122,10 @@ export async function startControlServer(options: ControlServerOptions): Promise
         removeServerInfo(config.stateDirPath, process.pid);
         openedAdmin.closeAllConnections();
         await new Promise<void>((resolve) => openedAdmin.close(() => resolve()));
-        // Runs stop at a safe point first (journaled, resumed at the next start): only then
-        // does the router close, so no run touches a closed router and records a failure.
-        await openedEngine.close();
-        await platform.close();
-        await openedRouter.router.close();
-        store.close();
+        // Runs stop at a safe point first, then the router closes (see closeApp).
+        await closeApp(opened);
+        // Last: the engine's close() waited for its runs' and the lease keeper's last writes.
+        await store.close();
         lock.release();
         logger.info('server.stopped');
       })();

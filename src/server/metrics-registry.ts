@@ -16,8 +16,8 @@ export function createMetricsRegistry(engine: DeploymentEngine, app: string): Re
     help: 'Share of new requests routed to each slot',
     labelNames: ['slot'],
     registers: [registry],
-    collect() {
-      const { weights } = engine.traffic.current();
+    async collect() {
+      const { weights } = await engine.traffic.current();
       this.set({ slot: 'blue' }, weights.blue);
       this.set({ slot: 'green' }, weights.green);
     },
@@ -28,8 +28,8 @@ export function createMetricsRegistry(engine: DeploymentEngine, app: string): Re
     labelNames: ['phase'],
     registers: [registry],
     // From the store only: a scrape during a deploy must not wait for the platform.
-    collect() {
-      const active = engine.activeDeployments();
+    async collect() {
+      const active = await engine.activeDeployments();
       const phase = active[active.length - 1]?.phase;
       for (const name of PHASES) this.set({ phase: name }, name === phase ? 1 : 0);
     },

@@ -8,6 +8,8 @@ export const ERROR_CODES = {
   CUTOVER_E_LOCKED: 'another deployment holds the app lock',
   CUTOVER_E_NOT_FOUND: 'the named deployment, release or slot does not exist',
   CUTOVER_E_INVALID_STATE: 'the deployment is not in a state that allows this action',
+  CUTOVER_E_PHASE_CHANGED:
+    'the deployment moved to another phase while this action was deciding; read it again and retry',
   CUTOVER_E_HEALTH: 'instances did not pass their health check before the deadline',
   CUTOVER_E_SMOKE: 'the smoke test against the preview route failed',
   CUTOVER_E_HOOK: 'a hook command failed',
@@ -98,6 +100,9 @@ export function exitCodeFor(error: CutoverError): number {
       return EXIT.USAGE;
     case 'CUTOVER_E_LOCKED':
     case 'CUTOVER_E_LEASE_LOST':
+    // Someone else acted on the deployment at the same moment: as with the lock, nothing of
+    // this call was applied and retrying after reading the new state is safe.
+    case 'CUTOVER_E_PHASE_CHANGED':
       return EXIT.LOCKED;
     case 'CUTOVER_E_HEALTH':
     case 'CUTOVER_E_SMOKE':

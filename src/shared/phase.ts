@@ -1,4 +1,4 @@
-/** The deployment state machine of DESIGN.md, as data. The store and the engine both obey it. */
+/** The deployment phases of DESIGN.md. Which may follow which is the engine's rule (engine/transitions.ts). */
 export const PHASES = [
   'pending',
   'provisioning',
@@ -48,33 +48,6 @@ export const LEASED_PHASES: ReadonlySet<Phase> = new Set([
   'aborting',
   'rolling-back',
 ]);
-
-const FORWARD: Record<Phase, readonly Phase[]> = {
-  pending: ['provisioning'],
-  provisioning: ['verifying'],
-  verifying: ['awaiting-promotion', 'shifting'],
-  'awaiting-promotion': ['shifting'],
-  shifting: ['promoted'],
-  promoted: ['draining'],
-  draining: ['standby'],
-  standby: ['retired'],
-  retired: [],
-  aborted: [],
-  'rolled-back': [],
-  aborting: [],
-  'rolling-back': [],
-};
-
-export function canTransition(from: Phase, to: Phase): boolean {
-  if (from === to) return true; // idempotent re-entry after a crash
-  if (to === 'aborting') return ABORTABLE_PHASES.has(from);
-  if (to === 'rolling-back') return ROLLBACKABLE_PHASES.has(from);
-  // The engine always passes through the intent phase; a direct move stays valid for records
-  // written by earlier versions.
-  if (to === 'aborted') return from === 'aborting' || ABORTABLE_PHASES.has(from);
-  if (to === 'rolled-back') return from === 'rolling-back' || ROLLBACKABLE_PHASES.has(from);
-  return FORWARD[from].includes(to);
-}
 
 export function isTerminal(phase: Phase): boolean {
   return TERMINAL_PHASES.has(phase);

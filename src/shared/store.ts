@@ -108,41 +108,61 @@ export interface ReleaseRecord {
 }
 
 /**
- * Durable state. Every write is one transaction: a crash leaves either the old or the new
- * state, never half of one. Implementations throw CutoverError('CUTOVER_E_STORE') on I/O failure
- * and CutoverError('CUTOVER_E_INVALID_STATE') on a transition the state machine forbids.
+ * A phase change as the store writes it: journaled and applied in one transaction, only if the
+ * record is still in `expectedPhase` (compare-and-set). Which moves are allowed is the engine's
+ * business (engine/transitions.ts); the store only refuses a record that moved under the writer.
+ */
+export interface PhaseChange {
+  /** The phase the writer read; another phase now fails with CUTOVER_E_PHASE_CHANGED. */
+  readonly expectedPhase: Phase;
+  readonly to: Phase;
+  readonly patch?: DeploymentPatch;
+  /** Journaled with the entry: what the step is about to do. */
+  readonly data?: Record<string, unknown>;
+}
+
+/**
+ * Durable state, asynchronous so a networked store (Postgres) fits. Every write is one
+ * transaction: a crash leaves either the old or the new state, never half of one.
+ * Implementations reject with CutoverError('CUTOVER_E_STORE') on I/O failure (and on any call
+ * after close()), CUTOVER_E_NOT_FOUND for an unknown deployment, and CUTOVER_E_PHASE_CHANGED when
+ * a transition's expected phase is no longer the record's.
  */
 export interface Store {
-  createDeployment(deployment: NewDeployment): DeploymentRecord;
-  /** Journal the transition, then apply it, in one transaction. Re-entering the same phase is allowed. */
-  transition(
-    id: string,
-    to: Phase,
-    patch?: DeploymentPatch,
-    data?: Record<string, unknown>,
-  ): DeploymentRecord;
+  /** A new record in `pending`, journaled; CUTOVER_E_INVALID_STATE if the id exists. */
+  createDeployment(deployment: NewDeployment): Promise<DeploymentRecord>;
+  /**
+   * Journal the phase change, then apply it, in one transaction (write-ahead: both or neither).
+   * Entering a terminal phase stamps finishedAt unless the patch sets it.
+   */
+  transition(id: string, change: PhaseChange): Promise<DeploymentRecord>;
   /** Update fields without a phase change (journaled as a step of the current phase). */
-  update(id: string, patch: DeploymentPatch, data?: Record<string, unknown>): DeploymentRecord;
-  getDeployment(id: string): DeploymentRecord | undefined;
+  update(id: string, patch: DeploymentPatch, data?: Record<string, unknown>): Promise<DeploymentRecord>;
+  getDeployment(id: string): Promise<DeploymentRecord | undefined>;
   /** Deployments of the app not in a terminal phase, oldest first. */
-  unfinishedDeployments(app: string): DeploymentRecord[];
-  listDeployments(app: string, limit?: number): DeploymentRecord[];
-  journal(deploymentId: string): JournalEntry[];
+  unfinishedDeployments(app: string): Promise<DeploymentRecord[]>;
+  /** Newest first. */
+  listDeployments(app: string, limit?: number): Promise<DeploymentRecord[]>;
+  journal(deploymentId: string): Promise<JournalEntry[]>;
 
-  getRouting(app: string): RoutingState | undefined;
-  setRouting(state: Omit<RoutingState, 'updatedAt'>): RoutingState;
+  getRouting(app: string): Promise<RoutingState | undefined>;
+  setRouting(state: Omit<RoutingState, 'updatedAt'>): Promise<RoutingState>;
 
   /** Take the app's lease if free, expired, or already ours (then renew it). */
-  acquireLease(app: string, owner: string, ttlMs: number, now?: Date): LeaseResult;
-  renewLease(app: string, owner: string, ttlMs: number, now?: Date): boolean;
-  releaseLease(app: string, owner: string): void;
-  getLease(app: string): Lease | undefined;
+  acquireLease(app: string, owner: string, ttlMs: number, now?: Date): Promise<LeaseResult>;
+  /** False when another owner holds it now (ours even past expiry while nobody took it). */
+  renewLease(app: string, owner: string, ttlMs: number, now?: Date): Promise<boolean>;
+  /** A no-op unless `owner` holds it. */
+  releaseLease(app: string, owner: string): Promise<void>;
+  getLease(app: string): Promise<Lease | undefined>;
 
-  recordRelease(app: string, release: string): void;
-  listReleases(app: string): ReleaseRecord[];
+  recordRelease(app: string, release: string): Promise<void>;
+  listReleases(app: string): Promise<ReleaseRecord[]>;
 
-  audit(entry: Omit<AuditEntry, 'id' | 'at'>): void;
-  auditLog(app: string, limit?: number): AuditEntry[];
+  audit(entry: Omit<AuditEntry, 'id' | 'at'>): Promise<void>;
+  /** Newest first. */
+  auditLog(app: string, limit?: number): Promise<AuditEntry[]>;
 
-  close(): void;
+  /** Idempotent; every later call rejects with CUTOVER_E_STORE. */
+  close(): Promise<void>;
 }

@@ -4,7 +4,7 @@ import Database from 'better-sqlite3';
 
 import { CutoverError } from '../shared/errors.js';
 import { keepPrivateIfPresent, makePrivateDir, makePrivateFile } from '../shared/private-files.js';
-import { canTransition, isTerminal, TERMINAL_PHASES, type Phase } from '../shared/phase.js';
+import { isTerminal, PHASES, TERMINAL_PHASES, type Phase } from '../shared/phase.js';
 import type { Slot, SlotEndpoints, SlotTargets } from '../shared/slot.js';
 import { migrate } from './migrations.js';
 import type {
@@ -15,6 +15,7 @@ import type {
   Lease,
   LeaseResult,
   NewDeployment,
+  PhaseChange,
   ReleaseRecord,
   RoutingReadBack,
   RoutingState,
@@ -150,7 +151,7 @@ class SqliteStore implements Store {
     private readonly clock: () => Date,
   ) {}
 
-  createDeployment(deployment: NewDeployment): DeploymentRecord {
+  createDeployment(deployment: NewDeployment): Promise<DeploymentRecord> {
     return this.write(`create deployment ${deployment.id}`, () => {
       if (this.findDeployment(deployment.id) !== undefined) {
         throw new CutoverError('CUTOVER_E_INVALID_STATE', `deployment ${deployment.id} already exists`, {
@@ -184,21 +185,18 @@ class SqliteStore implements Store {
     });
   }
 
-  transition(
-    id: string,
-    to: Phase,
-    patch: DeploymentPatch = {},
-    data: Record<string, unknown> = {},
-  ): DeploymentRecord {
-    return this.write(`move deployment ${id} to ${to}`, () => {
+  transition(id: string, change: PhaseChange): Promise<DeploymentRecord> {
+    const { expectedPhase, to, patch = {}, data = {} } = change;
+    return this.write(`move deployment ${id} from ${expectedPhase} to ${to}`, () => {
+      checkPhase(to);
       const from = this.mustGetDeployment(id).phase;
-      if (!canTransition(from, to)) {
+      // Compare-and-set: the writer decided on what it read; if the record moved since (an
+      // abort journaled by another call or process), nothing is written and it reads again.
+      if (from !== expectedPhase) {
         throw new CutoverError(
-          'CUTOVER_E_INVALID_STATE',
-          `deployment ${id} is ${from}; cannot move to ${to}`,
-          {
-            details: { deploymentId: id, from, to },
-          },
+          'CUTOVER_E_PHASE_CHANGED',
+          `deployment ${id} is ${from}, no longer ${expectedPhase}: not moved to ${to}`,
+          { details: { deploymentId: id, expectedPhase, phase: from, to } },
         );
       }
       const now = this.clock().getTime();
@@ -215,7 +213,7 @@ class SqliteStore implements Store {
     });
   }
 
-  update(id: string, patch: DeploymentPatch, data: Record<string, unknown> = {}): DeploymentRecord {
+  update(id: string, patch: DeploymentPatch, data: Record<string, unknown> = {}): Promise<DeploymentRecord> {
     return this.write(`update deployment ${id}`, () => {
       const current = this.mustGetDeployment(id);
       const now = this.clock().getTime();
@@ -225,11 +223,11 @@ class SqliteStore implements Store {
     });
   }
 
-  getDeployment(id: string): DeploymentRecord | undefined {
+  getDeployment(id: string): Promise<DeploymentRecord | undefined> {
     return this.read(`read deployment ${id}`, () => this.findDeployment(id));
   }
 
-  unfinishedDeployments(app: string): DeploymentRecord[] {
+  unfinishedDeployments(app: string): Promise<DeploymentRecord[]> {
     return this.read(`list unfinished deployments of ${app}`, () =>
       this.sql<[string], DeploymentRow>(
         `SELECT * FROM deployments WHERE app = ? AND phase NOT IN (${TERMINAL_LIST})
@@ -240,7 +238,7 @@ class SqliteStore implements Store {
     );
   }
 
-  listDeployments(app: string, limit?: number): DeploymentRecord[] {
+  listDeployments(app: string, limit?: number): Promise<DeploymentRecord[]> {
     return this.read(`list deployments of ${app}`, () =>
       this.sql<[string, number], DeploymentRow>(
         'SELECT * FROM deployments WHERE app = ? ORDER BY created_at DESC, rowid DESC LIMIT ?',
@@ -250,7 +248,7 @@ class SqliteStore implements Store {
     );
   }
 
-  journal(deploymentId: string): JournalEntry[] {
+  journal(deploymentId: string): Promise<JournalEntry[]> {
     return this.read(`read the journal of deployment ${deploymentId}`, () =>
       this.sql<[string], JournalRow>('SELECT * FROM journal WHERE deployment_id = ? ORDER BY seq')
         .all(deploymentId)
@@ -264,7 +262,7 @@ class SqliteStore implements Store {
     );
   }
 
-  getRouting(app: string): RoutingState | undefined {
+  getRouting(app: string): Promise<RoutingState | undefined> {
     return this.read(`read the routing of ${app}`, () => {
       const row = this.sql<[string], RoutingRow>('SELECT * FROM routing WHERE app = ?').get(app);
       if (row === undefined) return undefined;
@@ -285,7 +283,7 @@ class SqliteStore implements Store {
     });
   }
 
-  setRouting(state: Omit<RoutingState, 'updatedAt'>): RoutingState {
+  setRouting(state: Omit<RoutingState, 'updatedAt'>): Promise<RoutingState> {
     return this.write(`write the routing of ${state.app}`, () => {
       const now = this.clock().getTime();
       this.sql(
@@ -318,9 +316,9 @@ class SqliteStore implements Store {
     });
   }
 
-  acquireLease(app: string, owner: string, ttlMs: number, now: Date = this.clock()): LeaseResult {
-    checkTtl(ttlMs);
+  acquireLease(app: string, owner: string, ttlMs: number, now: Date = this.clock()): Promise<LeaseResult> {
     return this.write(`take the lease of ${app} for ${owner}`, (): LeaseResult => {
+      checkTtl(ttlMs);
       const at = now.getTime();
       const current = this.findLease(app);
       if (current !== undefined && current.owner !== owner && current.expires_at > at) {
@@ -341,9 +339,9 @@ class SqliteStore implements Store {
     });
   }
 
-  renewLease(app: string, owner: string, ttlMs: number, now: Date = this.clock()): boolean {
-    checkTtl(ttlMs);
+  renewLease(app: string, owner: string, ttlMs: number, now: Date = this.clock()): Promise<boolean> {
     return this.write(`renew the lease of ${app} for ${owner}`, () => {
+      checkTtl(ttlMs);
       // Still ours if nobody took it over, even past its expiry: then nobody else was blocked.
       const result = this.sql('UPDATE leases SET expires_at = ? WHERE app = ? AND owner = ?').run(
         now.getTime() + ttlMs,
@@ -354,22 +352,22 @@ class SqliteStore implements Store {
     });
   }
 
-  releaseLease(app: string, owner: string): void {
+  releaseLease(app: string, owner: string): Promise<void> {
     // A no-op when another owner holds it: a holder that lost an expired lease must not free the new one.
-    this.write(`release the lease of ${app} for ${owner}`, () => {
+    return this.write(`release the lease of ${app} for ${owner}`, () => {
       this.sql('DELETE FROM leases WHERE app = ? AND owner = ?').run(app, owner);
     });
   }
 
-  getLease(app: string): Lease | undefined {
+  getLease(app: string): Promise<Lease | undefined> {
     return this.read(`read the lease of ${app}`, () => {
       const row = this.findLease(app);
       return row === undefined ? undefined : toLease(row);
     });
   }
 
-  recordRelease(app: string, release: string): void {
-    this.write(`record release ${release} of ${app}`, () => {
+  recordRelease(app: string, release: string): Promise<void> {
+    return this.write(`record release ${release} of ${app}`, () => {
       const now = this.clock().getTime();
       this.sql(
         `INSERT INTO releases (app, release, first_deployed_at, last_deployed_at) VALUES (?, ?, ?, ?)
@@ -378,7 +376,7 @@ class SqliteStore implements Store {
     });
   }
 
-  listReleases(app: string): ReleaseRecord[] {
+  listReleases(app: string): Promise<ReleaseRecord[]> {
     return this.read(`list releases of ${app}`, () =>
       this.sql<[string], ReleaseRow>(
         'SELECT * FROM releases WHERE app = ? ORDER BY last_deployed_at DESC, rowid DESC',
@@ -393,8 +391,8 @@ class SqliteStore implements Store {
     );
   }
 
-  audit(entry: Omit<AuditEntry, 'id' | 'at'>): void {
-    this.write(`write the audit log of ${entry.app}`, () => {
+  audit(entry: Omit<AuditEntry, 'id' | 'at'>): Promise<void> {
+    return this.write(`write the audit log of ${entry.app}`, () => {
       this.sql(
         'INSERT INTO audit (at, app, actor, action, target, outcome, details) VALUES (?, ?, ?, ?, ?, ?, ?)',
       ).run(
@@ -409,7 +407,7 @@ class SqliteStore implements Store {
     });
   }
 
-  auditLog(app: string, limit?: number): AuditEntry[] {
+  auditLog(app: string, limit?: number): Promise<AuditEntry[]> {
     return this.read(`read the audit log of ${app}`, () =>
       this.sql<[string, number], AuditRow>('SELECT * FROM audit WHERE app = ? ORDER BY id DESC LIMIT ?')
         .all(app, limit ?? NO_LIMIT)
@@ -426,23 +424,38 @@ class SqliteStore implements Store {
     );
   }
 
-  close(): void {
-    if (this.closed) return;
+  close(): Promise<void> {
+    if (this.closed) return Promise.resolve();
     this.closed = true;
     try {
       this.db.close();
+      return Promise.resolve();
     } catch (error) {
-      throw storeError('close the store', error, this.file);
+      return Promise.reject(storeError('close the store', error, this.file));
     }
   }
 
-  /** Runs `body` in one IMMEDIATE transaction: it commits whole or not at all. */
-  private write<T>(what: string, body: () => T): T {
-    return this.guard(what, () => this.db.transaction(body).immediate());
+  /**
+   * Runs `body` in one IMMEDIATE transaction: it commits whole or not at all. better-sqlite3 is
+   * synchronous, so a transaction never spans an await: two calls of this process cannot
+   * interleave, and another process (or store instance) on the file waits on SQLite's lock.
+   */
+  private write<T>(what: string, body: () => T): Promise<T> {
+    return this.settle(what, () => this.db.transaction(body).immediate());
   }
 
-  private read<T>(what: string, body: () => T): T {
-    return this.guard(what, body);
+  private read<T>(what: string, body: () => T): Promise<T> {
+    return this.settle(what, body);
+  }
+
+  /** The synchronous work, its result or error handed back as a promise (never thrown at the caller). */
+  private settle<T>(what: string, body: () => T): Promise<T> {
+    try {
+      return Promise.resolve(this.guard(what, body));
+    } catch (error) {
+      // guard() turns anything thrown into a CutoverError.
+      return Promise.reject(storeError(what, error, this.file));
+    }
   }
 
   private guard<T>(what: string, body: () => T): T {
@@ -570,6 +583,12 @@ function checkTtl(ttlMs: number): void {
       'CUTOVER_E_INTERNAL',
       `lease ttl must be a positive whole number of ms, got ${ttlMs}`,
     );
+  }
+}
+
+function checkPhase(phase: Phase): void {
+  if (!(PHASES as readonly string[]).includes(phase)) {
+    throw new CutoverError('CUTOVER_E_INTERNAL', `${JSON.stringify(phase)} is not a deployment phase`);
   }
 }
 

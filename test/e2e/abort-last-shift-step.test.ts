@@ -40,7 +40,7 @@ describe('abort during the last shift step', () => {
     const lastStep = app.router.holdNextMove((weights) => weights.green === 100);
     const { deployment } = await app.engine.deploy('v2', 'test');
     await lastStep.reached;
-    assert.equal(app.store.getDeployment(deployment.id)?.phase, 'shifting');
+    assert.equal((await app.store.getDeployment(deployment.id))?.phase, 'shifting');
 
     const abort = app.engine.abort('operator', deployment.id);
     lastStep.release();
@@ -49,16 +49,16 @@ describe('abort during the last shift step', () => {
     assert.equal(aborted.phase, 'aborted');
     assert.equal(aborted.reason?.code, 'CUTOVER_E_ABORTED');
     for (let i = 0; i < 20; i += 1) assert.equal(await servedBy(harness.trafficUrl), 'v1');
-    assert.deepEqual(app.engine.traffic.current().weights, { blue: 100, green: 0 });
-    const journal = app.store.journal(deployment.id).map((entry) => entry.phase);
+    assert.deepEqual((await app.engine.traffic.current()).weights, { blue: 100, green: 0 });
+    const journal = (await app.store.journal(deployment.id)).map((entry) => entry.phase);
     assert.ok(!journal.includes('promoted'), journal.join(' '));
-    const audit = app.store.auditLog('e2e').find((entry) => entry.action === 'abort');
+    const audit = (await app.store.auditLog('e2e')).find((entry) => entry.action === 'abort');
     assert.equal(audit?.outcome, 'ok');
     await waitForPhase(app.store, deployment.id, ['aborted']);
   });
 
   it('an abort of a deployment past promotion is refused at once', async () => {
-    const record = app.store.listDeployments('e2e', 2)[1]!;
+    const record = (await app.store.listDeployments('e2e', 2))[1]!;
     assert.equal(record.release, 'v1');
     await assert.rejects(
       app.engine.abort('operator', record.id),

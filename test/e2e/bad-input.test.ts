@@ -49,11 +49,11 @@ describe('bad input gets a one-line actionable error and loses nothing', () => {
   }
 
   it('an unknown release: exit 2, nothing written to the store', async () => {
-    const before = deploymentsInStore(harness);
+    const before = await deploymentsInStore(harness);
     const result = await harness.cli(['deploy', 'v9']);
     assert.equal(result.code, 2, result.stderr);
     assert.match(result.stderr, /release "v9" not found/);
-    assert.equal(deploymentsInStore(harness), before);
+    assert.equal(await deploymentsInStore(harness), before);
   });
 
   it('an app command that exits at once: exit 1, reason quotes its log, traffic stays on v1', async () => {
@@ -85,11 +85,11 @@ describe('bad input gets a one-line actionable error and loses nothing', () => {
   });
 });
 
-function deploymentsInStore(harness: CutoverHarness): number {
+async function deploymentsInStore(harness: CutoverHarness): Promise<number> {
   const store = openSqliteStore(path.join(harness.stateDir, 'cutover.db'));
   try {
-    return store.listDeployments('e2e').length;
+    return (await store.listDeployments('e2e')).length;
   } finally {
-    store.close();
+    await store.close();
   }
 }

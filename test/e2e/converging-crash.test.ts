@@ -115,8 +115,8 @@ void describe('kill -9 while a move waits for the router to settle', () => {
 
     const store = openSqliteStore(path.join(harness.stateDir, 'cutover.db'));
     try {
-      assert.equal(store.getDeployment(id)?.phase, 'shifting', 'journaled, not failed');
-      const routing = store.getRouting('e2e');
+      assert.equal((await store.getDeployment(id))?.phase, 'shifting', 'journaled, not failed');
+      const routing = await store.getRouting('e2e');
       assert.equal(routing?.readBack?.kind, 'converging');
       assert.deepEqual(routing?.weights, { blue: 0, green: 100 }, 'the move was written ahead');
 
@@ -129,11 +129,11 @@ void describe('kill -9 while a move waits for the router to settle', () => {
         line.event?.type === 'read-back' && line.event.deploymentId === id ? [line.event.state] : [],
       );
       assert.deepEqual(resumed, ['converging', 'settled'], 'the resumed run waited for the router again');
-      assert.equal(store.getRouting('e2e')?.readBack?.kind, 'verified');
+      assert.equal((await store.getRouting('e2e'))?.readBack?.kind, 'verified');
       for (let i = 0; i < 10; i += 1) assert.equal(await servedBy(harness.trafficUrl), 'v2');
       await stop(restarted);
     } finally {
-      store.close();
+      await store.close();
     }
   });
 });

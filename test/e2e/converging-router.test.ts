@@ -35,19 +35,19 @@ void describe('an endpoint platform behind a router that settles eventually', ()
     return app.engine.events.history(id).flatMap((event) => (event.type === 'read-back' ? [event] : []));
   }
 
-  function liveSlot(): Slot {
-    const live = app.store.getRouting('e2e')?.liveSlot;
+  async function liveSlot(): Promise<Slot> {
+    const live = (await app.store.getRouting('e2e'))?.liveSlot;
     assert.ok(live, 'a slot is live');
     return live;
   }
 
   void it('EndpointPlatform_EachSlotIsRoutedByItsGroup_AndTheRoutingStateRecordsTheEndpoints', async () => {
     await deployToStandby(app, 'v1');
-    assert.equal(app.store.getRouting('e2e')?.endpoints?.blue?.id, 'e2e-blue');
+    assert.equal((await app.store.getRouting('e2e'))?.endpoints?.blue?.id, 'e2e-blue');
     await assertServedOnly('v1');
 
     await deployToStandby(app, 'v2');
-    const routing = app.store.getRouting('e2e');
+    const routing = await app.store.getRouting('e2e');
     assert.deepEqual(
       { blue: routing?.endpoints?.blue?.id, green: routing?.endpoints?.green?.id },
       { blue: 'e2e-blue', green: 'e2e-green' },
@@ -67,7 +67,7 @@ void describe('an endpoint platform behind a router that settles eventually', ()
       assert.ok(states.includes('converging') && states.includes('settled'), states.join(','));
       const waiting = readBacks(record.id).find((event) => event.state === 'converging');
       assert.match(waiting?.detail ?? '', /^waiting for router to settle: 2 of 4 load balancer nodes/);
-      assert.equal(app.store.getRouting('e2e')?.readBack?.kind, 'verified');
+      assert.equal((await app.store.getRouting('e2e'))?.readBack?.kind, 'verified');
       await assertServedOnly('v3');
     } finally {
       app.router.settleAfter = () => 0;
@@ -75,7 +75,7 @@ void describe('an endpoint platform behind a router that settles eventually', ()
   });
 
   void it('ConvergingPastTheSettleTimeout_FailsTheMoveWithVerify_AndTrafficGoesBackToTheOldSlot', async () => {
-    const newSlot = otherSlot(liveSlot());
+    const newSlot = otherSlot(await liveSlot());
     // Every move that puts weight on the new slot stays unsettled; the move back settles at once.
     app.router.settleAfter = (weights) => (weights[newSlot] > 0 ? Infinity : 0);
     try {
@@ -84,9 +84,13 @@ void describe('an endpoint platform behind a router that settles eventually', ()
       assert.equal(record.phase, 'aborted');
       assert.equal(record.reason?.code, 'CUTOVER_E_VERIFY');
       assert.match(record.reason?.message ?? '', /did not settle within 1.5s/);
-      assert.equal(liveSlot(), otherSlot(newSlot));
+      assert.equal(await liveSlot(), otherSlot(newSlot));
       await assertServedOnly('v3');
-      assert.equal(app.store.getRouting('e2e')?.readBack?.kind, 'verified', 'the move back was read back');
+      assert.equal(
+        (await app.store.getRouting('e2e'))?.readBack?.kind,
+        'verified',
+        'the move back was read back',
+      );
     } finally {
       app.router.settleAfter = () => 0;
     }

@@ -27,12 +27,17 @@ describe('graceful shutdown during a deployment', () => {
   });
   after(() => harness.teardown());
 
-  function storedState(id: string): { record: DeploymentRecord | undefined; journal: string[] } {
+  async function storedState(
+    id: string,
+  ): Promise<{ record: DeploymentRecord | undefined; journal: string[] }> {
     const store = openSqliteStore(path.join(harness.stateDir, 'cutover.db'));
     try {
-      return { record: store.getDeployment(id), journal: store.journal(id).map((entry) => entry.phase) };
+      return {
+        record: await store.getDeployment(id),
+        journal: (await store.journal(id)).map((entry) => entry.phase),
+      };
     } finally {
-      store.close();
+      await store.close();
     }
   }
 
@@ -47,13 +52,13 @@ describe('graceful shutdown during a deployment', () => {
   /** SIGTERM while `id` is in `phase`; then the record is untouched and a restart finishes it. */
   async function terminateDuring(id: string, phase: string, release: string): Promise<void> {
     await harness.stopServer();
-    const stopped = storedState(id);
+    const stopped = await storedState(id);
     assert.equal(stopped.record?.phase, phase, 'left journaled where it was');
     assert.equal(stopped.record?.reason, null);
 
     await harness.startServer();
     await harness.waitForPhase(id, ['standby', 'aborted'], 60_000);
-    const resumed = storedState(id);
+    const resumed = await storedState(id);
     assert.equal(resumed.record?.phase, 'standby');
     assert.ok(
       !resumed.journal.includes('aborting') && !resumed.journal.includes('aborted'),

@@ -62,13 +62,13 @@ export async function startInProcess(
           await engine.close();
           await platform.close();
           await router.close();
-          store.close();
+          await store.close();
         })()),
     };
   } catch (error) {
     await platform.close();
     await created?.router.close();
-    store.close();
+    await store.close();
     throw error;
   }
 }
@@ -82,8 +82,8 @@ export async function waitForPhase(
 ): Promise<DeploymentRecord> {
   let record: DeploymentRecord | undefined;
   await waitFor(
-    () => {
-      record = store.getDeployment(id);
+    async () => {
+      record = await store.getDeployment(id);
       return record !== undefined && phases.includes(record.phase);
     },
     {
@@ -123,9 +123,9 @@ export function waitsAtGate(app: InProcessEngine, id: string): boolean {
 /** Opens the manual gate as soon as the run waits at it. */
 export async function promoteAtGate(app: InProcessEngine, id: string): Promise<void> {
   await waitFor(
-    () => {
+    async () => {
       try {
-        app.engine.promote('test', id);
+        await app.engine.promote('test', id);
         return true;
       } catch (error) {
         if (isCutoverError(error, 'CUTOVER_E_INVALID_STATE')) return false;

@@ -48,12 +48,12 @@ describe('the lease is held for as long as the work is (in-process, 300 ms lease
     );
     let deployed = false;
     const deploy = app.engine.deploy('v3', 'test').finally(() => (deployed = true));
-    await waitFor(() => app.store.getLease('e2e') !== undefined || deployed, {
+    await waitFor(async () => (await app.store.getLease('e2e')) !== undefined || deployed, {
       what: 'the lease to be taken',
     });
     let refusals = 0;
     while (!deployed) {
-      const lease = app.store.getLease('e2e');
+      const lease = await app.store.getLease('e2e');
       assert.ok(lease, 'the lease is held while the standby retires');
       assert.ok(Date.parse(lease.expiresAt) > Date.now(), `lease still valid: ${lease.expiresAt}`);
       await assert.rejects(app.engine.deploy('v4', 'test'), (error) =>
@@ -64,7 +64,7 @@ describe('the lease is held for as long as the work is (in-process, 300 ms lease
     }
     const { deployment } = await deploy;
     assert.ok(refusals >= 10, `checked ${refusals} times over more than 3 leases`);
-    assert.equal(app.store.getLease('e2e')?.owner.endsWith(deployment.id), true);
+    assert.equal((await app.store.getLease('e2e'))?.owner.endsWith(deployment.id), true);
     await waitForPhase(app.store, deployment.id, ['standby']);
     assert.equal(await slow, 'v1');
   });
@@ -90,22 +90,22 @@ describe('the lease is held for as long as the work is (in-process, 300 ms lease
   });
 
   it('a run that loses its lease stops where it is, with CUTOVER_E_LEASE_LOST on its record', async () => {
-    const before = app.engine.traffic.current();
+    const before = await app.engine.traffic.current();
     // v5 stays in verifying long enough: its instances are unhealthy for 5 s.
     const { deployment } = await app.engine.deploy('v5', 'test');
     await waitForPhase(app.store, deployment.id, ['provisioning', 'verifying']);
-    const owner = app.store.getLease('e2e')!.owner;
-    app.store.releaseLease('e2e', owner);
-    assert.equal(app.store.acquireLease('e2e', 'cutover@elsewhere:1 d-thief', 60_000).acquired, true);
+    const owner = (await app.store.getLease('e2e'))!.owner;
+    await app.store.releaseLease('e2e', owner);
+    assert.equal((await app.store.acquireLease('e2e', 'cutover@elsewhere:1 d-thief', 60_000)).acquired, true);
 
     const stopped = await app.engine.finished(deployment.id);
     assert.ok(stopped);
     assert.ok(['provisioning', 'verifying'].includes(stopped.phase), stopped.phase);
     assert.equal(stopped.reason?.code, 'CUTOVER_E_LEASE_LOST');
-    assert.deepEqual(app.engine.traffic.current().weights, before.weights);
-    assert.equal(app.store.getLease('e2e')?.owner, 'cutover@elsewhere:1 d-thief');
+    assert.deepEqual((await app.engine.traffic.current()).weights, before.weights);
+    assert.equal((await app.store.getLease('e2e'))?.owner, 'cutover@elsewhere:1 d-thief');
 
-    app.store.releaseLease('e2e', 'cutover@elsewhere:1 d-thief');
+    await app.store.releaseLease('e2e', 'cutover@elsewhere:1 d-thief');
     assert.equal((await app.engine.abort('operator', deployment.id)).phase, 'aborted');
   });
 });

@@ -35,8 +35,8 @@ describe('one deployment per app at a time', () => {
     await harness.stopServer();
     // A lease left behind by a cutover process on another machine: no pid check is possible.
     const store = openSqliteStore(path.join(harness.stateDir, 'cutover.db'));
-    const acquired = store.acquireLease('e2e', 'cutover@other-host:4242 d-ghost', 8_000);
-    store.close();
+    const acquired = await store.acquireLease('e2e', 'cutover@other-host:4242 d-ghost', 8_000);
+    await store.close();
     assert.equal(acquired.acquired, true);
     await harness.startServer();
 

@@ -39,7 +39,7 @@ describe('one-shot mode and a deployment the engine did not resume', () => {
     const ids = ['dep-crashed-a', 'dep-crashed-b'];
     try {
       for (const [i, id] of ids.entries()) {
-        store.createDeployment({
+        await store.createDeployment({
           id,
           app: 'e2e',
           release: i === 0 ? 'v2' : 'v3',
@@ -48,11 +48,11 @@ describe('one-shot mode and a deployment the engine did not resume', () => {
           fromRelease: 'v1',
           requestedBy: 'test',
         });
-        store.transition(id, 'provisioning');
-        store.transition(id, 'verifying');
+        await store.transition(id, { expectedPhase: 'pending', to: 'provisioning' });
+        await store.transition(id, { expectedPhase: 'provisioning', to: 'verifying' });
       }
     } finally {
-      store.close();
+      await store.close();
     }
     const result = await harness!.cli(['retire', '--json']);
     assert.equal(result.code, 3, result.stdout + result.stderr);

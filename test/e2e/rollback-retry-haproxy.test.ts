@@ -35,17 +35,20 @@ describe('a retried cutover rollback after a failed one (real HAProxy, socket do
     }
   });
 
-  function readStore<T>(read: (store: Store) => T): T {
+  async function readStore<T>(read: (store: Store) => Promise<T>): Promise<T> {
     const store = openSqliteStore(path.join(harness.stateDir, 'cutover.db'));
     try {
-      return read(store);
+      return await read(store);
     } finally {
-      store.close();
+      await store.close();
     }
   }
-  const phaseOf = (id: string): string | undefined => readStore((store) => store.getDeployment(id)?.phase);
-  const failedAttempts = (id: string): number =>
-    readStore((store) => store.journal(id).filter((entry) => entry.data.failed !== undefined).length);
+  const phaseOf = (id: string): Promise<string | undefined> =>
+    readStore(async (store) => (await store.getDeployment(id))?.phase);
+  const failedAttempts = (id: string): Promise<number> =>
+    readStore(
+      async (store) => (await store.journal(id)).filter((entry) => entry.data.failed !== undefined).length,
+    );
 
   async function served(): Promise<string> {
     return (await (await fetch(haproxy.publicUrl, { headers: { connection: 'close' } })).text()).trim();
@@ -65,9 +68,9 @@ describe('a retried cutover rollback after a failed one (real HAProxy, socket do
     // The server keeps retrying (backoff 0.2 s doubling to 5 s); the record says rolling-back
     // throughout. Once the backoff is at its cap, the retried verb surely comes first.
     await waitFor(
-      () => {
-        const failures = failedAttempts(latest.id);
-        assert.equal(phaseOf(latest.id), 'rolling-back');
+      async () => {
+        const failures = await failedAttempts(latest.id);
+        assert.equal(await phaseOf(latest.id), 'rolling-back');
         return failures >= 5;
       },
       { timeoutMs: 30_000, what: 'five failed attempts' },

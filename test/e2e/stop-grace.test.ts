@@ -71,7 +71,7 @@ void describe('stop grace', () => {
       await opened.engine.close();
       await opened.platform.close();
       await opened.router.close();
-      opened.store.close();
+      await opened.store.close();
     };
     await created.router.open();
     await engine.recover();

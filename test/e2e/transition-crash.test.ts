@@ -54,12 +54,12 @@ for (const { kind, startDaemon } of ROUTERS) {
       harness.server = undefined;
     }
 
-    function phaseInStore(id: string): string | undefined {
+    async function phaseInStore(id: string): Promise<string | undefined> {
       const store = openSqliteStore(path.join(harness.stateDir, 'cutover.db'));
       try {
-        return store.getDeployment(id)?.phase;
+        return (await store.getDeployment(id))?.phase;
       } finally {
-        store.close();
+        await store.close();
       }
     }
 
@@ -93,7 +93,7 @@ for (const { kind, startDaemon } of ROUTERS) {
       const id = await deployToStandby('v2');
       assert.equal(await served(), 'v2');
       await crashDuring('unwind.before-move', ['rollback']);
-      assert.equal(phaseInStore(id), 'rolling-back');
+      assert.equal(await phaseInStore(id), 'rolling-back');
       if (daemon) assert.equal(await served(), 'v2', 'traffic did not move before the crash');
 
       await harness.startServer();
@@ -107,7 +107,7 @@ for (const { kind, startDaemon } of ROUTERS) {
       const id = body.deployment.id;
       await harness.waitForPhase(id, ['verifying']);
       await crashDuring('unwind.before-move', ['abort', id]);
-      assert.equal(phaseInStore(id), 'aborting');
+      assert.equal(await phaseInStore(id), 'aborting');
 
       await harness.startServer();
       await assertConverged(id, 'aborted', 'v1');
@@ -116,7 +116,7 @@ for (const { kind, startDaemon } of ROUTERS) {
     it('a rollback killed after the move, before its final phase, is completed after the restart', async () => {
       const id = await deployToStandby('v4');
       await crashDuring('unwind.after-move', ['rollback']);
-      assert.equal(phaseInStore(id), 'rolling-back');
+      assert.equal(await phaseInStore(id), 'rolling-back');
       if (daemon) assert.equal(await served(), 'v1', 'the move reached the router before the crash');
 
       await harness.startServer();
@@ -126,7 +126,7 @@ for (const { kind, startDaemon } of ROUTERS) {
     it('a rollback killed after its final phase, before the new slot stopped, has it stopped after the restart', async () => {
       const id = await deployToStandby('v5');
       await crashDuring('unwind.after-final', ['rollback']);
-      assert.equal(phaseInStore(id), 'rolled-back');
+      assert.equal(await phaseInStore(id), 'rolled-back');
       assert.ok(harness.instancePids('green').length > 0, 'green was left running');
 
       await harness.startServer();

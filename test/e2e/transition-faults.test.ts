@@ -85,7 +85,7 @@ for (const { kind, startDaemon } of ROUTERS) {
       await waitFor(
         async () =>
           (await app.engine.status()).instances[slot].length === 0 &&
-          app.engine.traffic.current().targets[slot].length === 0,
+          (await app.engine.traffic.current()).targets[slot].length === 0,
         { timeoutMs: 20_000, what: `${slot} to be stopped and forgotten` },
       );
     }
@@ -98,7 +98,7 @@ for (const { kind, startDaemon } of ROUTERS) {
       await assert.rejects(app.engine.rollback('operator', id), (error) =>
         isCutoverError(error, 'CUTOVER_E_ROUTER'),
       );
-      assert.equal(app.store.getDeployment(id)?.phase, 'rolling-back');
+      assert.equal((await app.store.getDeployment(id))?.phase, 'rolling-back');
       await assertServedOnly('v2');
 
       app.router.heal();
@@ -106,8 +106,8 @@ for (const { kind, startDaemon } of ROUTERS) {
       assert.equal(done.phase, 'rolled-back');
       await assertServedOnly('v1');
       await assertSlotStopped('green');
-      assert.equal(app.store.getLease('e2e'), undefined, 'the lease is free again');
-      const journal = app.store.journal(id).map((entry) => entry.phase);
+      assert.equal(await app.store.getLease('e2e'), undefined, 'the lease is free again');
+      const journal = (await app.store.journal(id)).map((entry) => entry.phase);
       assert.ok(journal.indexOf('rolling-back') < journal.indexOf('rolled-back'), journal.join(' '));
     });
 
@@ -117,7 +117,7 @@ for (const { kind, startDaemon } of ROUTERS) {
       await assert.rejects(app.engine.abort('operator', id), (error) =>
         isCutoverError(error, 'CUTOVER_E_ROUTER'),
       );
-      assert.equal(app.store.getDeployment(id)?.phase, 'aborting');
+      assert.equal((await app.store.getDeployment(id))?.phase, 'aborting');
 
       await app.close();
       app = await startInProcess(harness);
@@ -125,7 +125,9 @@ for (const { kind, startDaemon } of ROUTERS) {
       assert.equal(record.reason?.code, 'CUTOVER_E_ABORTED');
       await assertServedOnly('v1');
       await assertSlotStopped('green');
-      await waitFor(() => app.store.getLease('e2e') === undefined, { what: 'the lease to be released' });
+      await waitFor(async () => (await app.store.getLease('e2e')) === undefined, {
+        what: 'the lease to be released',
+      });
     });
 
     it('a rollback whose move hangs is journaled as rolling-back, never rolled-back, until the move is verified', async () => {
@@ -133,7 +135,7 @@ for (const { kind, startDaemon } of ROUTERS) {
       const held = app.router.holdNextMove((weights) => weights.blue === 100);
       const rollback = app.engine.rollback('operator', id);
       await held.reached;
-      assert.equal(app.store.getDeployment(id)?.phase, 'rolling-back');
+      assert.equal((await app.store.getDeployment(id))?.phase, 'rolling-back');
       await assertServedOnly('v4');
       held.release();
       assert.equal((await rollback).phase, 'rolled-back');

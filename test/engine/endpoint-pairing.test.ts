@@ -35,7 +35,7 @@ void describe('endpoint platform and router at open time', () => {
   });
   after(async () => {
     await platform?.close();
-    store?.close();
+    await store?.close();
     await harness?.teardown();
   });
 

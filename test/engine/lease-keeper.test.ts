@@ -36,35 +36,35 @@ describe('LeaseKeeper taking over the lease its embedding process holds', () => 
     store = openSqliteStore(path.join(dir, 'state.db'));
   });
   after(async () => {
-    for (const made of keepers) made.close();
-    store.close();
+    for (const made of keepers) await made.close();
+    await store.close();
     await removeTempDir(dir);
   });
 
-  it('a deployment takes over the session lease named as adoptable, leaving no gap', () => {
-    assert.equal(store.acquireLease(APP, session, TIMING.ttlMs).acquired, true);
-    const result = keeper(session).acquire('d-1');
+  it('a deployment takes over the session lease named as adoptable, leaving no gap', async () => {
+    assert.equal((await store.acquireLease(APP, session, TIMING.ttlMs)).acquired, true);
+    const result = await keeper(session).acquire('d-1');
     assert.equal(result.acquired, true);
-    assert.equal(store.getLease(APP)?.owner, `${processId} d-1`);
-    assert.equal(store.renewLease(APP, session, TIMING.ttlMs), false, 'the session no longer holds it');
-    store.releaseLease(APP, `${processId} d-1`);
+    assert.equal((await store.getLease(APP))?.owner, `${processId} d-1`);
+    assert.equal(await store.renewLease(APP, session, TIMING.ttlMs), false, 'the session no longer holds it');
+    await store.releaseLease(APP, `${processId} d-1`);
   });
 
-  it('without the hand-over, the same session lease refuses the deployment', () => {
-    assert.equal(store.acquireLease(APP, session, TIMING.ttlMs).acquired, true);
-    const result = keeper().acquire('d-2');
+  it('without the hand-over, the same session lease refuses the deployment', async () => {
+    assert.equal((await store.acquireLease(APP, session, TIMING.ttlMs)).acquired, true);
+    const result = await keeper().acquire('d-2');
     assert.equal(result.acquired, false);
-    assert.equal(store.getLease(APP)?.owner, session);
-    store.releaseLease(APP, session);
+    assert.equal((await store.getLease(APP))?.owner, session);
+    await store.releaseLease(APP, session);
   });
 
-  it('a lease held by anyone else (another deployment of this process too) is still refused', () => {
+  it('a lease held by anyone else (another deployment of this process too) is still refused', async () => {
     const adopting = keeper(session);
     const other = `${processId} d-3`;
-    assert.equal(store.acquireLease(APP, other, TIMING.ttlMs).acquired, true);
-    const result = adopting.acquire('d-4');
+    assert.equal((await store.acquireLease(APP, other, TIMING.ttlMs)).acquired, true);
+    const result = await adopting.acquire('d-4');
     assert.equal(result.acquired, false);
-    assert.equal(store.getLease(APP)?.owner, other);
-    store.releaseLease(APP, other);
+    assert.equal((await store.getLease(APP))?.owner, other);
+    await store.releaseLease(APP, other);
   });
 });

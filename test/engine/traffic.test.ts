@@ -101,7 +101,7 @@ void describe('TrafficController', () => {
   after(async () => {
     await builtin?.close();
     await backends?.close();
-    store?.close();
+    await store?.close();
     await removeTempDir(dir);
   });
 
@@ -156,6 +156,36 @@ void describe('TrafficController', () => {
       ['prepare', 'setWeights'],
     );
     assert.deepEqual(router.violations, []);
+    assert.deepEqual(new Set(await sample(publicUrl, 10)), new Set(['green-1']));
+  });
+
+  void it('AMoveQueuedBehindAnother_StartsFromTheRoutingTheFirstLeft', async () => {
+    await traffic.apply({
+      liveSlot: 'blue',
+      weights: weightsAllOn('blue'),
+      targets,
+      releases: { blue: 'v1', green: 'v2' },
+    });
+    router.forget();
+
+    // Both asked in the same turn: the second reads the routing only once the first has moved
+    // it, so emptying blue keeps the weights on green instead of putting them back on blue.
+    const toGreen = traffic.moveWeights(weightsAllOn('green'), 'green');
+    const retireBlue = traffic.setTargets('blue', []);
+    await Promise.all([toGreen, retireBlue]);
+
+    const routing = await store.getRouting('web');
+    assert.equal(routing?.liveSlot, 'green');
+    assert.deepEqual(routing?.weights, weightsAllOn('green'));
+    assert.deepEqual(routing?.targets, { blue: [], green: targets.green });
+    assert.deepEqual(router.violations, []);
+    assert.deepEqual(
+      router.calls.filter((call) => call.kind === 'setWeights'),
+      [
+        { kind: 'setWeights', weights: weightsAllOn('green') },
+        { kind: 'setWeights', weights: weightsAllOn('green') },
+      ],
+    );
     assert.deepEqual(new Set(await sample(publicUrl, 10)), new Set(['green-1']));
   });
 
@@ -255,7 +285,7 @@ void describe('TrafficController with a router that routes to endpoints and sett
   after(async () => {
     await builtin?.close();
     await backends?.close();
-    store?.close();
+    await store?.close();
     await removeTempDir(dir);
   });
 
@@ -288,8 +318,8 @@ void describe('TrafficController with a router that routes to endpoints and sett
       { kind: 'prepare', endpoints: { green: 'web-green' } },
     ]);
     assert.deepEqual(violations, []);
-    assert.deepEqual(store.getRouting('web')?.endpoints, { green });
-    assert.deepEqual(store.getRouting('web')?.readBack?.kind, 'verified');
+    assert.deepEqual((await store.getRouting('web'))?.endpoints, { green });
+    assert.deepEqual((await store.getRouting('web'))?.readBack?.kind, 'verified');
     assert.deepEqual(new Set(await sample(publicUrl, 10)), new Set(['green-1']), 'served through the group');
   });
 
@@ -317,7 +347,7 @@ void describe('TrafficController with a router that routes to endpoints and sett
 
     assert.equal(observed.kind, 'observed');
     assert.equal(settling.convergingReads - before, 3, 'asked again while converging');
-    assert.equal(store.getRouting('web')?.readBack?.kind, 'verified');
+    assert.equal((await store.getRouting('web'))?.readBack?.kind, 'verified');
     const states = readBackEvents().map((event) => [event.deploymentId, event.state]);
     assert.deepEqual(states, [
       ['d-converging', 'converging'],
@@ -353,7 +383,7 @@ void describe('TrafficController with a router that routes to endpoints and sett
       (error: unknown) =>
         isCutoverError(error, 'CUTOVER_E_VERIFY') && /did not settle within 400ms/.test(error.message),
     );
-    const readBack = store.getRouting('web')?.readBack;
+    const readBack = (await store.getRouting('web'))?.readBack;
     assert.equal(readBack?.kind, 'converging');
     assert.equal(
       readBackEvents().filter((event) => event.state === 'converging').length,
@@ -378,7 +408,11 @@ void describe('TrafficController with a router that routes to endpoints and sett
     await waitForEvent(events, 'converging');
     stop.abort(new Error('shutting down'));
     await assert.rejects(move, /shutting down/);
-    assert.equal(store.getRouting('web')?.readBack?.kind, 'converging', 'left journaled, not verified');
+    assert.equal(
+      (await store.getRouting('web'))?.readBack?.kind,
+      'converging',
+      'left journaled, not verified',
+    );
   });
 });
 

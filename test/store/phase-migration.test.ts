@@ -20,7 +20,7 @@ describe('phase migration', () => {
     assert.deepEqual([...STORED_PHASES].sort(), [...PHASES].sort());
   });
 
-  void test('a version 1 store with deployments and journal migrates and accepts the intent phases', () => {
+  void test('a version 1 store with deployments and journal migrates and accepts the intent phases', async () => {
     const file = join(dir, 'v1.db');
     const raw = new Database(file);
     raw.exec(MIGRATIONS[0]!.sql);
@@ -35,23 +35,29 @@ describe('phase migration', () => {
 
     const store = openSqliteStore(file);
     try {
-      assert.equal(store.getDeployment('d-1')?.phase, 'standby');
+      assert.equal((await store.getDeployment('d-1'))?.phase, 'standby');
       assert.deepEqual(
-        store.journal('d-1').map((entry) => [entry.seq, entry.phase]),
+        (await store.journal('d-1')).map((entry) => [entry.seq, entry.phase]),
         [
           [1, 'pending'],
           [2, 'standby'],
         ],
       );
-      assert.equal(store.transition('d-1', 'rolling-back').phase, 'rolling-back');
-      assert.equal(store.transition('d-1', 'rolled-back').phase, 'rolled-back');
+      assert.equal(
+        (await store.transition('d-1', { expectedPhase: 'standby', to: 'rolling-back' })).phase,
+        'rolling-back',
+      );
+      assert.equal(
+        (await store.transition('d-1', { expectedPhase: 'rolling-back', to: 'rolled-back' })).phase,
+        'rolled-back',
+      );
       assert.deepEqual(
-        store.journal('d-1').map((entry) => entry.seq),
+        (await store.journal('d-1')).map((entry) => entry.seq),
         [1, 2, 3, 4],
         'journal numbering goes on',
       );
     } finally {
-      store.close();
+      await store.close();
     }
     const check = new Database(file);
     try {

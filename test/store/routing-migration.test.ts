@@ -15,7 +15,7 @@ const dir = mkdtempSync(join(tmpdir(), 'cutover-routing-migration-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 void describe('routing migration', () => {
-  void test('a version 2 routing row migrates with no endpoints and no read-back, then takes both', () => {
+  void test('a version 2 routing row migrates with no endpoints and no read-back, then takes both', async () => {
     const file = join(dir, 'v2.db');
     const raw = new Database(file);
     raw.exec(MIGRATIONS[0]!.sql);
@@ -29,7 +29,7 @@ void describe('routing migration', () => {
 
     const store = openSqliteStore(file);
     try {
-      const routing = store.getRouting('shop');
+      const routing = await store.getRouting('shop');
       assert.deepEqual(
         { ...routing, updatedAt: undefined },
         {
@@ -42,11 +42,18 @@ void describe('routing migration', () => {
         },
       );
       const endpoints = { blue: { kind: 'aws-asg', id: 'shop-blue' } };
-      store.setRouting({ ...routing!, endpoints, readBack: { kind: 'verified', at: routing!.updatedAt } });
-      assert.deepEqual(store.getRouting('shop')?.endpoints, endpoints);
-      assert.deepEqual(store.getRouting('shop')?.readBack, { kind: 'verified', at: routing!.updatedAt });
+      await store.setRouting({
+        ...routing!,
+        endpoints,
+        readBack: { kind: 'verified', at: routing!.updatedAt },
+      });
+      assert.deepEqual((await store.getRouting('shop'))?.endpoints, endpoints);
+      assert.deepEqual((await store.getRouting('shop'))?.readBack, {
+        kind: 'verified',
+        at: routing!.updatedAt,
+      });
     } finally {
-      store.close();
+      await store.close();
     }
   });
 });

@@ -20,8 +20,8 @@ after(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function createOne(store: Store): void {
-  store.createDeployment({
+async function createOne(store: Store): Promise<void> {
+  await store.createDeployment({
     id: 'd-1',
     app: 'shop',
     release: 'v2',
@@ -36,18 +36,22 @@ interface ErrorCase {
   readonly name: string;
   /** Prepares the case's files and returns the store path to use. */
   readonly setup?: (caseDir: string) => string;
-  readonly act: (file: string) => void;
+  readonly act: (file: string) => unknown;
   readonly code: ErrorCode;
   readonly message: RegExp;
 }
 
 /** Opens a store on `file`, runs `body`, closes it whatever happens. */
-function withStore(file: string, body: (store: Store) => void, busyTimeoutMs?: number): void {
+async function withStore(
+  file: string,
+  body: (store: Store) => Promise<unknown>,
+  busyTimeoutMs?: number,
+): Promise<void> {
   const store = openSqliteStore(file, busyTimeoutMs === undefined ? {} : { busyTimeoutMs });
   try {
-    body(store);
+    await body(store);
   } finally {
-    store.close();
+    await store.close();
   }
 }
 
@@ -101,56 +105,57 @@ const CASES: readonly ErrorCase[] = [
     act: (file) =>
       withStore(
         file,
-        (store) => {
-          createOne(store);
+        async (store) => {
+          await createOne(store);
           const other = new Database(file);
           other.prepare('BEGIN IMMEDIATE').run();
           try {
-            store.transition('d-1', 'provisioning');
+            await store.transition('d-1', { expectedPhase: 'pending', to: 'provisioning' });
           } finally {
             other.prepare('ROLLBACK').run();
             other.close();
-            assert.equal(store.journal('d-1').length, 1, 'the refused transition wrote nothing');
-            assert.equal(store.getDeployment('d-1')?.phase, 'pending');
+            assert.equal((await store.journal('d-1')).length, 1, 'the refused transition wrote nothing');
+            assert.equal((await store.getDeployment('d-1'))?.phase, 'pending');
           }
         },
         50,
       ),
     code: 'CUTOVER_E_STORE',
-    message: /^cannot move deployment d-1 to provisioning: database is locked/,
+    message: /^cannot move deployment d-1 from pending to provisioning: database is locked/,
   },
   {
     name: 'use after close',
-    act: (file) => {
+    act: async (file) => {
       const store = openSqliteStore(file);
-      store.close();
-      store.listDeployments('shop');
+      await store.close();
+      await store.listDeployments('shop');
     },
     code: 'CUTOVER_E_STORE',
     message: /^cannot list deployments of shop: the store is closed/,
   },
   {
     name: 'unknown deployment',
-    act: (file) => withStore(file, (store) => store.transition('d-404', 'provisioning')),
+    act: (file) =>
+      withStore(file, (store) => store.transition('d-404', { expectedPhase: 'pending', to: 'provisioning' })),
     code: 'CUTOVER_E_NOT_FOUND',
     message: /^deployment d-404 does not exist$/,
   },
   {
-    name: 'forbidden transition',
+    name: 'a transition from a phase the record is not in',
     act: (file) =>
-      withStore(file, (store) => {
-        createOne(store);
-        store.transition('d-1', 'promoted');
+      withStore(file, async (store) => {
+        await createOne(store);
+        await store.transition('d-1', { expectedPhase: 'shifting', to: 'promoted' });
       }),
-    code: 'CUTOVER_E_INVALID_STATE',
-    message: /^deployment d-1 is pending; cannot move to promoted$/,
+    code: 'CUTOVER_E_PHASE_CHANGED',
+    message: /^deployment d-1 is pending, no longer shifting: not moved to promoted$/,
   },
   {
     name: 'a patch time that is not a time',
     act: (file) =>
-      withStore(file, (store) => {
-        createOne(store);
-        store.update('d-1', { standbyUntil: 'tomorrow-ish' });
+      withStore(file, async (store) => {
+        await createOne(store);
+        await store.update('d-1', { standbyUntil: 'tomorrow-ish' });
       }),
     code: 'CUTOVER_E_INTERNAL',
     message: /^standbyUntil is not a valid time: "tomorrow-ish"$/,
@@ -165,12 +170,12 @@ const CASES: readonly ErrorCase[] = [
 
 void describe('error mapping', () => {
   for (const [index, errorCase] of CASES.entries()) {
-    void test(errorCase.name, () => {
+    void test(errorCase.name, async () => {
       const caseDir = join(dir, `case-${index}`);
       mkdirSync(caseDir);
       const file = errorCase.setup?.(caseDir) ?? join(caseDir, 'state.db');
-      assert.throws(
-        () => errorCase.act(file),
+      await assert.rejects(
+        () => Promise.resolve().then(() => errorCase.act(file)),
         (error) => {
           assert.ok(isCutoverError(error), `a CutoverError, got ${String(error)}`);
           assert.equal(error.code, errorCase.code, error.message);

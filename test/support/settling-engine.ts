@@ -75,13 +75,13 @@ export async function startSettlingEngine(
           await engine.close();
           await platform.close();
           await guarded.close();
-          store.close();
+          await store.close();
         })()),
     };
   } catch (error) {
     await platform.close();
     await guarded.close();
-    store.close();
+    await store.close();
     throw error;
   }
 }

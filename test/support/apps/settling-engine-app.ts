@@ -37,7 +37,10 @@ process.once('SIGTERM', () => {
     },
   );
 });
-print({ ready: true, resumed: app.store.unfinishedDeployments(app.config.app).map((record) => record.id) });
+print({
+  ready: true,
+  resumed: (await app.store.unfinishedDeployments(app.config.app)).map((record) => record.id),
+});
 for (const release of input.deploy ?? []) {
   const { finished } = await app.engine.deploy(release, 'settling-engine-app');
   print({ finished: await finished });

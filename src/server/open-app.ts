@@ -1,0 +1,87 @@
+import path from 'node:path';
+import type { CutoverConfig } from '../config/schema.js';
+import { DeploymentEngine, type EngineOptions } from '../engine/deployment-engine.js';
+import type { Logger } from '../shared/logger.js';
+import type { Platform } from '../shared/platform.js';
+import type { Store } from '../shared/store.js';
+import { createPlatform } from '../platforms/registry.js';
+import { createRouter, type CreatedRouter } from '../routers/registry.js';
+import { openSqliteStore } from '../store/sqlite-store.js';
+import { loadOrCreatePreviewToken } from './preview-token.js';
+
+/**
+ * One app as `cutover server` and the one-shot CLI both run it: config → store → platform →
+ * router → engine. The server adds its lock and admin API around it; the CLI its session lease.
+ */
+export interface OpenedApp {
+  readonly config: CutoverConfig;
+  readonly store: Store;
+  readonly platform: Platform;
+  readonly router: CreatedRouter;
+  readonly engine: DeploymentEngine;
+}
+
+/** Engine settings beyond config, store, router, platform and logger (a held lease, timings). */
+export type AppEngineOptions = Omit<EngineOptions, 'config' | 'store' | 'router' | 'platform' | 'logger'>;
+
+/** The app's store: the state directory's database, shared by the server and every CLI. */
+export function openAppStore(config: CutoverConfig): Store {
+  return openSqliteStore(path.join(config.stateDirPath, 'cutover.db'));
+}
+
+/**
+ * Builds the platform, the router (with the preview token of the state directory) and the engine
+ * over `store`. Nothing is opened or recovered yet (see startApp); on a failure what was built
+ * is closed again, the store excepted: it is the caller's, which closes it last.
+ */
+export async function assembleApp(
+  config: CutoverConfig,
+  store: Store,
+  logger: Logger,
+  engine: AppEngineOptions = {},
+): Promise<OpenedApp> {
+  const platform = createPlatform(config, logger);
+  let router: CreatedRouter | undefined;
+  try {
+    // Its own secret: the preview header crosses the public listener, the admin token must not.
+    router = createRouter(config, { logger, previewToken: loadOrCreatePreviewToken(config.stateDirPath) });
+    return {
+      config,
+      store,
+      platform,
+      router,
+      engine: new DeploymentEngine({ config, store, router: router.router, platform, logger, ...engine }),
+    };
+  } catch (error) {
+    await platform.close();
+    await router?.router.close();
+    throw error;
+  }
+}
+
+/**
+ * Opens the router and recovers from the journal: the routing table is restored before a router
+ * that holds the data plane itself (builtin) opens its public listener, so a client is refused
+ * while the app starts, never answered from an empty table; then every unfinished deployment
+ * resumes.
+ */
+export async function startApp(app: OpenedApp): Promise<void> {
+  const { router, engine } = app;
+  const holdsTraffic = router.openWithoutTraffic !== undefined;
+  await (router.openWithoutTraffic?.() ?? router.router.open());
+  await engine.restoreRouting();
+  if (holdsTraffic) await router.router.open();
+  await engine.resumeDeployments();
+}
+
+/**
+ * Runs stop at a safe point first (journaled, resumed at the next start), and only then do the
+ * platform and the router close, so no run touches a closed router and records a failure. The
+ * store stays open: the caller's last writes (a lease released) go before it closes it.
+ */
+export async function closeApp(app: OpenedApp, { routerOpened = true } = {}): Promise<void> {
+  await app.engine.close();
+  await app.platform.close();
+  // A read-only one-shot verb never opened it: nothing of its data plane to let go of.
+  if (routerOpened) await app.router.router.close();
+}
