@@ -50,6 +50,8 @@ export async function makeSshFixture(
   const baseDir = fleet.dir;
   await writeReleases(baseDir, releases);
   const app = `sshtest${process.pid}`;
+  // Closed at cleanup: an open SSH connection would keep the test process alive.
+  const created: Platform[] = [];
   const config = (overrides: Record<string, unknown> = {}) =>
     sshPlatformConfig.parse({
       kind: 'ssh',
@@ -72,8 +74,15 @@ export async function makeSshFixture(
     app,
     baseDir,
     config,
-    platform: (overrides = {}, options = {}) =>
-      createSshPlatform(config(overrides), { app, baseDir, logger: options.logger ?? silentLogger }),
+    platform: (overrides = {}, options = {}) => {
+      const platform = createSshPlatform(config(overrides), {
+        app,
+        baseDir,
+        logger: options.logger ?? silentLogger,
+      });
+      created.push(platform);
+      return platform;
+    },
     appProcesses: () => appProcesses(app),
     async sigtermCount(slot) {
       let count = 0;
@@ -87,7 +96,10 @@ export async function makeSshFixture(
       }
       return count;
     },
-    cleanup: () => fleet.teardown(),
+    async cleanup() {
+      await Promise.all(created.map((platform) => platform.close()));
+      await fleet.teardown();
+    },
   };
 }
 

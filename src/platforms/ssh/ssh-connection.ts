@@ -5,7 +5,7 @@
  */
 import type { Readable } from 'node:stream';
 import { Client, type ConnectConfig } from 'ssh2';
-import { CutoverError } from '../../shared/errors.js';
+import { CutoverError, asCutoverError } from '../../shared/errors.js';
 import { checkHostKey, hostKeyError, type HostKeyVerdict } from './known-hosts.js';
 
 export interface SshCredentials {
@@ -129,6 +129,10 @@ export class SshConnection {
 
   private execNow(command: string, options: ExecOptions): Promise<ExecResult> {
     return new Promise((resolve, reject) => {
+      if (options.signal?.aborted) {
+        reject(asCutoverError(options.signal.reason, 'CUTOVER_E_ABORTED'));
+        return;
+      }
       if (this.closed) {
         reject(new CutoverError('CUTOVER_E_SSH_CONNECT', `${this.name}: the connection is closed`));
         return;

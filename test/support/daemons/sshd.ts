@@ -16,6 +16,8 @@ export interface SshTestHost {
   readonly namespace: string;
   /** This host's own root dir, as seen from outside (it appears at `fleet.root` on the host). */
   readonly rootOnDisk: string;
+  /** The public host key file sshd shows now. */
+  readonly hostKeyFile: string;
   running(): boolean;
   /** Stops sshd (the host is down for cutover; its instances, if any, keep running). */
   stopSshd(): Promise<void>;
@@ -33,6 +35,8 @@ export interface SshFleet {
   readonly root: string;
   readonly identityFile: string;
   readonly knownHosts: string;
+  /** Rewrites known_hosts with the keys the hosts show now (after changeHostKey). */
+  trustCurrentKeys(): Promise<void>;
   /** Kills every process left in the hosts' namespaces, removes them and the temp dir. */
   teardown(): Promise<void>;
 }
@@ -73,14 +77,17 @@ export async function startSshFleet(count: number): Promise<SshFleet> {
   const subnet = freeSubnet();
   const tag = `${process.pid % 100_000}`;
   const hosts: SshTestHost[] = [];
-  const knownLines: string[] = [];
+  const trustCurrentKeys = async () => {
+    const lines: string[] = [];
+    for (const host of hosts)
+      lines.push(`${host.address} ${(await readFile(host.hostKeyFile, 'utf8')).trim()}`);
+    await writeFile(knownHosts, `${lines.join('\n')}\n`);
+  };
   try {
     for (let index = 0; index < count; index += 1) {
-      const host = await makeHost({ index, dir, root, subnet, tag, tools, authorizedKeys });
-      hosts.push(host.host);
-      knownLines.push(`${host.host.address} ${(await readFile(`${host.hostKey}.pub`, 'utf8')).trim()}`);
+      hosts.push(await makeHost({ index, dir, root, subnet, tag, tools, authorizedKeys }));
     }
-    await writeFile(knownHosts, `${knownLines.join('\n')}\n`);
+    await trustCurrentKeys();
   } catch (error) {
     await teardownHosts(hosts);
     await removeTempDir(dir);
@@ -92,6 +99,7 @@ export async function startSshFleet(count: number): Promise<SshFleet> {
     root,
     identityFile,
     knownHosts,
+    trustCurrentKeys,
     async teardown() {
       await teardownHosts(hosts);
       await removeTempDir(dir);
@@ -109,9 +117,7 @@ interface HostSetup {
   authorizedKeys: string;
 }
 
-async function makeHost(
-  setup: HostSetup,
-): Promise<{ host: SshTestHost & { cleanup(): void }; hostKey: string }> {
+async function makeHost(setup: HostSetup): Promise<SshTestHost & { cleanup(): void }> {
   const { index, dir, root, subnet, tag, tools } = setup;
   const namespace = `cutover-ssh-${tag}-${index}`;
   const outside = `cso${tag}x${index}`.slice(0, 15);
@@ -201,6 +207,7 @@ async function makeHost(
     address,
     namespace,
     rootOnDisk,
+    hostKeyFile: `${hostKey}.pub`,
     running: () => daemon?.running() ?? false,
     stopSshd: async () => {
       await daemon?.stop(2_000);
@@ -214,27 +221,17 @@ async function makeHost(
       await startSshd();
     },
     throttle: (rate: string | undefined) => {
-      if (throttled) run('ip', ['netns', 'exec', namespace, 'tc', 'qdisc', 'del', 'dev', inside, 'root']);
+      // Both directions: the veth end in the namespace and the one outside.
+      const inNamespace = ['netns', 'exec', namespace, 'tc', 'qdisc'];
+      if (throttled) {
+        run('ip', [...inNamespace, 'del', 'dev', inside, 'root']);
+        run('tc', ['qdisc', 'del', 'dev', outside, 'root']);
+      }
       throttled = false;
       if (rate === undefined) return;
-      run('ip', [
-        'netns',
-        'exec',
-        namespace,
-        'tc',
-        'qdisc',
-        'add',
-        'dev',
-        inside,
-        'root',
-        'tbf',
-        'rate',
-        rate,
-        'burst',
-        '1600',
-        'latency',
-        '2s',
-      ]);
+      const tbf = ['root', 'tbf', 'rate', rate, 'burst', '1600', 'latency', '5s'];
+      run('ip', [...inNamespace, 'add', 'dev', inside, ...tbf]);
+      run('tc', ['qdisc', 'add', 'dev', outside, ...tbf]);
       throttled = true;
     },
     cleanup: () => {
@@ -242,7 +239,7 @@ async function makeHost(
       cleanup();
     },
   };
-  return { host, hostKey };
+  return host;
 }
 
 function canConnectIn(address: string): Promise<boolean> {
