@@ -216,15 +216,17 @@ wait`;
   }
 }
 
-function parseList(text: string): RemoteInstance[] {
+/** Parses the host script's `list` output; a line that is not an instance is skipped. */
+export function parseList(text: string): RemoteInstance[] {
   const instances: RemoteInstance[] = [];
   for (const line of text.split('\n')) {
     const [slot, index, release, port, alive, child, restarts] = line.trim().split(' ');
     if (
       (slot !== 'blue' && slot !== 'green') ||
       !release ||
-      !/^\d+$/.test(index ?? '') ||
-      !/^\d+$/.test(port ?? '')
+      !/^\d{1,2}$/.test(index ?? '') ||
+      !/^\d{1,5}$/.test(port ?? '') ||
+      Number(port) > 65535
     )
       continue;
     instances.push({
