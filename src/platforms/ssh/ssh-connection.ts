@@ -294,7 +294,20 @@ function connectClient(
           ),
       ),
     );
-    client.connect(config);
+    try {
+      client.connect(config);
+    } catch (error) {
+      // ssh2 throws here for a key it cannot use (encrypted without a passphrase, unknown format).
+      fail(
+        new CutoverError(
+          'CUTOVER_E_SSH_CONNECT',
+          `${host}:${port}: the identity cannot be used: ${(error as Error).message}`,
+          {
+            details: { host, port },
+          },
+        ),
+      );
+    }
   });
 }
 
