@@ -91,4 +91,24 @@ void describe('ssh fleet: 3 hosts × 2 instances behind HAProxy', { timeout: 600
       `# ssh e2e: rollback under 50 connections: ${rollbackStats.sent} requests, ${rollbackStats.failed} failed, 0 processes restarted`,
     );
   });
+
+  void it('a host that is down fails the deploy (non-zero exit, the host named) before traffic moves', async () => {
+    const down = fleet.hosts[2]!;
+    await down.stopSshd();
+    try {
+      const load = startLoad({ url: harness.trafficUrl, connections: 50 });
+      const result = await harness.cli(['deploy', 'v2']);
+      const stats = await load.stop();
+      assert.notEqual(result.code, 0, result.stdout + result.stderr);
+      assert.match(result.stdout + result.stderr, /2\/3 hosts provisioned, 3 needed/);
+      assert.ok((result.stdout + result.stderr).includes(down.address), result.stdout + result.stderr);
+      assert.equal(stats.failed, 0, stats.firstErrors.join('\n'));
+      assert.deepEqual(Object.keys(stats.bodies), ['v1']);
+      assert.equal(await body(), 'v1');
+      // Nothing of the failed slot is left on the hosts that were reachable.
+      assert.equal((await processes()).filter((p) => p.startsWith('green')).length, 0);
+    } finally {
+      await down.startSshd();
+    }
+  });
 });

@@ -5,6 +5,7 @@
  * Traffic between cutover and a host really crosses the (virtual) network.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { startDaemon, makeTempDir, removeTempDir, requireBinary, canConnect, type Daemon } from './common.js';
@@ -19,7 +20,10 @@ export interface SshTestHost {
   /** The public host key file sshd shows now. */
   readonly hostKeyFile: string;
   running(): boolean;
-  /** Stops sshd (the host is down for cutover; its instances, if any, keep running). */
+  /**
+   * Stops sshd and its sessions (cutover's open connections drop; the host is down for SSH).
+   * The instances, if any, keep running.
+   */
   stopSshd(): Promise<void>;
   startSshd(): Promise<void>;
   /** A new host key: known_hosts still lists the old one. */
@@ -212,6 +216,12 @@ async function makeHost(setup: HostSetup): Promise<SshTestHost & { cleanup(): vo
     stopSshd: async () => {
       await daemon?.stop(2_000);
       daemon = undefined;
+      for (const pid of spawnSync('ip', ['netns', 'pids', namespace], { encoding: 'utf8' }).stdout.split(
+        '\n',
+      )) {
+        const comm = /^\d+$/.test(pid) ? readFileSyncSafe(`/proc/${pid}/comm`) : '';
+        if (comm.trim() === 'sshd') spawnSync('kill', ['-9', pid]);
+      }
     },
     startSshd,
     changeHostKey: async () => {
@@ -240,6 +250,14 @@ async function makeHost(setup: HostSetup): Promise<SshTestHost & { cleanup(): vo
     },
   };
   return host;
+}
+
+function readFileSyncSafe(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return '';
+  }
 }
 
 function canConnectIn(address: string): Promise<boolean> {
