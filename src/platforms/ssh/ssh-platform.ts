@@ -44,6 +44,8 @@ export interface SshPlatformDeps {
 }
 
 const RELEASE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+/** How long an aborted host's provision may take to wind down before the failure is reported. */
+const HOST_ABORT_SETTLE_MS = 30_000;
 /** How long running()/logs() wait for one host before leaving it out (they answer at once). */
 const QUERY_TIMEOUT_MS = 5_000;
 
@@ -142,6 +144,12 @@ class SshPlatform implements Platform {
     }
   }
 
+  /**
+   * Runs one host's provision under `hostTimeout`. Past it the work is aborted (its open
+   * commands' channels are closed) and awaited, up to HOST_ABORT_SETTLE_MS more: a channel
+   * closes once the command on the host has ended, so the stop that follows a failure finds
+   * everything the work started.
+   */
   private async withHostTimeout<T>(
     entry: SshHost,
     outer: AbortSignal | undefined,
@@ -150,22 +158,23 @@ class SshPlatform implements Platform {
     const controller = new AbortController();
     const onOuter = () => controller.abort(outer?.reason);
     outer?.addEventListener('abort', onOuter, { once: true });
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        const error = new CutoverError(
-          'CUTOVER_E_PROVISION',
-          `${entry.host}: did not finish within the host timeout (${this.config.hostTimeout} ms)`,
-          {
-            details: { host: entry.host },
-          },
-        );
-        controller.abort(error);
-        reject(error);
-      }, this.config.hostTimeout);
-    });
+    const timeoutError = new CutoverError(
+      'CUTOVER_E_PROVISION',
+      `${entry.host}: did not finish within the host timeout (${this.config.hostTimeout} ms)`,
+      { details: { host: entry.host } },
+    );
+    const timer = setTimeout(() => controller.abort(timeoutError), this.config.hostTimeout);
+    const running = work(controller.signal);
+    const aborted = new Promise<'aborted'>((resolve) =>
+      controller.signal.addEventListener('abort', () => resolve('aborted'), { once: true }),
+    );
     try {
-      return await Promise.race([work(controller.signal), timeout]);
+      const first = await Promise.race([running, aborted]);
+      if (first !== 'aborted') return first;
+      await Promise.race([running.catch(() => undefined), delay(HOST_ABORT_SETTLE_MS)]);
+      throw controller.signal.reason === timeoutError
+        ? timeoutError
+        : asCutoverError(controller.signal.reason, 'CUTOVER_E_ABORTED');
     } finally {
       clearTimeout(timer);
       outer?.removeEventListener('abort', onOuter);
@@ -477,6 +486,10 @@ function accepts(host: string, port: number): Promise<boolean> {
     socket.once('close', () => resolvePromise(false));
     socket.once('error', () => resolvePromise(false));
   });
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolvePromise) => setTimeout(resolvePromise, ms).unref());
 }
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
