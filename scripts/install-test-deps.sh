@@ -3,12 +3,13 @@
 # contract suites drive, the load generator the benches use, strace (the durable-write test
 # watches the directory fsync), and a Docker-compatible engine
 # (podman with runc and the CNI dnsname plugin; the tests start their own
-# `podman system service`) plus the static busybox the test images are built from. Safe to
+# `podman system service`) plus the static busybox the test images are built from, and OpenSSH's
+# sshd with iproute2 (the ssh platform's test hosts: network namespaces, tc throttling). Safe to
 # run again.
 set -euo pipefail
 
-PACKAGES=(nginx-light haproxy varnish caddy wrk socat openssl podman runc strace)
-BINARIES=(nginx haproxy varnishd caddy wrk socat openssl podman runc strace)
+PACKAGES=(nginx-light haproxy varnish caddy wrk socat openssl podman runc strace openssh-server openssh-client iproute2 iproute2)
+BINARIES=(nginx haproxy varnishd caddy wrk socat openssl podman runc strace sshd ssh-keygen ip tc)
 
 missing=()
 for i in "${!BINARIES[@]}"; do
@@ -47,7 +48,7 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 # Installing the packages may start their services; the tests run their own copies.
-for service in nginx haproxy varnish caddy; do
+for service in nginx haproxy varnish caddy ssh; do
   if command -v systemctl >/dev/null 2>&1; then systemctl stop "$service" >/dev/null 2>&1 || true; fi
 done
 echo "test dependencies: installed"

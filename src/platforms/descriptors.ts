@@ -5,6 +5,7 @@
 import type { PlatformDescriptor } from './descriptor.js';
 import { dockerPlatform } from './docker/index.js';
 import { processPlatform } from './process/index.js';
+import { sshPlatform } from './ssh/index.js';
 
 /** Each key must be its descriptor's kind: a typo fails to compile. */
 function definePlatforms<T extends { [K in keyof T]: PlatformDescriptor<K & string> }>(platforms: T): T {
@@ -14,6 +15,7 @@ function definePlatforms<T extends { [K in keyof T]: PlatformDescriptor<K & stri
 export const PLATFORM_DESCRIPTORS = definePlatforms({
   process: processPlatform,
   docker: dockerPlatform,
+  ssh: sshPlatform,
 });
 
 type Descriptors = typeof PLATFORM_DESCRIPTORS;

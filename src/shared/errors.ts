@@ -38,6 +38,8 @@ export const ERROR_CODES = {
   CUTOVER_E_ROUTER_CLOSED: 'the router was closed; open it again before moving traffic',
   CUTOVER_E_ENDPOINT_KIND:
     "the router cannot route to this kind of platform endpoint (not in its capabilities' endpointKinds)",
+  CUTOVER_E_SSH_CONNECT: 'an SSH host could not be reached or refused the login',
+  CUTOVER_E_SSH_HOST_KEY: 'an SSH host showed a key that is not the one in known_hosts',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -341,9 +341,9 @@ hooks:
       backend: 'cutover_live',
       previewBackend: 'cutover_preview',
     });
+    assert.ok(config.platform.kind === 'process', 'a process platform');
     assert.equal(config.platform.instances, 3);
     assert.equal(config.platform.stopGrace, 2500);
-    assert.equal(config.platform.kind, 'process');
     assert.deepEqual(config.platform.args, ['--port', '${PORT}']);
     assert.equal(config.platform.cwd, 'releases/${RELEASE}');
     assert.deepEqual(config.health.tcp, {});

@@ -60,6 +60,9 @@ void test('EveryPlatform_ReportsItsConfiguredStopGrace_ThroughDescribe', async (
     const sections = {
       process: 'platform:\n  kind: process\n  command: /bin/true\n  stopGrace: 2.5s\n',
       docker: 'platform:\n  kind: docker\n  image: shop:${RELEASE}\n  port: 8080\n  stopGrace: 2.5s\n',
+      ssh:
+        'platform:\n  kind: ssh\n  hosts: [{ host: 10.0.0.1 }]\n  user: deploy\n  root: /srv/web\n' +
+        '  artifact: { path: "web-${RELEASE}.tgz" }\n  start: ./run\n  portRange: { from: 9000, to: 9009 }\n  stopGrace: 2.5s\n',
     } satisfies Record<keyof typeof PLATFORM_DESCRIPTORS, string>;
     for (const [kind, section] of Object.entries(sections)) {
       const config = parseConfigText(
