@@ -13,7 +13,10 @@ import { awsCall } from './aws-call.js';
 export interface GroupFacts {
   readonly name: string;
   readonly desiredCapacity: number;
-  /** Instances the group counts as running (lifecycle InService). */
+  /**
+   * Instances the group counts as running: lifecycle InService and not marked Unhealthy (an
+   * instance the group marked Unhealthy is about to be replaced; it never counts as serving).
+   */
   readonly inServiceInstanceIds: readonly string[];
   /** Every instance of the group, whatever its lifecycle state. */
   readonly instanceIds: readonly string[];
@@ -58,7 +61,7 @@ function groupFacts(group: AutoScalingGroup): GroupFacts {
     name: group.AutoScalingGroupName ?? '',
     desiredCapacity: group.DesiredCapacity ?? 0,
     inServiceInstanceIds: instances
-      .filter((instance) => instance.LifecycleState === 'InService')
+      .filter((instance) => instance.LifecycleState === 'InService' && instance.HealthStatus !== 'Unhealthy')
       .map((instance) => instance.InstanceId ?? '')
       .filter((id) => id !== ''),
     instanceIds: instances.map((instance) => instance.InstanceId ?? '').filter((id) => id !== ''),

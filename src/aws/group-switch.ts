@@ -8,7 +8,7 @@
  */
 import type { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { CutoverError } from '../shared/errors.js';
-import { describeGroup } from './auto-scaling-groups.js';
+import { describeGroup, type GroupFacts } from './auto-scaling-groups.js';
 import type { BalancerAttachment } from './balancer-attachment.js';
 import { groupServing } from './group-serving.js';
 
@@ -54,8 +54,9 @@ export async function switchToGroup(
     });
   }
   const before = await balancer.attachedGroups();
-  const wasAttached = before.some((attached) => attached.name === group);
-  if (!wasAttached) {
+  const found = before.find((attached) => attached.name === group);
+  const wasAttached = found !== undefined;
+  if (!wasAttached || (await registrationLost(balancer, found))) {
     onStep({ step: 'attach', group });
     await balancer.attach(group);
   }
@@ -81,6 +82,16 @@ export async function switchToGroup(
     detached.push(other.name);
   }
   return { attached: !wasAttached, detached, seen };
+}
+
+/**
+ * The group is attached but the balancer does not list some of its running instances: attach
+ * again, which registers them (a no-op for AWS when nothing is missing). Real AWS registers an
+ * attached group's instances itself; moto's Classic ELB drops them when another group attaches.
+ */
+async function registrationLost(balancer: BalancerAttachment, group: GroupFacts): Promise<boolean> {
+  const health = await balancer.instanceHealth();
+  return group.inServiceInstanceIds.some((id) => !health.has(id));
 }
 
 async function waitUntilServing(

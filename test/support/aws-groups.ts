@@ -10,6 +10,7 @@ import {
   DescribeAutoScalingGroupsCommand,
   AttachLoadBalancersCommand,
   AttachLoadBalancerTargetGroupsCommand,
+  SetInstanceHealthCommand,
 } from '@aws-sdk/client-auto-scaling';
 import {
   CreateLaunchTemplateCommand,
@@ -185,6 +186,19 @@ export async function instanceStates(clients: AwsTestClients, name: string): Pro
 export async function stopGroupInstances(clients: AwsTestClients, group: string): Promise<void> {
   const ids = await groupInstanceIds(clients, group);
   await clients.ec2.send(new StopInstancesCommand({ InstanceIds: ids }));
+}
+
+/** The group marks its instances Unhealthy (SetInstanceHealth): they never count as serving. */
+export async function markGroupUnhealthy(clients: AwsTestClients, group: string): Promise<void> {
+  for (const id of await groupInstanceIds(clients, group)) {
+    await clients.autoScaling.send(
+      new SetInstanceHealthCommand({
+        InstanceId: id,
+        HealthStatus: 'Unhealthy',
+        ShouldRespectGracePeriod: false,
+      }),
+    );
+  }
 }
 
 /** Attaches a group behind cutover's back (a hand edit in the console). */
