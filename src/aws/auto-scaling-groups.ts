@@ -33,8 +33,8 @@ export async function describeGroup(
   client: AutoScalingClient,
   name: string,
 ): Promise<GroupFacts | undefined> {
-  const answer = await awsCall(`DescribeAutoScalingGroups(${name})`, () =>
-    client.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [name] })),
+  const answer = await awsCall(`DescribeAutoScalingGroups(${name})`, client, (abortSignal) =>
+    client.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [name] }), { abortSignal }),
   );
   const found = answer.AutoScalingGroups?.find((group) => group.AutoScalingGroupName === name);
   return found === undefined ? undefined : groupFacts(found);
@@ -45,8 +45,10 @@ export async function listGroups(client: AutoScalingClient): Promise<GroupFacts[
   const groups: GroupFacts[] = [];
   let token: string | undefined;
   for (let page = 0; page < MAX_PAGES; page++) {
-    const answer = await awsCall('DescribeAutoScalingGroups', () =>
-      client.send(new DescribeAutoScalingGroupsCommand({ MaxRecords: PAGE_SIZE, NextToken: token })),
+    const answer = await awsCall('DescribeAutoScalingGroups', client, (abortSignal) =>
+      client.send(new DescribeAutoScalingGroupsCommand({ MaxRecords: PAGE_SIZE, NextToken: token }), {
+        abortSignal,
+      }),
     );
     for (const group of answer.AutoScalingGroups ?? []) groups.push(groupFacts(group));
     token = answer.NextToken;

@@ -20,8 +20,8 @@ import type { BalancerAttachment, BalancerHealth } from './balancer-attachment.j
 
 /** CUTOVER_E_ROUTER when the load balancer does not exist. */
 export async function requireClassicElb(client: ElasticLoadBalancingClient, name: string): Promise<void> {
-  const answer = await awsCall(`DescribeLoadBalancers(${name})`, () =>
-    client.send(new DescribeLoadBalancersCommand({ LoadBalancerNames: [name] })),
+  const answer = await awsCall(`DescribeLoadBalancers(${name})`, client, (abortSignal) =>
+    client.send(new DescribeLoadBalancersCommand({ LoadBalancerNames: [name] }), { abortSignal }),
   );
   if ((answer.LoadBalancerDescriptions ?? []).length === 0) {
     throw new CutoverError('CUTOVER_E_ROUTER', `Classic ELB ${name} does not exist`);
@@ -39,28 +39,35 @@ export function classicElbAttachment(
         group.loadBalancerNames.includes(loadBalancerName),
       ),
     attach: async (group) => {
-      await awsCall(`AttachLoadBalancers(${group})`, () =>
+      await awsCall(`AttachLoadBalancers(${group})`, clients.autoScaling, (abortSignal) =>
         clients.autoScaling.send(
           new AttachLoadBalancersCommand({
             AutoScalingGroupName: group,
             LoadBalancerNames: [loadBalancerName],
           }),
+          { abortSignal },
         ),
       );
     },
     detach: async (group) => {
-      await awsCall(`DetachLoadBalancers(${group})`, () =>
+      await awsCall(`DetachLoadBalancers(${group})`, clients.autoScaling, (abortSignal) =>
         clients.autoScaling.send(
           new DetachLoadBalancersCommand({
             AutoScalingGroupName: group,
             LoadBalancerNames: [loadBalancerName],
           }),
+          { abortSignal },
         ),
       );
     },
     instanceHealth: async () => {
-      const answer = await awsCall(`DescribeInstanceHealth(${loadBalancerName})`, () =>
-        clients.elb.send(new DescribeInstanceHealthCommand({ LoadBalancerName: loadBalancerName })),
+      const answer = await awsCall(
+        `DescribeInstanceHealth(${loadBalancerName})`,
+        clients.elb,
+        (abortSignal) =>
+          clients.elb.send(new DescribeInstanceHealthCommand({ LoadBalancerName: loadBalancerName }), {
+            abortSignal,
+          }),
       );
       const health = new Map<string, BalancerHealth>();
       for (const entry of answer.InstanceStates ?? []) {
@@ -69,8 +76,14 @@ export function classicElbAttachment(
       return health;
     },
     drainTimeoutMs: async () => {
-      const answer = await awsCall(`DescribeLoadBalancerAttributes(${loadBalancerName})`, () =>
-        clients.elb.send(new DescribeLoadBalancerAttributesCommand({ LoadBalancerName: loadBalancerName })),
+      const answer = await awsCall(
+        `DescribeLoadBalancerAttributes(${loadBalancerName})`,
+        clients.elb,
+        (abortSignal) =>
+          clients.elb.send(
+            new DescribeLoadBalancerAttributesCommand({ LoadBalancerName: loadBalancerName }),
+            { abortSignal },
+          ),
       );
       const draining = answer.LoadBalancerAttributes?.ConnectionDraining;
       // Without connection draining the ELB closes a deregistered instance's connections at once.

@@ -29,9 +29,10 @@ export async function resolveTargetGroupArn(
   arnOrName: string,
 ): Promise<string> {
   const byArn = TARGET_GROUP_ARN.test(arnOrName);
-  const answer = await awsCall(`DescribeTargetGroups(${arnOrName})`, () =>
+  const answer = await awsCall(`DescribeTargetGroups(${arnOrName})`, client, (abortSignal) =>
     client.send(
       new DescribeTargetGroupsCommand(byArn ? { TargetGroupArns: [arnOrName] } : { Names: [arnOrName] }),
+      { abortSignal },
     ),
   );
   const arn = answer.TargetGroups?.[0]?.TargetGroupArn;
@@ -53,28 +54,32 @@ export function targetGroupAttachment(
         group.targetGroupArns.includes(targetGroupArn),
       ),
     attach: async (group) => {
-      await awsCall(`AttachLoadBalancerTargetGroups(${group})`, () =>
+      await awsCall(`AttachLoadBalancerTargetGroups(${group})`, clients.autoScaling, (abortSignal) =>
         clients.autoScaling.send(
           new AttachLoadBalancerTargetGroupsCommand({
             AutoScalingGroupName: group,
             TargetGroupARNs: [targetGroupArn],
           }),
+          { abortSignal },
         ),
       );
     },
     detach: async (group) => {
-      await awsCall(`DetachLoadBalancerTargetGroups(${group})`, () =>
+      await awsCall(`DetachLoadBalancerTargetGroups(${group})`, clients.autoScaling, (abortSignal) =>
         clients.autoScaling.send(
           new DetachLoadBalancerTargetGroupsCommand({
             AutoScalingGroupName: group,
             TargetGroupARNs: [targetGroupArn],
           }),
+          { abortSignal },
         ),
       );
     },
     instanceHealth: async () => {
-      const answer = await awsCall(`DescribeTargetHealth(${shortName})`, () =>
-        clients.elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: targetGroupArn })),
+      const answer = await awsCall(`DescribeTargetHealth(${shortName})`, clients.elbv2, (abortSignal) =>
+        clients.elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: targetGroupArn }), {
+          abortSignal,
+        }),
       );
       const health = new Map<string, BalancerHealth>();
       for (const entry of answer.TargetHealthDescriptions ?? []) {
@@ -84,8 +89,13 @@ export function targetGroupAttachment(
       return health;
     },
     drainTimeoutMs: async () => {
-      const answer = await awsCall(`DescribeTargetGroupAttributes(${shortName})`, () =>
-        clients.elbv2.send(new DescribeTargetGroupAttributesCommand({ TargetGroupArn: targetGroupArn })),
+      const answer = await awsCall(
+        `DescribeTargetGroupAttributes(${shortName})`,
+        clients.elbv2,
+        (abortSignal) =>
+          clients.elbv2.send(new DescribeTargetGroupAttributesCommand({ TargetGroupArn: targetGroupArn }), {
+            abortSignal,
+          }),
       );
       const delay = answer.Attributes?.find((a) => a.Key === 'deregistration_delay.timeout_seconds')?.Value;
       const seconds = Number(delay);

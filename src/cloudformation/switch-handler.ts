@@ -12,6 +12,7 @@ import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { ElasticLoadBalancingClient } from '@aws-sdk/client-elastic-load-balancing';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { BalancerAttachment } from '../aws/balancer-attachment.js';
+import { AWS_CALL_TIMEOUT_MS_DEFAULT, callTimeoutOptions } from '../aws/call-timeout.js';
 import { classicElbAttachment } from '../aws/classic-elb-attachment.js';
 import { awsClientConfig, type AwsConnection } from '../aws/connection.js';
 import { switchToGroup } from '../aws/group-switch.js';
@@ -180,7 +181,10 @@ async function withBalancer(
   properties: SwitchProperties,
   work: (balancer: BalancerAttachment, autoScaling: AutoScalingClient) => Promise<Outcome>,
 ): Promise<Outcome> {
-  const config = awsClientConfig(options.connection);
+  const config = {
+    ...awsClientConfig(options.connection),
+    ...callTimeoutOptions(AWS_CALL_TIMEOUT_MS_DEFAULT),
+  };
   const autoScaling = new AutoScalingClient(config);
   const elb = new ElasticLoadBalancingClient(config);
   const elbv2 = new ElasticLoadBalancingV2Client(config);

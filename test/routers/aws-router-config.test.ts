@@ -40,6 +40,7 @@ void test('a target group by name or ARN, with the SDK retry budget and a 5-minu
       region: 'eu-west-1',
       maxAttempts: 3,
       settleTimeout: 300_000,
+      callTimeout: 30_000,
     });
   }
   const elb = load(`  kind: aws-elb\n  loadBalancer: web\n  region: us-east-1\n  settleTimeout: 90s\n`);
@@ -49,6 +50,7 @@ void test('a target group by name or ARN, with the SDK retry budget and a 5-minu
     region: 'us-east-1',
     maxAttempts: 3,
     settleTimeout: 90_000,
+    callTimeout: 30_000,
   });
 });
 

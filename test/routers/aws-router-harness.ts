@@ -47,8 +47,9 @@ export function createAwsRouter(
   balancer: string,
   endpoint: string,
   settleTimeout = '10s',
+  callTimeout = '10s',
 ): Router {
-  const common = { region: TEST_REGION, endpoint, maxAttempts: 1, settleTimeout };
+  const common = { region: TEST_REGION, endpoint, maxAttempts: 1, settleTimeout, callTimeout };
   if (kind === 'aws-elb') {
     const config = awsElbRouter.configSchema.parse({ kind, loadBalancer: balancer, ...common });
     return awsElbRouter.create(config, QUIET_DEPS).router;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { callTimeout } from '../../aws/call-timeout.js';
 import { AWS_CONNECTION_SETTINGS } from '../../aws/connection.js';
 import { settleTimeout } from '../../config/fields.js';
 
@@ -14,6 +15,7 @@ export const awsElbRouterConfig = z
       .describe('The Classic ELB the slots’ Auto Scaling groups are attached to, by name'),
     ...AWS_CONNECTION_SETTINGS,
     settleTimeout: settleTimeout(),
+    callTimeout: callTimeout(),
   })
   .strict();
 export type AwsElbRouterConfig = z.infer<typeof awsElbRouterConfig>;

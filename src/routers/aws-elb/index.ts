@@ -1,6 +1,8 @@
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { ElasticLoadBalancingClient } from '@aws-sdk/client-elastic-load-balancing';
 import { classicElbAttachment, requireClassicElb } from '../../aws/classic-elb-attachment.js';
+import { withCallTimeout } from '../../aws/aws-call.js';
+import { callTimeoutOptions } from '../../aws/call-timeout.js';
 import { awsClientConfig } from '../../aws/connection.js';
 import { GroupAttachmentRouter } from '../../aws/group-attachment-router.js';
 import { defineRouter } from '../descriptor.js';
@@ -26,9 +28,9 @@ export const awsElbRouter = defineRouter({
       settleTimeoutMs: config.settleTimeout,
       logger: deps.logger,
       connect: async () => {
-        const clientConfig = awsClientConfig(config);
-        const autoScaling = new AutoScalingClient(clientConfig);
-        const elb = new ElasticLoadBalancingClient(clientConfig);
+        const clientConfig = { ...awsClientConfig(config), ...callTimeoutOptions(config.callTimeout) };
+        const autoScaling = withCallTimeout(new AutoScalingClient(clientConfig), config.callTimeout);
+        const elb = withCallTimeout(new ElasticLoadBalancingClient(clientConfig), config.callTimeout);
         const close = (): void => {
           autoScaling.destroy();
           elb.destroy();

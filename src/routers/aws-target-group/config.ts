@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { callTimeout } from '../../aws/call-timeout.js';
 import { AWS_CONNECTION_SETTINGS } from '../../aws/connection.js';
 import { settleTimeout } from '../../config/fields.js';
 
@@ -18,6 +19,7 @@ export const awsTargetGroupRouterConfig = z
     ),
     ...AWS_CONNECTION_SETTINGS,
     settleTimeout: settleTimeout(),
+    callTimeout: callTimeout(),
   })
   .strict();
 export type AwsTargetGroupRouterConfig = z.infer<typeof awsTargetGroupRouterConfig>;

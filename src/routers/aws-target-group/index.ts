@@ -1,5 +1,7 @@
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { withCallTimeout } from '../../aws/aws-call.js';
+import { callTimeoutOptions } from '../../aws/call-timeout.js';
 import { awsClientConfig } from '../../aws/connection.js';
 import { GroupAttachmentRouter } from '../../aws/group-attachment-router.js';
 import { resolveTargetGroupArn, targetGroupAttachment } from '../../aws/target-group-attachment.js';
@@ -27,9 +29,9 @@ export const awsTargetGroupRouter = defineRouter({
       settleTimeoutMs: config.settleTimeout,
       logger: deps.logger,
       connect: async () => {
-        const clientConfig = awsClientConfig(config);
-        const autoScaling = new AutoScalingClient(clientConfig);
-        const elbv2 = new ElasticLoadBalancingV2Client(clientConfig);
+        const clientConfig = { ...awsClientConfig(config), ...callTimeoutOptions(config.callTimeout) };
+        const autoScaling = withCallTimeout(new AutoScalingClient(clientConfig), config.callTimeout);
+        const elbv2 = withCallTimeout(new ElasticLoadBalancingV2Client(clientConfig), config.callTimeout);
         const close = (): void => {
           autoScaling.destroy();
           elbv2.destroy();
