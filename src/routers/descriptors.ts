@@ -2,6 +2,8 @@
  * The list of routers: one line per folder. The registry, the `router:` part of the config
  * schema (and so the JSON Schema) and the capability table are all read from here.
  */
+import { awsElbRouter } from './aws-elb/index.js';
+import { awsTargetGroupRouter } from './aws-target-group/index.js';
 import { builtinRouter } from './builtin/index.js';
 import { caddyRouter } from './caddy/index.js';
 import type { RouterDescriptor } from './descriptor.js';
@@ -20,6 +22,8 @@ export const ROUTER_DESCRIPTORS = defineRouters({
   haproxy: haproxyRouter,
   varnish: varnishRouter,
   caddy: caddyRouter,
+  'aws-elb': awsElbRouter,
+  'aws-target-group': awsTargetGroupRouter,
 });
 
 type Descriptors = typeof ROUTER_DESCRIPTORS;

@@ -31,7 +31,7 @@ void describe('endpoint platforms and routers', () => {
     assert.match(issues[0]!.message, /each slot of platform\.kind "process" is an endpoint of kind aws-asg/);
     assert.match(
       issues[0]!.message,
-      /which router\.kind "haproxy" cannot route to; use router kind "aws-alb"/,
+      /which router\.kind "haproxy" cannot route to; use router kind "aws-elb" or "aws-target-group"/,
     );
   });
 

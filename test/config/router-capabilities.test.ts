@@ -8,9 +8,15 @@ void test('every router kind in the config schema has one row of capabilities', 
   assert.deepEqual(Object.keys(ROUTER_KIND_CAPABILITIES).sort(), [...kinds].sort());
 });
 
-void test('every router can switch atomically; caddy cannot weigh traffic and says why', () => {
+/** Routers that move whole Auto Scaling groups: an attachment is not one instant. */
+const GROUP_ATTACHMENT_ROUTERS = new Set(['aws-elb', 'aws-target-group']);
+
+void test('every router but the group-attachment ones can switch atomically; each exception says why', () => {
   for (const [kind, capabilities] of Object.entries(ROUTER_KIND_CAPABILITIES)) {
-    assert.equal(capabilities.atomic, true, kind);
+    const limits = ROUTER_KIND_LIMITS[kind as keyof typeof ROUTER_KIND_LIMITS];
+    assert.equal(capabilities.atomic, !GROUP_ATTACHMENT_ROUTERS.has(kind), kind);
+    if (!capabilities.atomic) assert.ok(limits?.atomic, `${kind} says why it is not atomic`);
+    if (GROUP_ATTACHMENT_ROUTERS.has(kind)) assert.deepEqual(capabilities.endpointKinds, ['aws-asg'], kind);
   }
   assert.equal(ROUTER_KIND_CAPABILITIES.caddy.weighted, false);
   assert.ok(ROUTER_KIND_LIMITS.caddy?.weighted);
@@ -25,4 +31,9 @@ void test("each router's describe() capabilities equal its row (docs/routers.md 
   assert.deepEqual(ROUTER_KIND_CAPABILITIES.haproxy, HAPROXY_CAPABILITIES);
   assert.deepEqual(ROUTER_KIND_CAPABILITIES.varnish, VARNISH_CAPABILITIES);
   assert.deepEqual(ROUTER_KIND_CAPABILITIES.caddy, CADDY_CAPABILITIES);
+  const { AWS_ELB_CAPABILITIES } = await import('../../src/routers/aws-elb/capabilities.js');
+  const { AWS_TARGET_GROUP_CAPABILITIES } =
+    await import('../../src/routers/aws-target-group/capabilities.js');
+  assert.deepEqual(ROUTER_KIND_CAPABILITIES['aws-elb'], AWS_ELB_CAPABILITIES);
+  assert.deepEqual(ROUTER_KIND_CAPABILITIES['aws-target-group'], AWS_TARGET_GROUP_CAPABILITIES);
 });

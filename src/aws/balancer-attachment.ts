@@ -1,0 +1,27 @@
+/**
+ * What the group switch needs from a load balancer that Auto Scaling groups attach to (a
+ * Classic ELB or an ELBv2 target group): attach and detach a group, say which groups are
+ * attached, report each registered instance's health, and how long a deregistered instance
+ * keeps its in-flight requests. One implementation per kind of balancer.
+ */
+import type { GroupFacts } from './auto-scaling-groups.js';
+
+/**
+ * An instance as the balancer sees it. `pending`: registered, health not known yet (initial,
+ * registration in progress); `draining`: deregistered, in-flight requests still served.
+ */
+export type BalancerHealth = 'healthy' | 'pending' | 'unhealthy' | 'draining';
+
+export interface BalancerAttachment {
+  /** For messages: `target group tg-web` or `Classic ELB web`. */
+  readonly label: string;
+  /** Every group of the region that the Auto Scaling API says is attached to this balancer. */
+  attachedGroups(): Promise<GroupFacts[]>;
+  /** Attach the group; attaching a group already attached changes nothing. */
+  attach(group: string): Promise<void>;
+  detach(group: string): Promise<void>;
+  /** Instance id → health, for every instance the balancer has registered (draining included). */
+  instanceHealth(): Promise<Map<string, BalancerHealth>>;
+  /** How long the balancer lets a deregistered instance finish its requests (0: it cuts at once). */
+  drainTimeoutMs(): Promise<number>;
+}

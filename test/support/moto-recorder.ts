@@ -1,0 +1,52 @@
+/**
+ * moto's request recorder (`/moto-api/recorder/…`), read back as the list of AWS actions that
+ * reached moto, in order: tests assert the order of calls where moto cannot show the moment in
+ * between (a Classic ELB with two groups attached).
+ */
+import assert from 'node:assert/strict';
+
+export interface AwsCall {
+  /** `AttachLoadBalancerTargetGroups` … */
+  readonly action: string;
+  /** The group the call names, when it names one. */
+  readonly group?: string;
+}
+
+export async function startRecording(endpoint: string): Promise<void> {
+  await motoApi(endpoint, 'reset-recording', 'POST');
+  await motoApi(endpoint, 'start-recording', 'POST');
+}
+
+/** The calls recorded since startRecording, oldest first. */
+export async function recordedCalls(endpoint: string): Promise<AwsCall[]> {
+  const text = await motoApi(endpoint, 'download-recording', 'GET');
+  const calls: AwsCall[] = [];
+  for (const line of text.split('\n')) {
+    if (line.trim() === '') continue;
+    const entry = JSON.parse(line) as { body?: string; body_encoded?: boolean };
+    const body =
+      entry.body_encoded === true
+        ? Buffer.from(entry.body ?? '', 'base64').toString('utf8')
+        : (entry.body ?? '');
+    const params = new URLSearchParams(body);
+    const action = params.get('Action');
+    if (action === null) continue;
+    const group = params.get('AutoScalingGroupName') ?? params.get('AutoScalingGroupNames.member.1');
+    calls.push(group === null ? { action } : { action, group });
+  }
+  return calls;
+}
+
+/** Only the calls that change something (not Describe…), as `Action group`. */
+export function changes(calls: readonly AwsCall[]): string[] {
+  return calls
+    .filter((call) => !call.action.startsWith('Describe'))
+    .map((call) => (call.group === undefined ? call.action : `${call.action} ${call.group}`));
+}
+
+async function motoApi(endpoint: string, verb: string, method: 'GET' | 'POST'): Promise<string> {
+  const response = await fetch(`${endpoint}/moto-api/recorder/${verb}`, { method });
+  const text = await response.text();
+  assert.ok(response.ok, `moto recorder ${verb} answered ${response.status}`);
+  return text;
+}
