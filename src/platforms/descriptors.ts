@@ -2,6 +2,7 @@
  * The list of platforms: one line per folder. The registry and the `platform:` part of the
  * config schema (and so the JSON Schema) are read from here.
  */
+import { awsAsgPlatform } from './aws-asg/index.js';
 import type { PlatformDescriptor } from './descriptor.js';
 import { dockerPlatform } from './docker/index.js';
 import { processPlatform } from './process/index.js';
@@ -14,6 +15,7 @@ function definePlatforms<T extends { [K in keyof T]: PlatformDescriptor<K & stri
 export const PLATFORM_DESCRIPTORS = definePlatforms({
   process: processPlatform,
   docker: dockerPlatform,
+  'aws-asg': awsAsgPlatform,
 });
 
 type Descriptors = typeof PLATFORM_DESCRIPTORS;
