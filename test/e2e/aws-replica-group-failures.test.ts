@@ -32,13 +32,13 @@ void describe('recipe 2 failures through cutover deploy, against moto', () => {
     fixture = await makeAwsAsgFixture(['v1', 'v2']);
     balancer = await createBalancer('aws-target-group', fixture);
     harness = await CutoverHarness.create({ releases: {} });
-    // Three passes a second apart: the test has time to stop green's instances first.
+    // Two passes a second apart: the test has time to stop green's instances first.
     writeFileSync(
       harness.configFile,
       configYaml(fixture, 'aws-target-group', balancer.name, {
-        healthyThreshold: 3,
+        healthyThreshold: 2,
         interval: '1s',
-        deadline: '8s',
+        deadline: '12s',
       }),
     );
   });
@@ -97,8 +97,16 @@ void describe('recipe 2 failures through cutover deploy, against moto', () => {
     assert.equal(killed.result.code, -1, `killed by SIGKILL: ${killed.result.stdout}${killed.result.stderr}`);
     assert.deepEqual(await attachedGroups(fixture, balancer), [blue()]);
 
-    const resumed = await run(['deploy', 'v2']);
+    // `retire` changes nothing of its own before the window ends: it shows the resumed run alone.
+    const resumed = await run(['retire']);
     assert.equal(resumed.result.code, 0, resumed.result.stderr + resumed.result.stdout);
+    const waiting = (JSON.parse(resumed.result.stdout) as { waiting: DeploymentOutput['deployment'][] })
+      .waiting;
+    assert.deepEqual(
+      waiting.map((deployment) => [deployment.release, deployment.toSlot, deployment.phase]),
+      [['v2', 'green', 'standby']],
+      'the killed deployment, resumed to standby',
+    );
     assert.deepEqual(await attachedGroups(fixture, balancer), [green()]);
     assert.deepEqual(await balancer.healthyInstances(), await groupInstances(fixture, green()));
     assert.equal(await fixture.countGroups(), 2);
