@@ -278,29 +278,17 @@ class AwsAsgPlatform implements Platform {
     for (;;) {
       if (signal?.aborted) throw new CutoverError('CUTOVER_E_ABORTED', `stopped waiting for group ${name}`);
       const group = await groupNamed(this.asg, this.deps.app, name);
-      if (group === undefined || group.deleting) {
-        throw new CutoverError(
-          'CUTOVER_E_PROVISION',
-          `Auto Scaling group ${name} disappeared while it started`,
-          {
-            details: { group: name },
-          },
-        );
+      if (group?.deleting === true) {
+        throw new CutoverError('CUTOVER_E_PROVISION', `Auto Scaling group ${name} is being deleted`, {
+          details: { group: name },
+        });
       }
-      const ready = group.instances.filter(
+      // AWS reads are eventually consistent: a group just created may not be listed yet.
+      const ready = (group?.instances ?? []).filter(
         (instance) => instance.lifecycle === 'InService' && instance.health === 'Healthy',
       );
-      if (group.desired > 0 && ready.length >= group.desired) return group;
-      if (Date.now() >= giveUpAt) {
-        const states = group.instances.map(
-          (instance) => `${instance.id} ${instance.lifecycle}/${instance.health}`,
-        );
-        throw new CutoverError(
-          'CUTOVER_E_PROVISION',
-          `Auto Scaling group ${name}: ${ready.length}/${group.desired} instances InService and Healthy after ${formatDuration(this.config.readyTimeout)}${states.length > 0 ? ` (${states.join(', ')})` : ''}`,
-          { details: { group: name, ready: ready.length, desired: group.desired } },
-        );
-      }
+      if (group !== undefined && group.desired > 0 && ready.length >= group.desired) return group;
+      if (Date.now() >= giveUpAt) throw notReady(name, group, ready.length, this.config.readyTimeout);
       try {
         await sleep(this.config.pollInterval, undefined, { signal });
       } catch {
@@ -359,6 +347,28 @@ class AwsAsgPlatform implements Platform {
       await deleteLaunchTemplate(this.ec2, template.LaunchTemplateId!);
     }
   }
+}
+
+/** Why a group was not ready at the deadline, naming each instance's state. */
+function notReady(
+  name: string,
+  group: SlotGroup | undefined,
+  ready: number,
+  timeoutMs: number,
+): CutoverError {
+  if (group === undefined) {
+    return new CutoverError(
+      'CUTOVER_E_PROVISION',
+      `Auto Scaling group ${name} was not listed within ${formatDuration(timeoutMs)} of its creation`,
+      { details: { group: name } },
+    );
+  }
+  const states = group.instances.map((instance) => `${instance.id} ${instance.lifecycle}/${instance.health}`);
+  return new CutoverError(
+    'CUTOVER_E_PROVISION',
+    `Auto Scaling group ${name}: ${ready}/${group.desired} instances InService and Healthy after ${formatDuration(timeoutMs)}${states.length > 0 ? ` (${states.join(', ')})` : ''}`,
+    { details: { group: name, ready, desired: group.desired } },
+  );
 }
 
 function message(error: unknown): string {
