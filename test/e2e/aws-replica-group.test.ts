@@ -69,6 +69,17 @@ for (const kind of ['aws-target-group', 'aws-elb'] as const) {
       assert.equal(await fixture.countGroups(), 2);
       assert.equal(await fixture.countTemplates(), 2);
 
+      // `cutover logs` shows the warm group's instances' serial console, each line naming its instance.
+      const logs = await harness.cli(['logs', 'blue', '--json']);
+      assert.equal(logs.code, 0, logs.stderr + logs.stdout);
+      const lines = (JSON.parse(logs.stdout) as { lines: { instanceId: string }[] }).lines;
+      assert.ok(lines.length > 0, 'console lines');
+      const blueInstances = new Set(await groupInstances(fixture, blue()));
+      assert.ok(
+        lines.every((line) => blueInstances.has(line.instanceId)),
+        JSON.stringify(lines.slice(0, 3)),
+      );
+
       const rolledBack = await deploy(['rollback']);
       assert.equal(rolledBack.result.code, 0, rolledBack.result.stderr + rolledBack.result.stdout);
       assert.equal(rolledBack.deployment.phase, 'rolled-back');
