@@ -210,6 +210,7 @@ export class DeploymentRun {
     const instances = await platform.provision(record.toSlot, record.release, {
       signal: this.interrupt.signal,
       onProgress: (line) => this.message('info', line),
+      deploymentId: record.id,
     });
     await this.ctx.store.update(record.id, {}, { instances: instances.map(describeInstance) });
     await this.transition(record, 'verifying');

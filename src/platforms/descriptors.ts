@@ -2,6 +2,7 @@
  * The list of platforms: one line per folder. The registry and the `platform:` part of the
  * config schema (and so the JSON Schema) are read from here.
  */
+import { awsAsgPlatform } from './aws-asg/index.js';
 import type { PlatformDescriptor } from './descriptor.js';
 import { dockerPlatform } from './docker/index.js';
 import { processPlatform } from './process/index.js';
@@ -16,6 +17,7 @@ export const PLATFORM_DESCRIPTORS = definePlatforms({
   process: processPlatform,
   docker: dockerPlatform,
   ssh: sshPlatform,
+  'aws-asg': awsAsgPlatform,
 });
 
 type Descriptors = typeof PLATFORM_DESCRIPTORS;

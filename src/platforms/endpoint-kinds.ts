@@ -5,4 +5,6 @@ import type { PlatformConfig } from '../config/schema.js';
  * known before anything is opened, so config validation can refuse a router that cannot route
  * to it. A platform kind without a row runs host:port instances, which every router takes.
  */
-export const PLATFORM_KIND_ENDPOINTS: { readonly [K in PlatformConfig['kind']]?: string } = {};
+export const PLATFORM_KIND_ENDPOINTS: { readonly [K in PlatformConfig['kind']]?: string } = {
+  'aws-asg': 'aws-asg',
+};

@@ -21,6 +21,8 @@ export interface ProvisionOptions {
   readonly env?: Readonly<Record<string, string>>;
   /** Lines worth showing the person deploying while provision runs (image build output …). */
   readonly onProgress?: (line: string) => void;
+  /** The deployment this provision belongs to (cloud platforms tag what they create with it). */
+  readonly deploymentId?: string;
 }
 
 export interface StopOptions {

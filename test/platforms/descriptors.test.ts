@@ -11,9 +11,11 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import YAML from 'yaml';
+import { healthCheck } from '../../src/config/health-check.js';
 import { parseConfigText } from '../../src/config/load.js';
 import { platformConfig } from '../../src/config/schema.js';
-import { PLATFORM_SETTINGS } from '../../src/platforms/descriptor.js';
+import { PLATFORM_SETTINGS, type PlatformDescriptor } from '../../src/platforms/descriptor.js';
 import { PLATFORM_DESCRIPTORS } from '../../src/platforms/descriptors.js';
 import { createPlatform } from '../../src/platforms/registry.js';
 import { silentLogger } from '../../src/shared/logger.js';
@@ -63,15 +65,38 @@ void test('EveryPlatform_ReportsItsConfiguredStopGrace_ThroughDescribe', async (
       ssh:
         'platform:\n  kind: ssh\n  hosts: [{ host: 10.0.0.1 }]\n  user: deploy\n  root: /srv/web\n' +
         '  artifact: { path: "web-${RELEASE}.tgz" }\n  start: ./run\n  portRange: { from: 9000, to: 9009 }\n  stopGrace: 2.5s\n',
+      'aws-asg':
+        'platform:\n  kind: aws-asg\n  region: us-east-1\n  image: ami-0abc1234\n  subnets: [subnet-0abc1234]\n  stopGrace: 2.5s\n',
     } satisfies Record<keyof typeof PLATFORM_DESCRIPTORS, string>;
     for (const [kind, section] of Object.entries(sections)) {
-      const config = parseConfigText(
-        `app: web\nstateDir: ${kind}\n${section}`,
-        path.join(dir, 'cutover.yml'),
-      );
-      const platform = createPlatform(config, silentLogger);
+      const descriptor = PLATFORM_DESCRIPTORS[
+        kind as keyof typeof PLATFORM_DESCRIPTORS
+      ] as PlatformDescriptor;
+      const endpointKind = descriptor.capabilities.endpointKind;
+      const platform =
+        endpointKind === undefined
+          ? createPlatform(
+              parseConfigText(`app: web\nstateDir: ${kind}\n${section}`, path.join(dir, 'cutover.yml')),
+              silentLogger,
+            )
+          : // A slot that is an endpoint needs a router that routes to its kind; the descriptor
+            // is created directly so this test does not depend on one.
+            descriptor.create(
+              descriptor.configSchema.parse((YAML.parse(section) as { platform: unknown }).platform),
+              {
+                app: 'web',
+                baseDir: dir,
+                stateDir: path.join(dir, kind),
+                logger: silentLogger,
+                health: platformHealthDefaults(),
+              },
+            );
       try {
-        assert.deepEqual(platform.describe(), { kind, stopGraceMs: 2500 });
+        assert.deepEqual(platform.describe(), {
+          kind,
+          stopGraceMs: 2500,
+          ...(endpointKind === undefined ? {} : { endpointKind }),
+        });
       } finally {
         await platform.close();
       }
@@ -80,6 +105,11 @@ void test('EveryPlatform_ReportsItsConfiguredStopGrace_ThroughDescribe', async (
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+/** The health section a config without one gets. */
+function platformHealthDefaults() {
+  return healthCheck.parse({});
+}
 
 void test('APlatformWithoutStopGrace_GetsTheDefault', () => {
   const parsed = z.object(PLATFORM_SETTINGS).parse({});
