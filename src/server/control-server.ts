@@ -4,6 +4,7 @@ import path from 'node:path';
 import { loadConfig } from '../config/load.js';
 import type { CutoverConfig, RouterConfig } from '../config/schema.js';
 import { DeploymentEngine, type EngineOptions } from '../engine/deployment-engine.js';
+import { mountDashboard } from '../dashboard/dashboard.js';
 import { CutoverError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import { createPlatform } from '../platforms/registry.js';
@@ -90,8 +91,11 @@ export async function startControlServer(options: ControlServerOptions): Promise
     engine.resumeDeployments();
     const metrics = createMetricsRegistry(engine, config.app);
     router.registerMetrics?.(metrics);
-    admin = http.createServer(
-      createAdminApi({ app: config.app, token, engine, store, platform, metrics, logger }),
+    const adminApi = createAdminApi({ app: config.app, token, engine, store, platform, metrics, logger });
+    const server = http.createServer();
+    admin = server.on(
+      'request',
+      mountDashboard(adminApi, { config, token, engine, store, platform, metrics, logger, server }),
     );
     await listen(admin, config.admin.listen, 'admin.listen');
   } catch (error) {

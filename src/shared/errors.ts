@@ -36,6 +36,7 @@ export const ERROR_CODES = {
   CUTOVER_E_ROUTER_CLOSED: 'the router was closed; open it again before moving traffic',
   CUTOVER_E_ENDPOINT_KIND:
     "the router cannot route to this kind of platform endpoint (not in its capabilities' endpointKinds)",
+  CUTOVER_E_FORBIDDEN: 'a dashboard request was refused: another origin, no CSRF token, or no session',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
