@@ -120,6 +120,7 @@ describe('dashboard in Chromium', () => {
     await page.waitForSelector('#timeline li[data-phase=shifting]');
     await page.waitForSelector('#split-bar[data-green="50"]');
     await page.waitForSelector('#gate');
+    await page.waitForSelector('#slot-green #health-green:text("health 1/1 passing")');
     const splits = await page.evaluate(() => (window as unknown as { seenSplits: string[] }).seenSplits);
     assert.deepEqual(
       splits.slice(-3),

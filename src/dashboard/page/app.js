@@ -29,6 +29,15 @@ function readBackText(status) {
     : `not verified${verification.reason ? `: ${verification.reason}` : ''}`;
 }
 
+// The latest health result of the current deployment's new slot, from its events.
+function healthOf(deployment, events) {
+  if (!deployment) return undefined;
+  const last = events
+    .filter((event) => event.deploymentId === deployment.id && event.type === 'health')
+    .at(-1);
+  return last ? { ...last, slot: deployment.toSlot } : undefined;
+}
+
 function renderLive() {
   if (!state.status) return;
   const { routing } = state.status;
@@ -41,7 +50,7 @@ function renderLive() {
 function renderAll() {
   if (!state.status) return;
   renderLive();
-  renderSlots($('slots'), state.status);
+  renderSlots($('slots'), state.status, healthOf(state.current, state.events));
   renderHistory($('history'), state.audit);
   renderLogs($('logs'), state.logs);
 }
@@ -77,6 +86,8 @@ function applyEngineEvent(event) {
     state.current = { ...state.current, phase: event.phase, reason: event.reason ?? state.current.reason };
     if (state.phases.at(-1)?.phase !== event.phase)
       state.phases = [...state.phases, { phase: event.phase, at: event.at }];
+  } else if (event.type === 'health') {
+    renderSlots($('slots'), state.status, healthOf(state.current, state.events));
   } else if (event.type === 'weights') {
     state.status = { ...state.status, routing: { ...state.status.routing, weights: event.weights } };
   }

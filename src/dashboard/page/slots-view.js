@@ -1,7 +1,8 @@
 import { el, show } from './dom.js';
 
-// Both slots side by side: release, live or idle, traffic share, and each instance.
-export function renderSlots(container, status) {
+// Both slots side by side: release, live or idle, traffic share, each instance, and for the
+// slot a deployment is checking, its latest health result.
+export function renderSlots(container, status, health) {
   const { routing, instances } = status;
   const card = (slot) => {
     const live = routing.liveSlot === slot;
@@ -23,6 +24,14 @@ export function renderSlots(container, status) {
         el('strong', { 'data-release': slot }, routing.releases[slot] ?? '—'),
       ),
       el('p', {}, `traffic ${routing.weights[slot]}%`),
+      health && health.slot === slot
+        ? el(
+            'p',
+            { class: health.healthy === health.total ? 'health' : 'health bad', id: `health-${slot}` },
+            `health ${health.healthy}/${health.total} passing`,
+            health.healthy === health.total ? '' : ` — ${health.detail}`,
+          )
+        : null,
       list.length === 0
         ? el('p', { class: 'muted' }, 'no instances')
         : el(
@@ -42,11 +51,4 @@ export function renderSlots(container, status) {
     );
   };
   show(container, card('blue'), card('green'));
-}
-
-// The health events of the current deployment name how many instances passed.
-export function renderHealth(container, event) {
-  const slotCard =
-    container.querySelector('.health-line') ?? container.appendChild(el('p', { class: 'health-line' }));
-  slotCard.textContent = `health: ${event.healthy}/${event.total} healthy — ${event.detail}`;
 }
