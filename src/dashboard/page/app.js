@@ -31,7 +31,7 @@ function readBackText(status) {
 
 // The latest health result of the current deployment's new slot, from its events.
 function healthOf(deployment, events) {
-  if (!deployment) return undefined;
+  if (!deployment || ['retired', 'aborted', 'rolled-back'].includes(deployment.phase)) return undefined;
   const last = events
     .filter((event) => event.deploymentId === deployment.id && event.type === 'health')
     .at(-1);

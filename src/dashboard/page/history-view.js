@@ -9,29 +9,33 @@ export function renderHistory(container, audit) {
   show(
     container,
     el(
-      'table',
-      { class: 'history', id: 'audit' },
+      'div',
+      { class: 'table-scroll' },
       el(
-        'thead',
-        {},
+        'table',
+        { class: 'history', id: 'audit' },
         el(
-          'tr',
+          'thead',
           {},
-          ['time', 'who', 'action', 'release', 'outcome'].map((name) => el('th', { scope: 'col' }, name)),
-        ),
-      ),
-      el(
-        'tbody',
-        {},
-        audit.map((entry) =>
           el(
             'tr',
-            { 'data-action': entry.action },
-            el('td', {}, formatTime(entry.at)),
-            el('td', { class: 'actor' }, entry.actor),
-            el('td', {}, entry.action),
-            el('td', {}, entry.target),
-            el('td', { class: entry.outcome === 'ok' ? '' : 'bad' }, entry.outcome),
+            {},
+            ['time', 'who', 'action', 'release', 'outcome'].map((name) => el('th', { scope: 'col' }, name)),
+          ),
+        ),
+        el(
+          'tbody',
+          {},
+          audit.map((entry) =>
+            el(
+              'tr',
+              { 'data-action': entry.action },
+              el('td', {}, formatTime(entry.at)),
+              el('td', { class: 'actor' }, entry.actor),
+              el('td', {}, entry.action),
+              el('td', {}, entry.target),
+              el('td', { class: entry.outcome === 'ok' ? '' : 'bad' }, entry.outcome),
+            ),
           ),
         ),
       ),
