@@ -23,6 +23,7 @@ export interface StreamSources {
 }
 
 const SNAPSHOT_DELAY_MS = 100;
+const MAX_SKIPPED_SNAPSHOTS = 5;
 const METRICS_INTERVAL_MS = 1000;
 const KEEP_ALIVE_MS = 15_000;
 const LOG_TAIL = 20;
@@ -80,6 +81,8 @@ export function streamDashboard(
   };
   let snapshotTimer: NodeJS.Timeout | undefined;
   let reading = false;
+  let eventsSent = 0;
+  let skipped = 0;
   let again = false;
   const sendSnapshot = (): void => {
     snapshotTimer = undefined;
@@ -88,8 +91,19 @@ export function streamDashboard(
       return;
     }
     reading = true;
+    const eventsBefore = eventsSent;
     readSnapshot(sources, user)
-      .then((snapshot) => send('snapshot', snapshot))
+      .then((snapshot) => {
+        // An event sent while this was read may be newer than what it read: the snapshot
+        // would move the page back. The next one (already scheduled by that event) is sent
+        // instead — unless events keep coming, when a slightly old view beats none.
+        if (eventsSent !== eventsBefore && skipped < MAX_SKIPPED_SNAPSHOTS) {
+          skipped += 1;
+          return;
+        }
+        skipped = 0;
+        send('snapshot', snapshot);
+      })
       .catch((error: unknown) => {
         sources.logger.warn('dashboard.snapshot-failed', { error: (error as Error).message });
         send('problem', {
@@ -106,6 +120,7 @@ export function streamDashboard(
   };
   const onEvent = (event: DeploymentEvent): void => {
     send('engine', event);
+    eventsSent += 1;
     snapshotTimer ??= setTimeout(sendSnapshot, SNAPSHOT_DELAY_MS);
   };
   const unsubscribe = sources.engine.events.subscribe(onEvent);
