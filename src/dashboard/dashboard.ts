@@ -61,7 +61,7 @@ export function mountDashboard(adminApi: RequestListener, deps: DashboardDeps): 
   };
   const listener = (): ListenerIdentity => ({
     port: (deps.server.address() as AddressInfo).port,
-    tls: false,
+    tls: deps.config.admin.tls !== undefined,
     allowRemote: deps.config.admin.allowRemote,
   });
 

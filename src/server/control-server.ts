@@ -1,9 +1,11 @@
 import http from 'node:http';
+import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { loadConfig } from '../config/load.js';
 import type { CutoverConfig, RouterConfig } from '../config/schema.js';
 import { DeploymentEngine, type EngineOptions } from '../engine/deployment-engine.js';
+import { readAdminTls } from '../dashboard/admin-tls.js';
 import { mountDashboard } from '../dashboard/dashboard.js';
 import { CutoverError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
@@ -92,7 +94,8 @@ export async function startControlServer(options: ControlServerOptions): Promise
     const metrics = createMetricsRegistry(engine, config.app);
     router.registerMetrics?.(metrics);
     const adminApi = createAdminApi({ app: config.app, token, engine, store, platform, metrics, logger });
-    const server = http.createServer();
+    const tls = readAdminTls(config);
+    const server = tls ? https.createServer(tls) : http.createServer();
     admin = server.on(
       'request',
       mountDashboard(adminApi, { config, token, engine, store, platform, metrics, logger, server }),
@@ -108,7 +111,8 @@ export async function startControlServer(options: ControlServerOptions): Promise
     throw error;
   }
   const adminAddress = admin.address() as AddressInfo;
-  const adminUrl = `http://${formatHost(adminAddress.address)}:${adminAddress.port}`;
+  const adminScheme = config.admin.tls ? 'https' : 'http';
+  const adminUrl = `${adminScheme}://${formatHost(adminAddress.address)}:${adminAddress.port}`;
   const trafficUrl = router.trafficUrl?.();
   const previewUrl = router.previewUrl?.();
   writeServerInfo(config.stateDirPath, {

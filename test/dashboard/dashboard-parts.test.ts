@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { sessionMayUse } from '../../src/dashboard/admin-forward.js';
+import { readAdminTls } from '../../src/dashboard/admin-tls.js';
 import { readCookie, sessionCookie } from '../../src/dashboard/cookies.js';
 import { LoginThrottle } from '../../src/dashboard/login-throttle.js';
 import {
@@ -120,6 +121,25 @@ describe('dashboard parts', () => {
     assert.equal(throttle.allows('b'), true);
     now = 61_000;
     assert.equal(throttle.allows('a'), true);
+  });
+
+  it('names the file and key when an admin.tls file cannot be read', () => {
+    const config = {
+      file: '/etc/app/cutover.yml',
+      baseDir: '/nonexistent-dir',
+      admin: {
+        listen: { host: '127.0.0.1', port: 1 },
+        allowRemote: false,
+        tls: { cert: 'a.crt', key: 'a.key' },
+      },
+    };
+    assert.throws(
+      () => readAdminTls(config),
+      (error: Error & { code?: string }) =>
+        error.code === 'CUTOVER_E_CONFIG' &&
+        /cutover\.yml: admin\.tls\.cert: cannot read \/nonexistent-dir\/a\.crt/.test(error.message),
+    );
+    assert.equal(readAdminTls({ ...config, admin: { ...config.admin, tls: undefined } }), undefined);
   });
 
   it('lets a session use only the admin routes the page needs', () => {
