@@ -5,9 +5,12 @@
  * input that ends one exchange with a stable code.
  */
 import assert from 'node:assert/strict';
-import { statSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { readFileSync, statSync } from 'node:fs';
 import net from 'node:net';
+import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { passwordFilePath } from '../../src/dashboard/password-file.js';
 import type { CutoverHarness } from '../e2e/harness.js';
 import { csrfTokenOf, logIn, startDashboardServer } from './dashboard-server.js';
@@ -150,7 +153,6 @@ describe('dashboard security', () => {
     assert.equal(child.code, 0, child.stderr);
     const file = passwordFilePath(harness.stateDir);
     assert.equal(statSync(file).mode & 0o777, 0o600);
-    const { readFileSync } = await import('node:fs');
     const stored = readFileSync(file, 'utf8');
     assert.ok(!stored.includes(password));
     assert.match(stored, /"dave": "scrypt\$/);
@@ -273,9 +275,6 @@ async function runWithStdin(
   args: string[],
   input: string,
 ): Promise<{ code: number; stdout: string; stderr: string }> {
-  const { spawn } = await import('node:child_process');
-  const path = await import('node:path');
-  const { fileURLToPath } = await import('node:url');
   const cli = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../src/cli/main.ts');
   return new Promise((resolve, reject) => {
     const child = spawn(
