@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs on a fresh Debian machine: the real daemons the router
 # contract suites drive, the load generator the benches use, strace (the durable-write test
-# watches the directory fsync), and a Docker-compatible engine
+# watches the directory fsync), Chromium (the dashboard tests drive it with playwright-core),
+# and a Docker-compatible engine
 # (podman with runc and the CNI dnsname plugin; the tests start their own
 # `podman system service`) plus the static busybox the test images are built from, and OpenSSH's
 # sshd with iproute2 (the ssh platform's test hosts: network namespaces, tc throttling). Safe to
 # run again.
 set -euo pipefail
 
-PACKAGES=(nginx-light haproxy varnish caddy wrk socat openssl podman runc strace openssh-server openssh-client iproute2 iproute2)
-BINARIES=(nginx haproxy varnishd caddy wrk socat openssl podman runc strace sshd ssh-keygen ip tc)
+PACKAGES=(nginx-light haproxy varnish caddy wrk socat openssl podman runc strace openssh-server openssh-client iproute2 iproute2 chromium)
+BINARIES=(nginx haproxy varnishd caddy wrk socat openssl podman runc strace sshd ssh-keygen ip tc chromium)
 
 missing=()
 for i in "${!BINARIES[@]}"; do

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { EXIT } from '../shared/errors.js';
 import { registerControlVerbs } from './control-verbs.js';
+import { registerDashboardPassword } from './dashboard-password.js';
 import { registerDeploy } from './deploy.js';
 import { registerHistory } from './history.js';
 import { registerInit } from './init.js';
@@ -39,6 +40,7 @@ registerControlVerbs(program);
 registerRetire(program);
 registerHistory(program);
 registerLogs(program);
+registerDashboardPassword(program);
 
 try {
   await program.parseAsync(process.argv);

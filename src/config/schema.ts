@@ -99,6 +99,15 @@ export const configSchema = z
           .describe('Admin API, dashboard and /metrics, host:port; loopback unless allowRemote'),
         /** Bind beyond loopback only when this is true. */
         allowRemote: z.boolean().default(false).describe('Allow admin.listen beyond loopback'),
+        /** HTTPS for the admin listener (the dashboard's cookie is then Secure); PEM files. */
+        tls: z
+          .object({
+            cert: z.string().min(1).describe('PEM certificate (chain) file, relative to the config file'),
+            key: z.string().min(1).describe('PEM private key file, relative to the config file'),
+          })
+          .strict()
+          .optional()
+          .describe('Serve the admin API and dashboard over HTTPS with these PEM files'),
       })
       .strict()
       .prefault({})

@@ -1,8 +1,11 @@
 import http from 'node:http';
+import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { loadConfig } from '../config/load.js';
 import type { CutoverConfig, RouterConfig } from '../config/schema.js';
 import type { DeploymentEngine, EngineOptions } from '../engine/deployment-engine.js';
+import { readAdminTls } from '../dashboard/admin-tls.js';
+import { mountDashboard } from '../dashboard/dashboard.js';
 import { CutoverError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import type { Store } from '../shared/store.js';
@@ -69,17 +72,18 @@ export async function startControlServer(options: ControlServerOptions): Promise
     await startApp(app);
     const metrics = createMetricsRegistry(app.engine, config.app);
     app.router.registerMetrics?.(metrics);
-    admin = http.createServer(
-      createAdminApi({
-        app: config.app,
-        token,
-        engine: app.engine,
-        store,
-        platform: app.platform,
-        metrics,
-        logger,
-      }),
-    );
+    const adminDeps = {
+      token,
+      engine: app.engine,
+      store,
+      platform: app.platform,
+      metrics,
+      logger,
+    };
+    const adminApi = createAdminApi({ app: config.app, ...adminDeps });
+    const tls = readAdminTls(config);
+    const server = tls ? https.createServer(tls) : http.createServer();
+    admin = server.on('request', mountDashboard(adminApi, { config, ...adminDeps, server }));
     await listen(admin, config.admin.listen, 'admin.listen');
   } catch (error) {
     if (app) await closeApp(app);
@@ -89,7 +93,8 @@ export async function startControlServer(options: ControlServerOptions): Promise
     throw error;
   }
   const adminAddress = admin.address() as AddressInfo;
-  const adminUrl = `http://${formatHost(adminAddress.address)}:${adminAddress.port}`;
+  const adminScheme = config.admin.tls ? 'https' : 'http';
+  const adminUrl = `${adminScheme}://${formatHost(adminAddress.address)}:${adminAddress.port}`;
   const trafficUrl = app.router.trafficUrl?.();
   const previewUrl = app.router.previewUrl?.();
   writeServerInfo(config.stateDirPath, {

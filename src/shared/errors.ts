@@ -40,6 +40,7 @@ export const ERROR_CODES = {
     "the router cannot route to this kind of platform endpoint (not in its capabilities' endpointKinds)",
   CUTOVER_E_SSH_CONNECT: 'an SSH host could not be reached or refused the login',
   CUTOVER_E_SSH_HOST_KEY: 'an SSH host showed a key that is not the one in known_hosts',
+  CUTOVER_E_FORBIDDEN: 'a dashboard request was refused: another origin, no CSRF token, or no session',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

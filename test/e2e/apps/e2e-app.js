@@ -5,6 +5,7 @@
 //   NEVER_HEALTHY      /healthz answers 503 forever
 //   UNHEALTHY_FOR_MS   /healthz answers 503 for this many ms after start; `/` answers "<version>-unhealthy" meanwhile
 //   START_DELAY_MS     wait this long before listening
+//   FAIL_REQUESTS      every request but /healthz answers 500 (healthy, yet failing its users)
 // GET /slow?ms=N answers after N ms (an in-flight request for drain tests). GET /pid answers the pid.
 import { existsSync, readFileSync } from 'node:fs';
 import http from 'node:http';
@@ -15,6 +16,7 @@ const port = Number(process.env.PORT);
 const started = Date.now();
 const unhealthyFor = Number(read('UNHEALTHY_FOR_MS') ?? 0);
 const neverHealthy = read('NEVER_HEALTHY') !== undefined;
+const failRequests = read('FAIL_REQUESTS') !== undefined;
 const healthy = () => !neverHealthy && Date.now() - started >= unhealthyFor;
 
 if (read('EXIT_AT_ONCE') !== undefined) {
@@ -31,6 +33,11 @@ const server = http.createServer((request, response) => {
   }
   if (url.pathname === '/pid') {
     response.end(String(process.pid));
+    return;
+  }
+  if (failRequests) {
+    response.writeHead(500);
+    response.end(`${version}-failing`);
     return;
   }
   const body = healthy() ? version : `${version}-unhealthy`;
