@@ -13,7 +13,11 @@ export const builtinRouter = defineRouter({
   configSchema: builtinRouterConfig,
   capabilities: BUILTIN_CAPABILITIES,
   create: (config, deps) => {
-    const router = createBuiltinRouter(config, { logger: deps.logger, previewToken: deps.previewToken });
+    const router = createBuiltinRouter(config, {
+      logger: deps.logger,
+      previewToken: deps.previewToken,
+      stateDir: deps.stateDir,
+    });
     // The two-phase open goes through the same guard createRouter puts above the router.
     const guarded = guardRouter(router);
     return {

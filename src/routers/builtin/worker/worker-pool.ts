@@ -1,0 +1,346 @@
+/**
+ * The builtin router's data plane: N proxy worker processes sharing the listening sockets.
+ *
+ * The control plane binds nothing itself: the first worker binds each listener and sends the
+ * raw socket back, and the pool keeps that handle without ever accepting on it, so a new
+ * worker (a replacement, or every worker after the first) gets the same socket and the socket
+ * never closes while some process holds it.
+ *
+ * The routing table is pushed whole with a generation number; apply() resolves when every
+ * worker that is alive has acknowledged that generation. A worker that dies or stops answering
+ * is killed and replaced, and the replacement is given the current table before it is handed
+ * a listening socket: no process ever accepts with an older table than the one last applied.
+ */
+import { mkdirSync, mkdtempSync, chmodSync, rmSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { CutoverError } from '../../../shared/errors.js';
+import type { Logger } from '../../../shared/logger.js';
+import type { Slot } from '../../../shared/slot.js';
+import type { ProxyMetrics } from '../../../proxy/metrics.js';
+import type { ListenerRole } from '../../../proxy/proxy-server.js';
+import type { BuiltinRouterConfig } from '../config.js';
+import type { DrainStatusAnswer, MetricsEvent, ReadAnswer, RoutingTable } from './protocol.js';
+import { WorkerProcess } from './worker-process.js';
+
+/** How long a retired worker may take to finish its in-flight work before the pool stops waiting. */
+const RETIRE_GRACE_MS = 10_000;
+/** A replacement that fails to start is tried again after this. */
+const RESPAWN_BACKOFF_MS = 500;
+/** sun_path is 108 bytes on Linux, 104 on macOS: a longer socket path cannot be bound. */
+const MAX_SOCKET_PATH = 100;
+
+export interface WorkerPoolOptions {
+  readonly config: BuiltinRouterConfig;
+  readonly previewToken: string;
+  /** Where the control sockets live (`<stateDir>/workers`); a private temp dir when absent. */
+  readonly stateDir: string | undefined;
+  readonly logger: Logger;
+  /** The summed counters: every worker's reports are replayed into it. */
+  readonly metrics: ProxyMetrics;
+  /** Called with each worker's report too, for per-worker series. */
+  readonly onWorkerMetrics?: (pid: number, event: MetricsEvent) => void;
+}
+
+export interface ListenAddress {
+  readonly role: ListenerRole;
+  readonly host: string;
+  readonly port: number;
+  /** The config key, for error messages. */
+  readonly key: string;
+}
+
+interface HeldSocket {
+  readonly handle: object & { close?: () => void };
+  readonly address: AddressInfo;
+}
+
+export class WorkerPool {
+  private readonly workers = new Set<WorkerProcess>();
+  private readonly sockets = new Map<ListenerRole, HeldSocket>();
+  private socketDir = '';
+  private ownsSocketDir = false;
+  private generation = 0;
+  private table: RoutingTable = { targets: { blue: [], green: [] } };
+  private closing = false;
+  private readonly starting = new Set<Promise<void>>();
+
+  constructor(
+    private readonly size: number,
+    private readonly options: WorkerPoolOptions,
+  ) {}
+
+  /** Starts the workers (no listener yet); each gets the current table before it answers. */
+  async start(): Promise<void> {
+    this.closing = false;
+    this.prepareSocketDir();
+    const missing = this.size - this.workers.size;
+    await Promise.all(Array.from({ length: missing }, () => this.addWorker()));
+  }
+
+  /**
+   * Binds the listeners (in the first worker) and has every worker accept on them. A listener
+   * bound before (port 0 became a real port) is bound again on the same port.
+   */
+  async listen(addresses: readonly ListenAddress[]): Promise<void> {
+    for (const address of addresses) {
+      if (this.sockets.has(address.role)) continue;
+      const [first] = this.workers;
+      if (first === undefined) throw new CutoverError('CUTOVER_E_ROUTER', 'no proxy worker is running');
+      const held = await this.bindIn(first, address);
+      this.sockets.set(address.role, held);
+      await Promise.all(
+        [...this.workers]
+          .filter((worker) => worker !== first)
+          .map((worker) => this.handOver(worker, address.role)),
+      );
+    }
+  }
+
+  address(role: ListenerRole): AddressInfo | undefined {
+    return this.sockets.get(role)?.address;
+  }
+
+  get listening(): boolean {
+    return this.sockets.has('live');
+  }
+
+  /** Pids of the workers now running (replacements included). */
+  pids(): number[] {
+    return [...this.workers].map((worker) => worker.pid);
+  }
+
+  /** Pushes the table to every worker; resolves when each worker alive has acknowledged it. */
+  async apply(table: RoutingTable): Promise<void> {
+    this.generation += 1;
+    this.table = table;
+    const generation = this.generation;
+    await Promise.all([...this.workers].map((worker) => this.push(worker, generation, table)));
+  }
+
+  /** Every worker's table as it reports it, with its pid. */
+  async read(): Promise<Array<ReadAnswer & { pid: number }>> {
+    const answers = await Promise.all(
+      [...this.workers].map(async (worker) => {
+        try {
+          const read = (await worker.control.request({ op: 'read' })) as ReadAnswer;
+          return { ...read, pid: worker.pid };
+        } catch (error) {
+          if (!worker.alive || worker.control.closed) return undefined;
+          throw error;
+        }
+      }),
+    );
+    return answers.filter((answer) => answer !== undefined);
+  }
+
+  /** The generation last applied: what every worker must report for a verified table. */
+  get appliedGeneration(): number {
+    return this.generation;
+  }
+
+  async drain(slot: Slot, deadline: Date): Promise<void> {
+    await this.everyWorker((worker) =>
+      worker.control.request({ op: 'drain', slot, deadline: deadline.toISOString() }),
+    );
+  }
+
+  /** In-flight requests and WebSockets of the slot, summed over the workers. */
+  async drainStatus(slot: Slot): Promise<DrainStatusAnswer> {
+    const answers = await this.everyWorker(
+      async (worker) => (await worker.control.request({ op: 'drainStatus', slot })) as DrainStatusAnswer,
+    );
+    return answers.reduce(
+      (sum, answer) => ({
+        inFlight: sum.inFlight + answer.inFlight,
+        webSockets: sum.webSockets + answer.webSockets,
+      }),
+      {
+        inFlight: 0,
+        webSockets: 0,
+      },
+    );
+  }
+
+  /**
+   * Retires every worker (stop accepting, finish in-flight work, WebSockets closed with 1001 at
+   * the deadline) and lets go of the listening sockets. Safe twice.
+   */
+  async close(graceMs = RETIRE_GRACE_MS): Promise<void> {
+    this.closing = true;
+    await Promise.allSettled([...this.starting]);
+    const deadline = new Date(Date.now() + graceMs);
+    await Promise.all([...this.workers].map((worker) => this.retire(worker, deadline)));
+    for (const { handle } of this.sockets.values()) handle.close?.();
+    this.sockets.clear();
+    if (this.ownsSocketDir) rmSync(this.socketDir, { recursive: true, force: true });
+  }
+
+  private prepareSocketDir(): void {
+    const { stateDir } = this.options;
+    if (stateDir === undefined) {
+      if (this.socketDir === '') this.socketDir = mkdtempSync(path.join(os.tmpdir(), 'cutover-workers-'));
+      else mkdirSync(this.socketDir, { recursive: true, mode: 0o700 });
+      this.ownsSocketDir = true;
+    } else {
+      this.socketDir = path.join(stateDir, 'workers');
+      mkdirSync(this.socketDir, { recursive: true, mode: 0o700 });
+    }
+    // Owner-only whatever the umask or an older directory said: the sockets steer the traffic.
+    chmodSync(this.socketDir, 0o700);
+    if (path.join(this.socketDir, 'worker-000000000000.sock').length > MAX_SOCKET_PATH) {
+      throw new CutoverError(
+        'CUTOVER_E_CONFIG',
+        `the state directory ${stateDir ?? this.socketDir} is too deep for the proxy workers' unix sockets ` +
+          `(paths are limited to about ${MAX_SOCKET_PATH} characters); choose a shorter stateDir`,
+      );
+    }
+  }
+
+  private async retire(worker: WorkerProcess, deadline: Date): Promise<void> {
+    const exited = new Promise<void>((resolve) => worker.onExit(resolve));
+    try {
+      await worker.control.request({ op: 'retire', deadline: deadline.toISOString() });
+    } catch {
+      worker.kill();
+    }
+    // A worker that outlives its deadline by far is stuck: it is killed, not waited for forever.
+    const stuck = setTimeout(() => worker.kill(), Math.max(0, deadline.getTime() - Date.now()) + 2_000);
+    await exited;
+    clearTimeout(stuck);
+    this.workers.delete(worker);
+  }
+
+  private async everyWorker<T>(step: (worker: WorkerProcess) => Promise<T>): Promise<T[]> {
+    const results = await Promise.all(
+      [...this.workers].map(async (worker) => {
+        try {
+          return { value: await step(worker) };
+        } catch (error) {
+          // A worker that went away mid-request is being replaced; what it held is gone with it.
+          if (!worker.alive || worker.control.closed) return undefined;
+          throw error;
+        }
+      }),
+    );
+    return results.filter((result) => result !== undefined).map((result) => result.value);
+  }
+
+  private async push(worker: WorkerProcess, generation: number, table: RoutingTable): Promise<void> {
+    try {
+      const { generation: held } = (await worker.control.request({ op: 'apply', generation, table })) as {
+        generation: number;
+      };
+      if (held < generation) {
+        throw new CutoverError(
+          'CUTOVER_E_ROUTER',
+          `proxy worker ${worker.pid} holds generation ${held}, not ${generation}`,
+        );
+      }
+    } catch (error) {
+      // Gone or hung: it is killed and its replacement starts from the current table.
+      if (!worker.alive || worker.control.closed) return;
+      throw error;
+    }
+  }
+
+  private addWorker(): Promise<void> {
+    const starting = this.startWorker().finally(() => this.starting.delete(starting));
+    this.starting.add(starting);
+    return starting;
+  }
+
+  private async startWorker(): Promise<void> {
+    let metricsPid = 0;
+    const worker = await WorkerProcess.start({
+      socketDir: this.socketDir,
+      config: this.options.config,
+      previewToken: this.options.previewToken,
+      onMetrics: (event) => {
+        replay(this.options.metrics, event);
+        this.options.onWorkerMetrics?.(metricsPid, event);
+      },
+    });
+    metricsPid = worker.pid;
+    if (this.closing) {
+      worker.kill();
+      return;
+    }
+    // In the set before the table goes out: a concurrent apply() reaches it after this push.
+    this.workers.add(worker);
+    worker.onExit(() => this.onWorkerExit(worker));
+    if (this.generation > 0) await this.push(worker, this.generation, this.table);
+    for (const role of this.sockets.keys()) await this.handOver(worker, role);
+    this.options.logger.info('router.worker_started', { pid: worker.pid, generation: this.generation });
+  }
+
+  private async handOver(worker: WorkerProcess, role: ListenerRole): Promise<void> {
+    const held = this.sockets.get(role);
+    if (held === undefined || !worker.alive) return;
+    try {
+      await worker.listen(role, held.handle);
+    } catch (error) {
+      if (!worker.alive) return;
+      throw error;
+    }
+  }
+
+  private async bindIn(worker: WorkerProcess, address: ListenAddress): Promise<HeldSocket> {
+    const answered = worker.awaitIpc(['bound', 'bind-failed']);
+    worker.send({ type: 'bind', role: address.role, host: address.host, port: address.port });
+    const { message, handle } = await answered;
+    if (message.type === 'bind-failed') {
+      const where = `${address.host}:${address.port}`;
+      if (message.errno === 'EADDRINUSE') {
+        throw new CutoverError(
+          'CUTOVER_E_PORT_IN_USE',
+          `port ${where} is already in use (${address.key} in cutover.yml)`,
+          {
+            details: { host: address.host, port: address.port, key: address.key },
+          },
+        );
+      }
+      throw new CutoverError(
+        'CUTOVER_E_ROUTER',
+        `cannot listen on ${where} (${address.key} in cutover.yml): ${message.message}`,
+      );
+    }
+    if (typeof handle !== 'object' || handle === null) {
+      throw new CutoverError(
+        'CUTOVER_E_ROUTER',
+        `the proxy worker bound ${address.key} but sent no socket back`,
+      );
+    }
+    return { handle, address: message.address };
+  }
+
+  private onWorkerExit(worker: WorkerProcess): void {
+    if (!this.workers.delete(worker) || this.closing) return;
+    this.options.logger.warn('router.worker_died', { pid: worker.pid, replacing: true });
+    this.respawn();
+  }
+
+  private respawn(): void {
+    if (this.closing) return;
+    this.addWorker().catch((error: unknown) => {
+      this.options.logger.error('router.worker_start_failed', { error });
+      const retry = setTimeout(() => this.respawn(), RESPAWN_BACKOFF_MS);
+      retry.unref();
+    });
+  }
+}
+
+/** A worker's report added to the summed counters. */
+function replay(metrics: ProxyMetrics, event: MetricsEvent): void {
+  for (const [slot, status, durationSeconds, proxyError, cut] of event.completed) {
+    metrics.record(slot, status, durationSeconds, proxyError, cut ?? undefined);
+  }
+  for (const slot of ['blue', 'green'] as const) {
+    const [sent, failed] = event.mirrored[slot];
+    for (let i = 0; i < sent; i += 1) metrics.recordMirror(slot, false);
+    for (let i = 0; i < failed; i += 1) metrics.recordMirror(slot, true);
+  }
+  for (let i = 0; i < event.refused.live; i += 1) metrics.recordRefusedConnection('live');
+  for (let i = 0; i < event.refused.preview; i += 1) metrics.recordRefusedConnection('preview');
+}
