@@ -92,7 +92,7 @@ export const builtinRouterConfig = z
       .min(1)
       .default(DEFAULTS.maxClientConnections)
       .describe(
-        'Open client connections per listener; further ones are closed at accept and counted in /metrics',
+        'Open client connections per listener in each worker process; further ones are closed at accept and counted in /metrics',
       ),
     requestBuffering: z
       .object({
