@@ -201,7 +201,7 @@ export class WorkerPool {
   private async retire(worker: WorkerProcess, deadline: Date): Promise<void> {
     const exited = new Promise<void>((resolve) => worker.onExit(resolve));
     try {
-      await worker.control.request({ op: 'retire', deadline: deadline.toISOString() });
+      await worker.retire(deadline);
     } catch {
       worker.kill();
     }

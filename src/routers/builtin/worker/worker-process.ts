@@ -4,6 +4,7 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CutoverError } from '../../../shared/errors.js';
@@ -43,6 +44,7 @@ function workerEntry(): { file: string; execArgv: string[] } {
 export class WorkerProcess {
   private exitListeners: Array<() => void> = [];
   private exited = false;
+  private retiring = false;
 
   private constructor(
     private readonly child: ChildProcess,
@@ -52,10 +54,15 @@ export class WorkerProcess {
     child.once('exit', () => {
       this.exited = true;
       control.close();
+      // A worker killed outright leaves its socket file behind; nothing listens on it any more.
+      rmSync(control.socketPath, { force: true });
       for (const listener of this.exitListeners.splice(0)) listener();
     });
     // A worker whose control connection breaks or hangs cannot be steered: it is replaced.
-    control.onClose(() => this.kill());
+    // A retiring one closes its end itself on its way out.
+    control.onClose(() => {
+      if (!this.retiring) this.kill();
+    });
   }
 
   get pid(): number {
@@ -101,6 +108,12 @@ export class WorkerProcess {
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  /** Asks it to stop accepting and exit once its in-flight work is done (or at the deadline). */
+  async retire(deadline: Date): Promise<void> {
+    this.retiring = true;
+    await this.control.request({ op: 'retire', deadline: deadline.toISOString() });
   }
 
   onExit(listener: () => void): void {
