@@ -120,7 +120,17 @@ export function createBuiltinRouter(config: BuiltinRouterConfig, deps: BuiltinRo
       });
       try {
         await created.start();
-        await created.apply(tableOf(applied));
+        const adopted = created.adoptedTable();
+        if (adopted !== undefined && applied.targets === undefined && applied.weights === undefined) {
+          // Workers a previous control plane left running: what they serve is the applied
+          // state until the engine reconciles it with the store.
+          applied.targets = adopted.targets;
+          applied.weights = adopted.weights;
+          applied.previewSlot = adopted.previewSlot;
+          logger.info('router.workers_adopted', { workers: created.pids(), weights: adopted.weights });
+        } else {
+          await created.apply(tableOf(applied));
+        }
       } catch (error) {
         await created.close(0);
         throw error;

@@ -1,22 +1,20 @@
 /**
- * Messages on the node IPC channel between the control plane and a worker it started. This
- * channel exists only for what the control socket cannot carry: the worker's settings (the
- * preview token is a secret: never argv or environment) and the listening sockets themselves.
+ * Messages on the node IPC channel between a worker and the process that started it (its
+ * control plane, or a running worker asked to start a sibling). The channel carries only what
+ * the control socket cannot: the listening sockets themselves.
  */
 import type { AddressInfo } from 'node:net';
-import type { BuiltinRouterConfig } from '../config.js';
 import type { ListenerRole } from '../../../proxy/proxy-server.js';
 
 export type ToWorker =
-  | { readonly type: 'init'; readonly config: BuiltinRouterConfig; readonly previewToken: string }
-  /** Bind a new listening socket and send its handle back (the first worker of a pool). */
+  /** Bind a new listening socket and send its handle back (the first worker of a new pool). */
   | { readonly type: 'bind'; readonly role: ListenerRole; readonly host: string; readonly port: number }
-  /** Accept on the handle that comes with this message. */
-  | { readonly type: 'listen'; readonly role: ListenerRole };
+  /** Hold the listening socket that comes with this message (accept on it when told to). */
+  | { readonly type: 'socket'; readonly role: ListenerRole };
 
 export type FromWorker =
+  /** The control socket is open. */
   | { readonly type: 'ready' }
-  | { readonly type: 'failed'; readonly code: string; readonly message: string }
   /** Comes with the bound socket's handle. */
   | { readonly type: 'bound'; readonly role: ListenerRole; readonly address: AddressInfo }
   | {
@@ -25,5 +23,4 @@ export type FromWorker =
       readonly errno: string;
       readonly message: string;
     }
-  | { readonly type: 'listening'; readonly role: ListenerRole }
-  | { readonly type: 'listen-failed'; readonly role: ListenerRole; readonly message: string };
+  | { readonly type: 'socket-held'; readonly role: ListenerRole };

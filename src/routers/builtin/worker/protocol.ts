@@ -8,6 +8,7 @@
  * one it holds, and acknowledges the generation it holds, so a push repeated after a lost
  * answer is harmless.
  */
+import type { AddressInfo } from 'node:net';
 import { z } from 'zod';
 
 /**
@@ -30,8 +31,30 @@ export const routingTable = z.object({
 });
 export type RoutingTable = z.infer<typeof routingTable>;
 
+const builtinSettings = z.record(z.string(), z.unknown());
+
 export const workerRequest = z.discriminatedUnion('op', [
   z.object({ id: z.number().int(), op: z.literal('hello'), version: z.number().int() }),
+  /** The proxy's settings (the router's config section) and the preview secret, once per worker. */
+  z.object({
+    id: z.number().int(),
+    op: z.literal('init'),
+    config: builtinSettings,
+    previewToken: z.string().min(1),
+  }),
+  /** Start accepting on the listening sockets the worker holds. */
+  z.object({ id: z.number().int(), op: z.literal('accept') }),
+  /**
+   * Start a sibling worker from `entry` (this cutover's or a newer one's) and hand it the
+   * listening sockets: how a control plane that adopted running workers gets new ones.
+   */
+  z.object({
+    id: z.number().int(),
+    op: z.literal('fork'),
+    entry: z.string().min(1),
+    execArgv: z.array(z.string()),
+    socketPath: z.string().min(1),
+  }),
   z.object({
     id: z.number().int(),
     op: z.literal('apply'),
@@ -57,8 +80,14 @@ export interface HelloAnswer {
   readonly pid: number;
   /** The generation of the table the worker routes by (0: none yet). */
   readonly generation: number;
-  /** Whether the worker holds its listening sockets (false until the control plane hands them over). */
-  readonly listening: boolean;
+  /** Whether it has its settings (a worker that never got them is retired, not adopted). */
+  readonly initialised: boolean;
+  /** Where it accepts, per listener (empty until the control plane says accept). */
+  readonly listening: { readonly live?: AddressInfo; readonly preview?: AddressInfo };
+}
+
+export interface ForkAnswer {
+  readonly pid: number;
 }
 
 export interface ReadAnswer {

@@ -1,18 +1,22 @@
 /**
  * A proxy worker: one process of the builtin router's data plane. It runs the proxy
- * (src/proxy) on listening sockets its control plane hands it, routes by the last table it was
- * given, and answers the control protocol (protocol.ts) on its own unix socket.
+ * (src/proxy) on listening sockets it was handed, routes by the last table it was given, and
+ * answers the control protocol (protocol.ts) on its own unix socket.
  *
- * Started by worker-process.ts with the socket path as its only argument; its settings come
- * over the IPC channel. When that channel goes (the control plane ended), the worker stops
- * accepting, finishes what is in flight and exits: nothing else would replace or reconfigure it.
+ * Started with the socket path as its only argument, by a control plane or by another worker
+ * (fork op); the listening sockets come over the IPC channel from whichever started it, the
+ * settings and tables over the control socket. It outlives both: when its starter goes it keeps
+ * serving the last table, until a control plane (the restarted one) adopts it or retires it.
  */
+import { fork, type ChildProcess } from 'node:child_process';
 import { chmodSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { CutoverError, isCutoverError } from '../../../shared/errors.js';
+import { childEnv } from '../../../shared/child-env.js';
 import { jsonLineSink, Logger } from '../../../shared/logger.js';
 import { ProxyMetrics, type CompletedRequest } from '../../../proxy/metrics.js';
-import { ProxyServer } from '../../../proxy/proxy-server.js';
+import { ProxyServer, type ListenerRole } from '../../../proxy/proxy-server.js';
+import type { BuiltinRouterConfig } from '../config.js';
 import { proxyOptionsFrom } from '../proxy-options.js';
 import type { FromWorker, ToWorker } from './ipc.js';
 import { LineReader } from './line-reader.js';
@@ -23,6 +27,7 @@ import {
   workerRequest,
   type CompletedRecord,
   type DrainStatusAnswer,
+  type ForkAnswer,
   type HelloAnswer,
   type MetricsEvent,
   type ReadAnswer,
@@ -32,20 +37,23 @@ import {
 
 /** How often completed requests are reported to the control plane (batched: one line, not one per request). */
 const METRICS_FLUSH_MS = 50;
-/** In-flight work gets this long when the control plane disappears without retiring us. */
-const ORPHAN_GRACE_MS = 10_000;
-/** Reported requests kept while no control connection listens; older ones are counted as dropped. */
+/** Reported requests kept while no control connection listens; more are not kept. */
 const MAX_PENDING_RECORDS = 100_000;
+/** A sibling that has not taken its sockets within this is killed and the fork refused. */
+const FORK_TIMEOUT_MS = 20_000;
+const ROLES: readonly ListenerRole[] = ['live', 'preview'];
 
 const socketPath = process.argv[2];
-if (socketPath === undefined || process.send === undefined) {
-  process.stderr.write('cutover proxy worker: started without a control socket path or IPC channel\n');
+if (socketPath === undefined) {
+  process.stderr.write('cutover proxy worker: started without a control socket path\n');
   process.exit(2);
 }
 // Warnings and errors only: a worker's routine is its control plane's to log.
 const logger = new Logger(jsonLineSink(process.stderr), 'warn').child({ worker: process.pid });
 
 let proxy: ProxyServer | undefined;
+/** Listening sockets handed over but not accepted on yet. */
+const held = new Map<ListenerRole, object>();
 let generation = 0;
 let retiring = false;
 const controls = new Set<net.Socket>();
@@ -73,28 +81,19 @@ const send = (message: FromWorker, handle?: object): void => {
 process.on('message', (message: ToWorker, handle: unknown) => {
   void onIpc(message, handle).catch((error: unknown) => logger.error('worker.ipc_failed', { error }));
 });
-process.on('disconnect', () => {
-  logger.warn('worker.orphaned', { reason: 'the control plane that started this worker is gone' });
-  void retire(new Date(Date.now() + ORPHAN_GRACE_MS));
-});
+// The starter went away (a control plane killed or restarted, a retired sibling): keep serving.
+process.on('disconnect', () =>
+  logger.warn('worker.starter_gone', { serving: proxy?.address('live') !== undefined }),
+);
+
+await listenControl(socketPath);
+send({ type: 'ready' });
 
 async function onIpc(message: ToWorker, handle: unknown): Promise<void> {
   switch (message.type) {
-    case 'init': {
-      try {
-        proxy = new ProxyServer(proxyOptionsFrom(message.config, message.previewToken, logger, metrics));
-        await listenControl(socketPath!);
-        send({ type: 'ready' });
-      } catch (error) {
-        const code = isCutoverError(error) ? error.code : 'CUTOVER_E_ROUTER';
-        send({ type: 'failed', code, message: (error as Error).message });
-        process.exit(1);
-      }
-      return;
-    }
     case 'bind': {
-      const server = running();
       try {
+        const server = running();
         const address = await server.listen(message.role, message.host, message.port);
         send({ type: 'bound', role: message.role, address }, server.listeningHandle(message.role));
       } catch (error) {
@@ -103,27 +102,22 @@ async function onIpc(message: ToWorker, handle: unknown): Promise<void> {
       }
       return;
     }
-    case 'listen': {
-      try {
-        if (typeof handle !== 'object' || handle === null)
-          throw new Error('no socket handle came with the message');
-        await running().listenOnHandle(message.role, handle);
-        send({ type: 'listening', role: message.role });
-      } catch (error) {
-        send({ type: 'listen-failed', role: message.role, message: (error as Error).message });
-      }
+    case 'socket': {
+      if (typeof handle === 'object' && handle !== null) held.set(message.role, handle);
+      send({ type: 'socket-held', role: message.role });
       return;
     }
   }
 }
 
 function running(): ProxyServer {
-  if (proxy === undefined) throw new CutoverError('CUTOVER_E_ROUTER', 'the worker was not initialised');
+  if (proxy === undefined)
+    throw new CutoverError('CUTOVER_E_ROUTER', 'the worker has no settings yet (init first)');
   return proxy;
 }
 
 async function listenControl(path: string): Promise<void> {
-  // A path left by a worker that died with this pid earlier; nothing can be listening on it now.
+  // A path left by a worker killed outright; nothing can be listening on it now (the name is new).
   rmSync(path, { force: true });
   const server = net.createServer((socket) => serveControl(socket));
   await new Promise<void>((resolve, reject) => {
@@ -132,15 +126,20 @@ async function listenControl(path: string): Promise<void> {
   });
   // The directory is owner-only already; the socket is too, whatever the umask.
   chmodSync(path, 0o600);
-  server.unref();
   const flush = setInterval(flushMetrics, METRICS_FLUSH_MS);
   flush.unref();
 }
 
 function serveControl(socket: net.Socket): void {
   let greeted = false;
+  // One request at a time per connection, answered in order.
+  let queue = Promise.resolve();
   const answer = (line: object): void => {
     if (!socket.destroyed) socket.write(`${JSON.stringify(line)}\n`);
+  };
+  const refuse = (id: number, message: string): void => {
+    answer({ id, ok: false, code: 'CUTOVER_E_BAD_REQUEST', message });
+    socket.end();
   };
   const reader = new LineReader(
     MAX_LINE_BYTES,
@@ -149,18 +148,11 @@ function serveControl(socket: net.Socket): void {
       try {
         request = workerRequest.parse(JSON.parse(line));
       } catch {
-        answer({
-          id: -1,
-          ok: false,
-          code: 'CUTOVER_E_BAD_REQUEST',
-          message: 'not a control protocol message',
-        });
-        socket.destroy();
+        refuse(-1, 'not a control protocol message');
         return;
       }
       if (!greeted && request.op !== 'hello') {
-        answer({ id: request.id, ok: false, code: 'CUTOVER_E_BAD_REQUEST', message: 'hello first' });
-        socket.destroy();
+        refuse(request.id, 'hello first');
         return;
       }
       if (request.op === 'hello') {
@@ -177,12 +169,14 @@ function serveControl(socket: net.Socket): void {
         greeted = true;
         controls.add(socket);
       }
-      try {
-        answer({ id: request.id, ok: true, result: perform(request) });
-      } catch (error) {
-        const code = isCutoverError(error) ? error.code : 'CUTOVER_E_ROUTER';
-        answer({ id: request.id, ok: false, code, message: (error as Error).message });
-      }
+      queue = queue.then(async () => {
+        try {
+          answer({ id: request.id, ok: true, result: await perform(request) });
+        } catch (error) {
+          const code = isCutoverError(error) ? error.code : 'CUTOVER_E_ROUTER';
+          answer({ id: request.id, ok: false, code, message: (error as Error).message });
+        }
+      });
     },
     () => socket.destroy(),
   );
@@ -191,40 +185,53 @@ function serveControl(socket: net.Socket): void {
   socket.on('close', () => controls.delete(socket));
 }
 
-function perform(request: WorkerRequest): unknown {
-  const server = running();
+async function perform(request: WorkerRequest): Promise<unknown> {
   switch (request.op) {
     case 'hello':
       return {
         version: WORKER_PROTOCOL_VERSION,
         pid: process.pid,
         generation,
-        listening: server.address('live') !== undefined,
+        initialised: proxy !== undefined,
+        listening: {
+          ...(proxy?.address('live') ? { live: proxy.address('live') } : {}),
+          ...(proxy?.address('preview') ? { preview: proxy.address('preview') } : {}),
+        },
       } satisfies HelloAnswer;
-    case 'apply':
+    case 'init': {
+      if (proxy !== undefined) return {};
+      // The router's config section as the control plane parsed it (owner-only socket): a field
+      // of the wrong shape fails this request, never the process.
+      const config = request.config as unknown as BuiltinRouterConfig;
+      proxy = new ProxyServer(proxyOptionsFrom(config, request.previewToken, logger, metrics));
+      return {};
+    }
+    case 'accept': {
+      const server = running();
+      for (const [role, handle] of held) {
+        await server.listenOnHandle(role, handle);
+        held.delete(role);
+      }
+      return {};
+    }
+    case 'fork':
+      return forkSibling(request.entry, request.execArgv, request.socketPath);
+    case 'apply': {
+      const server = running();
       // Only newer tables: a push repeated or overtaken on the way changes nothing.
       if (request.generation > generation) {
         applyTable(server, request.table);
         generation = request.generation;
       }
       return { generation };
-    case 'read': {
-      const live = server.liveTable();
-      const read: RoutingTable = {
-        targets: {
-          blue: live.targets.blue.map(({ id, host, port }) => ({ id, host, port })),
-          green: live.targets.green.map(({ id, host, port }) => ({ id, host, port })),
-        },
-        ...(live.weights ? { weights: { blue: live.weights.blue, green: live.weights.green } } : {}),
-        ...(live.previewSlot ? { previewSlot: live.previewSlot } : {}),
-      };
-      return { generation, table: read } satisfies ReadAnswer;
     }
+    case 'read':
+      return { generation, table: readTable(running()) } satisfies ReadAnswer;
     case 'drain':
-      server.drain(request.slot, new Date(request.deadline));
+      running().drain(request.slot, new Date(request.deadline));
       return {};
     case 'drainStatus': {
-      const status = server.drainStatus(request.slot);
+      const status = running().drainStatus(request.slot);
       return { inFlight: status.inFlight, webSockets: status.webSockets } satisfies DrainStatusAnswer;
     }
     case 'retire':
@@ -239,6 +246,74 @@ function applyTable(server: ProxyServer, next: RoutingTable): void {
   // The table is whole: a preview slot it no longer names is forgotten.
   if (next.previewSlot !== undefined) server.setPreviewSlot(next.previewSlot);
   else server.clearPreviewSlot();
+}
+
+function readTable(server: ProxyServer): RoutingTable {
+  const live = server.liveTable();
+  return {
+    targets: {
+      blue: live.targets.blue.map(({ id, host, port }) => ({ id, host, port })),
+      green: live.targets.green.map(({ id, host, port }) => ({ id, host, port })),
+    },
+    ...(live.weights ? { weights: { blue: live.weights.blue, green: live.weights.green } } : {}),
+    ...(live.previewSlot ? { previewSlot: live.previewSlot } : {}),
+  };
+}
+
+/** Starts a sibling and hands it every listening socket this worker accepts on or holds. */
+async function forkSibling(entry: string, execArgv: string[], path: string): Promise<ForkAnswer> {
+  const child = fork(entry, [path], {
+    execArgv,
+    env: childEnv(),
+    detached: true,
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    serialization: 'json',
+  });
+  const timer = setTimeout(() => child.kill('SIGKILL'), FORK_TIMEOUT_MS);
+  try {
+    await answered(child, 'ready');
+    for (const role of ROLES) {
+      const handle = proxy?.listeningHandle(role) ?? held.get(role);
+      if (handle === undefined) continue;
+      const taken = answered(child, 'socket-held');
+      child.send({ type: 'socket', role } satisfies ToWorker, handle as never);
+      await taken;
+    }
+    // The sibling lives on its own: this worker's exit must not wait for it or end it.
+    child.disconnect();
+    child.unref();
+    return { pid: child.pid ?? 0 };
+  } catch (error) {
+    child.kill('SIGKILL');
+    throw error;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function answered(child: ChildProcess, type: FromWorker['type']): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onMessage = (message: FromWorker): void => {
+      if (message.type !== type) return;
+      cleanup();
+      resolve();
+    };
+    const onExit = (code: number | null): void => {
+      cleanup();
+      reject(
+        new CutoverError(
+          'CUTOVER_E_ROUTER',
+          `the new proxy worker exited (code ${code}) before it took its sockets`,
+        ),
+      );
+    };
+    const cleanup = (): void => {
+      child.off('message', onMessage);
+      child.off('exit', onExit);
+    };
+    child.on('message', onMessage);
+    child.once('exit', onExit);
+  });
 }
 
 function flushMetrics(): void {
@@ -276,13 +351,13 @@ function flushMetrics(): void {
 async function retire(deadline: Date): Promise<void> {
   if (retiring) return;
   retiring = true;
-  logger.info('worker.retiring', { deadline: deadline.toISOString() });
   await proxy?.close(Math.max(0, deadline.getTime() - Date.now()));
   flushMetrics();
+  // The socket file goes first: a control plane that looks now finds no worker to adopt here.
+  rmSync(socketPath!, { force: true });
   // Let the last metrics line leave before the process ends.
   await Promise.all(
     [...controls].map((socket) => new Promise<void>((resolve) => socket.end(() => resolve()))),
   );
-  rmSync(socketPath!, { force: true });
   process.exit(0);
 }

@@ -6,12 +6,17 @@
  * worker (a replacement, or every worker after the first) gets the same socket and the socket
  * never closes while some process holds it.
  *
+ * Workers outlive their control plane. A pool started where workers already run (their
+ * sockets are in the directory) adopts them: it takes their table as the one applied (the
+ * engine then reconciles it with the store), and new workers are started by a running one
+ * (fork op), which hands them the listening sockets this control plane never held.
+ *
  * The routing table is pushed whole with a generation number; apply() resolves when every
  * worker that is alive has acknowledged that generation. A worker that dies or stops answering
  * is killed and replaced, and the replacement is given the current table before it is handed
  * a listening socket: no process ever accepts with an older table than the one last applied.
  */
-import { mkdirSync, mkdtempSync, chmodSync, rmSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -58,7 +63,11 @@ interface HeldSocket {
 
 export class WorkerPool {
   private readonly workers = new Set<WorkerProcess>();
+  /** Listening sockets this control plane bound (through its first worker) and holds. */
   private readonly sockets = new Map<ListenerRole, HeldSocket>();
+  /** Where the workers accept: bound here, or found on adopted workers. */
+  private readonly addresses = new Map<ListenerRole, AddressInfo>();
+  private adoptedCount = 0;
   private socketDir = '';
   private ownsSocketDir = false;
   private generation = 0;
@@ -71,39 +80,54 @@ export class WorkerPool {
     private readonly options: WorkerPoolOptions,
   ) {}
 
-  /** Starts the workers (no listener yet); each gets the current table before it answers. */
+  /**
+   * Adopts the workers a previous control plane left running, then starts the missing ones
+   * (no listener yet, unless adopted ones listen already). Refuses workers of another protocol.
+   */
   async start(): Promise<void> {
     this.closing = false;
     this.prepareSocketDir();
+    await this.adoptRunning();
     const missing = this.size - this.workers.size;
     await Promise.all(Array.from({ length: missing }, () => this.addWorker()));
   }
 
+  /** Whether workers of an earlier control plane were adopted (their table is what they serve). */
+  get adopted(): boolean {
+    return this.adoptedCount > 0;
+  }
+
   /**
    * Binds the listeners (in the first worker) and has every worker accept on them. A listener
-   * bound before (port 0 became a real port) is bound again on the same port.
+   * bound before (port 0 became a real port) is bound again on the same port. Adopted workers
+   * accept already: nothing is bound.
    */
   async listen(addresses: readonly ListenAddress[]): Promise<void> {
     for (const address of addresses) {
-      if (this.sockets.has(address.role)) continue;
-      const [first] = this.workers;
-      if (first === undefined) throw new CutoverError('CUTOVER_E_ROUTER', 'no proxy worker is running');
+      if (this.addresses.has(address.role)) continue;
+      const first = [...this.workers].find((worker) => worker.isChild);
+      if (first === undefined)
+        throw new CutoverError('CUTOVER_E_ROUTER', 'no proxy worker of this control plane is running');
       const held = await this.bindIn(first, address);
       this.sockets.set(address.role, held);
+      this.addresses.set(address.role, held.address);
       await Promise.all(
         [...this.workers]
-          .filter((worker) => worker !== first)
-          .map((worker) => this.handOver(worker, address.role)),
+          .filter((worker) => worker !== first && worker.isChild)
+          .map(async (worker) => {
+            await this.handOver(worker, address.role);
+            await worker.accept();
+          }),
       );
     }
   }
 
   address(role: ListenerRole): AddressInfo | undefined {
-    return this.sockets.get(role)?.address;
+    return this.addresses.get(role);
   }
 
   get listening(): boolean {
-    return this.sockets.has('live');
+    return this.addresses.has('live');
   }
 
   /** Pids of the workers now running (replacements included). */
@@ -174,6 +198,8 @@ export class WorkerPool {
     await Promise.all([...this.workers].map((worker) => this.retire(worker, deadline)));
     for (const { handle } of this.sockets.values()) handle.close?.();
     this.sockets.clear();
+    this.addresses.clear();
+    this.adoptedCount = 0;
     if (this.ownsSocketDir) rmSync(this.socketDir, { recursive: true, force: true });
   }
 
@@ -199,7 +225,7 @@ export class WorkerPool {
   }
 
   private async retire(worker: WorkerProcess, deadline: Date): Promise<void> {
-    const exited = new Promise<void>((resolve) => worker.onExit(resolve));
+    const exited = new Promise<void>((resolve) => worker.onGone(resolve));
     try {
       await worker.retire(deadline);
     } catch {
@@ -251,35 +277,114 @@ export class WorkerPool {
     return starting;
   }
 
-  private async startWorker(): Promise<void> {
-    let metricsPid = 0;
-    const worker = await WorkerProcess.start({
-      socketDir: this.socketDir,
-      config: this.options.config,
-      previewToken: this.options.previewToken,
-      onMetrics: (event) => {
-        replay(this.options.metrics, event);
-        this.options.onWorkerMetrics?.(metricsPid, event);
+  private settings() {
+    let pid = 0;
+    return {
+      settings: {
+        socketDir: this.socketDir,
+        config: this.options.config,
+        previewToken: this.options.previewToken,
+        onMetrics: (event: MetricsEvent) => {
+          replay(this.options.metrics, event);
+          this.options.onWorkerMetrics?.(pid, event);
+        },
       },
-    });
-    metricsPid = worker.pid;
+      setPid: (value: number) => {
+        pid = value;
+      },
+    };
+  }
+
+  /**
+   * A new worker: this process's child while it holds the sockets (or none are bound yet),
+   * otherwise started by a running worker that hands it the sockets it accepts on.
+   */
+  private async startWorker(): Promise<void> {
+    const { settings, setPid } = this.settings();
+    const parent = this.sockets.size === 0 && this.addresses.size > 0 ? this.anyWorker() : undefined;
+    const worker = parent
+      ? await WorkerProcess.spawnVia(parent, settings)
+      : await WorkerProcess.spawn(settings);
+    setPid(worker.pid);
     if (this.closing) {
       worker.kill();
       return;
     }
     // In the set before the table goes out: a concurrent apply() reaches it after this push.
-    this.workers.add(worker);
-    worker.onExit(() => this.onWorkerExit(worker));
+    this.track(worker);
     if (this.generation > 0) await this.push(worker, this.generation, this.table);
-    for (const role of this.sockets.keys()) await this.handOver(worker, role);
+    if (worker.isChild) for (const role of this.sockets.keys()) await this.handOver(worker, role);
+    // It accepts only once it holds the current table.
+    if (this.addresses.size > 0) await worker.accept();
     this.options.logger.info('router.worker_started', { pid: worker.pid, generation: this.generation });
+  }
+
+  private track(worker: WorkerProcess): void {
+    this.workers.add(worker);
+    worker.onGone(() => this.onWorkerGone(worker));
+  }
+
+  private anyWorker(): WorkerProcess {
+    const [worker] = [...this.workers].filter((candidate) => candidate.alive);
+    if (worker === undefined) {
+      throw new CutoverError(
+        'CUTOVER_E_ROUTER',
+        'every adopted proxy worker is gone and this control plane holds no listening socket to start new ones; restart cutover server',
+      );
+    }
+    return worker;
+  }
+
+  /** Takes over the workers whose control sockets are in the directory. */
+  private async adoptRunning(): Promise<void> {
+    const names = readdirSync(this.socketDir).filter((name) => name.endsWith('.sock'));
+    const { settings } = this.settings();
+    for (const name of names) {
+      const socketPath = path.join(this.socketDir, name);
+      let worker: WorkerProcess;
+      try {
+        worker = await WorkerProcess.adopt(socketPath, settings.onMetrics);
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        // A worker killed outright leaves its socket file: nobody answers there.
+        if (code === 'ECONNREFUSED' || code === 'ENOENT') {
+          rmSync(socketPath, { force: true });
+          continue;
+        }
+        throw error;
+      }
+      if (!worker.hello.initialised || worker.hello.listening.live === undefined) {
+        // Started but never set up: nothing is routed by it.
+        worker.kill();
+        continue;
+      }
+      this.track(worker);
+      this.adoptedCount += 1;
+      this.generation = Math.max(this.generation, worker.hello.generation);
+      const { live, preview } = worker.hello.listening;
+      this.addresses.set('live', live);
+      if (preview !== undefined) this.addresses.set('preview', preview);
+      this.options.logger.info('router.worker_adopted', {
+        pid: worker.pid,
+        generation: worker.hello.generation,
+      });
+    }
+    if (this.adoptedCount > 0) {
+      const [read] = await this.read();
+      if (read !== undefined) this.table = read.table;
+    }
+  }
+
+  /** The table the adopted workers route by (what they served while no control plane ran). */
+  adoptedTable(): RoutingTable | undefined {
+    return this.adoptedCount > 0 ? this.table : undefined;
   }
 
   private async handOver(worker: WorkerProcess, role: ListenerRole): Promise<void> {
     const held = this.sockets.get(role);
     if (held === undefined || !worker.alive) return;
     try {
-      await worker.listen(role, held.handle);
+      await worker.giveSocket(role, held.handle);
     } catch (error) {
       if (!worker.alive) return;
       throw error;
@@ -287,9 +392,7 @@ export class WorkerPool {
   }
 
   private async bindIn(worker: WorkerProcess, address: ListenAddress): Promise<HeldSocket> {
-    const answered = worker.awaitIpc(['bound', 'bind-failed']);
-    worker.send({ type: 'bind', role: address.role, host: address.host, port: address.port });
-    const { message, handle } = await answered;
+    const { message, handle } = await worker.bind(address.role, address.host, address.port);
     if (message.type === 'bind-failed') {
       const where = `${address.host}:${address.port}`;
       if (message.errno === 'EADDRINUSE') {
@@ -312,10 +415,11 @@ export class WorkerPool {
         `the proxy worker bound ${address.key} but sent no socket back`,
       );
     }
+    if (message.type !== 'bound') throw new CutoverError('CUTOVER_E_INTERNAL', `unexpected ${message.type}`);
     return { handle, address: message.address };
   }
 
-  private onWorkerExit(worker: WorkerProcess): void {
+  private onWorkerGone(worker: WorkerProcess): void {
     if (!this.workers.delete(worker) || this.closing) return;
     this.options.logger.warn('router.worker_died', { pid: worker.pid, replacing: true });
     this.respawn();

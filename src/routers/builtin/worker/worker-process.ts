@@ -1,6 +1,7 @@
 /**
- * One proxy worker seen from the control plane that started it: the child process, its IPC
- * channel (settings and listening sockets) and its control connection (protocol.ts).
+ * One proxy worker seen from a control plane: its control connection (protocol.ts), and the
+ * child process with its IPC channel when this control plane started it. A worker started by
+ * another worker, or adopted from a control plane that is gone, has only its control socket.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -13,12 +14,12 @@ import type { ListenerRole } from '../../../proxy/proxy-server.js';
 import type { BuiltinRouterConfig } from '../config.js';
 import { ControlClient } from './control-client.js';
 import type { FromWorker, ToWorker } from './ipc.js';
-import type { HelloAnswer, MetricsEvent } from './protocol.js';
+import type { ForkAnswer, HelloAnswer, MetricsEvent } from './protocol.js';
 
-/** A worker that is not ready within this (settings applied, control socket open) is killed. */
+/** A worker that is not ready within this (control socket open) is killed. */
 const START_TIMEOUT_MS = 20_000;
 
-export interface WorkerSpawnOptions {
+export interface WorkerSettings {
   /** Owner-only directory for the control sockets. */
   readonly socketDir: string;
   readonly config: BuiltinRouterConfig;
@@ -30,7 +31,7 @@ export interface WorkerSpawnOptions {
  * The worker entry next to this file: worker-main.ts when cutover runs from source (under tsx,
  * so the child gets the same loader), worker-main.js in the built package.
  */
-function workerEntry(): { file: string; execArgv: string[] } {
+export function workerEntry(): { file: string; execArgv: string[] } {
   const here = fileURLToPath(import.meta.url);
   if (here.endsWith('.ts')) {
     return {
@@ -41,27 +42,32 @@ function workerEntry(): { file: string; execArgv: string[] } {
   return { file: path.join(path.dirname(here), 'worker-main.js'), execArgv: [] };
 }
 
+function newSocketPath(socketDir: string): string {
+  // Named by the starter, not the pid: the path is known before the process exists.
+  return path.join(socketDir, `worker-${randomBytes(6).toString('hex')}.sock`);
+}
+
 export class WorkerProcess {
-  private exitListeners: Array<() => void> = [];
-  private exited = false;
+  private goneListeners: Array<() => void> = [];
+  private gone = false;
   private retiring = false;
 
   private constructor(
-    private readonly child: ChildProcess,
     readonly control: ControlClient,
     readonly hello: HelloAnswer,
+    private readonly child: ChildProcess | undefined,
   ) {
-    child.once('exit', () => {
-      this.exited = true;
+    // A worker whose control connection breaks or hangs cannot be steered: it is killed (and
+    // replaced by the pool). A retiring one closes its end itself on its way out.
+    control.onClose(() => {
+      if (!this.retiring) this.kill();
+      if (child === undefined || child.exitCode !== null || child.signalCode !== null) this.markGone();
+    });
+    child?.once('exit', () => {
       control.close();
       // A worker killed outright leaves its socket file behind; nothing listens on it any more.
       rmSync(control.socketPath, { force: true });
-      for (const listener of this.exitListeners.splice(0)) listener();
-    });
-    // A worker whose control connection breaks or hangs cannot be steered: it is replaced.
-    // A retiring one closes its end itself on its way out.
-    control.onClose(() => {
-      if (!this.retiring) this.kill();
+      this.markGone();
     });
   }
 
@@ -70,13 +76,18 @@ export class WorkerProcess {
   }
 
   get alive(): boolean {
-    return !this.exited;
+    return !this.gone;
   }
 
-  static async start(options: WorkerSpawnOptions): Promise<WorkerProcess> {
+  /** Whether this control plane started it (and can hand it sockets over IPC). */
+  get isChild(): boolean {
+    return this.child !== undefined;
+  }
+
+  /** Starts a worker as this process's child and gives it its settings. */
+  static async spawn(settings: WorkerSettings): Promise<WorkerProcess> {
     const entry = workerEntry();
-    // Named by the parent, not the pid: the path is known before the process exists.
-    const socketPath = path.join(options.socketDir, `worker-${randomBytes(6).toString('hex')}.sock`);
+    const socketPath = newSocketPath(settings.socketDir);
     const child = fork(entry.file, [socketPath], {
       execArgv: entry.execArgv,
       env: childEnv(),
@@ -87,21 +98,8 @@ export class WorkerProcess {
     });
     const timer = setTimeout(() => child.kill('SIGKILL'), START_TIMEOUT_MS);
     try {
-      const ready = awaitIpc(child, ['ready', 'failed']);
-      child.send({
-        type: 'init',
-        config: options.config,
-        previewToken: options.previewToken,
-      } satisfies ToWorker);
-      const { message } = await ready;
-      if (message.type === 'failed') {
-        throw new CutoverError(
-          message.code === 'CUTOVER_E_CONFIG' ? 'CUTOVER_E_CONFIG' : 'CUTOVER_E_ROUTER',
-          message.message,
-        );
-      }
-      const { client, hello } = await ControlClient.connect(socketPath, options.onMetrics);
-      return new WorkerProcess(child, client, hello);
+      await awaitIpc(child, ['ready']);
+      return await WorkerProcess.connect(socketPath, settings, child);
     } catch (error) {
       child.kill('SIGKILL');
       throw error;
@@ -110,48 +108,116 @@ export class WorkerProcess {
     }
   }
 
+  /** Has a running worker start a sibling (from this cutover's code) holding the same sockets. */
+  static async spawnVia(parent: WorkerProcess, settings: WorkerSettings): Promise<WorkerProcess> {
+    const entry = workerEntry();
+    const socketPath = newSocketPath(settings.socketDir);
+    const { pid } = (await parent.control.request({
+      op: 'fork',
+      entry: entry.file,
+      execArgv: entry.execArgv,
+      socketPath,
+    })) as ForkAnswer;
+    try {
+      return await WorkerProcess.connect(socketPath, settings, undefined);
+    } catch (error) {
+      killPid(pid);
+      throw error;
+    }
+  }
+
+  /** Takes over a worker a previous control plane left running. */
+  static async adopt(socketPath: string, onMetrics: (event: MetricsEvent) => void): Promise<WorkerProcess> {
+    const { client, hello } = await ControlClient.connect(socketPath, onMetrics);
+    return new WorkerProcess(client, hello, undefined);
+  }
+
+  private static async connect(
+    socketPath: string,
+    settings: WorkerSettings,
+    child: ChildProcess | undefined,
+  ): Promise<WorkerProcess> {
+    const { client, hello } = await ControlClient.connect(socketPath, settings.onMetrics);
+    const worker = new WorkerProcess(client, hello, child);
+    try {
+      await client.request({
+        op: 'init',
+        config: { ...settings.config },
+        previewToken: settings.previewToken,
+      });
+    } catch (error) {
+      worker.kill();
+      throw error;
+    }
+    return worker;
+  }
+
+  /** Ends when the worker is gone (exited, or its control connection closed). */
+  onGone(listener: () => void): void {
+    if (this.gone) listener();
+    else this.goneListeners.push(listener);
+  }
+
+  /** Binds a listener in this worker (a child) and returns the raw socket handle it sent back. */
+  async bind(
+    role: ListenerRole,
+    host: string,
+    port: number,
+  ): Promise<{ message: FromWorker; handle: unknown }> {
+    const child = this.ownChild();
+    const answered = awaitIpc(child, ['bound', 'bind-failed']);
+    child.send({ type: 'bind', role, host, port } satisfies ToWorker);
+    return answered;
+  }
+
+  /** Gives this worker (a child) a listening socket to hold until accept(). */
+  async giveSocket(role: ListenerRole, handle: object): Promise<void> {
+    const child = this.ownChild();
+    const taken = awaitIpc(child, ['socket-held']);
+    child.send({ type: 'socket', role } satisfies ToWorker, handle as never);
+    await taken;
+  }
+
+  async accept(): Promise<void> {
+    await this.control.request({ op: 'accept' });
+  }
+
   /** Asks it to stop accepting and exit once its in-flight work is done (or at the deadline). */
   async retire(deadline: Date): Promise<void> {
     this.retiring = true;
     await this.control.request({ op: 'retire', deadline: deadline.toISOString() });
   }
 
-  onExit(listener: () => void): void {
-    if (this.exited) listener();
-    else this.exitListeners.push(listener);
+  kill(): void {
+    if (this.child !== undefined) {
+      if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGKILL');
+      return;
+    }
+    if (!this.gone) killPid(this.pid);
   }
 
-  send(message: ToWorker, handle?: object): void {
-    this.child.send(message, handle as never);
-  }
-
-  /** Waits for the worker's IPC answer of one of `types`, with the handle that came with it. */
-  awaitIpc<T extends FromWorker['type']>(
-    types: readonly T[],
-  ): Promise<{ message: Extract<FromWorker, { type: T }>; handle: unknown }> {
-    return awaitIpc(this.child, types);
-  }
-
-  /** Hands it a bound socket; resolves once it accepts on it. */
-  async listen(role: ListenerRole, handle: object): Promise<void> {
-    const answered = this.awaitIpc(['listening', 'listen-failed']);
-    this.send({ type: 'listen', role }, handle);
-    const { message } = await answered;
-    if (message.type === 'listen-failed') {
+  private ownChild(): ChildProcess {
+    if (this.child === undefined) {
       throw new CutoverError(
-        'CUTOVER_E_ROUTER',
-        `a proxy worker could not accept on the ${role} socket: ${message.message}`,
+        'CUTOVER_E_INTERNAL',
+        `proxy worker ${this.pid} was not started by this control plane`,
       );
     }
+    return this.child;
   }
 
-  kill(): void {
-    if (this.exited) return;
-    try {
-      this.child.kill('SIGKILL');
-    } catch {
-      // Already gone between the check and the signal: its exit event follows.
-    }
+  private markGone(): void {
+    if (this.gone) return;
+    this.gone = true;
+    for (const listener of this.goneListeners.splice(0)) listener();
+  }
+}
+
+function killPid(pid: number): void {
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    // Already gone.
   }
 }
 
