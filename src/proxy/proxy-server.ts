@@ -224,12 +224,13 @@ export class ProxyServer {
   }
 
   /** Stops accepting, lets in-flight requests finish (up to a grace period), then closes everything. Safe twice. */
-  close(graceMs = CLOSE_GRACE_MS): Promise<void> {
-    this.closing ??= this.closeOnce(graceMs);
+  close(graceMs = CLOSE_GRACE_MS, lingerMs = 0): Promise<void> {
+    this.closing ??= this.closeOnce(graceMs, lingerMs);
     return this.closing;
   }
 
-  private async closeOnce(graceMs: number): Promise<void> {
+  /** lingerMs: idle keep-alive connections close once idle that long, not at once (Http1Server.close). */
+  private async closeOnce(graceMs: number, lingerMs: number): Promise<void> {
     const listeners = [...this.servers.values()];
     const closed = listeners.map(
       ({ server, http1 }) =>
@@ -238,7 +239,7 @@ export class ProxyServer {
             resolve();
             return;
           }
-          if (http1 !== undefined) http1.close(() => resolve());
+          if (http1 !== undefined) http1.close(() => resolve(), lingerMs);
           else server.close(() => resolve());
         }),
     );

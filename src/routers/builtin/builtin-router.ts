@@ -37,6 +37,11 @@ export interface BuiltinRouterDeps {
   readonly previewToken?: string;
   /** The app's state directory: the workers' control sockets live under it. A temp dir when absent. */
   readonly stateDir?: string;
+  /**
+   * Start new workers even where running ones of the same code could be adopted, and retire
+   * those (cutover server --upgrade). Workers of other code are always handed over from.
+   */
+  readonly takeOverWorkers?: boolean;
   /** Each worker's own reports, for per-worker series on /metrics. */
   readonly onWorkerMetrics?: (pid: number, event: MetricsEvent) => void;
 }
@@ -65,6 +70,11 @@ export interface BuiltinRouter extends Router {
   readonly previewToken: string;
   /** Pids of the proxy workers now running (empty while closed). */
   workerPids(): number[];
+  /**
+   * Lets go of the workers and leaves them serving the last table, for a successor control
+   * plane to adopt (close() would retire them).
+   */
+  detach(): Promise<void>;
 }
 
 const DESCRIPTION: RouterDescription = { kind: 'builtin', capabilities: BUILTIN_CAPABILITIES };
@@ -114,6 +124,7 @@ export function createBuiltinRouter(config: BuiltinRouterConfig, deps: BuiltinRo
         config,
         previewToken,
         stateDir: deps.stateDir,
+        takeOver: deps.takeOverWorkers,
         logger,
         metrics,
         onWorkerMetrics: deps.onWorkerMetrics,
@@ -256,6 +267,17 @@ export function createBuiltinRouter(config: BuiltinRouterConfig, deps: BuiltinRo
         if (state.targets) state.targets = { ...state.targets, [slot]: [] };
         if (state.previewSlot === slot) state.previewSlot = undefined;
       }),
+
+    async detach() {
+      await opening?.catch(() => undefined);
+      const workerPool = pool;
+      if (workerPool === undefined) return;
+      pool = undefined;
+      workerPool.detach();
+      logger.info('router.detached', {
+        serving: 'the proxy workers keep the last table until a control plane adopts them',
+      });
+    },
 
     async close() {
       await opening?.catch(() => undefined);

@@ -8,6 +8,7 @@
  * one it holds, and acknowledges the generation it holds, so a push repeated after a lost
  * answer is harmless.
  */
+import { statSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { z } from 'zod';
 
@@ -78,6 +79,8 @@ export type WorkerCommand = WorkerRequest extends infer R
 export interface HelloAnswer {
   readonly version: number;
   readonly pid: number;
+  /** Which cutover it runs (codeIdentity): a control plane of other code hands over to new workers. */
+  readonly code: string;
   /** The generation of the table the worker routes by (0: none yet). */
   readonly generation: number;
   /** Whether it has its settings (a worker that never got them is retired, not adopted). */
@@ -139,4 +142,13 @@ export function versionMismatch(workerVersion: number, controlVersion: number): 
     `proxy worker protocol ${workerVersion} cannot be driven by a control plane speaking protocol ` +
     `${controlVersion}: stop the old workers (or run cutover server --upgrade from the newer cutover)`
   );
+}
+
+/** The worker entry file and its modification time: differs when cutover was upgraded in place or elsewhere. */
+export function codeIdentity(entryFile: string): string {
+  try {
+    return `${entryFile}@${Math.floor(statSync(entryFile).mtimeMs)}`;
+  } catch {
+    return entryFile;
+  }
 }

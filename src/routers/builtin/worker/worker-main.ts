@@ -11,6 +11,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { chmodSync, rmSync } from 'node:fs';
 import net from 'node:net';
+import { fileURLToPath } from 'node:url';
 import { CutoverError, isCutoverError } from '../../../shared/errors.js';
 import { childEnv } from '../../../shared/child-env.js';
 import { jsonLineSink, Logger } from '../../../shared/logger.js';
@@ -21,6 +22,7 @@ import { proxyOptionsFrom } from '../proxy-options.js';
 import type { FromWorker, ToWorker } from './ipc.js';
 import { LineReader } from './line-reader.js';
 import {
+  codeIdentity,
   MAX_LINE_BYTES,
   WORKER_PROTOCOL_VERSION,
   versionMismatch,
@@ -42,6 +44,13 @@ const MAX_PENDING_RECORDS = 100_000;
 /** A sibling that has not taken its sockets within this is killed and the fork refused. */
 const FORK_TIMEOUT_MS = 20_000;
 const ROLES: readonly ListenerRole[] = ['live', 'preview'];
+/**
+ * A retiring worker closes an idle keep-alive connection once it has been idle this long; a
+ * busy one gets `Connection: close` on its next answer, so no close races a client's request.
+ */
+const RETIRE_LINGER_MS = 1_000;
+/** Which cutover this worker runs: a control plane of other code hands over to its own workers. */
+const CODE = codeIdentity(fileURLToPath(import.meta.url));
 
 const socketPath = process.argv[2];
 if (socketPath === undefined) {
@@ -192,6 +201,7 @@ async function perform(request: WorkerRequest): Promise<unknown> {
         version: WORKER_PROTOCOL_VERSION,
         pid: process.pid,
         generation,
+        code: CODE,
         initialised: proxy !== undefined,
         listening: {
           ...(proxy?.address('live') ? { live: proxy.address('live') } : {}),
@@ -351,7 +361,7 @@ function flushMetrics(): void {
 async function retire(deadline: Date): Promise<void> {
   if (retiring) return;
   retiring = true;
-  await proxy?.close(Math.max(0, deadline.getTime() - Date.now()));
+  await proxy?.close(Math.max(0, deadline.getTime() - Date.now()), RETIRE_LINGER_MS);
   flushMetrics();
   // The socket file goes first: a control plane that looks now finds no worker to adopt here.
   rmSync(socketPath!, { force: true });

@@ -26,8 +26,14 @@ import type { Slot } from '../../../shared/slot.js';
 import type { ProxyMetrics } from '../../../proxy/metrics.js';
 import type { ListenerRole } from '../../../proxy/proxy-server.js';
 import type { BuiltinRouterConfig } from '../config.js';
-import type { DrainStatusAnswer, MetricsEvent, ReadAnswer, RoutingTable } from './protocol.js';
-import { WorkerProcess } from './worker-process.js';
+import {
+  codeIdentity,
+  type DrainStatusAnswer,
+  type MetricsEvent,
+  type ReadAnswer,
+  type RoutingTable,
+} from './protocol.js';
+import { WorkerProcess, workerEntry } from './worker-process.js';
 
 /** How long a retired worker may take to finish its in-flight work before the pool stops waiting. */
 const RETIRE_GRACE_MS = 10_000;
@@ -44,6 +50,11 @@ export interface WorkerPoolOptions {
   readonly logger: Logger;
   /** The summed counters: every worker's reports are replayed into it. */
   readonly metrics: ProxyMetrics;
+  /**
+   * Replace adopted workers with new ones of this code, even when they run the same code
+   * (`cutover server --upgrade`). Workers of other code are always replaced.
+   */
+  readonly takeOver?: boolean;
   /** Called with each worker's report too, for per-worker series. */
   readonly onWorkerMetrics?: (pid: number, event: MetricsEvent) => void;
 }
@@ -68,6 +79,8 @@ export class WorkerPool {
   /** Where the workers accept: bound here, or found on adopted workers. */
   private readonly addresses = new Map<ListenerRole, AddressInfo>();
   private adoptedCount = 0;
+  /** Workers told to retire: their exit is expected, not replaced. */
+  private readonly retiring = new Set<WorkerProcess>();
   private socketDir = '';
   private ownsSocketDir = false;
   private generation = 0;
@@ -87,9 +100,37 @@ export class WorkerPool {
   async start(): Promise<void> {
     this.closing = false;
     this.prepareSocketDir();
-    await this.adoptRunning();
-    const missing = this.size - this.workers.size;
+    const adopted = await this.adoptRunning();
+    const ownCode = codeIdentity(workerEntry().file);
+    const handOver =
+      adopted.length > 0 &&
+      (this.options.takeOver === true || adopted.some((worker) => worker.hello.code !== ownCode));
+    // New workers first, accepting with the adopted table; only then do the old ones retire.
+    const missing = handOver ? this.size : this.size - this.workers.size;
     await Promise.all(Array.from({ length: missing }, () => this.addWorker()));
+    if (handOver) {
+      this.options.logger.info('router.workers_handed_over', {
+        from: adopted.map((worker) => worker.pid),
+        to: this.pids().filter((pid) => !adopted.some((worker) => worker.pid === pid)),
+      });
+      const deadline = new Date(Date.now() + RETIRE_GRACE_MS);
+      await Promise.all(adopted.map((worker) => this.retire(worker, deadline)));
+    }
+  }
+
+  /**
+   * Lets go of the workers and leaves them serving (the control plane exits for a successor
+   * that adopts them: SIGUSR2, cutover server --upgrade). Safe twice.
+   */
+  detach(): void {
+    this.closing = true;
+    for (const worker of this.workers) worker.detach();
+    this.workers.clear();
+    // The workers hold their own descriptors of the listening sockets.
+    for (const { handle } of this.sockets.values()) handle.close?.();
+    this.sockets.clear();
+    this.addresses.clear();
+    this.adoptedCount = 0;
   }
 
   /** Whether workers of an earlier control plane were adopted (their table is what they serve). */
@@ -225,6 +266,7 @@ export class WorkerPool {
   }
 
   private async retire(worker: WorkerProcess, deadline: Date): Promise<void> {
+    this.retiring.add(worker);
     const exited = new Promise<void>((resolve) => worker.onGone(resolve));
     try {
       await worker.retire(deadline);
@@ -236,6 +278,7 @@ export class WorkerPool {
     await exited;
     clearTimeout(stuck);
     this.workers.delete(worker);
+    this.retiring.delete(worker);
   }
 
   private async everyWorker<T>(step: (worker: WorkerProcess) => Promise<T>): Promise<T[]> {
@@ -336,7 +379,8 @@ export class WorkerPool {
   }
 
   /** Takes over the workers whose control sockets are in the directory. */
-  private async adoptRunning(): Promise<void> {
+  private async adoptRunning(): Promise<WorkerProcess[]> {
+    const adopted: WorkerProcess[] = [];
     const names = readdirSync(this.socketDir).filter((name) => name.endsWith('.sock'));
     const { settings } = this.settings();
     for (const name of names) {
@@ -359,6 +403,7 @@ export class WorkerPool {
         continue;
       }
       this.track(worker);
+      adopted.push(worker);
       this.adoptedCount += 1;
       this.generation = Math.max(this.generation, worker.hello.generation);
       const { live, preview } = worker.hello.listening;
@@ -373,6 +418,7 @@ export class WorkerPool {
       const [read] = await this.read();
       if (read !== undefined) this.table = read.table;
     }
+    return adopted;
   }
 
   /** The table the adopted workers route by (what they served while no control plane ran). */
@@ -420,7 +466,7 @@ export class WorkerPool {
   }
 
   private onWorkerGone(worker: WorkerProcess): void {
-    if (!this.workers.delete(worker) || this.closing) return;
+    if (this.retiring.has(worker) || !this.workers.delete(worker) || this.closing) return;
     this.options.logger.warn('router.worker_died', { pid: worker.pid, replacing: true });
     this.respawn();
   }

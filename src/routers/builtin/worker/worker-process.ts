@@ -51,6 +51,7 @@ export class WorkerProcess {
   private goneListeners: Array<() => void> = [];
   private gone = false;
   private retiring = false;
+  private detached = false;
 
   private constructor(
     readonly control: ControlClient,
@@ -60,6 +61,7 @@ export class WorkerProcess {
     // A worker whose control connection breaks or hangs cannot be steered: it is killed (and
     // replaced by the pool). A retiring one closes its end itself on its way out.
     control.onClose(() => {
+      if (this.detached) return;
       if (!this.retiring) this.kill();
       if (child === undefined || child.exitCode !== null || child.signalCode !== null) this.markGone();
     });
@@ -186,6 +188,15 @@ export class WorkerProcess {
   async retire(deadline: Date): Promise<void> {
     this.retiring = true;
     await this.control.request({ op: 'retire', deadline: deadline.toISOString() });
+  }
+
+  /** Lets go of it, leaving it running: the control plane hands over to its successor. */
+  detach(): void {
+    this.detached = true;
+    this.control.close();
+    if (this.child?.connected) this.child.disconnect();
+    this.child?.unref();
+    this.markGone();
   }
 
   kill(): void {
