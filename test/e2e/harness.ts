@@ -18,6 +18,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '../support/daemons/common.js';
 import { waitFor } from '../support/load.js';
+import { killWorkers } from '../support/proxy-workers.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const CLI = path.join(ROOT, 'src/cli/main.ts');
@@ -245,6 +246,8 @@ export class CutoverHarness {
 
   async teardown(): Promise<void> {
     await this.killServer();
+    // The builtin router's workers outlive a killed server by design.
+    await killWorkers(this.stateDir);
     const recordDir = path.join(this.stateDir, 'platform', 'process');
     if (existsSync(recordDir)) {
       for (const file of readdirSync(recordDir)) {
