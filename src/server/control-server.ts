@@ -25,7 +25,11 @@ export interface ControlServer {
   /** Where live traffic enters (builtin router only). */
   readonly trafficUrl: string | undefined;
   readonly previewUrl: string | undefined;
-  close(): Promise<void>;
+  /**
+   * Stops the server. `leaveDataPlane`: the builtin proxy workers keep serving for a successor
+   * server to adopt (SIGUSR2, `cutover server --upgrade`) instead of being retired.
+   */
+  close(options?: { leaveDataPlane?: boolean }): Promise<void>;
 }
 
 export interface ControlServerOptions {
@@ -33,6 +37,8 @@ export interface ControlServerOptions {
   readonly logger: Logger;
   /** Override the config's listen ports (tests pass 0). */
   readonly overrides?: { listenPort?: number; adminPort?: number };
+  /** Succeed a running server: the builtin proxy starts new workers and retires the old ones. */
+  readonly upgrade?: boolean;
   /** Engine settings beyond the config file (tests shrink the lease with it). */
   readonly engine?: Pick<EngineOptions, 'lease'>;
 }
@@ -72,7 +78,11 @@ export async function startControlServer(options: ControlServerOptions): Promise
   let admin: http.Server | undefined;
   try {
     // Its own secret: the preview header crosses the public listener, the admin token must not.
-    router = createRouter(config, { logger, previewToken: loadOrCreatePreviewToken(config.stateDirPath) });
+    router = createRouter(config, {
+      logger,
+      previewToken: loadOrCreatePreviewToken(config.stateDirPath),
+      upgrade: options.upgrade,
+    });
     engine = new DeploymentEngine({
       config,
       store,
@@ -133,7 +143,7 @@ export async function startControlServer(options: ControlServerOptions): Promise
     adminUrl,
     trafficUrl,
     previewUrl,
-    close: () => {
+    close: (closeOptions = {}) => {
       closing ??= (async () => {
         removeServerInfo(config.stateDirPath, process.pid);
         openedAdmin.closeAllConnections();
@@ -142,10 +152,14 @@ export async function startControlServer(options: ControlServerOptions): Promise
         // does the router close, so no run touches a closed router and records a failure.
         await openedEngine.close();
         await platform.close();
-        await openedRouter.router.close();
+        if (closeOptions.leaveDataPlane === true && openedRouter.leaveRunning !== undefined) {
+          await openedRouter.leaveRunning();
+        } else {
+          await openedRouter.router.close();
+        }
         store.close();
         lock.release();
-        logger.info('server.stopped');
+        logger.info('server.stopped', { dataPlaneLeftRunning: closeOptions.leaveDataPlane === true });
       })();
       return closing;
     },
