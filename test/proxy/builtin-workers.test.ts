@@ -10,6 +10,8 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { Registry } from 'prom-client';
+import { exportProxyMetrics } from '../../src/server/proxy-metrics-exporter.js';
 import { silentLogger } from '../../src/shared/logger.js';
 import type { Slot } from '../../src/shared/slot.js';
 import { createBuiltinRouter, type BuiltinRouter } from '../../src/routers/builtin/builtin-router.js';
@@ -155,6 +157,24 @@ void describe('builtin router worker processes', () => {
         assert.equal(observation.kind, 'observed');
         if (observation.kind === 'observed') assert.equal(observation.weights[to], 100);
       }
+      // /metrics has every worker's series too, and they add up to the summed ones.
+      await load.stop();
+      await new Promise((resolve) => setTimeout(resolve, 150));
+      const registry = new Registry();
+      exportProxyMetrics(router.metrics, registry);
+      const text = await registry.metrics();
+      let perWorkerTotal = 0;
+      for (const pid of router.workerPids()) {
+        const matches = [
+          ...text.matchAll(
+            new RegExp(`cutover_proxy_worker_requests_total\\{worker="${pid}",slot="\\w+"\\} (\\d+)`, 'g'),
+          ),
+        ];
+        assert.ok(matches.length > 0, `worker ${pid} has its own series`);
+        for (const match of matches) perWorkerTotal += Number(match[1]);
+      }
+      const summed = router.metrics.snapshot();
+      assert.equal(perWorkerTotal, summed.blue.requests + summed.green.requests);
     } finally {
       await load.stop();
       await router.close();

@@ -329,6 +329,8 @@ export class WorkerPool {
         previewToken: this.options.previewToken,
         onMetrics: (event: MetricsEvent) => {
           replay(this.options.metrics, event);
+          for (const [slot, status] of event.completed)
+            this.options.metrics.recordWorker(String(pid), slot, status);
           this.options.onWorkerMetrics?.(pid, event);
         },
       },
@@ -382,12 +384,13 @@ export class WorkerPool {
   private async adoptRunning(): Promise<WorkerProcess[]> {
     const adopted: WorkerProcess[] = [];
     const names = readdirSync(this.socketDir).filter((name) => name.endsWith('.sock'));
-    const { settings } = this.settings();
     for (const name of names) {
       const socketPath = path.join(this.socketDir, name);
+      const { settings, setPid } = this.settings();
       let worker: WorkerProcess;
       try {
         worker = await WorkerProcess.adopt(socketPath, settings.onMetrics);
+        setPid(worker.pid);
       } catch (error) {
         const code = (error as NodeJS.ErrnoException).code;
         // A worker killed outright leaves its socket file: nobody answers there.
