@@ -167,10 +167,10 @@ export function createBuiltinRouter(config: BuiltinRouterConfig, deps: BuiltinRo
   };
 
   /** Records the change and pushes the whole table; resolves once every worker holds it. */
-  const apply = async (change: (state: AppliedState) => void): Promise<void> => {
+  const apply = async (change: (state: AppliedState) => void): Promise<{ windowMs: number }> => {
     const workerPool = current();
     change(applied);
-    await workerPool.apply(tableOf(applied));
+    return workerPool.apply(tableOf(applied));
   };
 
   const previewRoute = (slot: Slot): PreviewRoute => {
@@ -213,10 +213,11 @@ export function createBuiltinRouter(config: BuiltinRouterConfig, deps: BuiltinRo
 
     workerPids: () => pool?.pids() ?? [],
 
-    prepare: (targets) =>
-      apply((state) => {
+    async prepare(targets) {
+      await apply((state) => {
         state.targets = targets;
-      }),
+      });
+    },
 
     async preview(slot: Slot) {
       await apply((state) => {
@@ -226,10 +227,11 @@ export function createBuiltinRouter(config: BuiltinRouterConfig, deps: BuiltinRo
     },
 
     async setWeights(weights) {
-      await apply((state) => {
+      const { windowMs } = await apply((state) => {
         state.weights = { blue: weights.blue, green: weights.green };
       });
-      logger.info('router.weights_set', { weights });
+      // switchWindowMs: from the push to the last worker's ack; the workers switched inside it.
+      logger.info('router.weights_set', { weights, switchWindowMs: Math.round(windowMs * 1000) / 1000 });
     },
 
     async verify(): Promise<RouterObservation> {
@@ -262,11 +264,12 @@ export function createBuiltinRouter(config: BuiltinRouterConfig, deps: BuiltinRo
       };
     },
 
-    cleanup: (slot: Slot) =>
-      apply((state) => {
+    async cleanup(slot: Slot) {
+      await apply((state) => {
         if (state.targets) state.targets = { ...state.targets, [slot]: [] };
         if (state.previewSlot === slot) state.previewSlot = undefined;
-      }),
+      });
+    },
 
     async detach() {
       await opening?.catch(() => undefined);

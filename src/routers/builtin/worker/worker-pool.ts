@@ -20,6 +20,7 @@ import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs'
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { CutoverError } from '../../../shared/errors.js';
 import type { Logger } from '../../../shared/logger.js';
 import type { Slot } from '../../../shared/slot.js';
@@ -176,12 +177,18 @@ export class WorkerPool {
     return [...this.workers].map((worker) => worker.pid);
   }
 
-  /** Pushes the table to every worker; resolves when each worker alive has acknowledged it. */
-  async apply(table: RoutingTable): Promise<void> {
+  /**
+   * Pushes the table to every worker; resolves when each worker alive has acknowledged it, with
+   * the time from the push to the last acknowledgement: every worker switched inside that
+   * window, so it bounds how long two workers could answer from different tables.
+   */
+  async apply(table: RoutingTable): Promise<{ windowMs: number }> {
     this.generation += 1;
     this.table = table;
     const generation = this.generation;
+    const sentAt = performance.now();
     await Promise.all([...this.workers].map((worker) => this.push(worker, generation, table)));
+    return { windowMs: performance.now() - sentAt };
   }
 
   /** Every worker's table as it reports it, with its pid. */
