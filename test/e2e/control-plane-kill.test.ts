@@ -11,11 +11,12 @@ import { hasEnded } from '../support/pid-gone.js';
 import { runningWorkerPids } from '../support/proxy-workers.js';
 import { CutoverHarness } from './harness.js';
 
-const KILLS = 5;
+/** The suite's scale; bench/control-plane-chaos.ts runs the same scenarios at the (50 / 20). */
+const KILLS = Number(process.env.CUTOVER_CHAOS_KILLS ?? 5);
 /** The kill that lands while a deployment of v2 is provisioning. */
 const KILL_MID_DEPLOY = 2;
 
-const UPGRADES = 3;
+const UPGRADES = Number(process.env.CUTOVER_CHAOS_UPGRADES ?? 3);
 /** The upgrade that lands while a deployment of v2 is provisioning. */
 const UPGRADE_MID_DEPLOY = 1;
 
