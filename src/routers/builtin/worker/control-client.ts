@@ -25,6 +25,8 @@ export class WorkerGoneError extends CutoverError {
 
 /** A worker that answers nothing within this is treated as hung (its connection is closed). */
 const ANSWER_TIMEOUT_MS = 10_000;
+/** A fork answers once the sibling process has started and taken its sockets: a slower step. */
+const FORK_ANSWER_TIMEOUT_MS = 30_000;
 
 interface Pending {
   resolve(result: unknown): void;
@@ -94,15 +96,16 @@ export class ControlClient {
   request(command: WorkerCommand): Promise<unknown> {
     if (this.closedError !== undefined) return Promise.reject(this.closedError);
     const id = this.nextId++;
+    const timeoutMs = command.op === 'fork' ? FORK_ANSWER_TIMEOUT_MS : ANSWER_TIMEOUT_MS;
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.fail(
           new CutoverError(
             'CUTOVER_E_ROUTER',
-            `the proxy worker behind ${this.socketPath} did not answer ${command.op} within ${ANSWER_TIMEOUT_MS} ms`,
+            `the proxy worker behind ${this.socketPath} did not answer ${command.op} within ${timeoutMs} ms`,
           ),
         );
-      }, ANSWER_TIMEOUT_MS);
+      }, timeoutMs);
       this.pending.set(id, { resolve, reject, timer });
       this.socket.write(`${JSON.stringify({ ...command, id })}\n`);
     });
