@@ -34,6 +34,8 @@ export function compileBenchChildren(): void {
       'node',
       path.join(repo, 'bench/lib/cutover-proxy-child.ts'),
       path.join(repo, 'bench/lib/http-proxy-child.ts'),
+      // Spawned by path, not imported: the builtin router's proxy worker entry.
+      path.join(repo, 'src/routers/builtin/worker/worker-main.ts'),
     ],
     { encoding: 'utf8' },
   );

@@ -4,6 +4,7 @@
  * Blue is live. Over the IPC channel (when spawned with one), the message 'switch' moves all
  * traffic to the other slot, drains the old one with a deadline of CUTOVER_BENCH_DRAIN_MS
  * (default 5000) and answers { live, deadline }; 'status' answers the drain counts.
+ * CUTOVER_BENCH_WORKERS sets router.workers (default: one per core).
  */
 import { silentLogger } from '../../src/shared/logger.js';
 import { createBuiltinRouter } from '../../src/routers/builtin/builtin-router.js';
@@ -11,7 +12,11 @@ import { builtinRouterConfig } from '../../src/routers/builtin/config.js';
 
 const [port, bluePort, greenPort] = process.argv.slice(2).map(Number);
 const router = createBuiltinRouter(
-  builtinRouterConfig.parse({ kind: 'builtin', listen: `127.0.0.1:${port ?? 0}` }),
+  builtinRouterConfig.parse({
+    kind: 'builtin',
+    listen: `127.0.0.1:${port ?? 0}`,
+    ...(process.env.CUTOVER_BENCH_WORKERS ? { workers: Number(process.env.CUTOVER_BENCH_WORKERS) } : {}),
+  }),
   { logger: silentLogger },
 );
 await router.open();

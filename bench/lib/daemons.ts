@@ -109,10 +109,11 @@ async function startProcess(
   };
 }
 
-function nginxConfig(dir: string, server: string, upstream = ''): string {
-  return `worker_processes 1;
+function nginxConfig(dir: string, server: string, upstream = '', workers = 1): string {
+  // One worker runs without a master (one process, as before); more need the master.
+  return `worker_processes ${workers};
 daemon off;
-master_process off;
+master_process ${workers > 1 ? 'on' : 'off'};
 pid ${dir}/nginx.pid;
 error_log ${dir}/error.log warn;
 worker_rlimit_nofile 30000;
@@ -146,8 +147,8 @@ export async function startNginxBackend(): Promise<Daemon> {
   return startProcess('nginx backend', port, 'nginx', ['-p', dir, '-c', config], 'load');
 }
 
-/** nginx as the reverse proxy: one worker, keep-alive to the upstream. */
-export async function startNginxProxy(backendPort: number): Promise<Daemon> {
+/** nginx as the reverse proxy: `workers` worker processes (default one), keep-alive to the upstream. */
+export async function startNginxProxy(backendPort: number, workers = 1): Promise<Daemon> {
   requireBinary('nginx', 'apt-get install -y nginx-light');
   const dir = tempDir('bench-nginx-proxy-');
   const port = await freePort();
@@ -159,13 +160,19 @@ export async function startNginxProxy(backendPort: number): Promise<Daemon> {
       `listen 127.0.0.1:${port};
     location / { proxy_pass http://backend; proxy_http_version 1.1; proxy_set_header Connection ""; }`,
       `upstream backend { server 127.0.0.1:${backendPort}; keepalive 128; }`,
+      workers,
     ),
   );
-  return startProcess('nginx', port, 'nginx', ['-p', dir, '-c', config]);
+  return startProcess(workers === 1 ? 'nginx' : `nginx ×${workers}`, port, 'nginx', [
+    '-p',
+    dir,
+    '-c',
+    config,
+  ]);
 }
 
-/** HAProxy: one thread, keep-alive on both sides with connection reuse. */
-export async function startHaproxy(backendPort: number): Promise<Daemon> {
+/** HAProxy: `threads` threads (default one), keep-alive on both sides with connection reuse. */
+export async function startHaproxy(backendPort: number, threads = 1): Promise<Daemon> {
   requireBinary('haproxy', 'apt-get install -y haproxy');
   const dir = tempDir('bench-haproxy-');
   const port = await freePort();
@@ -173,7 +180,7 @@ export async function startHaproxy(backendPort: number): Promise<Daemon> {
   writeFileSync(
     config,
     `global
-  nbthread 1
+  nbthread ${threads}
   maxconn 9000
 defaults
   mode http
@@ -189,7 +196,11 @@ backend be
   server s1 127.0.0.1:${backendPort}
 `,
   );
-  return startProcess('HAProxy', port, 'haproxy', ['-db', '-f', config]);
+  return startProcess(threads === 1 ? 'HAProxy' : `HAProxy ×${threads}`, port, 'haproxy', [
+    '-db',
+    '-f',
+    config,
+  ]);
 }
 
 /** A node child process running one of bench/lib's proxy scripts, compiled (see compile.ts). */

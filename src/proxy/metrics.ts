@@ -44,6 +44,18 @@ export interface CompletedRequest {
 
 export type RequestObserver = (request: CompletedRequest) => void;
 
+/** One proxy worker's share of the requests (the builtin router runs the proxy in several processes). */
+export interface WorkerCounts {
+  /** The worker's pid, as a label. */
+  readonly worker: string;
+  readonly slot: Slot;
+  readonly requests: number;
+  readonly errors: number;
+}
+
+/** Workers whose counts are kept; a control plane that replaced more than this forgets the oldest. */
+const MAX_WORKERS_KEPT = 256;
+
 class MutableCounters {
   requests = 0;
   errors = 0;
@@ -61,6 +73,8 @@ export class ProxyMetrics {
     green: new MutableCounters(),
   };
   private observer: RequestObserver | undefined;
+  /** Per worker and slot: [requests, errors], when requests are recorded with recordWorker(). */
+  private readonly workers = new Map<string, Record<Slot, [number, number]>>();
   /** Client connections closed at accept because a listener was at its maxConnections. */
   private readonly refused: Record<'live' | 'preview', number> = { live: 0, preview: 0 };
 
@@ -86,6 +100,29 @@ export class ProxyMetrics {
       bucket += 1;
     counters.buckets[bucket]! += 1;
     if (this.observer !== undefined) this.observer({ slot, status, durationSeconds, proxyError, cut });
+  }
+
+  /** Counts a request the worker `worker` answered (on top of record(), which sums every worker). */
+  recordWorker(worker: string, slot: Slot, status: number): void {
+    let counts = this.workers.get(worker);
+    if (counts === undefined) {
+      if (this.workers.size >= MAX_WORKERS_KEPT) this.workers.delete(this.workers.keys().next().value!);
+      counts = { blue: [0, 0], green: [0, 0] };
+      this.workers.set(worker, counts);
+    }
+    counts[slot][0] += 1;
+    if (status >= 500) counts[slot][1] += 1;
+  }
+
+  /** Requests and 5xx answers per worker and slot (empty when the proxy runs in one process). */
+  perWorker(): WorkerCounts[] {
+    const rows: WorkerCounts[] = [];
+    for (const [worker, counts] of this.workers) {
+      for (const slot of ['blue', 'green'] as const) {
+        rows.push({ worker, slot, requests: counts[slot][0], errors: counts[slot][1] });
+      }
+    }
+    return rows;
   }
 
   recordMirror(slot: Slot, failed: boolean): void {

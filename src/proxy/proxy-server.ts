@@ -8,7 +8,7 @@ import { timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import http2, { type Http2ServerRequest } from 'node:http2';
-import type { AddressInfo, Server, Socket } from 'node:net';
+import type { AddressInfo, ListenOptions, Server, Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from '../shared/logger.js';
 import type { Slot, SlotTargets, Weights } from '../shared/slot.js';
@@ -145,6 +145,10 @@ export class ProxyServer {
     this.previewSlot = slot;
   }
 
+  clearPreviewSlot(): void {
+    this.previewSlot = undefined;
+  }
+
   drain(slot: Slot, deadline: Date): void {
     if (this.table.weightOf(slot) > 0) return;
     this.drains[slot].start(deadline);
@@ -169,6 +173,32 @@ export class ProxyServer {
   // ── listeners ──────────────────────────────────────────────────────────────
 
   async listen(role: ListenerRole, host: string, port: number): Promise<AddressInfo> {
+    return this.listenWith(role, { host, port, backlog: 4096 });
+  }
+
+  /**
+   * Accepts on a socket some other process bound (a proxy worker is handed the listening
+   * sockets its control plane holds): `handle` is the raw listening handle, see listeningHandle().
+   */
+  async listenOnHandle(role: ListenerRole, handle: object): Promise<AddressInfo> {
+    return this.listenWith(role, { handle, backlog: 4096 });
+  }
+
+  /**
+   * The listener's raw socket handle, to pass to another process (child_process send): the
+   * receiver holds the same listening socket without accepting on it until it listens itself.
+   * Node keeps it on the private `_handle` field, which cluster and handle passing rely on too.
+   */
+  listeningHandle(role: ListenerRole): object | undefined {
+    const server = this.servers.get(role)?.server;
+    if (!server?.listening) return undefined;
+    return (server as unknown as { _handle: object | null })._handle ?? undefined;
+  }
+
+  private async listenWith(
+    role: ListenerRole,
+    where: ListenOptions | { handle: object; backlog: number },
+  ): Promise<AddressInfo> {
     const existing = this.servers.get(role)?.server;
     if (existing?.listening) return existing.address() as AddressInfo;
     const listener = this.createListener(role);
@@ -177,7 +207,8 @@ export class ProxyServer {
     await new Promise<void>((resolve, reject) => {
       const onError = (error: Error): void => reject(error);
       server.once('error', onError);
-      server.listen({ host, port, backlog: 4096 }, () => {
+      // node's listen() takes { handle } too; its type declarations leave it out.
+      server.listen(where as ListenOptions, () => {
         server.off('error', onError);
         resolve();
       });
@@ -193,12 +224,13 @@ export class ProxyServer {
   }
 
   /** Stops accepting, lets in-flight requests finish (up to a grace period), then closes everything. Safe twice. */
-  close(graceMs = CLOSE_GRACE_MS): Promise<void> {
-    this.closing ??= this.closeOnce(graceMs);
+  close(graceMs = CLOSE_GRACE_MS, lingerMs = 0): Promise<void> {
+    this.closing ??= this.closeOnce(graceMs, lingerMs);
     return this.closing;
   }
 
-  private async closeOnce(graceMs: number): Promise<void> {
+  /** lingerMs: idle keep-alive connections close once idle that long, not at once (Http1Server.close). */
+  private async closeOnce(graceMs: number, lingerMs: number): Promise<void> {
     const listeners = [...this.servers.values()];
     const closed = listeners.map(
       ({ server, http1 }) =>
@@ -207,7 +239,7 @@ export class ProxyServer {
             resolve();
             return;
           }
-          if (http1 !== undefined) http1.close(() => resolve());
+          if (http1 !== undefined) http1.close(() => resolve(), lingerMs);
           else server.close(() => resolve());
         }),
     );

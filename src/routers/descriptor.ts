@@ -21,6 +21,11 @@ export interface RouterDeps {
   readonly baseDir: string;
   /** cutover's state directory for this app. */
   readonly stateDir: string;
+  /**
+   * This control plane succeeds a running one (`cutover server --upgrade`): a router whose data
+   * plane is cutover's own (builtin) starts it anew from this code and retires the old one.
+   */
+  readonly upgrade?: boolean;
 }
 
 /** A router plus what the control server may ask of it beyond the Router interface. */
@@ -34,6 +39,11 @@ export interface CreatedRouter {
   /** Where live traffic enters, when cutover owns the listener (builtin). */
   trafficUrl?(): string;
   previewUrl?(): string | undefined;
+  /**
+   * Let go of the data plane and leave it serving, for a successor control plane to adopt
+   * (SIGUSR2 / `cutover server --upgrade`); close() would stop it. Builtin only.
+   */
+  leaveRunning?(): Promise<void>;
   /** Per-slot proxy counters, when the data plane is cutover's own proxy (builtin). */
   readonly proxyMetrics?: ProxyMetrics;
 }

@@ -14,7 +14,7 @@ export interface CreatedRouter extends Omit<CreatedByDescriptor, 'proxyMetrics'>
   registerMetrics?(registry: Registry): void;
 }
 
-export type RouterDeps = Pick<DescriptorDeps, 'logger' | 'previewToken'>;
+export type RouterDeps = Pick<DescriptorDeps, 'logger' | 'previewToken' | 'upgrade'>;
 
 /** One descriptor per router kind, from its folder; a kind in the schema without one fails to compile. */
 const ROUTERS = ROUTER_DESCRIPTORS satisfies { [K in RouterKind]: RouterDescriptor<K> };
@@ -30,6 +30,7 @@ export function createRouter(config: CutoverConfig, deps: RouterDeps): CreatedRo
     previewToken: deps.previewToken,
     baseDir: config.baseDir,
     stateDir: config.stateDirPath,
+    upgrade: deps.upgrade,
   });
   return {
     ...created,

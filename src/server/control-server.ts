@@ -24,7 +24,11 @@ export interface ControlServer {
   /** Where live traffic enters (builtin router only). */
   readonly trafficUrl: string | undefined;
   readonly previewUrl: string | undefined;
-  close(): Promise<void>;
+  /**
+   * Stops the server. `leaveDataPlane`: the builtin proxy workers keep serving for a successor
+   * server to adopt (SIGUSR2, `cutover server --upgrade`) instead of being retired.
+   */
+  close(options?: { leaveDataPlane?: boolean }): Promise<void>;
 }
 
 export interface ControlServerOptions {
@@ -32,6 +36,8 @@ export interface ControlServerOptions {
   readonly logger: Logger;
   /** Override the config's listen ports (tests pass 0). */
   readonly overrides?: { listenPort?: number; adminPort?: number };
+  /** Succeed a running server: the builtin proxy starts new workers and retires the old ones. */
+  readonly upgrade?: boolean;
   /** Engine settings beyond the config file (tests shrink the lease with it). */
   readonly engine?: Pick<EngineOptions, 'lease'>;
 }
@@ -68,7 +74,7 @@ export async function startControlServer(options: ControlServerOptions): Promise
   let app: OpenedApp | undefined;
   let admin: http.Server | undefined;
   try {
-    app = await assembleApp(config, store, logger, options.engine);
+    app = await assembleApp(config, store, logger, options.engine, { upgrade: options.upgrade });
     await startApp(app);
     const metrics = createMetricsRegistry(app.engine, config.app);
     app.router.registerMetrics?.(metrics);
@@ -122,17 +128,18 @@ export async function startControlServer(options: ControlServerOptions): Promise
     adminUrl,
     trafficUrl,
     previewUrl,
-    close: () => {
+    close: (closeOptions = {}) => {
       closing ??= (async () => {
         removeServerInfo(config.stateDirPath, process.pid);
         openedAdmin.closeAllConnections();
         await new Promise<void>((resolve) => openedAdmin.close(() => resolve()));
-        // Runs stop at a safe point first, then the router closes (see closeApp).
-        await closeApp(opened);
+        // Runs stop at a safe point first, then the router closes or, for an upgrade, its
+        // workers are left serving (see closeApp).
+        await closeApp(opened, { leaveDataPlane: closeOptions.leaveDataPlane === true });
         // Last: the engine's close() waited for its runs' and the lease keeper's last writes.
         await store.close();
         lock.release();
-        logger.info('server.stopped');
+        logger.info('server.stopped', { dataPlaneLeftRunning: closeOptions.leaveDataPlane === true });
       })();
       return closing;
     },

@@ -39,12 +39,18 @@ export async function assembleApp(
   store: Store,
   logger: Logger,
   engine: AppEngineOptions = {},
+  { upgrade = false }: { upgrade?: boolean } = {},
 ): Promise<OpenedApp> {
   const platform = createPlatform(config, logger);
   let router: CreatedRouter | undefined;
   try {
     // Its own secret: the preview header crosses the public listener, the admin token must not.
-    router = createRouter(config, { logger, previewToken: loadOrCreatePreviewToken(config.stateDirPath) });
+    // `upgrade`: a builtin router hands its data plane over from the workers of an older server.
+    router = createRouter(config, {
+      logger,
+      previewToken: loadOrCreatePreviewToken(config.stateDirPath),
+      upgrade,
+    });
     return {
       config,
       store,
@@ -79,9 +85,15 @@ export async function startApp(app: OpenedApp): Promise<void> {
  * platform and the router close, so no run touches a closed router and records a failure. The
  * store stays open: the caller's last writes (a lease released) go before it closes it.
  */
-export async function closeApp(app: OpenedApp, { routerOpened = true } = {}): Promise<void> {
+export async function closeApp(
+  app: OpenedApp,
+  { routerOpened = true, leaveDataPlane = false } = {},
+): Promise<void> {
   await app.engine.close();
   await app.platform.close();
   // A read-only one-shot verb never opened it: nothing of its data plane to let go of.
-  if (routerOpened) await app.router.router.close();
+  if (!routerOpened) return;
+  // The builtin proxy's workers keep serving for a successor server to adopt (an upgrade).
+  if (leaveDataPlane && app.router.leaveRunning !== undefined) await app.router.leaveRunning();
+  else await app.router.router.close();
 }

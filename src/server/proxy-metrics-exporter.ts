@@ -34,6 +34,26 @@ export function exportProxyMetrics(metrics: ProxyMetrics, registry: Registry): v
       this.inc({ listener: 'preview' }, refused.preview);
     },
   });
+  new Counter({
+    name: 'cutover_proxy_worker_requests_total',
+    help: 'Requests answered by each builtin proxy worker process (worker: its pid); the other series sum every worker',
+    labelNames: ['worker', 'slot'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const { worker, slot, requests } of metrics.perWorker()) this.inc({ worker, slot }, requests);
+    },
+  });
+  new Counter({
+    name: 'cutover_proxy_worker_errors_total',
+    help: 'Requests answered 5xx by each builtin proxy worker process (worker: its pid)',
+    labelNames: ['worker', 'slot'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const { worker, slot, errors } of metrics.perWorker()) this.inc({ worker, slot }, errors);
+    },
+  });
   const cut = new Counter({
     name: 'cutover_proxy_requests_cut_total',
     help: 'Requests the client cut short (client-closed, client-body-incomplete) or the proxy refused while their body arrived (refused)',

@@ -3,6 +3,7 @@ import { statSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CutoverHarness } from './harness.js';
+import { waitFor } from '../support/load.js';
 
 describe('admin API', () => {
   let harness: CutoverHarness;
@@ -76,11 +77,21 @@ describe('admin API', () => {
   it('serves Prometheus metrics with per-slot proxy series after traffic', async () => {
     assert.equal((await harness.cli(['deploy', 'v1'])).code, 0);
     for (let i = 0; i < 5; i += 1) await (await fetch(harness.trafficUrl)).text();
-    const response = await fetch(`${harness.adminUrl}/metrics`, {
-      headers: { authorization: `Bearer ${harness.token()}` },
-    });
-    assert.equal(response.status, 200);
-    const text = await response.text();
+    // The proxy workers report their counts to the server a few times a second.
+    let text = '';
+    await waitFor(
+      async () => {
+        const response = await fetch(`${harness.adminUrl}/metrics`, {
+          headers: { authorization: `Bearer ${harness.token()}` },
+        });
+        assert.equal(response.status, 200);
+        text = await response.text();
+        return /cutover_proxy_requests_total\{(?=[^}]*slot="blue")(?=[^}]*code_class="2xx")[^}]*\} ([5-9]|\d\d)/.test(
+          text,
+        );
+      },
+      { what: 'the proxied requests on /metrics' },
+    );
     assert.match(
       text,
       /cutover_proxy_requests_total\{(?=[^}]*slot="blue")(?=[^}]*code_class="2xx")[^}]*\} ([5-9]|\d\d)/,

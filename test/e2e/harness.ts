@@ -18,6 +18,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '../support/daemons/common.js';
 import { waitFor } from '../support/load.js';
+import { killWorkers } from '../support/proxy-workers.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const CLI = path.join(ROOT, 'src/cli/main.ts');
@@ -135,8 +136,8 @@ export class CutoverHarness {
   }
 
   /** Starts `cutover server`; `env` adds variables (a test crash point, say) to this start only. */
-  async startServer(env: Record<string, string> = {}): Promise<void> {
-    const child = spawn(process.execPath, ['--import', TSX, CLI, 'server', '-c', this.configFile], {
+  async startServer(env: Record<string, string> = {}, args: readonly string[] = []): Promise<void> {
+    const child = spawn(process.execPath, ['--import', TSX, CLI, 'server', ...args, '-c', this.configFile], {
       cwd: ROOT,
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -157,6 +158,20 @@ export class CutoverHarness {
       },
       { timeoutMs: 20_000, what: 'cutover server to start' },
     );
+  }
+
+  /**
+   * `cutover server --upgrade` beside the running server: the old one exits leaving its proxy
+   * workers, the new one takes over. Resolves once the new one serves and the old one is gone.
+   */
+  async upgradeServer(): Promise<void> {
+    const old = this.server;
+    const oldExited =
+      old && old.exitCode === null && old.signalCode === null
+        ? new Promise((resolve) => old.once('exit', resolve))
+        : Promise.resolve();
+    await this.startServer({}, ['--upgrade']);
+    await oldExited;
   }
 
   /** kill -9: no cleanup of any kind happens in the server. */
@@ -245,6 +260,8 @@ export class CutoverHarness {
 
   async teardown(): Promise<void> {
     await this.killServer();
+    // The builtin router's workers outlive a killed server by design.
+    await killWorkers(this.stateDir);
     const recordDir = path.join(this.stateDir, 'platform', 'process');
     if (existsSync(recordDir)) {
       for (const file of readdirSync(recordDir)) {

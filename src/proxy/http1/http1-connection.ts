@@ -29,6 +29,11 @@ export interface ConnectionHost {
   readonly keepAliveHint: string;
   /** The server is shutting down: answer the request in progress with Connection: close. */
   readonly closing: boolean;
+  /**
+   * Shutting down with a linger: a response that already promised keep-alive keeps it (the
+   * client may reuse the connection at once); its next request is answered with Connection: close.
+   */
+  readonly lingering: boolean;
   forget(connection: Http1Connection): void;
 }
 
@@ -289,7 +294,12 @@ export class Http1Connection implements ChunkSink, ResponseOwner {
     this.response = undefined;
     // An answer given before the request body ended (an upstream's early 413, a 503 with no
     // slot) closes the connection rather than wait, untimed, for a body nobody reads.
-    if (!keepAlive || this.clientEnded || this.host.closing || !this.request!.complete) {
+    if (
+      !keepAlive ||
+      this.clientEnded ||
+      (this.host.closing && !this.host.lingering) ||
+      !this.request!.complete
+    ) {
       this.finishAndClose();
       return;
     }

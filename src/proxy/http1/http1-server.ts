@@ -24,6 +24,8 @@ export class Http1Server implements ConnectionHost {
   readonly server: net.Server;
   readonly keepAliveHint: string;
   closing = false;
+  /** Closing with a linger (close(onClosed, lingerMs)): connections still arriving are served. */
+  lingering = false;
   private readonly connections = new Set<Http1Connection>();
   private sweepTimer: NodeJS.Timeout | undefined;
 
@@ -42,11 +44,31 @@ export class Http1Server implements ConnectionHost {
     this.connections.delete(connection);
   }
 
-  /** Stops accepting; idle connections close now, busy ones after their response. */
-  close(onClosed: () => void): void {
+  /**
+   * Stops accepting; idle connections close now, busy ones after their response. With
+   * `lingerMs`, an idle keep-alive connection is closed only once it has been idle that long:
+   * a client that keeps sending gets its next answer with `Connection: close` instead of a
+   * close racing its request (a proxy worker handing over to a newer one).
+   */
+  close(onClosed: () => void, lingerMs = 0): void {
     this.closing = true;
+    this.lingering = lingerMs > 0;
     this.server.close(() => onClosed());
-    this.closeIdleConnections();
+    if (lingerMs <= 0) {
+      this.closeIdleConnections();
+      return;
+    }
+    const check = (): void => {
+      const now = Date.now();
+      for (const connection of this.connections) {
+        if (connection.state === 'idle' && now - connection.waitingSince >= lingerMs)
+          connection.closeIfIdle();
+      }
+    };
+    const timer = setInterval(check, Math.min(100, lingerMs));
+    timer.unref();
+    this.server.once('close', () => clearInterval(timer));
+    check();
   }
 
   closeIdleConnections(): void {
@@ -60,7 +82,10 @@ export class Http1Server implements ConnectionHost {
   private accept(socket: net.Socket): void {
     // No remote address: the peer reset the connection before it was accepted; whatever it
     // sent before that is not served.
-    if (this.closing || socket.remoteAddress === undefined) {
+    // A connection libuv accepted in the same turn as the close: refused on a plain shutdown,
+    // served (with Connection: close) when lingering, since its client cannot tell it apart
+    // from one the successor accepted.
+    if ((this.closing && !this.lingering) || socket.remoteAddress === undefined) {
       socket.destroy();
       return;
     }

@@ -1,20 +1,22 @@
 /**
- * The builtin Router: cutover's own proxy (src/proxy) is the data plane, so every move is
- * applied in memory, synchronously, and verify() reads back the table requests are routed by.
+ * The builtin Router: cutover's own proxy (src/proxy) is the data plane, run in
+ * `router.workers` worker processes (worker/worker-pool.ts) that share the listening sockets.
+ * Every move is pushed to every worker as a whole routing table with a generation number and
+ * resolves when each worker has acknowledged it; verify() reads each worker's table back and
+ * reports a mismatch if any worker disagrees with what was asked.
  *
  * The router remembers what it was asked (targets, weights, preview slot) apart from the
- * proxy, the way nginx keeps its config on disk: close() releases the listeners and sockets,
- * a later open() binds the same ports again and serves the last applied state.
+ * workers, the way nginx keeps its config on disk: close() retires the workers and releases
+ * the sockets, a later open() starts new workers, binds the same ports and serves the last
+ * applied state.
  */
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import type { AddressInfo } from 'node:net';
 import { CutoverError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
-import type { Slot, SlotTargets, Weights } from '../../shared/slot.js';
+import type { Slot } from '../../shared/slot.js';
 import { ProxyMetrics } from '../../proxy/metrics.js';
-import { MIRROR_OFF } from '../../proxy/mirror.js';
-import { ProxyServer, type ListenerRole } from '../../proxy/proxy-server.js';
 import type {
   DrainOptions,
   DrainStatus,
@@ -25,11 +27,23 @@ import type {
 } from '../../shared/router.js';
 import { BUILTIN_CAPABILITIES } from './capabilities.js';
 import type { BuiltinRouterConfig } from './config.js';
+import { sameTable, tableOf, type AppliedState } from './routing-table.js';
+import type { MetricsEvent } from './worker/protocol.js';
+import { WorkerPool, type ListenAddress } from './worker/worker-pool.js';
 
 export interface BuiltinRouterDeps {
   readonly logger: Logger;
   /** Secret for the preview header; a random one is made when absent. */
   readonly previewToken?: string;
+  /** The app's state directory: the workers' control sockets live under it. A temp dir when absent. */
+  readonly stateDir?: string;
+  /**
+   * Start new workers even where running ones of the same code could be adopted, and retire
+   * those (cutover server --upgrade). Workers of other code are always handed over from.
+   */
+  readonly takeOverWorkers?: boolean;
+  /** Each worker's own reports, for per-worker series on /metrics. */
+  readonly onWorkerMetrics?: (pid: number, event: MetricsEvent) => void;
 }
 
 export interface BuiltinRouterAddresses {
@@ -39,9 +53,9 @@ export interface BuiltinRouterAddresses {
 
 export interface BuiltinOpenOptions {
   /**
-   * false: build the proxy and take applied state, but bind no listener yet (the control server
-   * restores the routing table first, so no client is answered from an empty one). A later
-   * open() binds them. Default true.
+   * false: start the workers and give them the applied state, but bind no listener yet (the
+   * control server restores the routing table first, so no client is answered from an empty
+   * one). A later open() binds them. Default true.
    */
   readonly listen?: boolean;
 }
@@ -50,19 +64,24 @@ export interface BuiltinRouter extends Router {
   open(options?: BuiltinOpenOptions): Promise<void>;
   /** The bound listeners (after open()); port 0 in the config becomes the real port here. */
   address(): BuiltinRouterAddresses;
-  /** Per-slot counters and an observer hook for the server's /metrics; live across close/open. */
+  /** Per-slot counters summed over the workers, with an observer hook for /metrics; live across close/open. */
   readonly metrics: ProxyMetrics;
   /** The value the preview header must carry. */
   readonly previewToken: string;
+  /** Pids of the proxy workers now running (empty while closed). */
+  workerPids(): number[];
+  /**
+   * Lets go of the workers and leaves them serving the last table, for a successor control
+   * plane to adopt (close() would retire them).
+   */
+  detach(): Promise<void>;
 }
 
 const DESCRIPTION: RouterDescription = { kind: 'builtin', capabilities: BUILTIN_CAPABILITIES };
 
-/** What the router was asked, re-applied to a proxy that is opened again. */
-interface AppliedState {
-  targets: SlotTargets | undefined;
-  weights: Weights | undefined;
-  previewSlot: Slot | undefined;
+/** `router.workers` when the config leaves it out: one per core. */
+export function defaultWorkerCount(): number {
+  return availableParallelism();
 }
 
 export function createBuiltinRouter(config: BuiltinRouterConfig, deps: BuiltinRouterDeps): BuiltinRouter {
@@ -71,91 +90,92 @@ export function createBuiltinRouter(config: BuiltinRouterConfig, deps: BuiltinRo
   const metrics = new ProxyMetrics();
   const applied: AppliedState = { targets: undefined, weights: undefined, previewSlot: undefined };
   /** Ports bound the first time (port 0 becomes a real one), so a reopen serves the same URLs. */
-  const boundPorts: Partial<Record<ListenerRole, number>> = {};
-  let proxy: ProxyServer | undefined;
+  const boundPorts: Partial<Record<'live' | 'preview', number>> = {};
+  const workers = config.workers ?? defaultWorkerCount();
+  let pool: WorkerPool | undefined;
   let opening: Promise<void> | undefined;
 
-  const build = (): ProxyServer =>
-    new ProxyServer({
-      previewHeader: config.previewHeader,
-      previewToken,
-      stickyCookie: config.stickyCookie,
-      timeouts: {
-        clientIdleMs: config.clientIdleTimeout,
-        headersMs: config.headersTimeout,
-        upstreamConnectMs: config.upstreamConnectTimeout,
-        upstreamResponseMs: config.upstreamResponseTimeout,
-        bodyMs: config.bodyTimeout,
-        bodyMinBytesPerSecond: config.bodyMinRate,
-        bodyRateWindowMs: config.bodyRateWindow,
-      },
-      mirror: config.mirror ?? MIRROR_OFF,
-      maxConnections: config.maxConnections,
-      requestBufferBytes: config.requestBuffering?.maxBodyBytes ?? 0,
-      tls: config.tls
-        ? { cert: readTlsFile(config.tls.cert, 'cert'), key: readTlsFile(config.tls.key, 'key') }
-        : undefined,
-      logger,
-      metrics,
-    });
-
-  const current = (): ProxyServer => {
-    if (proxy === undefined) {
+  const current = (): WorkerPool => {
+    if (pool === undefined) {
       throw new CutoverError('CUTOVER_E_ROUTER', 'the builtin proxy is not running; open() the router first');
     }
-    return proxy;
+    return pool;
   };
 
-  const bind = async (server: ProxyServer, role: ListenerRole, host: string, port: number, key: string) => {
-    try {
-      const address = await server.listen(role, host, boundPorts[role] ?? port);
-      boundPorts[role] = address.port;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
-        throw new CutoverError(
-          'CUTOVER_E_PORT_IN_USE',
-          `port ${host}:${port} is already in use (${key} in cutover.yml)`,
-          { cause: error, details: { host, port, key } },
-        );
-      }
-      throw new CutoverError('CUTOVER_E_ROUTER', `cannot listen on ${host}:${port} (${key} in cutover.yml)`, {
-        cause: error,
-      });
+  const addresses = (): ListenAddress[] => {
+    const wanted: ListenAddress[] = [
+      {
+        role: 'live',
+        host: config.listen.host,
+        port: boundPorts.live ?? config.listen.port,
+        key: 'router.listen',
+      },
+    ];
+    if (config.previewListen) {
+      const { host, port } = config.previewListen;
+      wanted.push({ role: 'preview', host, port: boundPorts.preview ?? port, key: 'router.previewListen' });
     }
-  };
-
-  const listenAll = async (server: ProxyServer): Promise<void> => {
-    try {
-      await bind(server, 'live', config.listen.host, config.listen.port, 'router.listen');
-      if (config.previewListen) {
-        const { host, port } = config.previewListen;
-        await bind(server, 'preview', host, port, 'router.previewListen');
-      }
-    } catch (error) {
-      if (proxy === server) proxy = undefined;
-      await server.close(0);
-      throw error;
-    }
-    logger.info('router.opened', { live: server.address('live'), preview: server.address('preview') });
+    return wanted;
   };
 
   const openOnce = async (listen: boolean): Promise<void> => {
-    if (proxy === undefined) {
-      const server = build();
-      if (applied.targets) server.setTargets(applied.targets);
-      if (applied.weights) server.setWeights(applied.weights);
-      if (applied.previewSlot) server.setPreviewSlot(applied.previewSlot);
-      proxy = server;
+    if (pool === undefined) {
+      const created = new WorkerPool(workers, {
+        config,
+        previewToken,
+        stateDir: deps.stateDir,
+        takeOver: deps.takeOverWorkers,
+        logger,
+        metrics,
+        onWorkerMetrics: deps.onWorkerMetrics,
+      });
+      try {
+        await created.start();
+        const adopted = created.adoptedTable();
+        if (adopted !== undefined && applied.targets === undefined && applied.weights === undefined) {
+          // Workers a previous control plane left running: what they serve is the applied
+          // state until the engine reconciles it with the store.
+          applied.targets = adopted.targets;
+          applied.weights = adopted.weights;
+          applied.previewSlot = adopted.previewSlot;
+          logger.info('router.workers_adopted', { workers: created.pids(), weights: adopted.weights });
+        } else {
+          await created.apply(tableOf(applied));
+        }
+      } catch (error) {
+        await created.close(0);
+        throw error;
+      }
+      pool = created;
     }
-    if (listen && proxy.address('live') === undefined) await listenAll(proxy);
+    if (!listen || pool.listening) return;
+    const opened = pool;
+    try {
+      await opened.listen(addresses());
+    } catch (error) {
+      if (pool === opened) pool = undefined;
+      await opened.close(0);
+      throw error;
+    }
+    boundPorts.live = opened.address('live')?.port;
+    if (config.previewListen) boundPorts.preview = opened.address('preview')?.port;
+    logger.info('router.opened', {
+      live: opened.address('live'),
+      preview: opened.address('preview'),
+      workers: opened.pids(),
+    });
+  };
+
+  /** Records the change and pushes the whole table; resolves once every worker holds it. */
+  const apply = async (change: (state: AppliedState) => void): Promise<{ windowMs: number }> => {
+    const workerPool = current();
+    change(applied);
+    return workerPool.apply(tableOf(applied));
   };
 
   const previewRoute = (slot: Slot): PreviewRoute => {
-    const server = current();
-    server.setPreviewSlot(slot);
-    applied.previewSlot = slot;
     const tls = config.tls !== undefined;
-    const previewAddress = server.address('preview');
+    const previewAddress = current().address('preview');
     if (previewAddress !== undefined) return { slot, url: urlOf(previewAddress, tls), headers: {} };
     return {
       slot,
@@ -173,7 +193,7 @@ export function createBuiltinRouter(config: BuiltinRouterConfig, deps: BuiltinRo
     async open(options: BuiltinOpenOptions = {}) {
       const listen = options.listen ?? true;
       await opening?.catch(() => undefined);
-      if (proxy !== undefined && (!listen || proxy.address('live') !== undefined)) return;
+      if (pool !== undefined && (!listen || pool.listening)) return;
       opening ??= openOnce(listen).finally(() => {
         opening = undefined;
       });
@@ -181,101 +201,100 @@ export function createBuiltinRouter(config: BuiltinRouterConfig, deps: BuiltinRo
     },
 
     address() {
-      const server = current();
-      const live = server.address('live');
+      const live = current().address('live');
       if (live === undefined) {
         throw new CutoverError(
           'CUTOVER_E_ROUTER',
           'the builtin proxy is not listening; open() the router first',
         );
       }
-      return { live, preview: server.address('preview') };
+      return { live, preview: current().address('preview') };
     },
 
-    prepare: (targets: SlotTargets) =>
-      settle(() => {
-        current().setTargets(targets);
-        applied.targets = targets;
-      }),
+    workerPids: () => pool?.pids() ?? [],
 
-    preview: (slot: Slot) => settle(() => previewRoute(slot)),
+    async prepare(targets) {
+      await apply((state) => {
+        state.targets = targets;
+      });
+    },
 
-    setWeights: (weights: Weights) =>
-      settle(() => {
-        current().setWeights(weights);
-        applied.weights = { blue: weights.blue, green: weights.green };
-        logger.info('router.weights_set', { weights });
-      }),
+    async preview(slot: Slot) {
+      await apply((state) => {
+        state.previewSlot = slot;
+      });
+      return previewRoute(slot);
+    },
 
-    verify: () =>
-      settle((): RouterObservation => {
-        const table = current().liveTable();
-        if (table.weights === undefined) {
-          return {
-            kind: 'unverifiable',
-            reason: 'the proxy has no weights yet (setWeights was never called)',
-          };
-        }
-        return { kind: 'observed', weights: table.weights, targets: table.targets };
-      }),
+    async setWeights(weights) {
+      const { windowMs } = await apply((state) => {
+        state.weights = { blue: weights.blue, green: weights.green };
+      });
+      // switchWindowMs: from the push to the last worker's ack; the workers switched inside it.
+      logger.info('router.weights_set', { weights, switchWindowMs: Math.round(windowMs * 1000) / 1000 });
+    },
 
-    drain: (slot: Slot, options: DrainOptions) =>
-      settle(() => {
-        current().drain(slot, options.deadline);
-      }),
-
-    /** inFlight: HTTP requests plus WebSockets still open on the slot; connections: the WebSockets. */
-    drainStatus: (slot: Slot) =>
-      settle((): DrainStatus => {
-        const status = current().drainStatus(slot);
+    async verify(): Promise<RouterObservation> {
+      const workerPool = current();
+      const asked = tableOf(applied);
+      const reads = await workerPool.read();
+      if (reads.length === 0) return { kind: 'unverifiable', reason: 'no proxy worker is running' };
+      // Any worker that disagrees with what was asked is what the data plane does for its share.
+      const disagreeing = reads.find((read) => !sameTable(read.table, asked));
+      const reported = disagreeing ?? reads[0]!;
+      const { weights, targets } = reported.table;
+      if (weights === undefined) {
         return {
-          kind: 'counted',
-          inFlight: status.inFlight + status.webSockets,
-          connections: status.webSockets,
+          kind: 'unverifiable',
+          reason: `proxy worker ${reported.pid} has no weights yet (setWeights was never called)`,
         };
-      }),
+      }
+      return { kind: 'observed', weights, targets };
+    },
 
-    cleanup: (slot: Slot) =>
-      settle(() => {
-        current().cleanup(slot);
-        if (applied.targets) applied.targets = { ...applied.targets, [slot]: [] };
-        if (applied.previewSlot === slot) applied.previewSlot = undefined;
-      }),
+    drain: (slot: Slot, options: DrainOptions) => current().drain(slot, options.deadline),
+
+    /** inFlight: HTTP requests plus WebSockets still open on the slot, over all workers; connections: the WebSockets. */
+    async drainStatus(slot: Slot): Promise<DrainStatus> {
+      const status = await current().drainStatus(slot);
+      return {
+        kind: 'counted',
+        inFlight: status.inFlight + status.webSockets,
+        connections: status.webSockets,
+      };
+    },
+
+    async cleanup(slot: Slot) {
+      await apply((state) => {
+        if (state.targets) state.targets = { ...state.targets, [slot]: [] };
+        if (state.previewSlot === slot) state.previewSlot = undefined;
+      });
+    },
+
+    async detach() {
+      await opening?.catch(() => undefined);
+      const workerPool = pool;
+      if (workerPool === undefined) return;
+      pool = undefined;
+      workerPool.detach();
+      logger.info('router.detached', {
+        serving: 'the proxy workers keep the last table until a control plane adopts them',
+      });
+    },
 
     async close() {
       await opening?.catch(() => undefined);
-      const server = proxy;
-      if (server === undefined) return;
-      proxy = undefined;
-      await server.close();
+      const workerPool = pool;
+      if (workerPool === undefined) return;
+      pool = undefined;
+      await workerPool.close();
       logger.info('router.closed');
     },
   };
   return router;
 }
 
-/** Runs a synchronous step and reports its outcome as a promise (the Router interface is async). */
-function settle<T>(step: () => T): Promise<T> {
-  try {
-    return Promise.resolve(step());
-  } catch (error) {
-    return Promise.reject(error instanceof Error ? error : new Error(String(error)));
-  }
-}
-
 function urlOf(address: AddressInfo, tls: boolean): string {
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   return `${tls ? 'https' : 'http'}://${host}:${address.port}`;
-}
-
-function readTlsFile(path: string, what: string): Buffer {
-  try {
-    return readFileSync(path);
-  } catch (error) {
-    throw new CutoverError(
-      'CUTOVER_E_CONFIG',
-      `cannot read the TLS ${what} file ${path} (router.tls.${what} in cutover.yml)`,
-      { cause: error },
-    );
-  }
 }

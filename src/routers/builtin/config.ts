@@ -42,6 +42,15 @@ export const builtinRouterConfig = z
     kind: z.literal('builtin'),
     /** Where live traffic arrives. Was the top-level `listen` (still read, deprecated: config/moved-keys.ts). */
     listen: listenAddress().prefault(DEFAULTS.listen).describe('Where live traffic arrives, host:port'),
+    workers: z
+      .number()
+      .int()
+      .min(1)
+      .max(256)
+      .optional()
+      .describe(
+        'Proxy worker processes that serve the traffic (default: one per core); 1 is still a process of its own, apart from the control plane',
+      ),
     /** Header that sends a request to the idle slot (only honoured on the preview listener or with the token). */
     previewHeader: z.string().min(1).default(DEFAULTS.previewHeader),
     /** A second listener that always reaches the idle slot, for smoke tests. */
@@ -83,7 +92,7 @@ export const builtinRouterConfig = z
       .min(1)
       .default(DEFAULTS.maxClientConnections)
       .describe(
-        'Open client connections per listener; further ones are closed at accept and counted in /metrics',
+        'Open client connections per listener in each worker process; further ones are closed at accept and counted in /metrics',
       ),
     requestBuffering: z
       .object({

@@ -13,7 +13,12 @@ export const builtinRouter = defineRouter({
   configSchema: builtinRouterConfig,
   capabilities: BUILTIN_CAPABILITIES,
   create: (config, deps) => {
-    const router = createBuiltinRouter(config, { logger: deps.logger, previewToken: deps.previewToken });
+    const router = createBuiltinRouter(config, {
+      logger: deps.logger,
+      previewToken: deps.previewToken,
+      stateDir: deps.stateDir,
+      takeOverWorkers: deps.upgrade,
+    });
     // The two-phase open goes through the same guard createRouter puts above the router.
     const guarded = guardRouter(router);
     return {
@@ -24,6 +29,7 @@ export const builtinRouter = defineRouter({
         const preview = router.address().preview;
         return preview ? url(preview) : undefined;
       },
+      leaveRunning: () => guarded.exclusive(() => router.detach()),
       proxyMetrics: router.metrics,
     };
   },

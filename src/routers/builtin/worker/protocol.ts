@@ -1,0 +1,154 @@
+/**
+ * The control protocol between the builtin router (control plane) and its proxy workers:
+ * newline-delimited JSON over a unix socket the worker listens on (owner-only, in the state
+ * directory), so a restarted control plane can find and adopt workers it did not start.
+ *
+ * Every request carries an `id`; the worker answers it once. The routing table travels whole
+ * with a generation number: a worker applies a table only if its generation is newer than the
+ * one it holds, and acknowledges the generation it holds, so a push repeated after a lost
+ * answer is harmless.
+ */
+import { statSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { z } from 'zod';
+
+/**
+ * Bumped on any incompatible change to the messages below. A control plane and a worker of
+ * different versions refuse each other at hello, with a message naming both.
+ */
+export const WORKER_PROTOCOL_VERSION = 1;
+
+/** A line longer than this ends the connection: no peer of ours ever sends one. */
+export const MAX_LINE_BYTES = 4 * 1024 * 1024;
+
+const slot = z.enum(['blue', 'green']);
+const target = z.object({ id: z.string(), host: z.string(), port: z.number().int().min(0).max(65_535) });
+const weights = z.object({ blue: z.number(), green: z.number() });
+
+export const routingTable = z.object({
+  targets: z.object({ blue: z.array(target), green: z.array(target) }),
+  weights: weights.optional(),
+  previewSlot: slot.optional(),
+});
+export type RoutingTable = z.infer<typeof routingTable>;
+
+const builtinSettings = z.record(z.string(), z.unknown());
+
+export const workerRequest = z.discriminatedUnion('op', [
+  z.object({ id: z.number().int(), op: z.literal('hello'), version: z.number().int() }),
+  /** The proxy's settings (the router's config section) and the preview secret, once per worker. */
+  z.object({
+    id: z.number().int(),
+    op: z.literal('init'),
+    config: builtinSettings,
+    previewToken: z.string().min(1),
+  }),
+  /** Start accepting on the listening sockets the worker holds. */
+  z.object({ id: z.number().int(), op: z.literal('accept') }),
+  /**
+   * Start a sibling worker from `entry` (this cutover's or a newer one's) and hand it the
+   * listening sockets: how a control plane that adopted running workers gets new ones.
+   */
+  z.object({
+    id: z.number().int(),
+    op: z.literal('fork'),
+    entry: z.string().min(1),
+    execArgv: z.array(z.string()),
+    socketPath: z.string().min(1),
+  }),
+  z.object({
+    id: z.number().int(),
+    op: z.literal('apply'),
+    generation: z.number().int().min(1),
+    table: routingTable,
+  }),
+  z.object({ id: z.number().int(), op: z.literal('read') }),
+  z.object({ id: z.number().int(), op: z.literal('drain'), slot, deadline: z.string() }),
+  z.object({ id: z.number().int(), op: z.literal('drainStatus'), slot }),
+  /** Stop accepting, finish in-flight work until `deadline`, close WebSockets with 1001, exit. */
+  z.object({ id: z.number().int(), op: z.literal('retire'), deadline: z.string() }),
+]);
+export type WorkerRequest = z.infer<typeof workerRequest>;
+/** A request without its id (the connection numbers them). */
+export type WorkerCommand = WorkerRequest extends infer R
+  ? R extends unknown
+    ? Omit<R, 'id'>
+    : never
+  : never;
+
+export interface HelloAnswer {
+  readonly version: number;
+  readonly pid: number;
+  /** Which cutover it runs (codeIdentity): a control plane of other code hands over to new workers. */
+  readonly code: string;
+  /** The generation of the table the worker routes by (0: none yet). */
+  readonly generation: number;
+  /** Whether it has its settings (a worker that never got them is retired, not adopted). */
+  readonly initialised: boolean;
+  /** Where it accepts, per listener (empty until the control plane says accept). */
+  readonly listening: { readonly live?: AddressInfo; readonly preview?: AddressInfo };
+}
+
+export interface ForkAnswer {
+  readonly pid: number;
+}
+
+export interface ReadAnswer {
+  readonly generation: number;
+  readonly table: RoutingTable;
+}
+
+export interface DrainStatusAnswer {
+  readonly inFlight: number;
+  readonly webSockets: number;
+}
+
+export type WorkerAnswer =
+  | { readonly id: number; readonly ok: true; readonly result: unknown }
+  | { readonly id: number; readonly ok: false; readonly code: string; readonly message: string };
+
+/** One completed request, as the worker reports it for the control plane's summed metrics. */
+export const completedRecord = z.tuple([
+  slot,
+  z.number().int(),
+  z.number(),
+  z.boolean(),
+  z.enum(['client-closed', 'client-body-incomplete', 'refused']).nullable(),
+]);
+export type CompletedRecord = z.infer<typeof completedRecord>;
+
+/** Pushed by the worker, unasked, a few times a second while it has something to report. */
+export const metricsEvent = z.object({
+  event: z.literal('metrics'),
+  completed: z.array(completedRecord),
+  /** Mirrored copies since the last event, per slot: [sent, failed]. */
+  mirrored: z.object({
+    blue: z.tuple([z.number().int().min(0), z.number().int().min(0)]),
+    green: z.tuple([z.number().int().min(0), z.number().int().min(0)]),
+  }),
+  /** Client connections refused at accept since the last event. */
+  refused: z.object({ live: z.number().int().min(0), preview: z.number().int().min(0) }),
+});
+export type MetricsEvent = z.infer<typeof metricsEvent>;
+
+export const workerAnswer = z.union([
+  z.object({ id: z.number().int(), ok: z.literal(true), result: z.unknown() }),
+  z.object({ id: z.number().int(), ok: z.literal(false), code: z.string(), message: z.string() }),
+]);
+
+/** The message a worker gives when the control plane speaks another protocol version. */
+export function versionMismatch(workerVersion: number, controlVersion: number): string {
+  return (
+    `proxy worker protocol ${workerVersion} cannot be driven by a control plane speaking protocol ` +
+    `${controlVersion}: stop the old workers (or run cutover server --upgrade from the newer cutover)`
+  );
+}
+
+/** The worker entry file and its modification time: differs when cutover was upgraded in place or elsewhere. */
+export function codeIdentity(entryFile: string): string {
+  try {
+    return `${entryFile}@${Math.floor(statSync(entryFile).mtimeMs)}`;
+  } catch {
+    return entryFile;
+  }
+}
