@@ -4,12 +4,12 @@
  * made by openssl for this run (installed by scripts/install-test-deps.sh).
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CutoverHarness } from '../e2e/harness.js';
+import { makeCertificate } from '../proxy/support/certificate.js';
 
 interface Answer {
   status: number;
@@ -23,39 +23,13 @@ describe('dashboard over TLS (admin.tls)', () => {
   let port: number;
 
   before(async () => {
-    try {
-      execFileSync('openssl', ['version'], { stdio: 'ignore' });
-    } catch {
-      throw new Error('openssl is missing: run `bash scripts/install-test-deps.sh`');
-    }
     harness = await CutoverHarness.create({ releases: { v1: {} }, instances: 1 });
-    const cert = path.join(harness.dir, 'admin.crt');
-    const key = path.join(harness.dir, 'admin.key');
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-days',
-        '1',
-        '-subj',
-        '/CN=127.0.0.1',
-        '-addext',
-        'subjectAltName=IP:127.0.0.1',
-        '-keyout',
-        key,
-        '-out',
-        cert,
-      ],
-      { stdio: 'pipe' },
-    );
+    // Self-signed for 127.0.0.1; fails naming the install step when openssl is missing.
+    const { cert } = makeCertificate(harness.dir);
     ca = readFileSync(cert);
     const config = readFileSync(harness.configFile, 'utf8').replace(
       /^admin:\n/m,
-      'admin:\n  tls: { cert: admin.crt, key: admin.key }\n',
+      'admin:\n  tls: { cert: cert.pem, key: key.pem }\n',
     );
     writeFileSync(harness.configFile, config);
     port = harness.adminPort;
@@ -122,7 +96,7 @@ describe('dashboard over TLS (admin.tls)', () => {
 
   it('answers the CLI over HTTPS when it trusts the certificate (NODE_EXTRA_CA_CERTS)', async () => {
     const result = await harness.cli(['status', '--json'], {
-      NODE_EXTRA_CA_CERTS: path.join(harness.dir, 'admin.crt'),
+      NODE_EXTRA_CA_CERTS: path.join(harness.dir, 'cert.pem'),
     });
     assert.equal(result.code, 0, result.stderr);
     assert.equal((JSON.parse(result.stdout) as { app: string }).app, 'e2e');
