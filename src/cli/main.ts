@@ -1,7 +1,7 @@
 #!/usr/bin/env node
-import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { EXIT } from '../shared/errors.js';
+import { CUTOVER_VERSION } from '../shared/version.js';
 import { registerControlVerbs } from './control-verbs.js';
 import { registerDashboardPassword } from './dashboard-password.js';
 import { registerDeploy } from './deploy.js';
@@ -13,14 +13,9 @@ import { registerRetire } from './retire.js';
 import { registerServer } from './server.js';
 import { registerStatus } from './status.js';
 
-// package.json sits two levels up both from src/cli (tsx) and from dist/cli (built).
-const packageJson = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
-  version: string;
-};
-
 const program = new Command('cutover')
   .description('zero-downtime blue-green deployments')
-  .version(packageJson.version, '-V, --version')
+  .version(CUTOVER_VERSION, '-V, --version')
   .option('-c, --config <file>', 'path to cutover.yml (default: ./cutover.yml or $CUTOVER_CONFIG)')
   .option('--json', 'print one JSON document instead of text')
   .showHelpAfterError()

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { CutoverError } from '../shared/errors.js';
 import { configError, formatKeyPath, type ConfigProblem } from './config-error.js';
 import { crossCheck } from './cross-checks.js';
+import { notifierFileIssues } from './notifier-file-checks.js';
 import { explainIssue, type ExplainedIssue } from './issue-messages.js';
 import { applyMovedKeys, checkMovedKeys, deprecationMessage, keyName } from './moved-keys.js';
 import { configSchema, type CutoverConfig } from './schema.js';
@@ -86,7 +87,8 @@ export function parseConfigText(text: string, file: string, displayFile: string 
   }
   if (moved.problems.length > 0) throw fail(moved.problems.map(toProblem));
   const config = applyMovedKeys(parsed.data, moved.moves);
-  const crossIssues = crossCheck(config);
+  const baseDir = path.dirname(absoluteFile);
+  const crossIssues = [...crossCheck(config), ...notifierFileIssues(config.notifications, baseDir)];
   if (crossIssues.length > 0) throw fail(crossIssues.map(toProblem));
 
   const deprecations = moved.moves.map((move): ConfigDeprecation => {
@@ -99,7 +101,6 @@ export function parseConfigText(text: string, file: string, displayFile: string 
       message: `${displayFile}:${line}: ${deprecationMessage(move)}`,
     };
   });
-  const baseDir = path.dirname(absoluteFile);
   return {
     ...config,
     file: absoluteFile,

@@ -7,6 +7,8 @@ import type { Store } from '../shared/store.js';
 import { createPlatform } from '../platforms/registry.js';
 import { createRouter, type CreatedRouter } from '../routers/registry.js';
 import { openSqliteStore } from '../store/sqlite-store.js';
+import { Notifier } from '../notifications/notifier.js';
+import { CUTOVER_VERSION } from '../shared/version.js';
 import { loadOrCreatePreviewToken } from './preview-token.js';
 
 /**
@@ -19,6 +21,8 @@ export interface OpenedApp {
   readonly platform: Platform;
   readonly router: CreatedRouter;
   readonly engine: DeploymentEngine;
+  /** Tells the configured webhooks what the engine does (none configured: it does nothing). */
+  readonly notifier: Notifier;
 }
 
 /** Engine settings beyond config, store, router, platform and logger (a held lease, timings). */
@@ -41,6 +45,8 @@ export async function assembleApp(
   engine: AppEngineOptions = {},
   { upgrade = false }: { upgrade?: boolean } = {},
 ): Promise<OpenedApp> {
+  // First: a notifier whose URL or key file is missing fails here, before anything is built.
+  const notifier = Notifier.fromConfig(config, logger, CUTOVER_VERSION);
   const platform = createPlatform(config, logger);
   let router: CreatedRouter | undefined;
   try {
@@ -51,13 +57,16 @@ export async function assembleApp(
       previewToken: loadOrCreatePreviewToken(config.stateDirPath),
       upgrade,
     });
-    return {
+    const deploymentEngine = new DeploymentEngine({
       config,
       store,
+      router: router.router,
       platform,
-      router,
-      engine: new DeploymentEngine({ config, store, router: router.router, platform, logger, ...engine }),
-    };
+      logger,
+      ...engine,
+    });
+    notifier.attach(deploymentEngine.events);
+    return { config, store, platform, router, engine: deploymentEngine, notifier };
   } catch (error) {
     await platform.close();
     await router?.router.close();
@@ -90,6 +99,8 @@ export async function closeApp(
   { routerOpened = true, leaveDataPlane = false } = {},
 ): Promise<void> {
   await app.engine.close();
+  // What the runs said last (a failure, a promotion) goes out before the process may exit.
+  await app.notifier.close();
   await app.platform.close();
   // A read-only one-shot verb never opened it: nothing of its data plane to let go of.
   if (!routerOpened) return;
