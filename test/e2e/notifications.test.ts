@@ -1,16 +1,19 @@
 /**
  * Notifications through a real `cutover server`: a local receiver gets every event of a
  * deploy → gate → promote → rollback → failed deploy, each with a valid signature; a Slack
- * receiver gets text; a receiver that never answers and one that is down slow or fail nothing.
+ * receiver gets text; a receiver that never answers and one that is down slow or fail nothing;
+ * the one-shot CLI delivers what it has before it exits.
  */
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { startNginxHarness } from '../support/daemons/nginx.js';
 import { waitFor } from '../support/load.js';
 import { WebhookReceiver } from '../support/webhook-receiver.js';
 import { CutoverHarness } from './harness.js';
+import { daemonFrom, type RouterDaemon } from './router-scenario.js';
 
 const KEY = 'e2e-signing-key';
 
@@ -150,5 +153,34 @@ describe('notifications to receivers that are down or never answer', () => {
       what: 'the down receiver to be given up',
     });
     assert.doesNotMatch(harness.serverLog, /HUNGTOKEN|DOWNTOKEN/);
+  });
+});
+
+describe('notifications from the one-shot CLI (no server)', () => {
+  let harness: CutoverHarness | undefined;
+  let daemon: RouterDaemon | undefined;
+  let receiver: WebhookReceiver | undefined;
+  after(async () => {
+    await harness?.teardown();
+    await daemon?.teardown();
+    await receiver?.close();
+  });
+
+  it('are all delivered before `cutover deploy` exits', async () => {
+    receiver = await WebhookReceiver.start();
+    daemon = await daemonFrom(startNginxHarness, { closeHarnessRouter: true })();
+    harness = await CutoverHarness.create({
+      releases: { v1: {} },
+      instances: 1,
+      router: { config: daemon.config, url: daemon.url },
+      extraYaml: `notifications:\n  - { kind: webhook, url: "${receiver.url('/hook')}" }`,
+    });
+    const deploy = await harness.cli(['deploy', 'v1', '--json']);
+    assert.equal(deploy.code, 0, deploy.stderr + deploy.stdout);
+    // No waiting here: the CLI flushed its queue before it exited.
+    assert.deepEqual(
+      receiver.received.map((delivery) => delivery.headers['x-cutover-event']),
+      ['started', 'promoted'],
+    );
   });
 });
