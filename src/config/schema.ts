@@ -4,6 +4,7 @@ import { command, duration, listenAddress } from './fields.js';
 import { ROUTER_CONFIG_SCHEMAS } from '../routers/descriptors.js';
 import { PLATFORM_CONFIG_SCHEMAS } from '../platforms/descriptors.js';
 import { healthCheck } from './health-check.js';
+import { analysisConfig } from './analysis.js';
 import type { ConfigDeprecation } from './load.js';
 import type { MovedTopLevelKey } from './moved-keys.js';
 
@@ -136,6 +137,7 @@ export const configSchema = z
       .default(DEFAULTS.rollbackWindowMs)
       .describe('The old slot stays warm this long after promotion; rollback inside it is instant'),
     hooks: hooks.prefault({}).describe('Commands run at points of a deployment'),
+    analysis: analysisConfig.optional(),
   })
   .strict();
 
