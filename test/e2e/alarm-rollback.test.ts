@@ -184,6 +184,35 @@ void describe('bake period with a CloudWatch alarm (one-shot, nginx, moto)', () 
     assert.deepEqual(await sample(h().trafficUrl, 20), ['v2']);
   });
 
+  void it('a deploy stopped by SIGTERM during the bake resumes the same bake at the next command, which still rolls back', async () => {
+    await setAlarm('OK', 'quiet');
+    const stopped = startCli(h(), ['deploy', 'v3']);
+    await stopped.waitForLine(/baking v3 until/);
+    stopped.child.kill('SIGTERM');
+    const interrupted = await stopped.result;
+    assert.notEqual(interrupted.code, 0, interrupted.stdout + interrupted.stderr);
+    const history = await h().cli(['history', '--json'], env);
+    const [baking] = (JSON.parse(history.stdout) as { deployments: DeploymentOutput['deployment'][] })
+      .deployments;
+    assert.equal(baking?.phase, 'promoted', 'journaled where it stopped');
+    assert.ok(baking?.bakeUntil, 'the bake’s end is in the record');
+
+    await setAlarm('ALARM', 'Threshold Crossed: while nobody watched');
+    // The next one-shot command resumes the unfinished deployment first: its bake, to the same end.
+    const next = await h().cli(['deploy', 'v3'], env);
+    assert.match(next.stdout + next.stderr, new RegExp(`resuming the bake of v3 until ${baking.bakeUntil}`));
+    const after = (await h().cli(['history', '--json'], env)).stdout;
+    const resumed = (JSON.parse(after) as { deployments: DeploymentOutput['deployment'][] }).deployments.find(
+      (deployment) => deployment.id === baking.id,
+    );
+    assert.equal(resumed?.phase, 'rolled-back');
+    assert.equal(resumed?.reason?.analysis?.subject, ALARM);
+    // The new deploy of v3 bakes under the same alarm: rolled back too, exit 1; v2 serves throughout.
+    assert.equal(next.code, 1, next.stdout + next.stderr);
+    assert.deepEqual(await sample(h().trafficUrl, 20), ['v2']);
+    await setAlarm('OK', 'quiet again');
+  });
+
   void it(
     'a CloudWatch endpoint that accepts and never answers is inconclusive, not a rollback: the bake ends at a gate',
     { timeout: 90_000 },
