@@ -256,4 +256,25 @@ void describe('bake period with a CloudWatch alarm (one-shot, nginx, moto)', () 
       }
     },
   );
+  void it('an alarm in ALARM during a shift step’s pause aborts the shift; traffic goes back to the old release', async () => {
+    await setAlarm('OK', 'quiet');
+    writeFileSync(
+      h().configFile,
+      `${baseConfig}\nstrategy:\n  kind: shift\n  steps:\n    - { weight: 50, pause: 20s }\n`,
+    );
+    const shifting = startCli(h(), ['deploy', 'v1']);
+    await shifting.waitForLine(/analysis pass \(step 1\)/);
+    await setAlarm('ALARM', 'Threshold Crossed: at half the traffic');
+    const done = await shifting.result;
+    assert.equal(done.code, 1, done.stdout + done.stderr);
+    assert.match(
+      done.stdout,
+      /aborted: analysis failed at shift step 1 \(50% on v1\): cloudwatch-alarms: alarm e2e-5xx is in ALARM: Threshold Crossed: at half the traffic/,
+    );
+    assert.deepEqual(await sample(h().trafficUrl, 20), ['v3']);
+    const history = JSON.parse((await h().cli(['history', '--json'], env)).stdout) as {
+      deployments: DeploymentOutput['deployment'][];
+    };
+    assert.equal(history.deployments[0]?.reason?.analysis?.subject, ALARM);
+  });
 });
