@@ -1,3 +1,4 @@
+import { describeFinding, type Verdict } from '../shared/analysis.js';
 import { formatDuration } from '../shared/duration.js';
 import type { DeploymentEvent } from '../shared/events.js';
 import type { Phase } from '../shared/phase.js';
@@ -9,6 +10,8 @@ export class DeploymentView {
   private phase: Phase = 'pending';
   private health = '';
   private weights: Weights | undefined;
+  /** The last verdict shown per stage, step and provider. */
+  private readonly verdicts = new Map<string, Verdict>();
   private readonly started = Date.now();
 
   constructor(private readonly tty: boolean) {}
@@ -31,6 +34,17 @@ export class DeploymentView {
         if (this.tty) this.clear();
         this.print(`${event.level === 'info' ? '' : `${event.level}: `}${event.message}`);
         break;
+      case 'analysis': {
+        // Asked every interval: a line when a provider's verdict changes, not each time.
+        const key = `${event.stage}:${event.step ?? ''}:${event.finding.provider}`;
+        if (this.verdicts.get(key) === event.finding.verdict) break;
+        this.verdicts.set(key, event.finding.verdict);
+        if (this.tty) this.clear();
+        this.print(
+          `analysis ${event.finding.verdict}${event.step === undefined ? ` (${event.stage})` : ` (step ${event.step + 1})`}: ${describeFinding(event.finding)}`,
+        );
+        break;
+      }
       case 'read-back':
         if (this.tty) this.clear();
         this.print(`${event.state === 'unverifiable' ? 'warn: move not read back: ' : ''}${event.detail}`);

@@ -49,7 +49,9 @@ export function registerStatus(program: Command): void {
           const until =
             deployment.standbyUntil && deployment.phase === 'standby'
               ? ` (rollback window until ${deployment.standbyUntil})`
-              : '';
+              : deployment.bakeUntil && deployment.phase === 'promoted'
+                ? ` (baking until ${deployment.bakeUntil}: a failed analysis rolls back)`
+                : '';
           printLine(`deployment ${deployment.id} of ${deployment.release}: ${deployment.phase}${until}`);
         }
         if (status.lease) printLine(`lock: ${status.lease.owner} until ${status.lease.expiresAt}`);

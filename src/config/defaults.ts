@@ -17,6 +17,8 @@ export const DEFAULTS = {
   },
   drainTimeoutMs: 30_000,
   rollbackWindowMs: 15 * 60_000,
+  /** How often analysis providers are asked during a shift step and the bake period. */
+  analysisIntervalMs: 30_000,
   hookTimeoutMs: 5 * 60_000,
   hookKillGraceMs: 5_000,
   /** Longer than the 60 s idle timeout of common cloud load balancers, so they close first. */

@@ -5,6 +5,7 @@ import { ROUTER_CONFIG_SCHEMAS } from '../routers/descriptors.js';
 import { PLATFORM_CONFIG_SCHEMAS } from '../platforms/descriptors.js';
 import { healthCheck } from './health-check.js';
 import { notificationsConfig } from '../notifications/config.js';
+import { analysisConfig } from './analysis.js';
 import type { ConfigDeprecation } from './load.js';
 import type { MovedTopLevelKey } from './moved-keys.js';
 
@@ -138,6 +139,7 @@ export const configSchema = z
       .describe('The old slot stays warm this long after promotion; rollback inside it is instant'),
     hooks: hooks.prefault({}).describe('Commands run at points of a deployment'),
     notifications: notificationsConfig,
+    analysis: analysisConfig.optional(),
   })
   .strict();
 

@@ -1,4 +1,6 @@
 import { HealthMonitor } from '../checks/health-monitor.js';
+import { describeFinding, type AnalysisFinding } from '../shared/analysis.js';
+import { AnalysisWatch, analysisFailure, type WatchOutcome, type WatchScope } from './analysis-watch.js';
 import { waitUntilHealthy } from '../checks/wait-until-healthy.js';
 import type { Instance } from '../shared/platform.js';
 import type { DeploymentPatch, DeploymentRecord, FailureReason } from '../shared/store.js';
@@ -302,18 +304,178 @@ export class DeploymentRun {
         step: index,
       });
       if (step.weight === 100) break;
+      const where = `at shift step ${index + 1} (${step.weight}% on ${record.release})`;
       if (step.gate === 'manual') {
         this.message('info', `${step.weight}% on ${record.release}; waiting for \`cutover promote\``);
-        await this.watchHealth(record, () => this.waitForGate());
+        await this.watchHealth(record, () => this.gateWithAnalysis(record, index, where));
       } else if (step.pause !== undefined) {
         const pause = step.pause;
-        await this.watchHealth(record, () => sleep(pause, this.interrupt.signal));
+        await this.watchHealth(record, () => this.pauseWithAnalysis(record, index, pause, where));
       }
     }
     await this.transition(record, 'promoted');
   }
 
   private async promoted(record: DeploymentRecord): Promise<void> {
+    // A bake that started is journaled: a restart resumes it without announcing the promotion again.
+    if (record.bakeUntil === null) await this.announcePromotion(record);
+    const bake = this.bakeDuration(record);
+    if (bake > 0) {
+      const passed = await this.bake(record, bake);
+      if (!passed) return;
+    }
+    const deadline = new Date(this.ctx.now().getTime() + this.ctx.config.drain.timeout);
+    await this.transition(record, 'draining', { drainDeadline: deadline.toISOString() });
+  }
+
+  /** The bake of a deployment: none on a first deploy (there is nothing to roll back to). */
+  private bakeDuration(record: DeploymentRecord): number {
+    if (record.fromSlot === null) return 0;
+    return this.ctx.config.analysis?.bake ?? 0;
+  }
+
+  /**
+   * Watches the live new release for the bake period (journaled as it starts, so a restart goes
+   * on until the same end). A failed verdict journals the rollback intent, which the loop then
+   * acts on like any rollback; returns false then.
+   */
+  private async bake(record: DeploymentRecord, bake: number): Promise<boolean> {
+    let baking = record;
+    if (record.bakeUntil === null) {
+      const startedAt = this.ctx.now();
+      const until = new Date(startedAt.getTime() + bake).toISOString();
+      baking = await this.ctx.store.update(
+        record.id,
+        { bakeUntil: until },
+        { bake: { startedAt: startedAt.toISOString(), until } },
+      );
+      this.message('info', `baking ${record.release} until ${until}; a failed analysis rolls back`);
+    } else {
+      this.message('info', `resuming the bake of ${record.release} until ${record.bakeUntil}`);
+    }
+    const untilMs = Date.parse(baking.bakeUntil ?? '');
+    const outcome = await this.analyse(baking, {
+      stage: 'bake',
+      startMs: untilMs - bake,
+      untilMs,
+      signal: this.interrupt.signal,
+    });
+    if (outcome.kind === 'failed') {
+      await this.rollBackOnAnalysis(baking, outcome.finding);
+      return false;
+    }
+    await this.settleInconclusive(outcome.findings, `after the bake of ${record.release}`);
+    this.message('info', `the bake of ${record.release} passed`);
+    return true;
+  }
+
+  /**
+   * A failed verdict during the bake: the rollback intent is journaled with the verdict as its
+   * reason, and the run's loop unwinds it like a `cutover rollback` (one path for both).
+   */
+  private async rollBackOnAnalysis(record: DeploymentRecord, finding: AnalysisFinding): Promise<void> {
+    const reason = {
+      code: 'CUTOVER_E_ANALYSIS',
+      message: `rolled back automatically during the bake: ${describeFinding(finding)}`,
+      analysis: finding,
+    };
+    await this.ctx.store.audit({
+      app: record.app,
+      actor: 'analysis',
+      action: 'rollback',
+      target: record.release,
+      outcome: 'ok',
+      details: { deployment: record.id, analysis: finding },
+    });
+    const next = await transitionDeployment(this.ctx.store, record.id, 'rolling-back', {
+      expectedPhase: record.phase,
+      patch: { reason },
+      data: { analysis: finding },
+    });
+    this.ctx.logger.warn('deployment.phase', {
+      deployment: record.id,
+      phase: next.phase,
+      reason: reason.message,
+    });
+    this.announcePhase(next);
+  }
+
+  /** A shift step's pause, with the providers asked during it; a failed verdict aborts the shift. */
+  private async pauseWithAnalysis(
+    record: DeploymentRecord,
+    step: number,
+    pause: number,
+    where: string,
+  ): Promise<void> {
+    if (!this.ctx.config.analysis?.duringShift) return sleep(pause, this.interrupt.signal);
+    const startMs = this.ctx.now().getTime();
+    const outcome = await this.analyse(record, {
+      stage: 'shift',
+      step,
+      startMs,
+      untilMs: startMs + pause,
+      signal: this.interrupt.signal,
+    });
+    if (outcome.kind === 'failed') throw analysisFailure(outcome.finding, where);
+    await this.settleInconclusive(outcome.findings, where);
+  }
+
+  /** A manual shift gate, with the providers asked while it waits; a failed verdict aborts the shift. */
+  private async gateWithAnalysis(record: DeploymentRecord, step: number, where: string): Promise<void> {
+    if (!this.ctx.config.analysis?.duringShift) return this.waitForGate();
+    const scope = new AbortController();
+    const cancel = (): void => scope.abort(this.interrupt.signal.reason);
+    const outer = this.interrupt.signal;
+    if (outer.aborted) cancel();
+    else outer.addEventListener('abort', cancel, { once: true });
+    const gate = this.waitForGate(scope.signal).then(() => undefined);
+    const watching = this.analyse(record, {
+      stage: 'shift',
+      step,
+      startMs: this.ctx.now().getTime(),
+      untilMs: Infinity,
+      signal: scope.signal,
+    });
+    try {
+      const outcome = await Promise.race([gate, watching]);
+      if (outcome?.kind === 'failed') throw analysisFailure(outcome.finding, where);
+    } finally {
+      outer.removeEventListener('abort', cancel);
+      scope.abort(new Error('the gate wait ended'));
+      gate.catch(() => undefined);
+      watching.catch(() => undefined);
+    }
+  }
+
+  /** The providers asked over one window, the clients let go after. */
+  private async analyse(record: DeploymentRecord, scope: WatchScope): Promise<WatchOutcome> {
+    const config = this.ctx.config.analysis;
+    if (!config) return { kind: 'done', findings: [] };
+    const watch = new AnalysisWatch(this.ctx, config);
+    try {
+      return await watch.watch(record, scope);
+    } finally {
+      watch.close();
+    }
+  }
+
+  /**
+   * The last check of a window was inconclusive (too little traffic, a provider unreachable):
+   * with `onInconclusive: gate` an operator decides, by `cutover promote` (go on) or
+   * `cutover rollback` / `cutover abort`.
+   */
+  private async settleInconclusive(findings: readonly AnalysisFinding[], where: string): Promise<void> {
+    const unsure = findings.filter((finding) => finding.verdict === 'inconclusive');
+    if (unsure.length === 0 || this.ctx.config.analysis?.onInconclusive === 'pass') return;
+    this.message(
+      'warn',
+      `analysis inconclusive ${where}: ${unsure.map(describeFinding).join('; ')}; waiting for \`cutover promote\` (or roll back)`,
+    );
+    await this.waitForGate();
+  }
+
+  /** The release is live: recorded, audited, and the afterPromote hook run. */
+  private async announcePromotion(record: DeploymentRecord): Promise<void> {
     const { config, store } = this.ctx;
     await store.recordRelease(record.app, record.release);
     await store.audit({
@@ -327,8 +489,6 @@ export class DeploymentRun {
     if (config.hooks.afterPromote) {
       await this.optionalHook('afterPromote', config.hooks.afterPromote, record);
     }
-    const deadline = new Date(this.ctx.now().getTime() + config.drain.timeout);
-    await this.transition(record, 'draining', { drainDeadline: deadline.toISOString() });
   }
 
   private async drain(record: DeploymentRecord): Promise<void> {
@@ -629,10 +789,10 @@ export class DeploymentRun {
     }
   }
 
-  private async waitForGate(): Promise<void> {
+  private async waitForGate(signal: AbortSignal = this.interrupt.signal): Promise<void> {
     this.gate = new Gate();
     try {
-      await this.gate.wait(this.interrupt.signal);
+      await this.gate.wait(signal);
     } finally {
       this.gate = undefined;
     }
@@ -720,7 +880,13 @@ export function shiftSteps(
 
 export function toReason(error: unknown): FailureReason {
   const failure = asCutoverError(error);
-  return { code: failure.code, message: failure.message };
+  const analysis = failure.code === 'CUTOVER_E_ANALYSIS' ? failure.details.analysis : undefined;
+  return {
+    code: failure.code,
+    message: failure.message,
+    // Raised by analysisFailure() with the finding: kept whole in the record.
+    ...(analysis === undefined ? {} : { analysis: analysis as AnalysisFinding }),
+  };
 }
 
 /** The environment every hook of a deployment gets (afterRollback, run by the engine, too). */

@@ -41,6 +41,10 @@ export const ERROR_CODES = {
   CUTOVER_E_SSH_CONNECT: 'an SSH host could not be reached or refused the login',
   CUTOVER_E_SSH_HOST_KEY: 'an SSH host showed a key that is not the one in known_hosts',
   CUTOVER_E_FORBIDDEN: 'a dashboard request was refused: another origin, no CSRF token, or no session',
+  CUTOVER_E_ANALYSIS:
+    'an analysis provider judged the new release worse: it was rolled back (or the shift aborted)',
+  CUTOVER_E_ANALYSIS_PROVIDER:
+    'an analysis provider could not reach or read its source; its verdict is inconclusive',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
@@ -115,6 +119,7 @@ export function exitCodeFor(error: CutoverError): number {
     case 'CUTOVER_E_ABORTED':
     case 'CUTOVER_E_BUILD':
     case 'CUTOVER_E_OOM':
+    case 'CUTOVER_E_ANALYSIS':
       return EXIT.DEPLOY_FAILED;
     default:
       return EXIT.INTERNAL;

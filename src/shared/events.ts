@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import type { AnalysisFinding, AnalysisStage } from './analysis.js';
 import type { Phase } from './phase.js';
 import type { Weights } from './slot.js';
 
@@ -15,6 +16,15 @@ export type DeploymentEvent =
   | { type: 'health'; deploymentId: string; at: string; healthy: number; total: number; detail: string }
   | { type: 'weights'; deploymentId: string; at: string; weights: Weights; step: number }
   | { type: 'message'; deploymentId: string; at: string; level: 'info' | 'warn' | 'error'; message: string }
+  /** One provider's answer during a shift step (`step` set) or the bake after promotion. */
+  | {
+      type: 'analysis';
+      deploymentId: string;
+      at: string;
+      stage: AnalysisStage;
+      step?: number;
+      finding: AnalysisFinding;
+    }
   /**
    * Reading the router back after a move found something other than a plain match: it is still
    * settling (`converging`: `detail` says what it shows now), it settled after that wait

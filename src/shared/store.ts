@@ -1,9 +1,12 @@
+import type { AnalysisFinding } from './analysis.js';
 import type { Phase } from './phase.js';
 import type { Slot, SlotEndpoints, SlotTargets, Weights } from './slot.js';
 
 export interface FailureReason {
   readonly code: string;
   readonly message: string;
+  /** An analysis verdict that caused it (CUTOVER_E_ANALYSIS): provider, measure, observed, threshold. */
+  readonly analysis?: AnalysisFinding;
 }
 
 export interface DeploymentRecord {
@@ -28,6 +31,11 @@ export interface DeploymentRecord {
   readonly standbyUntil: string | null;
   /** When draining may force-close what is left (set on entering draining). */
   readonly drainDeadline: string | null;
+  /**
+   * When the bake period after promotion ends (set as it starts, so a restart resumes it);
+   * null when the deployment had no bake.
+   */
+  readonly bakeUntil: string | null;
 }
 
 export interface NewDeployment {
@@ -41,7 +49,7 @@ export interface NewDeployment {
 }
 
 export type DeploymentPatch = Partial<
-  Pick<DeploymentRecord, 'step' | 'reason' | 'standbyUntil' | 'drainDeadline' | 'finishedAt'>
+  Pick<DeploymentRecord, 'step' | 'reason' | 'standbyUntil' | 'drainDeadline' | 'finishedAt' | 'bakeUntil'>
 >;
 
 export interface JournalEntry {

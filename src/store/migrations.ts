@@ -167,6 +167,15 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE routing ADD COLUMN read_back TEXT CHECK (read_back IS NULL OR json_valid(read_back));
     `,
   },
+  {
+    version: 4,
+    description: 'the bake period after promotion, and the analysis verdict behind a failure',
+    sql: `
+      ALTER TABLE deployments ADD COLUMN bake_until INTEGER;
+      ALTER TABLE deployments ADD COLUMN reason_analysis TEXT
+        CHECK (reason_analysis IS NULL OR json_valid(reason_analysis));
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

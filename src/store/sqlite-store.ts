@@ -7,10 +7,12 @@ import { keepPrivateIfPresent, makePrivateDir, makePrivateFile } from '../shared
 import { isTerminal, PHASES, TERMINAL_PHASES, type Phase } from '../shared/phase.js';
 import type { Slot, SlotEndpoints, SlotTargets } from '../shared/slot.js';
 import { migrate } from './migrations.js';
+import type { AnalysisFinding } from '../shared/analysis.js';
 import type {
   AuditEntry,
   DeploymentPatch,
   DeploymentRecord,
+  FailureReason,
   JournalEntry,
   Lease,
   LeaseResult,
@@ -49,6 +51,8 @@ interface DeploymentRow {
   reason_message: string | null;
   standby_until: number | null;
   drain_deadline: number | null;
+  bake_until: number | null;
+  reason_analysis: string | null;
 }
 
 interface JournalRow {
@@ -518,14 +522,20 @@ class SqliteStore implements Store {
       values.step = patch.step;
     }
     if (patch.reason !== undefined) {
-      sets.push('reason_code = @reasonCode', 'reason_message = @reasonMessage');
+      sets.push(
+        'reason_code = @reasonCode',
+        'reason_message = @reasonMessage',
+        'reason_analysis = @reasonAnalysis',
+      );
       values.reasonCode = patch.reason?.code ?? null;
       values.reasonMessage = patch.reason?.message ?? null;
+      values.reasonAnalysis = patch.reason?.analysis ? JSON.stringify(patch.reason.analysis) : null;
     }
     const times = [
       ['standbyUntil', 'standby_until'],
       ['drainDeadline', 'drain_deadline'],
       ['finishedAt', 'finished_at'],
+      ['bakeUntil', 'bake_until'],
     ] as const;
     for (const [key, column] of times) {
       const value = patch[key];
@@ -551,10 +561,18 @@ function toDeployment(row: DeploymentRow): DeploymentRecord {
     createdAt: iso(row.created_at),
     updatedAt: iso(row.updated_at),
     finishedAt: isoOrNull(row.finished_at),
-    reason: row.reason_code === null ? null : { code: row.reason_code, message: row.reason_message ?? '' },
+    reason: row.reason_code === null ? null : toReason(row),
     standbyUntil: isoOrNull(row.standby_until),
     drainDeadline: isoOrNull(row.drain_deadline),
+    bakeUntil: isoOrNull(row.bake_until),
   };
+}
+
+function toReason(row: DeploymentRow): FailureReason {
+  const reason = { code: row.reason_code ?? '', message: row.reason_message ?? '' };
+  if (row.reason_analysis === null) return reason;
+  // Written by this store from a typed finding: shown as stored.
+  return { ...reason, analysis: JSON.parse(row.reason_analysis) as AnalysisFinding };
 }
 
 function toLease(row: LeaseRow): Lease {

@@ -76,7 +76,7 @@ const BROKEN: BrokenCase[] = [
     name: 'unknown top-level key, pointed at the key',
     yaml: `app: web\nstateDir: .state\nbogus: 1\nplatform: { kind: process, command: node }\n`,
     first:
-      '3:1: bogus: unknown key; valid keys here are app, stateDir, admin, router, platform, health, strategy, drain, rollbackWindow, hooks, notifications',
+      '3:1: bogus: unknown key; valid keys here are app, stateDir, admin, router, platform, health, strategy, drain, rollbackWindow, hooks, notifications, analysis',
   },
   {
     name: 'unknown nested key, with a suggestion',
@@ -229,7 +229,7 @@ void describe('loadConfig rejects broken files with file:line:column, the key, a
     const lines = loadError(file).message.split('\n');
     assert.deepEqual(lines, [
       `${file}:1:6: app: "Web" is not valid; use lowercase letters, digits and dashes`,
-      `${file}:2:1: bogus: unknown key; valid keys here are app, stateDir, admin, router, platform, health, strategy, drain, rollbackWindow, hooks, notifications`,
+      `${file}:2:1: bogus: unknown key; valid keys here are app, stateDir, admin, router, platform, health, strategy, drain, rollbackWindow, hooks, notifications, analysis`,
       `${file}:6:14: platform.instances: expected at least 1, got 0`,
       `${file}:7:17: rollbackWindow: "soon" is not a duration; use a number with ms, s, m or h, e.g. "30s"`,
     ]);

@@ -250,6 +250,39 @@ export function runStoreContract({ name, setup }: StoreContractOptions): void {
         assert.equal(cleared.phase, 'standby');
       });
 
+      void it('the bake end and the analysis verdict behind a rollback round-trip', async () => {
+        const store = await fresh();
+        const created = await store.createDeployment(newDeployment('d-1'));
+        assert.equal(created.bakeUntil, null);
+        await walk(store, 'd-1', 'promoted');
+        const baking = await store.update('d-1', { bakeUntil: '2026-01-01T00:10:00.000Z' }, { bake: {} });
+        assert.equal(baking.bakeUntil, '2026-01-01T00:10:00.000Z');
+        const analysis = {
+          verdict: 'fail',
+          provider: 'alarms',
+          measure: 'alarm state',
+          observed: 'ALARM',
+          threshold: 'not ALARM',
+          subject: 'api-5xx',
+          reason: 'alarm api-5xx is in ALARM: "quoted", ünïcode',
+        } as const;
+        const reason = { code: 'CUTOVER_E_ANALYSIS', message: 'rolled back', analysis };
+        const rolling = await store.transition('d-1', {
+          expectedPhase: 'promoted',
+          to: 'rolling-back',
+          patch: { reason },
+        });
+        assert.deepEqual(rolling.reason, reason);
+        assert.equal(rolling.bakeUntil, '2026-01-01T00:10:00.000Z', 'kept when not in the patch');
+        assert.deepEqual((await store.getDeployment('d-1'))?.reason, reason);
+        const plain = { code: 'CUTOVER_E_ABORTED', message: 'by hand' };
+        assert.deepEqual(
+          (await store.update('d-1', { reason: plain })).reason,
+          plain,
+          'a new reason drops the old verdict',
+        );
+      });
+
       void it('write-ahead: a transition the store cannot apply leaves neither journal entry nor phase', async () => {
         const store = await fresh();
         await store.createDeployment(newDeployment('d-1'));

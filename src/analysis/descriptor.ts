@@ -1,0 +1,27 @@
+/**
+ * What each analysis provider folder exports from its index.ts: its kind, the zod schema of its
+ * `analysis.providers[]` entry, and its factory. The `analysis:` part of the config schema (and
+ * so the JSON Schema) is assembled from the list in descriptors.ts: adding a provider is adding
+ * a folder and one line there.
+ */
+import type { z } from 'zod';
+import type { AnalysisProvider } from '../shared/analysis.js';
+import type { Logger } from '../shared/logger.js';
+
+/** What a provider factory gets besides its own entry: never the whole app config. */
+export interface AnalysisDeps {
+  readonly logger: Logger;
+}
+
+export interface AnalysisDescriptor<K extends string = string, S extends z.ZodType = z.ZodType> {
+  readonly kind: K;
+  /** The schema of one `analysis.providers[]` entry of this kind (with `kind` and `name`). */
+  readonly configSchema: S;
+  create(config: z.output<S>, deps: AnalysisDeps): AnalysisProvider;
+}
+
+export function defineAnalysis<K extends string, S extends z.ZodType>(
+  descriptor: AnalysisDescriptor<K, S>,
+): AnalysisDescriptor<K, S> {
+  return descriptor;
+}
