@@ -13,6 +13,8 @@ import { EC2Client } from '@aws-sdk/client-ec2';
 import { ElasticLoadBalancingClient } from '@aws-sdk/client-elastic-load-balancing';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { awsClientConfig } from '../../aws/connection.js';
+// The endpoint detail that tells the aws-elb / aws-target-group routers a slot is a set of instances.
+import { TAGGED_INSTANCES } from '../../aws/group-attachment-router.js';
 import { CutoverError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
 import type {
@@ -31,8 +33,6 @@ import { isAlive, observeReplaceState, type ReplaceClients, type ReplaceState } 
 import { provisionSteps, retireSteps, type ProvisionTarget, type ReplaceStep } from './replace-steps.js';
 import { runSteps } from './replace-runner.js';
 
-/** The endpoint detail that tells the aws-elb / aws-target-group routers a slot is a set of instances. */
-export const TAGGED_INSTANCES = 'tagged-instances';
 const LOG_TAIL_DEFAULT = 100;
 
 export interface ReplaceInstancesDeps {

@@ -249,7 +249,7 @@ export function provisionSteps(state: ReplaceState, target: ProvisionTarget): Re
           ...outside,
         ];
   steps.push(...standbySteps(group.name, toStandby, slot));
-  steps.push(...unregisterStandbySteps(state));
+  steps.push(...unregisterIdleSteps(state, app));
   steps.push(...pruneImageSteps(state, target));
   return steps;
 }
@@ -335,6 +335,7 @@ export function retireSteps(
       ),
     );
   }
+  steps.push(...unregisterIdleSteps(state, app));
   return steps;
 }
 
@@ -351,15 +352,19 @@ export function standbySteps(groupName: string, ids: readonly string[], slot: Sl
 }
 
 /**
- * A Standby instance a balancer still sends requests to is deregistered there. Real AWS
- * deregisters at EnterStandby itself (the instance shows as draining); moto's target groups
- * keep it registered.
+ * An instance of the app that is not in service in the group (Standby, terminated, never
+ * attached) and that a balancer still sends requests to is deregistered there. Real AWS
+ * deregisters at EnterStandby and at termination itself (the instance shows as draining); moto's
+ * target groups keep such instances registered, and register Standby ones again whenever the
+ * group's capacity changes.
  */
-export function unregisterStandbySteps(state: ReplaceState): ReplaceStep[] {
-  const standby = state.instances.filter((instance) => isAlive(instance) && instance.lifecycle === 'Standby');
+export function unregisterIdleSteps(state: ReplaceState, app: string): ReplaceStep[] {
+  const idle = state.instances.filter(
+    (instance) => instance.app === app && instance.lifecycle !== 'InService',
+  );
   const steps: ReplaceStep[] = [];
   for (const balancer of state.balancers) {
-    const ids = standby
+    const ids = idle
       .map((instance) => instance.id)
       .filter((id) => ['healthy', 'pending', 'unhealthy'].includes(balancer.health.get(id) ?? ''));
     if (ids.length === 0) continue;
@@ -369,13 +374,13 @@ export function unregisterStandbySteps(state: ReplaceState): ReplaceStep[] {
             'elb',
             'DeregisterInstancesFromLoadBalancer',
             { LoadBalancerName: balancer.id, Instances: ids.map((InstanceId) => ({ InstanceId })) },
-            'instances in Standby take no requests',
+            'instances out of service take no requests',
           )
         : call(
             'elbv2',
             'DeregisterTargets',
             { TargetGroupArn: balancer.id, Targets: ids.map((Id) => ({ Id })) },
-            'instances in Standby take no requests',
+            'instances out of service take no requests',
           ),
     );
   }
