@@ -128,12 +128,13 @@ async function deployDeployRollback(scene: Scene): Promise<string[]> {
   const rolledBack = await run(scene, ['rollback']);
   assert.equal(rolledBack.result.code, 0, rolledBack.result.stderr + rolledBack.result.stdout);
   assert.equal(rolledBack.deployment.phase, 'rolled-back');
-  // The rolled-back slot is stopped after the phase is journaled (a server answers before that).
-  await waitFor(async () => (await terminated(fixture, green)).length === green.length, {
-    timeoutMs: 30_000,
-    intervalMs: 100,
-    what: () => 'the green instances to be terminated after the rollback',
-  });
+  // The rolled-back slot is stopped after the phase is journaled (a server answers before that):
+  // its instances terminated, then the default version and the MaxSize restored, in that order.
+  await waitFor(
+    async () =>
+      (await terminated(fixture, green)).length === green.length && (await fixture.group()).MaxSize === 2,
+    { timeoutMs: 30_000, intervalMs: 100, what: () => 'the rolled-back slot to be retired' },
+  );
   assert.deepEqual(await fixture.members('InService'), blue);
   assert.deepEqual(await fixture.balancer.healthyInstances(), blue);
   assert.deepEqual(await fixture.members('Standby'), []);

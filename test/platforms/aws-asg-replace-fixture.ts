@@ -44,7 +44,7 @@ export interface ReplaceFixture {
   defaultVersion(): Promise<{ number: number; imageId: string }>;
   /** Images cutover baked (tagged with the app). */
   bakedImages(): Promise<Image[]>;
-  /** Instances tagged with the slot (any release) that EC2 has not terminated. */
+  /** Instances tagged with the slot (any release) that EC2 has not terminated (stopped ones count). */
   liveTagged(slot: string): Promise<string[]>;
   cleanup(): Promise<void>;
 }
@@ -144,7 +144,7 @@ export async function makeReplaceFixture(kind: AwsRouterKind = 'aws-target-group
           new DescribeInstancesCommand({
             Filters: [
               { Name: `tag:${CUTOVER_TAG.slot}`, Values: [slot] },
-              { Name: 'instance-state-name', Values: ['pending', 'running'] },
+              { Name: 'instance-state-name', Values: ['pending', 'running', 'stopping', 'stopped'] },
             ],
           }),
         );

@@ -87,7 +87,8 @@ export interface ReplaceClients {
   readonly elbv2: ElasticLoadBalancingV2Client;
 }
 
-const ALIVE = new Set(['pending', 'running']);
+/** Not terminated (nor on its way): a stopped instance still costs its volumes and must be retired. */
+const ALIVE = new Set(['pending', 'running', 'stopping', 'stopped']);
 
 export function isAlive(instance: ObservedInstance): boolean {
   return ALIVE.has(instance.state);
