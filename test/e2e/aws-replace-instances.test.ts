@@ -199,3 +199,55 @@ for (const mode of ['one-shot', 'server'] as const) {
     });
   });
 }
+
+void describe('recipe 1 failures through cutover deploy (one-shot, target group), against moto', () => {
+  const scene = {} as Scene;
+  before(async () => {
+    scene.fixture = await makeReplaceFixture('aws-target-group');
+    scene.harness = await CutoverHarness.create({ releases: {} });
+    writeFileSync(scene.harness.configFile, configYaml(scene.fixture, scene.harness.adminPort));
+  });
+  after(async () => {
+    try {
+      await scene.harness?.teardown();
+    } finally {
+      await scene.fixture?.cleanup();
+    }
+  });
+
+  void it('KillNineBetweenTwoAwsCalls_BlueKeepsServing_TheNextCommandResumes_NothingDuplicated', async () => {
+    const { fixture, harness } = scene;
+    const first = await run(scene, ['deploy', 'v1']);
+    assert.equal(first.result.code, 0, first.result.stderr + first.result.stdout);
+    const blue = await fixture.liveTagged('blue');
+
+    // Killed in the middle of green's provision, between two AWS calls (its instances launched).
+    const killed = await harness.cli(['deploy', 'v2', '--json'], { CUTOVER_TEST_AWS_CRASH_AT: '7' });
+    assert.equal(killed.code, -1, `killed by SIGKILL: ${killed.stdout}${killed.stderr}`);
+    const serving = await fixture.balancer.healthyInstances();
+    assert.ok(
+      blue.every((id) => serving.includes(id)),
+      'blue serves after the kill',
+    );
+    assert.equal((await fixture.liveTagged('green')).length, 2, 'the kill came after RunInstances');
+
+    // The next command resumes the deployment to its end.
+    const resumed = await harness.cli(['retire', '--json']);
+    assert.equal(resumed.code, 0, resumed.stderr + resumed.stdout);
+    const waiting = (JSON.parse(resumed.stdout) as { waiting: DeploymentOutput['deployment'][] }).waiting;
+    assert.deepEqual(
+      waiting.map((deployment) => [deployment.release, deployment.toSlot, deployment.phase]),
+      [['v2', 'green', 'standby']],
+      'the killed deployment, resumed to standby',
+    );
+    const green = await fixture.liveTagged('green');
+    assert.equal(green.length, 2, 'two v2 instances, no duplicate');
+    assert.deepEqual(await fixture.balancer.healthyInstances(), green);
+    assert.deepEqual(await fixture.members('Standby'), blue);
+    const releases = (await fixture.bakedImages())
+      .map((image) => tagValue(image.Tags, CUTOVER_TAG.release))
+      .sort();
+    assert.deepEqual(releases, ['v1', 'v2'], 'one image per release');
+    assert.equal((await fixture.group()).DesiredCapacity, 2);
+  });
+});
