@@ -3,6 +3,8 @@
 // a kill -9 between every two AWS calls converging on a rerun with nothing duplicated (counted
 // by tag), and instances that never become healthy at the balancer failing the provision.
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import {
   DescribeImagesCommand,
@@ -194,4 +196,82 @@ void describe('aws-asg replace-instances: failures (target group)', () => {
     // keepImages (2): the images of older releases were pruned as the loop went.
     assert.ok((await fixture.bakedImages()).length <= 2);
   });
+
+  void it('TheApiFailingMidWay_FailsTheProvisionNamingTheCall_ARerunCompletesWithoutDuplicates', async () => {
+    // A loopback proxy in front of moto that, once told to, resets every connection: the AWS
+    // endpoint going away in the middle of a provision, just as AttachInstances is sent.
+    const proxy = await resettingProxy(new URL(fixture.aws.moto.endpoint).port);
+    try {
+      const platform = fixture.platform({ endpoint: proxy.endpoint });
+      const error = await platform
+        .provision('green', 'flaky', {
+          onProgress: (line) => {
+            if (line.startsWith('AttachInstances')) proxy.fail();
+          },
+        })
+        .then(
+          () => assert.fail('provision succeeded'),
+          (failure: unknown) => failure,
+        );
+      assert.ok(isCutoverError(error, 'CUTOVER_E_PROVISION'), String(error));
+      assert.match((error as Error).message, /^AttachInstances failed: /);
+      const blue = [...fixture.original].sort();
+      const serving = await fixture.balancer.healthyInstances();
+      assert.ok(
+        blue.every((id) => serving.includes(id)),
+        'blue serves',
+      );
+
+      proxy.heal();
+      const rerun = await platform.provision('green', 'flaky');
+      assert.equal(rerun.length, 2);
+      assert.deepEqual(await countTagged('flaky'), { instances: 2, images: 1, versions: 1 });
+      assert.deepEqual(await fixture.members('InService'), blue);
+      await platform.close();
+    } finally {
+      await proxy.close();
+    }
+  });
 });
+
+/** A TCP proxy to moto's port on loopback; fail() resets every connection until heal(). */
+async function resettingProxy(port: string): Promise<{
+  endpoint: string;
+  fail(): void;
+  heal(): void;
+  close(): Promise<void>;
+}> {
+  const sockets = new Set<Socket>();
+  let failing = false;
+  const server = createServer((client) => {
+    if (failing) {
+      client.resetAndDestroy();
+      return;
+    }
+    const upstream = connect(Number(port), '127.0.0.1');
+    for (const socket of [client, upstream]) {
+      sockets.add(socket);
+      socket.on('close', () => sockets.delete(socket));
+      socket.on('error', () => socket.destroy());
+    }
+    client.pipe(upstream).pipe(client);
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port: own } = server.address() as AddressInfo;
+  return {
+    endpoint: `http://127.0.0.1:${own}`,
+    fail: () => {
+      failing = true;
+      for (const socket of sockets) socket.resetAndDestroy();
+    },
+    heal: () => {
+      failing = false;
+    },
+    close: async () => {
+      for (const socket of sockets) socket.destroy();
+      server.close();
+      await once(server, 'close');
+    },
+  };
+}
