@@ -20,6 +20,13 @@ export interface BalancerAttachment {
   /** Attach the group; attaching a group already attached changes nothing. */
   attach(group: string): Promise<void>;
   detach(group: string): Promise<void>;
+  /**
+   * Register / deregister single instances (mode replace-instances: two slots share one group).
+   * Registering a registered instance changes nothing; deregistering is asked only for
+   * instances the balancer still lists.
+   */
+  register(instanceIds: readonly string[]): Promise<void>;
+  deregister(instanceIds: readonly string[]): Promise<void>;
   /** Instance id → health, for every instance the balancer has registered (draining included). */
   instanceHealth(): Promise<Map<string, BalancerHealth>>;
   /** How long the balancer lets a deregistered instance finish its requests (0: it cuts at once). */

@@ -8,9 +8,11 @@ import {
   type AutoScalingClient,
 } from '@aws-sdk/client-auto-scaling';
 import {
+  DeregisterInstancesFromLoadBalancerCommand,
   DescribeInstanceHealthCommand,
   DescribeLoadBalancerAttributesCommand,
   DescribeLoadBalancersCommand,
+  RegisterInstancesWithLoadBalancerCommand,
   type ElasticLoadBalancingClient,
 } from '@aws-sdk/client-elastic-load-balancing';
 import { CutoverError } from '../shared/errors.js';
@@ -55,6 +57,28 @@ export function classicElbAttachment(
           new DetachLoadBalancersCommand({
             AutoScalingGroupName: group,
             LoadBalancerNames: [loadBalancerName],
+          }),
+          { abortSignal },
+        ),
+      );
+    },
+    register: async (ids) => {
+      await awsCall(`RegisterInstancesWithLoadBalancer(${loadBalancerName})`, clients.elb, (abortSignal) =>
+        clients.elb.send(
+          new RegisterInstancesWithLoadBalancerCommand({
+            LoadBalancerName: loadBalancerName,
+            Instances: ids.map((InstanceId) => ({ InstanceId })),
+          }),
+          { abortSignal },
+        ),
+      );
+    },
+    deregister: async (ids) => {
+      await awsCall(`DeregisterInstancesFromLoadBalancer(${loadBalancerName})`, clients.elb, (abortSignal) =>
+        clients.elb.send(
+          new DeregisterInstancesFromLoadBalancerCommand({
+            LoadBalancerName: loadBalancerName,
+            Instances: ids.map((InstanceId) => ({ InstanceId })),
           }),
           { abortSignal },
         ),

@@ -11,6 +11,7 @@
  * draining) instead.
  */
 import type { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
+import type { EC2Client } from '@aws-sdk/client-ec2';
 import { CutoverError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import type {
@@ -35,14 +36,25 @@ import { describeGroup, type GroupFacts } from './auto-scaling-groups.js';
 import type { BalancerAttachment } from './balancer-attachment.js';
 import { groupServing } from './group-serving.js';
 import { switchToGroup, type SwitchStep } from './group-switch.js';
+import {
+  deregisterStandby,
+  slotMembers,
+  slotServing,
+  switchToInstanceSet,
+  type InstanceSet,
+} from './instance-set-switch.js';
 
 /** The endpoint kind these routers route to: a slot of the aws-asg platform. */
 export const AUTO_SCALING_GROUP_ENDPOINT = 'aws-asg';
+/** Endpoint detail `members` of a slot that is a set of instances tagged in a shared group. */
+export const TAGGED_INSTANCES = 'tagged-instances';
 
 /** What open() connects: the balancer and the Auto Scaling client; close() lets both go. */
 export interface BalancerConnection {
   readonly balancer: BalancerAttachment;
   readonly autoScaling: AutoScalingClient;
+  /** Reads instance tags when both slots share one group (aws-asg mode replace-instances). */
+  readonly ec2: EC2Client;
   /**
    * Whether the balancer itself reports deregistered instances as draining until their drain
    * ends (a target group does); if not (a Classic ELB), drain() waits the drain timeout.
@@ -68,6 +80,8 @@ const DRAIN_POLL_MS = 1_000;
 export class GroupAttachmentRouter implements Router {
   private connection: BalancerConnection | undefined;
   private groups: Partial<Record<Slot, string>> = {};
+  /** Set when the slots are sets of instances of one group (endpoint detail `members`). */
+  private instanceSet: InstanceSet | undefined;
   /** When this process detached each slot's group, for balancers that do not report draining. */
   private readonly detachedAt = new Map<string, number>();
 
@@ -122,6 +136,9 @@ export class GroupAttachmentRouter implements Router {
         );
       }
       groups[slot] = endpoint.id;
+      if (endpoint.details?.members === TAGGED_INSTANCES) {
+        this.instanceSet = { group: endpoint.id, app: endpoint.details.app ?? '' };
+      }
     }
     this.groups = groups;
   }
@@ -153,6 +170,21 @@ export class GroupAttachmentRouter implements Router {
       this.options.logger.info('router.aws.nothing-to-attach', { slot: live });
       return;
     }
+    if (this.instanceSet !== undefined) {
+      const { ec2 } = this.connected();
+      await switchToInstanceSet(
+        balancer,
+        { autoScaling, ec2 },
+        this.instanceSet,
+        live,
+        {
+          deadline: Date.now() + this.options.settleTimeoutMs,
+          pollMs: this.options.firstPollMs ?? DRAIN_POLL_MS,
+        },
+        (step) => this.options.logger.info(`router.aws.${step.step}`, { ...step }),
+      );
+      return;
+    }
     const logStep = (step: SwitchStep): void =>
       this.options.logger.info(`router.aws.${step.step}`, { ...step });
     const outcome = await switchToGroup(
@@ -169,6 +201,7 @@ export class GroupAttachmentRouter implements Router {
   }
 
   async verify(): Promise<RouterObservation> {
+    if (this.instanceSet !== undefined) return this.verifyInstanceSet(this.instanceSet);
     const { balancer, autoScaling } = this.connected();
     const attached = await balancer.attachedGroups();
     const known = SLOTS.filter((slot) => this.groups[slot] !== undefined);
@@ -219,6 +252,7 @@ export class GroupAttachmentRouter implements Router {
     const { balancer, autoScaling, reportsDraining } = this.connected();
     const group = this.groups[slot];
     if (group === undefined) return;
+    if (this.instanceSet !== undefined) return this.drainInstanceSet(this.instanceSet, slot, options);
     if ((await balancer.attachedGroups()).some((attached) => attached.name === group)) {
       throw new CutoverError(
         'CUTOVER_E_ROUTER',
@@ -260,11 +294,71 @@ export class GroupAttachmentRouter implements Router {
     const { balancer } = this.connected();
     const group = this.groups[slot];
     if (group === undefined) return;
+    if (this.instanceSet !== undefined) {
+      // The slots share the group: it stays attached; the slot's Standby instances stay deregistered.
+      const { ec2, autoScaling } = this.connected();
+      await deregisterStandby(balancer, { autoScaling, ec2 }, this.instanceSet);
+      const { [slot]: _gone, ...others } = this.groups;
+      this.groups = others;
+      return;
+    }
     const attached = await balancer.attachedGroups();
     // The guard refuses a cleanup of a live slot; a leftover attachment of the idle one goes.
     if (attached.some((found) => found.name === group) && attached.length > 1) await balancer.detach(group);
     const { [slot]: _forgotten, ...rest } = this.groups;
     this.groups = rest;
+  }
+
+  /** Which slot's instances serve: one slot InService and healthy, the other's off the balancer. */
+  private async verifyInstanceSet(set: InstanceSet): Promise<RouterObservation> {
+    const { balancer, autoScaling, ec2 } = this.connected();
+    const members = await slotMembers({ autoScaling, ec2 }, set);
+    const inService = SLOTS.filter((slot) =>
+      members.some((member) => member.slot === slot && member.lifecycle === 'InService'),
+    );
+    const [live, second] = inService;
+    if (live === undefined) {
+      return { kind: 'converging', seen: `no slot's instances are in service in ${set.group}` };
+    }
+    if (second !== undefined) {
+      return { kind: 'converging', seen: `both slots' instances are in service in ${set.group}` };
+    }
+    const weights = weightsAllOn(live);
+    const health = await balancer.instanceHealth();
+    const serving = slotServing(members, health, live, balancer.label);
+    if (!serving.serving) return { kind: 'converging', seen: serving.seen, weights };
+    const stale = members
+      .filter((member) => member.slot === otherSlot(live))
+      .map((member) => member.id)
+      .filter((id) => ['healthy', 'pending'].includes(health.get(id) ?? ''));
+    if (stale.length > 0) {
+      return {
+        kind: 'converging',
+        seen: `${stale.length} instance(s) of ${otherSlot(live)} still registered at ${balancer.label}: ${stale.slice(0, 5).join(', ')}`,
+        weights,
+      };
+    }
+    return { kind: 'observed', weights };
+  }
+
+  /** Until none of the slot's instances is registered (or its drain timeout), never past the deadline. */
+  private async drainInstanceSet(set: InstanceSet, slot: Slot, options: DrainOptions): Promise<void> {
+    const { balancer, autoScaling, ec2, reportsDraining } = this.connected();
+    const ids = (await slotMembers({ autoScaling, ec2 }, set))
+      .filter((member) => member.slot === slot)
+      .map((member) => member.id);
+    const deadline = options.deadline.getTime();
+    if (!reportsDraining) {
+      const wait = Math.min(Date.now() + (await balancer.drainTimeoutMs()), deadline) - Date.now();
+      if (wait > 0) await pause(wait);
+      return;
+    }
+    for (;;) {
+      const health = await balancer.instanceHealth();
+      const left = ids.filter((id) => health.has(id));
+      if (left.length === 0 || Date.now() >= deadline) return;
+      await pause(Math.min(DRAIN_POLL_MS, deadline - Date.now()));
+    }
   }
 
   /** Instances of `slot`'s group that the balancer still sends new requests to (not draining). */

@@ -8,9 +8,11 @@ import {
   type AutoScalingClient,
 } from '@aws-sdk/client-auto-scaling';
 import {
+  DeregisterTargetsCommand,
   DescribeTargetGroupAttributesCommand,
   DescribeTargetGroupsCommand,
   DescribeTargetHealthCommand,
+  RegisterTargetsCommand,
   type ElasticLoadBalancingV2Client,
   type TargetHealthStateEnum,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
@@ -70,6 +72,26 @@ export function targetGroupAttachment(
           new DetachLoadBalancerTargetGroupsCommand({
             AutoScalingGroupName: group,
             TargetGroupARNs: [targetGroupArn],
+          }),
+          { abortSignal },
+        ),
+      );
+    },
+    // No Port: the target group's own port, the one an attached group registers with.
+    register: async (ids) => {
+      await awsCall(`RegisterTargets(${shortName})`, clients.elbv2, (abortSignal) =>
+        clients.elbv2.send(
+          new RegisterTargetsCommand({ TargetGroupArn: targetGroupArn, Targets: ids.map((Id) => ({ Id })) }),
+          { abortSignal },
+        ),
+      );
+    },
+    deregister: async (ids) => {
+      await awsCall(`DeregisterTargets(${shortName})`, clients.elbv2, (abortSignal) =>
+        clients.elbv2.send(
+          new DeregisterTargetsCommand({
+            TargetGroupArn: targetGroupArn,
+            Targets: ids.map((Id) => ({ Id })),
           }),
           { abortSignal },
         ),

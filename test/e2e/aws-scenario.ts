@@ -80,6 +80,8 @@ export function configYaml(
 
 export interface Balancer {
   readonly name: string;
+  /** The target group's ARN (target groups only). */
+  readonly arn?: string;
   /** Instance ids the balancer counts healthy, sorted. */
   healthyInstances(): Promise<string[]>;
   destroy(): void;
@@ -122,6 +124,7 @@ export async function createBalancer(kind: AwsRouterKind, fixture: AwsAsgFixture
   const arn = created.TargetGroups![0]!.TargetGroupArn!;
   return {
     name,
+    arn,
     async healthyInstances() {
       const answer = await elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: arn }));
       return (answer.TargetHealthDescriptions ?? [])

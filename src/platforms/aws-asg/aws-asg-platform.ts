@@ -27,6 +27,7 @@ import { awsCrashPoint } from './crash-point.js';
 import { groupName } from './group-naming.js';
 import { deleteLaunchTemplate, ensureLaunchTemplate, templatesOf } from './launch-template.js';
 import { releaseImage } from './release-image.js';
+import { ReplaceInstancesPlatform } from './replace-instances-platform.js';
 import { groupNamed, groupsOf, type SlotGroup } from './slot-groups.js';
 
 /** The endpoint kind of this platform's slots: routers that list it attach groups by name. */
@@ -50,6 +51,9 @@ interface Capacity {
  * deployment), so every read goes to AWS and a restarted cutover sees what an earlier one made.
  */
 export function createAwsAsgPlatform(config: AwsAsgPlatformConfig, deps: AwsAsgPlatformDeps): Platform {
+  if (config.mode === 'replace-instances') {
+    return new ReplaceInstancesPlatform(config, { ...deps, endpointKind: AWS_ASG_ENDPOINT_KIND });
+  }
   return new AwsAsgPlatform(config, deps);
 }
 
@@ -70,11 +74,11 @@ class AwsAsgPlatform implements Platform {
   }
 
   async checkRelease(release: string): Promise<void> {
-    await releaseImage(this.ec2, this.config.image, release);
+    await releaseImage(this.ec2, this.image(), release);
   }
 
   async provision(slot: Slot, release: string, options: ProvisionOptions = {}): Promise<Instance[]> {
-    const imageId = await releaseImage(this.ec2, this.config.image, release);
+    const imageId = await releaseImage(this.ec2, this.image(), release);
     const name = groupName(this.deps.app, slot, release);
     const groups = await groupsOf(this.asg, this.deps.app, slot);
     // The slot is idle while it is provisioned: what it ran before goes before the new group comes.
@@ -190,6 +194,14 @@ class AwsAsgPlatform implements Platform {
     this.asg.destroy();
     this.ec2.destroy();
     return Promise.resolve();
+  }
+
+  /** The schema requires `image` in this mode; a config built around it is a bug, said so. */
+  private image(): NonNullable<AwsAsgPlatformConfig['image']> {
+    if (this.config.image === undefined) {
+      throw new CutoverError('CUTOVER_E_CONFIG', 'platform.image is required in mode replica-group');
+    }
+    return this.config.image;
   }
 
   private launchData(imageId: string, slot: Slot, release: string) {

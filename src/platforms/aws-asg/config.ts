@@ -8,6 +8,8 @@ import { PLATFORM_SETTINGS } from '../descriptor.js';
 export const AWS_ASG_READY_TIMEOUT_MS = 10 * 60_000;
 /** Time between two reads of a group while cutover waits for it. */
 export const AWS_ASG_POLL_INTERVAL_MS = 5_000;
+/** replace-instances: how many releases' baked images are kept (rollback to an older one needs it). */
+export const AWS_ASG_KEEP_IMAGES = 3;
 /** The Auto Scaling limit on MaxSize is per account; this keeps a typo from asking for thousands. */
 const MAX_INSTANCES = 1_000;
 
@@ -43,11 +45,30 @@ export const awsAsgPlatformConfig = z
   .object({
     kind: z.literal('aws-asg'),
     mode: z
-      .enum(['replica-group'])
+      .enum(['replica-group', 'replace-instances'])
       .default('replica-group')
-      .describe('replica-group: a new Auto Scaling group per deploy, beside the live one'),
+      .describe(
+        'replica-group: a new Auto Scaling group per deploy, beside the live one; replace-instances: new instances in the one production group (`group`), behind the same load balancer',
+      ),
     ...AWS_CONNECTION_SETTINGS,
-    image: imageConfig.describe('The image (AMI) each release runs'),
+    image: imageConfig
+      .optional()
+      .describe('The image (AMI) each release runs (replica-group; replace-instances bakes its own)'),
+    group: z
+      .string()
+      .min(1)
+      .max(255)
+      .optional()
+      .describe(
+        'replace-instances: the production Auto Scaling group; new instances launch from its launch template and join it',
+      ),
+    keepImages: z
+      .number()
+      .int()
+      .min(1)
+      .max(100)
+      .default(AWS_ASG_KEEP_IMAGES)
+      .describe('replace-instances: images baked for the last N releases stay; older ones are deregistered'),
     instanceType: z.string().min(1).default('t3.micro').describe('The EC2 instance type of new instances'),
     userData: z
       .string()
@@ -98,9 +119,28 @@ export const awsAsgPlatformConfig = z
     ...PLATFORM_SETTINGS,
   })
   .strict()
-  .refine((config) => (config.subnets === undefined) !== (config.availabilityZones === undefined), {
-    message: 'set exactly one of `subnets` (VPC subnet ids) or `availabilityZones`',
-    path: ['subnets'],
+  .superRefine((config, context) => {
+    if (config.mode === 'replace-instances') {
+      // The group's own launch template says where and from what its instances launch.
+      if (config.group === undefined) {
+        context.addIssue({
+          code: 'custom',
+          path: ['group'],
+          message: 'mode replace-instances needs `group`: the production Auto Scaling group',
+        });
+      }
+      return;
+    }
+    if (config.image === undefined) {
+      context.addIssue({ code: 'custom', path: ['image'], message: 'mode replica-group needs `image`' });
+    }
+    if ((config.subnets === undefined) === (config.availabilityZones === undefined)) {
+      context.addIssue({
+        code: 'custom',
+        path: ['subnets'],
+        message: 'set exactly one of `subnets` (VPC subnet ids) or `availabilityZones`',
+      });
+    }
   });
 
 export type AwsAsgPlatformConfig = z.infer<typeof awsAsgPlatformConfig>;

@@ -11,7 +11,7 @@ const RELEASE = /\$\{RELEASE\}/g;
  */
 export async function releaseImage(
   ec2: EC2Client,
-  image: AwsAsgPlatformConfig['image'],
+  image: NonNullable<AwsAsgPlatformConfig['image']>,
   release: string,
 ): Promise<string> {
   if (typeof image === 'string') return imageById(ec2, image.replace(RELEASE, release), release);

@@ -1,4 +1,5 @@
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
+import { EC2Client } from '@aws-sdk/client-ec2';
 import { ElasticLoadBalancingClient } from '@aws-sdk/client-elastic-load-balancing';
 import { classicElbAttachment, requireClassicElb } from '../../aws/classic-elb-attachment.js';
 import { withCallTimeout } from '../../aws/aws-call.js';
@@ -31,8 +32,11 @@ export const awsElbRouter = defineRouter({
         const clientConfig = { ...awsClientConfig(config), ...callTimeoutOptions(config.callTimeout) };
         const autoScaling = withCallTimeout(new AutoScalingClient(clientConfig), config.callTimeout);
         const elb = withCallTimeout(new ElasticLoadBalancingClient(clientConfig), config.callTimeout);
+        // Reads instance tags when the slots share one group (aws-asg mode replace-instances).
+        const ec2 = withCallTimeout(new EC2Client(clientConfig), config.callTimeout);
         const close = (): void => {
           autoScaling.destroy();
+          ec2.destroy();
           elb.destroy();
         };
         try {
@@ -40,6 +44,7 @@ export const awsElbRouter = defineRouter({
           return {
             balancer: classicElbAttachment({ autoScaling, elb }, config.loadBalancer),
             autoScaling,
+            ec2,
             // DescribeInstanceHealth does not list an instance once it is deregistered.
             reportsDraining: false,
             close,

@@ -1,4 +1,5 @@
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
+import { EC2Client } from '@aws-sdk/client-ec2';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { withCallTimeout } from '../../aws/aws-call.js';
 import { callTimeoutOptions } from '../../aws/call-timeout.js';
@@ -32,8 +33,11 @@ export const awsTargetGroupRouter = defineRouter({
         const clientConfig = { ...awsClientConfig(config), ...callTimeoutOptions(config.callTimeout) };
         const autoScaling = withCallTimeout(new AutoScalingClient(clientConfig), config.callTimeout);
         const elbv2 = withCallTimeout(new ElasticLoadBalancingV2Client(clientConfig), config.callTimeout);
+        // Reads instance tags when the slots share one group (aws-asg mode replace-instances).
+        const ec2 = withCallTimeout(new EC2Client(clientConfig), config.callTimeout);
         const close = (): void => {
           autoScaling.destroy();
+          ec2.destroy();
           elbv2.destroy();
         };
         try {
@@ -41,6 +45,7 @@ export const awsTargetGroupRouter = defineRouter({
           return {
             balancer: targetGroupAttachment({ autoScaling, elbv2 }, arn),
             autoScaling,
+            ec2,
             reportsDraining: true,
             close,
           };
