@@ -5,6 +5,7 @@
  * keeps its in-flight requests. One implementation per kind of balancer.
  */
 import type { GroupFacts } from './auto-scaling-groups.js';
+import type { AwsCallSpec } from './planned-call.js';
 
 /**
  * An instance as the balancer sees it. `pending`: registered, health not known yet (initial,
@@ -20,6 +21,10 @@ export interface BalancerAttachment {
   /** Attach the group; attaching a group already attached changes nothing. */
   attach(group: string): Promise<void>;
   detach(group: string): Promise<void>;
+  /** The call attach(group) sends (what `--plan` prints). */
+  attachCall(group: string): AwsCallSpec<object>;
+  /** The call detach(group) sends. */
+  detachCall(group: string): AwsCallSpec<object>;
   /** Instance id → health, for every instance the balancer has registered (draining included). */
   instanceHealth(): Promise<Map<string, BalancerHealth>>;
   /** How long the balancer lets a deregistered instance finish its requests (0: it cuts at once). */
