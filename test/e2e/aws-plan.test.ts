@@ -86,6 +86,40 @@ function matchInputs(planned: PlannedCall, request: AwsRequest): Map<string, str
   return bound;
 }
 
+/**
+ * The recorded mutating requests are the planned calls in order; a planned call with a
+ * condition may be missing (its condition was not met). Returns each placeholder's value.
+ */
+function assertPlanMade(calls: readonly PlannedCall[], made: readonly AwsRequest[]): Map<string, string> {
+  const bound = new Map<string, string>();
+  let next = 0;
+  for (const call of calls) {
+    const request = made[next];
+    if (request?.action !== call.operation) {
+      assert.ok(
+        call.condition !== undefined,
+        `planned ${call.operation}, made ${request?.action ?? 'nothing'}: planned ${calls.map((c) => c.operation).join(', ')}; made ${made.map((m) => m.action).join(', ')}`,
+      );
+      continue;
+    }
+    next += 1;
+    for (const [name, value] of matchInputs(call, request)) {
+      const earlier = bound.get(name);
+      assert.ok(
+        earlier === undefined || earlier === value,
+        `<${name}> is one value: ${earlier} and ${value}`,
+      );
+      bound.set(name, value);
+    }
+  }
+  assert.deepEqual(
+    made.slice(next).map((m) => m.action),
+    [],
+    'calls made beyond the plan',
+  );
+  return bound;
+}
+
 for (const kind of ['aws-target-group', 'aws-elb'] as const) {
   void describe(`cutover deploy --plan, replica group behind ${kind}, against moto`, () => {
     let fixture: AwsAsgFixture;
@@ -93,7 +127,7 @@ for (const kind of ['aws-target-group', 'aws-elb'] as const) {
     let balancer: Balancer;
 
     before(async () => {
-      fixture = await makeAwsAsgFixture(['v1', 'v2']);
+      fixture = await makeAwsAsgFixture(['v1', 'v2', 'v3']);
       balancer = await createBalancer(kind, fixture);
       harness = await CutoverHarness.create({ releases: {} });
       writeFileSync(harness.configFile, configYaml(fixture, kind, balancer.name));
@@ -176,20 +210,36 @@ for (const kind of ['aws-target-group', 'aws-elb'] as const) {
         calls.map((call) => call.operation),
         'the deploy made the planned calls, in order',
       );
-      const bound = new Map<string, string>();
-      calls.forEach((call, index) => {
-        for (const [name, value] of matchInputs(call, made[index]!)) {
-          const earlier = bound.get(name);
-          assert.ok(
-            earlier === undefined || earlier === value,
-            `<${name}> is one value: ${earlier} and ${value}`,
-          );
-          bound.set(name, value);
-        }
-      });
+      const bound = assertPlanMade(calls, made);
       assert.equal(bound.get('id of this deployment'), deployment.id);
       assert.equal(made[2]!.params.AutoScalingGroupName, green);
       assert.equal(made[3]!.params.AutoScalingGroupName, blue);
+    });
+
+    void it('plans v3 with v2 in standby: blue retired first, its old group and template deleted, then the same switch', async () => {
+      await startRecording(fixture.moto.endpoint);
+      const planned = await harness.cli(['deploy', 'v3', '--plan', '--json']);
+      assert.equal(planned.code, 0, planned.stderr + planned.stdout);
+      const { plan } = JSON.parse(planned.stdout) as { plan: DeployPlan };
+      assert.deepEqual((await recordedRequests(fixture.moto.endpoint)).filter(isMutating), []);
+      assert.deepEqual(
+        plan.phases.map((phase) => phase.phase),
+        ['retire-standby', 'provision', 'verify', 'switch', 'drain', 'retire'],
+      );
+      assert.equal(plan.toSlot, 'blue');
+      const calls = deployCalls(plan);
+
+      await startRecording(fixture.moto.endpoint);
+      const deployed = await harness.cli(['deploy', 'v3', '--json']);
+      assert.equal(deployed.code, 0, deployed.stderr + deployed.stdout);
+      const made = (await recordedRequests(fixture.moto.endpoint)).filter(isMutating);
+      assertPlanMade(calls, made);
+      const oldBlue = groupName(fixture.app, 'blue', 'v1');
+      assert.ok(
+        made.some((m) => m.action === 'DeleteAutoScalingGroup' && m.params.AutoScalingGroupName === oldBlue),
+        'the planned deletion of blue’s old group was made',
+      );
+      assert.deepEqual(await attachedGroups(fixture, balancer), [groupName(fixture.app, 'blue', 'v3')]);
     });
 
     void it('a release with no image: the plan fails as the deploy does, and changes nothing', async () => {
