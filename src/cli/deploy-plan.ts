@@ -36,9 +36,9 @@ export async function planDeploy(config: CutoverConfig, release: string): Promis
       logger,
       previewToken: loadOrCreatePreviewToken(config.stateDirPath),
     }).router;
-    refuseWithoutPlans(platform, router);
+    const planners = plannersOf(platform, router);
     store = openAppStore(config);
-    return await planWith(config, release, platform, router, store);
+    return await planWith(config, release, planners.platform, planners.router, store);
   } finally {
     await router?.close();
     await platform.close();
@@ -47,16 +47,18 @@ export async function planDeploy(config: CutoverConfig, release: string): Promis
 }
 
 /** Names what cannot plan, so nobody mistakes a partial plan for the deploy's calls. */
-function refuseWithoutPlans(
+function plannersOf(
   platform: Platform,
   router: Router,
-): asserts platform is PlanningPlatform & Platform {
+): { platform: PlanningPlatform; router: PlanningRouter } {
   const missing: string[] = [];
   if (platform.planProvision === undefined || platform.planStop === undefined)
     missing.push(`platform ${platform.describe().kind}`);
   if (router.planMove === undefined || router.planDrain === undefined)
     missing.push(`router ${router.describe().kind}`);
-  if (missing.length === 0) return;
+  if (missing.length === 0) {
+    return { platform: platform as PlanningPlatform, router: router as PlanningRouter };
+  }
   throw new CutoverError(
     'CUTOVER_E_USAGE',
     `--plan cannot list the calls of this deploy: ${missing.join(' and ')} cannot plan ${missing.length > 1 ? 'their' : 'its'} calls (platform aws-asg and the routers aws-elb and aws-target-group can); run \`cutover deploy\` without --plan`,
@@ -68,10 +70,9 @@ async function planWith(
   config: CutoverConfig,
   release: string,
   platform: PlanningPlatform,
-  anyRouter: Router,
+  router: PlanningRouter,
   store: Store,
 ): Promise<DeployPlan> {
-  const router = anyRouter as PlanningRouter;
   // What DeploymentEngine.deploy() checks before it takes the lease, in the same order.
   await platform.checkRelease?.(release);
   const unfinished = await store.unfinishedDeployments(config.app);
