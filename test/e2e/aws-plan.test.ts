@@ -7,6 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
+import { DeleteAutoScalingGroupCommand } from '@aws-sdk/client-auto-scaling';
 import { after, before, describe, it } from 'node:test';
 import { deployCalls, isPlaceholder, type DeployPlan, type PlannedValue } from '../../src/shared/plan.js';
 import { groupName } from '../../src/platforms/aws-asg/group-naming.js';
@@ -253,6 +254,25 @@ for (const kind of ['aws-target-group', 'aws-elb'] as const) {
       assert.deepEqual(said(planned.stderr), said(deployed.stderr));
       assert.equal(said(planned.stderr).length, 1, planned.stderr);
       assert.deepEqual((await recordedRequests(fixture.moto.endpoint)).filter(isMutating), []);
+    });
+
+    void it('a live group that is gone: the plan fails with the deploy’s code and message', async () => {
+      // Someone deleted the live group behind cutover's back.
+      await fixture.asg.send(
+        new DeleteAutoScalingGroupCommand({
+          AutoScalingGroupName: groupName(fixture.app, 'blue', 'v3'),
+          ForceDelete: true,
+        }),
+      );
+      await startRecording(fixture.moto.endpoint);
+      const planned = await harness.cli(['deploy', 'v2', '--plan']);
+      assert.deepEqual((await recordedRequests(fixture.moto.endpoint)).filter(isMutating), []);
+      const deployed = await harness.cli(['deploy', 'v2']);
+      const said = (stderr: string) => stderr.split('\n').filter((line) => line.startsWith('cutover:'));
+      assert.notEqual(planned.code, 0, planned.stdout);
+      assert.equal(planned.code, deployed.code, planned.stderr + deployed.stderr);
+      assert.match(said(planned.stderr).join('\n'), /does not exist/);
+      assert.deepEqual(said(planned.stderr), said(deployed.stderr));
     });
   });
 }
