@@ -13,6 +13,7 @@ import { createPlatform } from '../platforms/registry.js';
 import { createRouter } from '../routers/registry.js';
 import { openAppStore } from '../server/open-app.js';
 import { loadOrCreatePreviewToken } from '../server/preview-token.js';
+import { refuseWhileLocked } from './in-process-engine.js';
 import { formatDuration } from '../shared/duration.js';
 import { CutoverError } from '../shared/errors.js';
 import { Logger, jsonLineSink } from '../shared/logger.js';
@@ -38,6 +39,8 @@ export async function planDeploy(config: CutoverConfig, release: string): Promis
     }).router;
     const planners = plannersOf(platform, router);
     store = openAppStore(config);
+    // A deploy now would stop at the lock, before anything else.
+    await refuseWhileLocked(store, config.app);
     return await planWith(config, release, planners.platform, planners.router, store);
   } finally {
     await router?.close();

@@ -7,10 +7,13 @@
  */
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { DeleteAutoScalingGroupCommand } from '@aws-sdk/client-auto-scaling';
 import { after, before, describe, it } from 'node:test';
 import { deployCalls, isPlaceholder, type DeployPlan, type PlannedValue } from '../../src/shared/plan.js';
+import { loadConfig } from '../../src/config/load.js';
 import { groupName } from '../../src/platforms/aws-asg/group-naming.js';
+import { openAppStore } from '../../src/server/open-app.js';
 import { makeAwsAsgFixture, type AwsAsgFixture } from '../platforms/aws-asg-fixture.js';
 import { recordedRequests, startRecording, type AwsRequest } from '../support/moto-recorder.js';
 import {
@@ -254,6 +257,24 @@ for (const kind of ['aws-target-group', 'aws-elb'] as const) {
       assert.deepEqual(said(planned.stderr), said(deployed.stderr));
       assert.equal(said(planned.stderr).length, 1, planned.stderr);
       assert.deepEqual((await recordedRequests(fixture.moto.endpoint)).filter(isMutating), []);
+    });
+
+    void it('the app lock held by a live deploy: the plan is refused as the deploy is', async () => {
+      const store = openAppStore(loadConfig(harness.configFile));
+      const owner = `cutover@${hostname()}:${process.pid} one-shot deploy v7`;
+      try {
+        assert.ok((await store.acquireLease(fixture.app, owner, 60_000)).acquired);
+        const planned = await harness.cli(['deploy', 'v2', '--plan']);
+        const deployed = await harness.cli(['deploy', 'v2']);
+        const said = (stderr: string) => stderr.split('\n').filter((line) => line.startsWith('cutover:'));
+        assert.equal(planned.code, 3, planned.stderr);
+        assert.equal(deployed.code, 3, deployed.stderr);
+        assert.match(said(planned.stderr).join('\n'), /the lock is held by cutover@.* one-shot deploy v7/);
+        assert.deepEqual(said(planned.stderr), said(deployed.stderr));
+      } finally {
+        await store.releaseLease(fixture.app, owner);
+        await store.close();
+      }
     });
 
     void it('a live group that is gone: the plan fails with the deploy’s code and message', async () => {
