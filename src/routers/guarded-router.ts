@@ -53,7 +53,8 @@ export class GuardedRouter implements Router {
 
   constructor(private readonly inner: Router) {
     if (inner.planMove !== undefined) {
-      this.planMove = (move) => {
+      // Async: a refused move rejects like every other router call, it never throws at the caller.
+      this.planMove = async (move) => {
         refuseInvalidWeights(move.weights);
         return inner.planMove!(move);
       };
