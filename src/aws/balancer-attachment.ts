@@ -5,6 +5,7 @@
  * keeps its in-flight requests. One implementation per kind of balancer.
  */
 import type { GroupFacts } from './auto-scaling-groups.js';
+import type { AwsCallSpec } from './planned-call.js';
 
 /**
  * An instance as the balancer sees it. `pending`: registered, health not known yet (initial,
@@ -27,6 +28,10 @@ export interface BalancerAttachment {
    */
   register(instanceIds: readonly string[]): Promise<void>;
   deregister(instanceIds: readonly string[]): Promise<void>;
+  /** The call attach(group) sends (what `--plan` prints). */
+  attachCall(group: string): AwsCallSpec<object>;
+  /** The call detach(group) sends. */
+  detachCall(group: string): AwsCallSpec<object>;
   /** Instance id → health, for every instance the balancer has registered (draining included). */
   instanceHealth(): Promise<Map<string, BalancerHealth>>;
   /** How long the balancer lets a deregistered instance finish its requests (0: it cuts at once). */

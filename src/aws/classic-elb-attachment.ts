@@ -5,7 +5,9 @@
 import {
   AttachLoadBalancersCommand,
   DetachLoadBalancersCommand,
+  type AttachLoadBalancersCommandInput,
   type AutoScalingClient,
+  type DetachLoadBalancersCommandInput,
 } from '@aws-sdk/client-auto-scaling';
 import {
   DeregisterInstancesFromLoadBalancerCommand,
@@ -19,6 +21,7 @@ import { CutoverError } from '../shared/errors.js';
 import { listGroups } from './auto-scaling-groups.js';
 import { awsCall } from './aws-call.js';
 import type { BalancerAttachment, BalancerHealth } from './balancer-attachment.js';
+import type { AwsCallSpec } from './planned-call.js';
 
 /** CUTOVER_E_ROUTER when the load balancer does not exist. */
 export async function requireClassicElb(client: ElasticLoadBalancingClient, name: string): Promise<void> {
@@ -34,6 +37,16 @@ export function classicElbAttachment(
   clients: { autoScaling: AutoScalingClient; elb: ElasticLoadBalancingClient },
   loadBalancerName: string,
 ): BalancerAttachment {
+  const attachCall = (group: string): AwsCallSpec<AttachLoadBalancersCommandInput> => ({
+    service: 'autoscaling',
+    operation: 'AttachLoadBalancers',
+    input: { AutoScalingGroupName: group, LoadBalancerNames: [loadBalancerName] },
+  });
+  const detachCall = (group: string): AwsCallSpec<DetachLoadBalancersCommandInput> => ({
+    service: 'autoscaling',
+    operation: 'DetachLoadBalancers',
+    input: { AutoScalingGroupName: group, LoadBalancerNames: [loadBalancerName] },
+  });
   return {
     label: `Classic ELB ${loadBalancerName}`,
     attachedGroups: async () =>
@@ -41,25 +54,15 @@ export function classicElbAttachment(
         group.loadBalancerNames.includes(loadBalancerName),
       ),
     attach: async (group) => {
+      const { input } = attachCall(group);
       await awsCall(`AttachLoadBalancers(${group})`, clients.autoScaling, (abortSignal) =>
-        clients.autoScaling.send(
-          new AttachLoadBalancersCommand({
-            AutoScalingGroupName: group,
-            LoadBalancerNames: [loadBalancerName],
-          }),
-          { abortSignal },
-        ),
+        clients.autoScaling.send(new AttachLoadBalancersCommand(input), { abortSignal }),
       );
     },
     detach: async (group) => {
+      const { input } = detachCall(group);
       await awsCall(`DetachLoadBalancers(${group})`, clients.autoScaling, (abortSignal) =>
-        clients.autoScaling.send(
-          new DetachLoadBalancersCommand({
-            AutoScalingGroupName: group,
-            LoadBalancerNames: [loadBalancerName],
-          }),
-          { abortSignal },
-        ),
+        clients.autoScaling.send(new DetachLoadBalancersCommand(input), { abortSignal }),
       );
     },
     register: async (ids) => {
@@ -84,6 +87,8 @@ export function classicElbAttachment(
         ),
       );
     },
+    attachCall,
+    detachCall,
     instanceHealth: async () => {
       const answer = await awsCall(
         `DescribeInstanceHealth(${loadBalancerName})`,

@@ -12,10 +12,13 @@
  */
 import type { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import type { EC2Client } from '@aws-sdk/client-ec2';
+import { formatDuration } from '../shared/duration.js';
 import { CutoverError } from '../shared/errors.js';
+import type { PlannedStep } from '../shared/plan.js';
 import type { Logger } from '../shared/logger.js';
 import type {
   DrainOptions,
+  PlannedMove,
   DrainStatus,
   PreviewRoute,
   Router,
@@ -28,6 +31,7 @@ import {
   otherSlot,
   weightsAllOn,
   type Slot,
+  type SlotEndpoint,
   type SlotEndpoints,
   type SlotTargets,
   type Weights,
@@ -35,7 +39,7 @@ import {
 import { describeGroup, type GroupFacts } from './auto-scaling-groups.js';
 import type { BalancerAttachment } from './balancer-attachment.js';
 import { groupServing } from './group-serving.js';
-import { switchToGroup, type SwitchStep } from './group-switch.js';
+import { planSwitchToGroup, switchToGroup, type SwitchStep } from './group-switch.js';
 import {
   deregisterStandby,
   slotMembers,
@@ -104,7 +108,7 @@ export class GroupAttachmentRouter implements Router {
   }
 
   async prepare(targets: SlotTargets, endpoints: SlotEndpoints = {}): Promise<void> {
-    const { autoScaling } = this.connected();
+    this.connected();
     const groups: Partial<Record<Slot, string>> = {};
     for (const slot of SLOTS) {
       const endpoint = endpoints[slot];
@@ -118,29 +122,46 @@ export class GroupAttachmentRouter implements Router {
         }
         continue;
       }
-      const region = endpoint.details?.region;
-      if (region !== undefined && region !== this.options.region) {
-        throw new CutoverError(
-          'CUTOVER_E_ROUTER',
-          `${slot}'s group ${endpoint.id} is in ${region}, but the ${this.options.kind} router works in ${this.options.region}`,
-          { details: { slot, group: endpoint.id, region } },
-        );
-      }
-      if ((await describeGroup(autoScaling, endpoint.id)) === undefined) {
-        throw new CutoverError(
-          'CUTOVER_E_ROUTER',
-          `${slot}'s Auto Scaling group ${endpoint.id} does not exist`,
-          {
-            details: { slot, group: endpoint.id },
-          },
-        );
-      }
+      await this.requireGroup(slot, endpoint);
       groups[slot] = endpoint.id;
       if (endpoint.details?.members === TAGGED_INSTANCES) {
         this.instanceSet = { group: endpoint.id, app: endpoint.details.app ?? '' };
       }
     }
     this.groups = groups;
+  }
+
+  /**
+   * What setWeights(move.weights) would do once the slots stand behind move.endpoints: the
+   * group switch's attach, wait and detaches (group-switch.ts). Every slot's group but the new
+   * one must exist now, as prepare() requires; the new one is created by the provision planned
+   * before this move.
+   */
+  async planMove(move: PlannedMove): Promise<PlannedStep[]> {
+    const { balancer } = this.connected();
+    const live = this.wholeSlot(move.weights);
+    for (const slot of SLOTS) {
+      const endpoint = move.endpoints[slot];
+      if (endpoint !== undefined && slot !== move.to) await this.requireGroup(slot, endpoint);
+    }
+    const group = move.endpoints[live]?.id;
+    if (group === undefined) return [{ kind: 'note', text: `${live} has no group: nothing to attach` }];
+    return planSwitchToGroup(balancer, group, this.options.settleTimeoutMs);
+  }
+
+  /** What drain(slot) waits for: the balancer's own drain of the slot's group, at most the deadline. */
+  async planDrain(
+    slot: Slot,
+    options: { deadlineMs: number; endpoints: SlotEndpoints },
+  ): Promise<PlannedStep[]> {
+    const { balancer, reportsDraining } = this.connected();
+    const group = options.endpoints[slot]?.id;
+    if (group === undefined) return [];
+    const timeoutMs = await balancer.drainTimeoutMs();
+    const until = reportsDraining
+      ? `no instance of ${group} registered at ${balancer.label} (its deregistration delay: ${formatDuration(timeoutMs)})`
+      : `the connection-draining timeout of ${balancer.label} (${formatDuration(timeoutMs)}) has passed since ${group} was detached`;
+    return [{ kind: 'wait', until, deadlineMs: Math.min(timeoutMs, options.deadlineMs) }];
   }
 
   preview(slot: Slot): Promise<PreviewRoute> {
@@ -155,14 +176,7 @@ export class GroupAttachmentRouter implements Router {
 
   async setWeights(weights: Weights): Promise<void> {
     const { balancer, autoScaling } = this.connected();
-    const live = allOnSlot(weights);
-    if (live === undefined) {
-      throw new CutoverError(
-        'CUTOVER_E_ROUTER',
-        `the ${this.options.kind} router moves whole groups only (blue 100 / green 0 or the reverse), not blue ${weights.blue} / green ${weights.green}`,
-        { details: { asked: weights } },
-      );
-    }
+    const live = this.wholeSlot(weights);
     const group = this.groups[live];
     if (group === undefined) {
       // Only reachable where the guard allows it: the live slot keeps its share with nothing
@@ -374,6 +388,41 @@ export class GroupAttachmentRouter implements Router {
       const state = health.get(id);
       return state === 'healthy' || state === 'pending';
     });
+  }
+
+  /** The slot `weights` put all traffic on; this router moves whole groups only. */
+  private wholeSlot(weights: Weights): Slot {
+    const live = allOnSlot(weights);
+    if (live === undefined) {
+      throw new CutoverError(
+        'CUTOVER_E_ROUTER',
+        `the ${this.options.kind} router moves whole groups only (blue 100 / green 0 or the reverse), not blue ${weights.blue} / green ${weights.green}`,
+        { details: { asked: weights } },
+      );
+    }
+    return live;
+  }
+
+  /** CUTOVER_E_ROUTER unless `slot`'s group is in the router's region and exists. */
+  private async requireGroup(slot: Slot, endpoint: SlotEndpoint): Promise<void> {
+    const { autoScaling } = this.connected();
+    const region = endpoint.details?.region;
+    if (region !== undefined && region !== this.options.region) {
+      throw new CutoverError(
+        'CUTOVER_E_ROUTER',
+        `${slot}'s group ${endpoint.id} is in ${region}, but the ${this.options.kind} router works in ${this.options.region}`,
+        { details: { slot, group: endpoint.id, region } },
+      );
+    }
+    if ((await describeGroup(autoScaling, endpoint.id)) === undefined) {
+      throw new CutoverError(
+        'CUTOVER_E_ROUTER',
+        `${slot}'s Auto Scaling group ${endpoint.id} does not exist`,
+        {
+          details: { slot, group: endpoint.id },
+        },
+      );
+    }
   }
 
   private connected(): BalancerConnection {

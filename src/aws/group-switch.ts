@@ -11,6 +11,8 @@ import { CutoverError } from '../shared/errors.js';
 import { describeGroup, type GroupFacts } from './auto-scaling-groups.js';
 import type { BalancerAttachment } from './balancer-attachment.js';
 import { groupServing } from './group-serving.js';
+import { plannedCall } from './planned-call.js';
+import type { PlannedStep } from '../shared/plan.js';
 
 export interface SwitchTiming {
   /** Epoch ms after which the switch stops waiting for health and fails. */
@@ -56,7 +58,7 @@ export async function switchToGroup(
   const before = await balancer.attachedGroups();
   const found = before.find((attached) => attached.name === group);
   const wasAttached = found !== undefined;
-  if (!wasAttached || (await registrationLost(balancer, found))) {
+  if (await needsAttach(balancer, found)) {
     onStep({ step: 'attach', group });
     await balancer.attach(group);
   }
@@ -82,6 +84,48 @@ export async function switchToGroup(
     detached.push(other.name);
   }
   return { attached: !wasAttached, detached, seen };
+}
+
+/**
+ * The calls switchToGroup(group) would make now, in order, read from the balancer with describe
+ * calls only: the attach (unless the group is attached with every instance registered), the
+ * wait, and a detach of each other group attached now. The group need not exist yet (a plan
+ * made before provision creates it). Each call's input comes from the balancer's attachCall /
+ * detachCall, which attach() and detach() send.
+ */
+export async function planSwitchToGroup(
+  balancer: BalancerAttachment,
+  group: string,
+  settleTimeoutMs: number,
+): Promise<PlannedStep[]> {
+  const before = await balancer.attachedGroups();
+  const found = before.find((attached) => attached.name === group);
+  const steps: PlannedStep[] = [];
+  if (await needsAttach(balancer, found)) steps.push(plannedCall(balancer.attachCall(group)));
+  steps.push({
+    kind: 'wait',
+    until: `every instance of ${group} InService in the group and healthy at ${balancer.label}`,
+    deadlineMs: settleTimeoutMs,
+  });
+  if (found === undefined && before.length > 0) {
+    steps.push({
+      kind: 'note',
+      text: `if ${group} is not healthy by then, it is detached again and the deploy fails with ${names(before)} still attached`,
+    });
+  }
+  for (const other of before) {
+    if (other.name !== group) steps.push(plannedCall(balancer.detachCall(other.name)));
+  }
+  return steps;
+}
+
+/** Attach unless the group is attached already with every running instance registered. */
+async function needsAttach(balancer: BalancerAttachment, found: GroupFacts | undefined): Promise<boolean> {
+  return found === undefined || (await registrationLost(balancer, found));
+}
+
+function names(groups: readonly GroupFacts[]): string {
+  return groups.map((group) => group.name).join(', ');
 }
 
 /**

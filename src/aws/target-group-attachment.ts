@@ -5,7 +5,9 @@
 import {
   AttachLoadBalancerTargetGroupsCommand,
   DetachLoadBalancerTargetGroupsCommand,
+  type AttachLoadBalancerTargetGroupsCommandInput,
   type AutoScalingClient,
+  type DetachLoadBalancerTargetGroupsCommandInput,
 } from '@aws-sdk/client-auto-scaling';
 import {
   DeregisterTargetsCommand,
@@ -20,6 +22,7 @@ import { CutoverError } from '../shared/errors.js';
 import { listGroups } from './auto-scaling-groups.js';
 import { awsCall } from './aws-call.js';
 import type { BalancerAttachment, BalancerHealth } from './balancer-attachment.js';
+import type { AwsCallSpec } from './planned-call.js';
 
 /** A target group ARN, as opposed to its name. */
 const TARGET_GROUP_ARN =
@@ -49,6 +52,16 @@ export function targetGroupAttachment(
   targetGroupArn: string,
 ): BalancerAttachment {
   const shortName = targetGroupArn.split('/')[1] ?? targetGroupArn;
+  const attachCall = (group: string): AwsCallSpec<AttachLoadBalancerTargetGroupsCommandInput> => ({
+    service: 'autoscaling',
+    operation: 'AttachLoadBalancerTargetGroups',
+    input: { AutoScalingGroupName: group, TargetGroupARNs: [targetGroupArn] },
+  });
+  const detachCall = (group: string): AwsCallSpec<DetachLoadBalancerTargetGroupsCommandInput> => ({
+    service: 'autoscaling',
+    operation: 'DetachLoadBalancerTargetGroups',
+    input: { AutoScalingGroupName: group, TargetGroupARNs: [targetGroupArn] },
+  });
   return {
     label: `target group ${shortName}`,
     attachedGroups: async () =>
@@ -56,25 +69,15 @@ export function targetGroupAttachment(
         group.targetGroupArns.includes(targetGroupArn),
       ),
     attach: async (group) => {
+      const { input } = attachCall(group);
       await awsCall(`AttachLoadBalancerTargetGroups(${group})`, clients.autoScaling, (abortSignal) =>
-        clients.autoScaling.send(
-          new AttachLoadBalancerTargetGroupsCommand({
-            AutoScalingGroupName: group,
-            TargetGroupARNs: [targetGroupArn],
-          }),
-          { abortSignal },
-        ),
+        clients.autoScaling.send(new AttachLoadBalancerTargetGroupsCommand(input), { abortSignal }),
       );
     },
     detach: async (group) => {
+      const { input } = detachCall(group);
       await awsCall(`DetachLoadBalancerTargetGroups(${group})`, clients.autoScaling, (abortSignal) =>
-        clients.autoScaling.send(
-          new DetachLoadBalancerTargetGroupsCommand({
-            AutoScalingGroupName: group,
-            TargetGroupARNs: [targetGroupArn],
-          }),
-          { abortSignal },
-        ),
+        clients.autoScaling.send(new DetachLoadBalancerTargetGroupsCommand(input), { abortSignal }),
       );
     },
     // No Port: the target group's own port, the one an attached group registers with.
@@ -97,6 +100,8 @@ export function targetGroupAttachment(
         ),
       );
     },
+    attachCall,
+    detachCall,
     instanceHealth: async () => {
       const answer = await awsCall(`DescribeTargetHealth(${shortName})`, clients.elbv2, (abortSignal) =>
         clients.elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: targetGroupArn }), {

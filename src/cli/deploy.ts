@@ -4,18 +4,21 @@ import { EXIT } from '../shared/errors.js';
 import type { Phase } from '../shared/phase.js';
 import type { DeploymentRecord } from '../shared/store.js';
 import type { AdminClient } from './admin-client.js';
-import { actor, verb, type CommonOptions } from './cli-context.js';
+import { actor, loadCliConfig, verb, type CommonOptions } from './cli-context.js';
 import { controlPlaneFor } from './control-plane.js';
+import { planDeploy } from './deploy-plan.js';
 import { DeploymentView } from './deployment-view.js';
 import { withInProcessEngine } from './in-process-engine.js';
 import { followInProcess, settleResumed } from './one-shot-follow.js';
 import { printJson, printLine, usageError, type OutputMode } from './output.js';
+import { renderPlan } from './plan-renderer.js';
 
 /** Where `deploy` stops watching: the new release serves and the old one is warm, or it failed. */
 const SETTLED: ReadonlySet<Phase> = new Set(['standby', 'retired', 'aborted', 'rolled-back']);
 
 interface DeployOptions extends CommonOptions {
   wait: boolean;
+  plan?: boolean;
 }
 
 export function registerDeploy(program: Command): void {
@@ -24,14 +27,27 @@ export function registerDeploy(program: Command): void {
     .description('deploy a release to the idle slot, verify it, and move traffic to it')
     .argument('<release>', 'the release to deploy (for the process platform: a folder under the cwd pattern)')
     .option('--no-wait', 'return once the deployment has started (needs a running cutover server)')
+    .option(
+      '--plan',
+      'print the calls the deploy would make, in order, and the waits between them, without making them',
+    )
     .action(
       verb(async (mode, release: string, options: DeployOptions) => {
+        if (options.plan === true) return printPlan(loadCliConfig(options), mode, release);
         const plane = controlPlaneFor(options);
         return plane.kind === 'server'
           ? deployThroughServer(plane.client, mode, release, options)
           : deployInProcess(plane.config, mode, release, options);
       }),
     );
+}
+
+/** Made here whether or not a server runs: the plan reads AWS and the store, it changes neither. */
+async function printPlan(config: CutoverConfig, mode: OutputMode, release: string): Promise<number> {
+  const plan = await planDeploy(config, release);
+  if (mode.json) printJson({ ok: true, plan });
+  else process.stdout.write(renderPlan(plan));
+  return EXIT.OK;
 }
 
 async function deployThroughServer(

@@ -7,7 +7,7 @@ import { CutoverError } from '../shared/errors.js';
 import { Logger, jsonLineSink, type LogLevel } from '../shared/logger.js';
 import type { Platform } from '../shared/platform.js';
 import { assembleApp, closeApp, openAppStore, startApp, type OpenedApp } from '../server/open-app.js';
-import type { Store } from '../shared/store.js';
+import type { Lease, Store } from '../shared/store.js';
 import { processExists } from '../shared/process-exists.js';
 
 /**
@@ -192,13 +192,28 @@ async function takeSessionLease(store: Store, app: string, owner: string): Promi
       await store.releaseLease(app, current.owner);
   }
   const result = await store.acquireLease(app, owner, DEFAULTS.lockLeaseMs);
-  if (!result.acquired) {
-    throw new CutoverError(
-      'CUTOVER_E_LOCKED',
-      `another deployment of ${app} is in progress: the lock is held by ${result.holder.owner} until ${result.holder.expiresAt}`,
-      { details: { holder: result.holder } },
-    );
-  }
+  if (!result.acquired) throw lockedBy(app, result.holder);
+}
+
+/**
+ * Whether a one-shot CLI could take the app lease now, without taking it (`deploy --plan`):
+ * free, expired, or held by a cutover process of this host that is gone.
+ */
+export async function refuseWhileLocked(store: Store, app: string): Promise<void> {
+  const lease = await store.getLease(app);
+  if (lease === undefined || Date.parse(lease.expiresAt) <= Date.now()) return;
+  const holder = parseLeaseOwner(lease.owner);
+  if (holder && holder.host === hostname() && holder.pid !== process.pid && !processExists(holder.pid))
+    return;
+  throw lockedBy(app, lease);
+}
+
+function lockedBy(app: string, holder: Lease): CutoverError {
+  return new CutoverError(
+    'CUTOVER_E_LOCKED',
+    `another deployment of ${app} is in progress: the lock is held by ${holder.owner} until ${holder.expiresAt}`,
+    { details: { holder } },
+  );
 }
 
 /** Opens a session for one verb and closes it whatever happens. */

@@ -19,6 +19,7 @@ import { otherSlot, weightsAllOn, type Slot, type SlotEndpoint, type SlotEndpoin
 import { moveVerification, type MoveVerification } from './move-verification.js';
 import { TrafficController } from './traffic.js';
 import { transitionDeployment } from './transitions.js';
+import { assertReleaseName } from './release-name.js';
 import { probe } from '../checks/probe.js';
 
 export interface EngineOptions {
@@ -239,12 +240,7 @@ export class DeploymentEngine {
     requestedBy: string,
   ): Promise<{ deployment: DeploymentRecord; finished: Promise<DeploymentRecord> }> {
     const { store, platform } = this.ctx;
-    if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(release)) {
-      throw new CutoverError(
-        'CUTOVER_E_USAGE',
-        `"${release}" is not a valid release name (letters, digits, ".", "_", "-")`,
-      );
-    }
+    assertReleaseName(release);
     await platform.checkRelease?.(release);
     if (this.closed) throw shuttingDown();
     const id = newDeploymentId(this.ctx.now());

@@ -47,7 +47,20 @@ export class GuardedRouter implements Router {
   private endpoints: SlotEndpoints = {};
   private weights: Weights | undefined;
 
-  constructor(private readonly inner: Router) {}
+  /** Present only when the inner router can plan (`cutover deploy --plan` asks before it calls). */
+  readonly planMove?: Router['planMove'];
+  readonly planDrain?: Router['planDrain'];
+
+  constructor(private readonly inner: Router) {
+    if (inner.planMove !== undefined) {
+      // Async: a refused move rejects like every other router call, it never throws at the caller.
+      this.planMove = async (move) => {
+        refuseInvalidWeights(move.weights);
+        return inner.planMove!(move);
+      };
+    }
+    if (inner.planDrain !== undefined) this.planDrain = (slot, options) => inner.planDrain!(slot, options);
+  }
 
   describe(): RouterDescription {
     return this.inner.describe();

@@ -1,3 +1,4 @@
+import type { PlannedStep, ProvisionPlan } from './plan.js';
 import type { Slot, SlotEndpoint, Target } from './slot.js';
 
 /** One running copy of a release in a slot. */
@@ -92,4 +93,13 @@ export interface Platform {
   reconcile(keep: ReadonlySet<Slot>): Promise<Record<Slot, Instance[]>>;
   /** Release what the platform holds in this process (timers); instances keep running. */
   close(): Promise<void>;
+  /**
+   * Optional (`cutover deploy --plan`): the calls provision(slot, release) would make now, in
+   * order, with the waits between them, read from the provider with describe calls only (never
+   * a call that changes something). Throws what provision() would throw when it cannot be made
+   * (CUTOVER_E_NOT_FOUND for a release with no image). Without it `--plan` refuses the platform.
+   */
+  planProvision?(slot: Slot, release: string, options?: { deploymentId?: string }): Promise<ProvisionPlan>;
+  /** Optional, with planProvision: what stop(slot) would do now (retire runs it later). */
+  planStop?(slot: Slot, options: StopOptions): Promise<PlannedStep[]>;
 }

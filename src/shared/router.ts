@@ -1,3 +1,4 @@
+import type { PlannedStep } from './plan.js';
 import type { Slot, SlotEndpoints, SlotTargets, Weights } from './slot.js';
 
 /** What a router can do. The engine and config validation read this; nothing is assumed. */
@@ -94,6 +95,31 @@ export interface Router {
   cleanup(slot: Slot): Promise<void>;
   /** Release what open() took. Safe to call twice. */
   close(): Promise<void>;
+  /**
+   * Optional (`cutover deploy --plan`), called on an open router: the calls setWeights(weights)
+   * would make after the slots stand behind `move.endpoints` (the new slot's endpoint as the
+   * platform plans it: it may not exist yet), in order, with the waits between them. Reads the
+   * data plane with describe calls only. Throws what prepare()/setWeights() would throw (a live
+   * slot's group that is gone). A router without it makes `--plan` refuse, naming the router.
+   * A cloud router adds it by computing each call's input with the same function its executor
+   * sends (see src/aws/planned-call.ts and docs/aws.md "Plan").
+   */
+  planMove?(move: PlannedMove): Promise<PlannedStep[]>;
+  /**
+   * Optional, with planMove: what drain(slot) would do or wait for, at most `deadlineMs`, with
+   * the slots behind `endpoints` (the router is not prepared while a plan is made).
+   */
+  planDrain?(slot: Slot, options: { deadlineMs: number; endpoints: SlotEndpoints }): Promise<PlannedStep[]>;
+}
+
+/** One traffic move a plan asks a router about: the switch, or one step of a shift. */
+export interface PlannedMove {
+  /** The slot live now (null: the first deploy). */
+  readonly from: Slot | null;
+  readonly to: Slot;
+  readonly weights: Weights;
+  /** What stands behind each slot once the new one is provisioned (the new one as planned). */
+  readonly endpoints: SlotEndpoints;
 }
 
 /** Whether a router with these capabilities can route a slot to a platform endpoint of `kind`. */

@@ -17,10 +17,16 @@ export async function startRecording(endpoint: string): Promise<void> {
   await motoApi(endpoint, 'start-recording', 'POST');
 }
 
-/** The calls recorded since startRecording, oldest first. */
-export async function recordedCalls(endpoint: string): Promise<AwsCall[]> {
+/** One recorded request: its action and every form parameter it sent (Action and Version too). */
+export interface AwsRequest {
+  readonly action: string;
+  readonly params: Readonly<Record<string, string>>;
+}
+
+/** The requests recorded since startRecording, oldest first, with their parameters. */
+export async function recordedRequests(endpoint: string): Promise<AwsRequest[]> {
   const text = await motoApi(endpoint, 'download-recording', 'GET');
-  const calls: AwsCall[] = [];
+  const requests: AwsRequest[] = [];
   for (const line of text.split('\n')) {
     if (line.trim() === '') continue;
     const entry = JSON.parse(line) as { body?: string; body_encoded?: boolean };
@@ -31,10 +37,17 @@ export async function recordedCalls(endpoint: string): Promise<AwsCall[]> {
     const params = new URLSearchParams(body);
     const action = params.get('Action');
     if (action === null) continue;
-    const group = params.get('AutoScalingGroupName') ?? params.get('AutoScalingGroupNames.member.1');
-    calls.push(group === null ? { action } : { action, group });
+    requests.push({ action, params: Object.fromEntries(params) });
   }
-  return calls;
+  return requests;
+}
+
+/** The calls recorded since startRecording, oldest first. */
+export async function recordedCalls(endpoint: string): Promise<AwsCall[]> {
+  return (await recordedRequests(endpoint)).map(({ action, params }) => {
+    const group = params.AutoScalingGroupName ?? params['AutoScalingGroupNames.member.1'];
+    return group === undefined ? { action } : { action, group };
+  });
 }
 
 /** Only the calls that change something (not Describe…), as `Action group`. */

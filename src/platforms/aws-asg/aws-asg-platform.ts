@@ -10,6 +10,7 @@ import { awsErrorName, isAwsError } from '../../aws/aws-error-name.js';
 import { awsClientConfig } from '../../aws/connection.js';
 import { cutoverTags } from '../../aws/cutover-tags.js';
 import { formatDuration } from '../../shared/duration.js';
+import type { PlannedStep, ProvisionPlan } from '../../shared/plan.js';
 import { CutoverError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
 import type {
@@ -26,8 +27,24 @@ import { consoleLines } from './console-output.js';
 import { awsCrashPoint } from './crash-point.js';
 import { groupName } from './group-naming.js';
 import { deleteLaunchTemplate, ensureLaunchTemplate, templatesOf } from './launch-template.js';
+import { newGroupCapacity } from './group-capacity.js';
 import { releaseImage } from './release-image.js';
+import { requiredImage } from './required-image.js';
 import { ReplaceInstancesPlatform } from './replace-instances-platform.js';
+import {
+  planReplicaGroupProvision,
+  planReplicaGroupStop,
+  type ReplicaGroupPlanContext,
+} from './replica-group-plan.js';
+import {
+  createGroupCall,
+  deleteGroupCall,
+  launchTemplateData,
+  scaleToZeroCall,
+  setCapacityCall,
+  terminateInstancesCall,
+  type GroupCapacity,
+} from './replica-group-calls.js';
 import { groupNamed, groupsOf, type SlotGroup } from './slot-groups.js';
 
 /** The endpoint kind of this platform's slots: routers that list it attach groups by name. */
@@ -39,11 +56,7 @@ export interface AwsAsgPlatformDeps {
   readonly logger: Logger;
 }
 
-interface Capacity {
-  readonly min: number;
-  readonly max: number;
-  readonly desired: number;
-}
+type Capacity = GroupCapacity;
 
 /**
  * Mode `replica-group`: a slot is one Auto Scaling group cutover created from a launch template
@@ -74,11 +87,11 @@ class AwsAsgPlatform implements Platform {
   }
 
   async checkRelease(release: string): Promise<void> {
-    await releaseImage(this.ec2, this.image(), release);
+    await releaseImage(this.ec2, requiredImage(this.config), release);
   }
 
   async provision(slot: Slot, release: string, options: ProvisionOptions = {}): Promise<Instance[]> {
-    const imageId = await releaseImage(this.ec2, this.image(), release);
+    const imageId = await releaseImage(this.ec2, requiredImage(this.config), release);
     const name = groupName(this.deps.app, slot, release);
     const groups = await groupsOf(this.asg, this.deps.app, slot);
     // The slot is idle while it is provisioned: what it ran before goes before the new group comes.
@@ -92,7 +105,7 @@ class AwsAsgPlatform implements Platform {
       const template = await ensureLaunchTemplate(
         this.ec2,
         name,
-        this.launchData(imageId, slot, release),
+        launchTemplateData(this.config, imageId, slot, release),
         tags,
       );
       options.onProgress?.(`launch template ${template.name} version ${template.version} (image ${imageId})`);
@@ -106,6 +119,22 @@ class AwsAsgPlatform implements Platform {
     const ready = await this.waitUntilInService(name, options.signal);
     this.deps.logger.info('aws-asg.provisioned', { slot, release, group: name, instances: ready.desired });
     return this.instancesOf([ready]);
+  }
+
+  async planProvision(
+    slot: Slot,
+    release: string,
+    options: { deploymentId?: string } = {},
+  ): Promise<ProvisionPlan> {
+    const { steps, group } = await planReplicaGroupProvision(this.planContext(), slot, release, options);
+    return {
+      steps,
+      endpoint: { kind: AWS_ASG_ENDPOINT_KIND, id: group, details: { region: this.config.region } },
+    };
+  }
+
+  planStop(slot: Slot, options: StopOptions): Promise<PlannedStep[]> {
+    return planReplicaGroupStop(this.planContext(), slot, options);
   }
 
   healthTargets(instances: readonly Instance[]): Target[] {
@@ -141,13 +170,7 @@ class AwsAsgPlatform implements Platform {
     const groups = (await groupsOf(this.asg, this.deps.app, slot)).filter((group) => !group.deleting);
     for (const group of groups) {
       if (group.desired === 0 && group.min === 0 && group.instances.length === 0) continue;
-      await this.asg.send(
-        new UpdateAutoScalingGroupCommand({
-          AutoScalingGroupName: group.name,
-          MinSize: 0,
-          DesiredCapacity: 0,
-        }),
-      );
+      await this.asg.send(new UpdateAutoScalingGroupCommand(scaleToZeroCall(group.name).input));
     }
     const giveUpAt = Date.now() + options.graceMs;
     for (;;) {
@@ -162,7 +185,7 @@ class AwsAsgPlatform implements Platform {
           instances: left.map((instance) => instance.id),
         });
         await this.ec2.send(
-          new TerminateInstancesCommand({ InstanceIds: left.map((instance) => instance.id) }),
+          new TerminateInstancesCommand(terminateInstancesCall(left.map((instance) => instance.id)).input),
         );
         return;
       }
@@ -196,41 +219,12 @@ class AwsAsgPlatform implements Platform {
     return Promise.resolve();
   }
 
-  /** The schema requires `image` in this mode; a config built around it is a bug, said so. */
-  private image(): NonNullable<AwsAsgPlatformConfig['image']> {
-    if (this.config.image === undefined) {
-      throw new CutoverError('CUTOVER_E_CONFIG', 'platform.image is required in mode replica-group');
-    }
-    return this.config.image;
+  private planContext(): ReplicaGroupPlanContext {
+    return { asg: this.asg, ec2: this.ec2, config: this.config, app: this.deps.app };
   }
 
-  private launchData(imageId: string, slot: Slot, release: string) {
-    const { config } = this;
-    const userData = config.userData?.replace(/\$\{RELEASE\}/g, release).replace(/\$\{SLOT\}/g, slot);
-    return {
-      ImageId: imageId,
-      InstanceType: config.instanceType as never,
-      ...(userData === undefined ? {} : { UserData: Buffer.from(userData, 'utf8').toString('base64') }),
-      ...(config.securityGroups.length > 0 ? { SecurityGroupIds: config.securityGroups } : {}),
-      ...(config.keyName === undefined ? {} : { KeyName: config.keyName }),
-      ...(config.instanceProfile === undefined
-        ? {}
-        : {
-            IamInstanceProfile: config.instanceProfile.startsWith('arn:')
-              ? { Arn: config.instanceProfile }
-              : { Name: config.instanceProfile },
-          }),
-    };
-  }
-
-  /** The live (other) slot's capacity, so green can take all of blue's traffic; the config's for a first group. */
-  private async capacityFor(slot: Slot): Promise<Capacity> {
-    const other = (await groupsOf(this.asg, this.deps.app, slot === 'blue' ? 'green' : 'blue')).find(
-      (group) => !group.deleting && group.desired > 0,
-    );
-    if (other !== undefined) return { min: other.min, max: other.max, desired: other.desired };
-    const n = this.config.instances;
-    return { min: n, max: n, desired: n };
+  private capacityFor(slot: Slot): Promise<Capacity> {
+    return newGroupCapacity(this.asg, this.deps.app, slot, this.config.instances);
   }
 
   private async createGroup(
@@ -239,25 +233,9 @@ class AwsAsgPlatform implements Platform {
     capacity: Capacity,
     tags: { Key: string; Value: string }[],
   ): Promise<void> {
-    const { config } = this;
     try {
       await this.asg.send(
-        new CreateAutoScalingGroupCommand({
-          AutoScalingGroupName: name,
-          LaunchTemplate: { LaunchTemplateId: template.id, Version: template.version },
-          MinSize: capacity.min,
-          MaxSize: capacity.max,
-          DesiredCapacity: capacity.desired,
-          ...(config.subnets === undefined
-            ? { AvailabilityZones: config.availabilityZones }
-            : { VPCZoneIdentifier: config.subnets.join(',') }),
-          Tags: tags.map((tag) => ({
-            ...tag,
-            ResourceId: name,
-            ResourceType: 'auto-scaling-group',
-            PropagateAtLaunch: true,
-          })),
-        }),
+        new CreateAutoScalingGroupCommand(createGroupCall(this.config, name, template, capacity, tags).input),
       );
     } catch (error) {
       // A resumed provision whose first attempt got this far: the group is ours (by its name).
@@ -274,14 +252,7 @@ class AwsAsgPlatform implements Platform {
   }
 
   private async setCapacity(name: string, capacity: Capacity): Promise<void> {
-    await this.asg.send(
-      new UpdateAutoScalingGroupCommand({
-        AutoScalingGroupName: name,
-        MinSize: capacity.min,
-        MaxSize: capacity.max,
-        DesiredCapacity: capacity.desired,
-      }),
-    );
+    await this.asg.send(new UpdateAutoScalingGroupCommand(setCapacityCall(name, capacity).input));
   }
 
   /** Until every instance the group wants is InService and Healthy in it, or readyTimeout. */
@@ -343,9 +314,7 @@ class AwsAsgPlatform implements Platform {
 
   private async deleteGroup(name: string): Promise<void> {
     try {
-      await this.asg.send(
-        new DeleteAutoScalingGroupCommand({ AutoScalingGroupName: name, ForceDelete: true }),
-      );
+      await this.asg.send(new DeleteAutoScalingGroupCommand(deleteGroupCall(name).input));
       this.deps.logger.info('aws-asg.group-deleted', { group: name });
     } catch (error) {
       if (isAwsError(error, 'ValidationError') && /not found/i.test(message(error))) return;

@@ -9,6 +9,7 @@ import {
 import { isAwsError } from '../../aws/aws-error-name.js';
 import { CUTOVER_TAG } from '../../aws/cutover-tags.js';
 import type { Slot } from '../../shared/slot.js';
+import { createLaunchTemplateCall, deleteLaunchTemplateCall } from './replica-group-calls.js';
 
 export interface TemplateVersion {
   readonly id: string;
@@ -32,12 +33,7 @@ export async function ensureLaunchTemplate(
   if (existing !== undefined) return versionOf(existing);
   try {
     const created = await ec2.send(
-      new CreateLaunchTemplateCommand({
-        LaunchTemplateName: name,
-        LaunchTemplateData: data,
-        VersionDescription: 'created by cutover',
-        TagSpecifications: [{ ResourceType: 'launch-template', Tags: tags }],
-      }),
+      new CreateLaunchTemplateCommand(createLaunchTemplateCall(name, data, tags).input),
     );
     return versionOf(created.LaunchTemplate!);
   } catch (error) {
@@ -66,7 +62,7 @@ export async function templatesOf(ec2: EC2Client, app: string, slot?: Slot): Pro
 /** Deletes the template with every version in it; one that is already gone is fine. */
 export async function deleteLaunchTemplate(ec2: EC2Client, id: string): Promise<void> {
   try {
-    await ec2.send(new DeleteLaunchTemplateCommand({ LaunchTemplateId: id }));
+    await ec2.send(new DeleteLaunchTemplateCommand(deleteLaunchTemplateCall(id).input));
   } catch (error) {
     if (!isAwsError(error, 'InvalidLaunchTemplateId.NotFound', 'InvalidLaunchTemplateName.NotFoundException'))
       throw error;
