@@ -23,14 +23,15 @@ import type {
 import { SLOTS, type Slot, type SlotEndpoint, type Target } from '../../shared/slot.js';
 import type { AwsAsgPlatformConfig } from './config.js';
 import { consoleLines } from './console-output.js';
+import { AWS_ASG_ENDPOINT_KIND } from './endpoint-kind.js';
 import { awsCrashPoint } from './crash-point.js';
 import { groupName } from './group-naming.js';
 import { deleteLaunchTemplate, ensureLaunchTemplate, templatesOf } from './launch-template.js';
 import { releaseImage } from './release-image.js';
+import { createReplicaStackPlatform } from './replica-stack-platform.js';
 import { groupNamed, groupsOf, type SlotGroup } from './slot-groups.js';
 
-/** The endpoint kind of this platform's slots: routers that list it attach groups by name. */
-export const AWS_ASG_ENDPOINT_KIND = 'aws-asg';
+export { AWS_ASG_ENDPOINT_KIND } from './endpoint-kind.js';
 const LOG_TAIL_DEFAULT = 100;
 
 export interface AwsAsgPlatformDeps {
@@ -50,6 +51,8 @@ interface Capacity {
  * deployment), so every read goes to AWS and a restarted cutover sees what an earlier one made.
  */
 export function createAwsAsgPlatform(config: AwsAsgPlatformConfig, deps: AwsAsgPlatformDeps): Platform {
+  if (config.mode === 'replica-stack')
+    return createReplicaStackPlatform(config, deps, new AwsAsgPlatform(config, deps));
   return new AwsAsgPlatform(config, deps);
 }
 

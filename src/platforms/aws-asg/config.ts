@@ -3,6 +3,7 @@ import { AWS_CONNECTION_SETTINGS } from '../../aws/connection.js';
 import { duration } from '../../config/fields.js';
 import { DEFAULTS } from '../../config/defaults.js';
 import { PLATFORM_SETTINGS } from '../descriptor.js';
+import { replicateSettings } from './replica-stack-config.js';
 
 /** How long provision() waits for every instance of a new group to be InService and Healthy. */
 export const AWS_ASG_READY_TIMEOUT_MS = 10 * 60_000;
@@ -43,9 +44,14 @@ export const awsAsgPlatformConfig = z
   .object({
     kind: z.literal('aws-asg'),
     mode: z
-      .enum(['replica-group'])
+      .enum(['replica-group', 'replica-stack'])
       .default('replica-group')
-      .describe('replica-group: a new Auto Scaling group per deploy, beside the live one'),
+      .describe(
+        'replica-group: a new Auto Scaling group per deploy, beside the live one; replica-stack: the same, plus copies of `replicate` (its own load balancer, scaling policies and alarms)',
+      ),
+    replicate: replicateSettings
+      .optional()
+      .describe('Mode replica-stack: the stack (group, load balancer) each slot replicates'),
     ...AWS_CONNECTION_SETTINGS,
     image: imageConfig.describe('The image (AMI) each release runs'),
     instanceType: z.string().min(1).default('t3.micro').describe('The EC2 instance type of new instances'),
@@ -101,6 +107,10 @@ export const awsAsgPlatformConfig = z
   .refine((config) => (config.subnets === undefined) !== (config.availabilityZones === undefined), {
     message: 'set exactly one of `subnets` (VPC subnet ids) or `availabilityZones`',
     path: ['subnets'],
+  })
+  .refine((config) => (config.mode === 'replica-stack') === (config.replicate !== undefined), {
+    message: '`replicate` goes with mode replica-stack, and mode replica-stack needs it',
+    path: ['replicate'],
   });
 
 export type AwsAsgPlatformConfig = z.infer<typeof awsAsgPlatformConfig>;
