@@ -369,6 +369,29 @@ void describe('aws-asg mode replica-stack against moto', { timeout: 600_000 }, (
     }
   });
 
+  void it('AnApiErrorMidway_FailsWithAStableCode_AndARerunWithTheFixCreatesNoDuplicate', async () => {
+    const broken = fixture.platform({
+      mode: 'replica-stack',
+      replicate: { group: source.group, loadBalancer: { classic: 'no-such-elb' } },
+    });
+    await assert.rejects(broken.provision('green', 'v2'), (error: unknown) => {
+      assert.ok(isCutoverError(error, 'CUTOVER_E_PROVISION'), String(error));
+      assert.match(error.message, /the Classic ELB no-such-elb to replicate does not exist/);
+      return true;
+    });
+    assert.deepEqual(await stackCounts(), { ...EMPTY, groups: 1, templates: 1 }, 'the group came first');
+    await fixture.platform(classic()).provision('green', 'v2');
+    assert.deepEqual(await stackCounts(), {
+      groups: 1,
+      templates: 1,
+      classics: 1,
+      albs: 0,
+      targetGroups: 0,
+      alarms: 3,
+      policies: 2,
+    });
+  });
+
   void it('KillNineBetweenAnyTwoAwsCalls_ARerunConverges_NoDuplicatesByTag', async () => {
     for (const settings of [classic(), application()]) {
       const done = await fixture.provisionInChild('green', 'v2', {
