@@ -1,5 +1,9 @@
 import { isIP } from 'node:net';
-import { ROUTER_KIND_CAPABILITIES, ROUTER_KIND_LIMITS } from '../routers/capabilities.js';
+import {
+  configuredRouterCapabilities,
+  ROUTER_KIND_CAPABILITIES,
+  ROUTER_KIND_LIMITS,
+} from '../routers/capabilities.js';
 import type { ListenAddress } from './fields.js';
 import type { ExplainedIssue } from './issue-messages.js';
 import type { ParsedConfig } from './schema.js';
@@ -46,7 +50,7 @@ export function checkEndpointFitsRouter(
 
 function checkStrategyFitsRouter(config: ParsedConfig): ExplainedIssue[] {
   const kind = config.router.kind;
-  if (config.strategy.kind !== 'shift' || ROUTER_KIND_CAPABILITIES[kind].weighted) return [];
+  if (config.strategy.kind !== 'shift' || configuredRouterCapabilities(config.router).weighted) return [];
   const why = ROUTER_KIND_LIMITS[kind]?.weighted;
   return [
     {
