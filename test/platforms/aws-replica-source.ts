@@ -27,6 +27,11 @@ import {
   CreateListenerCommand,
   CreateLoadBalancerCommand,
   CreateTargetGroupCommand,
+  DescribeListenersCommand,
+  DescribeLoadBalancerAttributesCommand,
+  DescribeLoadBalancersCommand,
+  DescribeTargetGroupAttributesCommand,
+  DescribeTargetGroupsCommand,
   ElasticLoadBalancingV2Client,
   ModifyLoadBalancerAttributesCommand,
   ModifyTargetGroupAttributesCommand,
@@ -305,5 +310,60 @@ export async function createReplicaSource(
     vpcId,
     simplePolicyArn,
     clients,
+  };
+}
+
+/**
+ * What two ALB stacks must share to be replicas, read from AWS: the balancer's subnets, security
+ * groups, scheme and attributes; each listener, with the stack's own target group written `TG`;
+ * the target group's protocol, port, VPC, health check and attributes.
+ */
+export async function albStackShape(elbv2: ElasticLoadBalancingV2Client, balancerArn: string) {
+  const balancer = (await elbv2.send(new DescribeLoadBalancersCommand({ LoadBalancerArns: [balancerArn] })))
+    .LoadBalancers![0]!;
+  const listeners =
+    (await elbv2.send(new DescribeListenersCommand({ LoadBalancerArn: balancerArn }))).Listeners ?? [];
+  const targetGroupArn = listeners
+    .flatMap((listener) => listener.DefaultActions ?? [])
+    .find((action) => action.TargetGroupArn !== undefined)?.TargetGroupArn;
+  const group = (await elbv2.send(new DescribeTargetGroupsCommand({ TargetGroupArns: [targetGroupArn!] })))
+    .TargetGroups![0]!;
+  const attributes = (list: { Key?: string; Value?: string }[] | undefined) =>
+    Object.fromEntries((list ?? []).map((a) => [a.Key ?? '', a.Value ?? '']));
+  return {
+    subnets: (balancer.AvailabilityZones ?? []).map((zone) => zone.SubnetId).sort(),
+    securityGroups: [...(balancer.SecurityGroups ?? [])].sort(),
+    scheme: balancer.Scheme,
+    attributes: attributes(
+      (await elbv2.send(new DescribeLoadBalancerAttributesCommand({ LoadBalancerArn: balancerArn })))
+        .Attributes,
+    ),
+    listeners: listeners
+      .map((listener) => ({
+        port: listener.Port,
+        protocol: listener.Protocol,
+        actions: JSON.parse(
+          JSON.stringify(listener.DefaultActions ?? []).replaceAll(targetGroupArn!, 'TG'),
+        ) as unknown,
+      }))
+      .sort((a, b) => (a.port ?? 0) - (b.port ?? 0)),
+    targetGroup: {
+      protocol: group.Protocol,
+      port: group.Port,
+      vpc: group.VpcId,
+      healthCheck: [
+        group.HealthCheckProtocol,
+        group.HealthCheckPath,
+        group.HealthCheckIntervalSeconds,
+        group.HealthCheckTimeoutSeconds,
+        group.HealthyThresholdCount,
+        group.UnhealthyThresholdCount,
+        group.Matcher?.HttpCode,
+      ],
+      attributes: attributes(
+        (await elbv2.send(new DescribeTargetGroupAttributesCommand({ TargetGroupArn: group.TargetGroupArn })))
+          .Attributes,
+      ),
+    },
   };
 }
