@@ -11,10 +11,13 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { after, before, describe, it } from 'node:test';
+import { afterEach, beforeEach, describe, it } from 'node:test';
 import { DescribeAutoScalingGroupsCommand, DescribePoliciesCommand } from '@aws-sdk/client-auto-scaling';
 import { DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
-import { DescribeLoadBalancersCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
+import {
+  DescribeLoadBalancersCommand,
+  DescribeTargetGroupsCommand,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
 import {
   CreateHostedZoneCommand,
   ListResourceRecordSetsCommand,
@@ -42,7 +45,7 @@ void describe('recipe 3 (replica stack) through cutover deploy and rollback, rou
   let route53: Route53Client;
   let zoneId: string;
 
-  before(async () => {
+  beforeEach(async () => {
     fixture = await makeAwsAsgFixture(['v1', 'v2']);
     source = await createReplicaSource(fixture.moto.endpoint, fixture.ec2, fixture.images.v1!);
     route53 = new Route53Client({
@@ -58,7 +61,7 @@ void describe('recipe 3 (replica stack) through cutover deploy and rollback, rou
     harness = await CutoverHarness.create({ releases: {} });
     writeFileSync(harness.configFile, configYaml());
   });
-  after(async () => {
+  afterEach(async () => {
     try {
       await harness?.teardown();
     } finally {
@@ -111,8 +114,12 @@ void describe('recipe 3 (replica stack) through cutover deploy and rollback, rou
     ].join('\n');
   }
 
-  const cli = async (args: string[]): Promise<DeploymentOutput & { result: CliResult }> => {
-    const result = await harness.cli([...args, '--json']);
+  const cli = async (
+    args: string[],
+    env: Record<string, string> = {},
+  ): Promise<DeploymentOutput & { result: CliResult }> => {
+    const result = await harness.cli([...args, '--json'], env);
+    if (result.code === -1) return { result } as DeploymentOutput & { result: CliResult };
     try {
       return { ...(JSON.parse(result.stdout) as DeploymentOutput), result };
     } catch {
@@ -250,5 +257,47 @@ void describe('recipe 3 (replica stack) through cutover deploy and rollback, rou
     assert.equal(await fixture.countGroups(), 2);
     assert.equal(await fixture.countTemplates(), 2);
     assert.equal(await fixture.countRunning(), 2);
+  });
+  void it('KillNineMidProvision_LeavesTheRecordOnBlue_AndTheResumedRunMakesNothingTwice', async () => {
+    const first = await cli(['deploy', 'v1']);
+    assert.equal(first.result.code, 0, first.result.stderr + first.result.stdout);
+    const blueLb = await balancerOf('blue', 'v1');
+
+    // Crash point 9: green's group, target group and load balancer exist with one of two listeners; not attached.
+    const killed = await cli(['deploy', 'v2'], { CUTOVER_TEST_AWS_CRASH_AT: '9' });
+    assert.equal(killed.result.code, -1, `killed by SIGKILL: ${killed.result.stdout}${killed.result.stderr}`);
+    assert.equal(await recordTarget(), blueLb.DNSName!.toLowerCase(), 'the record stays on blue');
+    assert.deepEqual(await capacity(groupName(fixture.app, 'blue', 'v1')), { desired: 2, inService: 2 });
+
+    // `retire` does nothing of its own before the window ends: it shows the resumed run alone.
+    const resumed = await harness.cli(['retire', '--json']);
+    assert.equal(resumed.code, 0, resumed.stderr + resumed.stdout);
+    const waiting = (JSON.parse(resumed.stdout) as { waiting: DeploymentOutput['deployment'][] }).waiting;
+    assert.deepEqual(
+      waiting.map((deployment) => [deployment.release, deployment.toSlot, deployment.phase]),
+      [['v2', 'green', 'standby']],
+    );
+    const greenLb = await balancerOf('green', 'v2');
+    assert.equal(await recordTarget(), greenLb.DNSName!.toLowerCase());
+    assert.deepEqual(
+      await albStackShape(source.clients.elbv2, greenLb.LoadBalancerArn!),
+      await albStackShape(source.clients.elbv2, source.albArn),
+      'the resumed run completed the copy',
+    );
+    // One of each per slot, beside the source's: counted in moto.
+    const balancers =
+      (await source.clients.elbv2.send(new DescribeLoadBalancersCommand({}))).LoadBalancers ?? [];
+    assert.equal(balancers.length, 3, balancers.map((lb) => lb.LoadBalancerName).join(', '));
+    const targetGroups =
+      (await source.clients.elbv2.send(new DescribeTargetGroupsCommand({}))).TargetGroups ?? [];
+    assert.equal(targetGroups.length, 3, targetGroups.map((tg) => tg.TargetGroupName).join(', '));
+    const greenGroup = groupName(fixture.app, 'green', 'v2');
+    const copies = await source.clients.cloudwatch.send(
+      new DescribeAlarmsCommand({ AlarmNamePrefix: `${greenGroup}/` }),
+    );
+    assert.equal(copies.MetricAlarms?.length, 3);
+    assert.equal(await fixture.countGroups(), 2);
+    assert.equal(await fixture.countTemplates(), 2);
+    assert.equal(await fixture.countRunning(), 4, 'blue warm and green serving, two each');
   });
 });
