@@ -256,6 +256,11 @@ void describe('aws-asg mode replica-stack against moto', { timeout: 600_000 }, (
     await platform.stop('blue', { graceMs: 100 });
     const stopped = await describeGroup(group);
     assert.deepEqual([stopped.MinSize, stopped.DesiredCapacity], [0, 0]);
+    assert.deepEqual(
+      stopped.SuspendedProcesses?.map((p) => p.ProcessName),
+      ['AlarmNotification'],
+      'a copied policy cannot scale the stopped group back up',
+    );
     assert.equal(await fixture.countRunning(), 0);
     assert.deepEqual(await stackCounts(), before, 'group, balancer, policies and alarms are kept');
     assert.equal(
@@ -266,6 +271,11 @@ void describe('aws-asg mode replica-stack against moto', { timeout: 600_000 }, (
 
     const again = await platform.provision('blue', 'v1');
     assert.equal(again.length, 2, 'the kept stack is brought back to its capacity');
+    assert.deepEqual(
+      (await describeGroup(group)).SuspendedProcesses ?? [],
+      [],
+      'and scales on its alarms again',
+    );
     assert.deepEqual(await stackCounts(), before, 'and nothing is made twice');
     assert.equal(platform.endpoint!('blue', again)?.id, replicaName(fixture.app, 'blue', 'v1'));
   });

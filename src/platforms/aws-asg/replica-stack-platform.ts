@@ -3,6 +3,8 @@ import {
   AttachLoadBalancersCommand,
   AttachLoadBalancerTargetGroupsCommand,
   AutoScalingClient,
+  ResumeProcessesCommand,
+  SuspendProcessesCommand,
 } from '@aws-sdk/client-auto-scaling';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { ElasticLoadBalancingClient } from '@aws-sdk/client-elastic-load-balancing';
@@ -45,6 +47,9 @@ import { replicaName } from './replica-naming.js';
 import type { ReplicateSettings } from './replica-stack-config.js';
 import { copyScalingPolicies, deleteCopiedAlarms, deleteScalingPolicies } from './scaling-policy-copy.js';
 import { groupsOf } from './slot-groups.js';
+
+/** The Auto Scaling process that runs scaling policies when their alarms fire. */
+const ALARM_SCALING = 'AlarmNotification';
 
 export interface ReplicaStackDeps {
   readonly app: string;
@@ -125,6 +130,15 @@ class ReplicaStackPlatform implements Platform {
       );
     }
     if (replica !== undefined) await this.waitUntilServed(replica, instances, options.signal);
+    // A stack stopped earlier (and now provisioned again) scales on its alarms again.
+    await awsStep(`ResumeProcesses(${group})`, this.asg, (abortSignal) =>
+      this.asg.send(
+        new ResumeProcessesCommand({ AutoScalingGroupName: group, ScalingProcesses: [ALARM_SCALING] }),
+        {
+          abortSignal,
+        },
+      ),
+    );
     this.deps.logger.info('aws-asg.stack-provisioned', { slot, release, group, loadBalancer: replica?.id });
     return withBalancer(instances, replica);
   }
@@ -159,9 +173,25 @@ class ReplicaStackPlatform implements Platform {
     return this.groups.logs(slot, options);
   }
 
-  /** The group goes to min 0 / desired 0; group, load balancer, policies and alarms stay for a rollback. */
-  stop(slot: Slot, options: StopOptions): Promise<void> {
-    return this.groups.stop(slot, options);
+  /**
+   * The group goes to min 0 / desired 0; group, load balancer, policies and alarms stay for a
+   * later provision. Alarm-driven scaling is suspended first, so a copied policy cannot scale
+   * the stopped group back up (a provision of the slot resumes it).
+   */
+  async stop(slot: Slot, options: StopOptions): Promise<void> {
+    for (const group of await groupsOf(this.asg, this.deps.app, slot)) {
+      if (group.deleting) continue;
+      await awsStep(`SuspendProcesses(${group.name})`, this.asg, (abortSignal) =>
+        this.asg.send(
+          new SuspendProcessesCommand({
+            AutoScalingGroupName: group.name,
+            ScalingProcesses: [ALARM_SCALING],
+          }),
+          { abortSignal },
+        ),
+      );
+    }
+    await this.groups.stop(slot, options);
   }
 
   async destroy(slot: Slot): Promise<void> {
