@@ -7,8 +7,10 @@ import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { DescribeAutoScalingGroupsCommand, DescribePoliciesCommand } from '@aws-sdk/client-auto-scaling';
 import {
+  DeleteAlarmsCommand,
   DescribeAlarmsCommand,
   ListTagsForResourceCommand,
+  PutMetricAlarmCommand,
   type MetricAlarm,
 } from '@aws-sdk/client-cloudwatch';
 import {
@@ -201,6 +203,44 @@ void describe('aws-asg mode replica-stack against moto', { timeout: 600_000 }, (
       }
       assert.equal((await alarmsNamed('unrelated')).length, 1, 'an alarm of no copied policy stays uncopied');
       await fixture.platform(settings).reconcile(new Set());
+    }
+  });
+
+  void it('ACopiedAlarm_KeepsItsNotifications_ButNeverTriggersAnotherGroupsPolicy', async () => {
+    const cloudwatch = source.clients.cloudwatch;
+    const topic = 'arn:aws:sns:us-east-1:123456789012:web-pager';
+    const otherGroupsPolicy = source.simplePolicyArn.replace(
+      'autoScalingGroupName/web:',
+      'autoScalingGroupName/api:',
+    );
+    await cloudwatch.send(
+      new PutMetricAlarmCommand({
+        AlarmName: 'web-mixed-actions',
+        Namespace: 'AWS/EC2',
+        MetricName: 'NetworkIn',
+        Dimensions: [{ Name: 'AutoScalingGroupName', Value: source.group }],
+        Statistic: 'Sum',
+        Period: 60,
+        EvaluationPeriods: 1,
+        Threshold: 1e9,
+        ComparisonOperator: 'GreaterThanThreshold',
+        AlarmActions: [source.simplePolicyArn, otherGroupsPolicy, topic],
+        OKActions: [topic],
+      }),
+    );
+    try {
+      await fixture.platform(classic()).provision('green', 'v2');
+      const group = groupName(fixture.app, 'green', 'v2');
+      const [copy] = await alarmsNamed(`${group}/web-mixed-actions`);
+      const copiedPolicy = (
+        await source.clients.asg.send(
+          new DescribePoliciesCommand({ AutoScalingGroupName: group, PolicyNames: [`${group}/add-two`] }),
+        )
+      ).ScalingPolicies![0]!.PolicyARN;
+      assert.deepEqual(copy?.AlarmActions, [copiedPolicy, topic]);
+      assert.deepEqual(copy?.OKActions, [topic]);
+    } finally {
+      await cloudwatch.send(new DeleteAlarmsCommand({ AlarmNames: ['web-mixed-actions'] }));
     }
   });
 
