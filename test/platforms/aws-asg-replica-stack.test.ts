@@ -288,6 +288,26 @@ void describe('aws-asg mode replica-stack against moto', { timeout: 600_000 }, (
     assert.equal(withoutBalancer.describe().endpointKind, 'aws-asg');
   });
 
+  void it('WithoutALoadBalancer_TheSlotIsItsGroup_WithThePoliciesAndAlarmsCopied', async () => {
+    const platform = fixture.platform({ mode: 'replica-stack', replicate: { group: source.group } });
+    const instances = await platform.provision('green', 'v2');
+    const group = groupName(fixture.app, 'green', 'v2');
+    assert.deepEqual(platform.endpoint!('green', instances), {
+      kind: 'aws-asg',
+      id: group,
+      details: { region: 'us-east-1' },
+    });
+    assert.deepEqual(await stackCounts(), { ...EMPTY, groups: 1, templates: 1, alarms: 3, policies: 2 });
+    const copies = new Map((await alarmsNamed(`${group}/`)).map((alarm) => [alarm.AlarmName, alarm]));
+    // No copy of the balancer: its alarm keeps naming the source's (the one the group does not sit behind).
+    assert.deepEqual(copies.get(`${group}/web-latency-high`)?.Dimensions, [
+      { Name: 'LoadBalancerName', Value: source.classic },
+    ]);
+    assert.deepEqual(copies.get(`${group}/web-cpu-high`)?.Dimensions, [
+      { Name: 'AutoScalingGroupName', Value: group },
+    ]);
+  });
+
   void it('Stop_ScalesTheGroupToZero_KeepingGroupBalancerPoliciesAndAlarms_AndProvisionRestoresIt', async () => {
     const platform = fixture.platform(classic());
     await platform.provision('blue', 'v1');
