@@ -282,6 +282,14 @@ void describe('aws-asg mode replica-stack against moto', { timeout: 600_000 }, (
       const fresh = fixture.platform(settings);
       assert.deepEqual(fresh.endpoint!('blue', await fresh.running('blue')), endpoint);
       assert.equal(fresh.endpoint!('blue', []), undefined);
+      // The source may be gone by the time of a rollback: the slot's own balancer is found without it.
+      const sourceGone = fixture.platform({
+        mode: 'replica-stack',
+        replicate: {
+          loadBalancer: type === 'classic' ? { classic: 'gone-elb' } : { application: 'gone-alb' },
+        },
+      });
+      assert.deepEqual(sourceGone.endpoint!('blue', await sourceGone.running('blue')), endpoint);
       await platform.reconcile(new Set());
     }
     const withoutBalancer = fixture.platform({ mode: 'replica-stack', replicate: { group: source.group } });

@@ -106,16 +106,18 @@ export async function ensureApplicationReplica(
   return applicationReplica(balancer, targetGroup, source);
 }
 
-/** The replica named `name` as endpoint and attachment facts, if both its parts exist. */
+/**
+ * The replica named `name` as endpoint and attachment facts, if both its parts exist. Read
+ * without the source (which may be gone by then): `renames` is empty, as only provision uses it.
+ */
 export async function findApplicationReplica(
   elbv2: ElasticLoadBalancingV2Client,
-  sourceRef: string,
   name: string,
 ): Promise<BalancerReplica | undefined> {
   const balancer = await describeBalancer(elbv2, { Names: [name] });
   const targetGroup = await describeTargetGroup(elbv2, name);
   if (balancer === undefined || targetGroup === undefined) return undefined;
-  return applicationReplica(balancer, targetGroup, await readSource(elbv2, sourceRef));
+  return applicationReplica(balancer, targetGroup, undefined);
 }
 
 /** Instances the replica's target group counts healthy, of those given. */
@@ -433,12 +435,18 @@ function arnSuffix(arn: string): string {
 function applicationReplica(
   balancer: LoadBalancer,
   targetGroup: TargetGroup,
-  source: Source,
+  source: Source | undefined,
 ): BalancerReplica {
-  const balancerFrom = arnSuffix(source.balancer.LoadBalancerArn!);
   const balancerTo = arnSuffix(balancer.LoadBalancerArn!);
-  const groupFrom = arnSuffix(source.targetGroup.TargetGroupArn!);
   const groupTo = arnSuffix(targetGroup.TargetGroupArn!);
+  const renames = new Map<string, string>();
+  if (source !== undefined) {
+    const balancerFrom = arnSuffix(source.balancer.LoadBalancerArn!);
+    const groupFrom = arnSuffix(source.targetGroup.TargetGroupArn!);
+    renames.set(balancerFrom, balancerTo);
+    renames.set(groupFrom, groupTo);
+    renames.set(`${balancerFrom}/${groupFrom}`, `${balancerTo}/${groupTo}`);
+  }
   return {
     type: 'application',
     id: balancer.LoadBalancerArn!,
@@ -447,10 +455,6 @@ function applicationReplica(
     canonicalHostedZoneId: balancer.CanonicalHostedZoneId ?? '',
     loadBalancerNames: [],
     targetGroupArns: [targetGroup.TargetGroupArn!],
-    renames: new Map([
-      [balancerFrom, balancerTo],
-      [groupFrom, groupTo],
-      [`${balancerFrom}/${groupFrom}`, `${balancerTo}/${groupTo}`],
-    ]),
+    renames,
   };
 }

@@ -239,7 +239,7 @@ class ReplicaStackPlatform implements Platform {
     if (source === undefined) return undefined;
     return 'classic' in source
       ? findClassicReplica(this.elb, name, source.classic)
-      : findApplicationReplica(this.elbv2, source.application, name);
+      : findApplicationReplica(this.elbv2, name);
   }
 
   /** Attaching what is attached already changes nothing, so a rerun repeats it safely. */
