@@ -470,6 +470,18 @@ void describe('aws-asg mode replica-stack against moto', { timeout: 600_000 }, (
     });
   });
 
+  void it('AMisspeltSourceGroup_FailsTheProvision_InsteadOfCopyingNothing', async () => {
+    const platform = fixture.platform({ mode: 'replica-stack', replicate: { group: 'wbe' } });
+    await assert.rejects(platform.provision('green', 'v2'), (error: unknown) => {
+      assert.ok(isCutoverError(error, 'CUTOVER_E_PROVISION'), String(error));
+      assert.match(
+        error.message,
+        /the Auto Scaling group wbe whose scaling policies replicate\.group copies does not exist/,
+      );
+      return true;
+    });
+  });
+
   void it('KillNineBetweenAnyTwoAwsCalls_ARerunConverges_NoDuplicatesByTag', async () => {
     for (const settings of [classic(), application()]) {
       const done = await fixture.provisionInChild('green', 'v2', {

@@ -1,5 +1,6 @@
 import {
   DeletePolicyCommand,
+  DescribeAutoScalingGroupsCommand,
   DescribePoliciesCommand,
   PutScalingPolicyCommand,
   type AutoScalingClient,
@@ -45,6 +46,17 @@ export async function copyScalingPolicies(
   renames: ReadonlyMap<string, string>,
   tags: { Key: string; Value: string }[],
 ): Promise<PolicyCopy> {
+  // A misspelt group would otherwise copy nothing, silently: DescribePolicies answers it empty.
+  const found = await awsStep(`DescribeAutoScalingGroups(${source})`, asg, (abortSignal) =>
+    asg.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [source] }), { abortSignal }),
+  );
+  if (!(found.AutoScalingGroups ?? []).some((group) => group.AutoScalingGroupName === source)) {
+    throw new CutoverError(
+      'CUTOVER_E_PROVISION',
+      `the Auto Scaling group ${source} whose scaling policies replicate.group copies does not exist`,
+      { details: { group: source } },
+    );
+  }
   const policies = (await policiesOf(asg, source)).filter((policy) =>
     COPIED_TYPES.has(policy.PolicyType ?? ''),
   );
