@@ -58,7 +58,7 @@ export interface Route53RouterOptions {
   readonly firstPollMs?: number;
 }
 
-const FIRST_POLL_MS = 1_000;
+const FIRST_POLL_MS = 250;
 const POLL_MAX_MS = 10_000;
 
 interface Connection {
