@@ -1,9 +1,13 @@
 import { isIP } from 'node:net';
-import { ROUTER_KIND_CAPABILITIES, ROUTER_KIND_LIMITS } from '../routers/capabilities.js';
+import {
+  configuredRouterCapabilities,
+  ROUTER_KIND_CAPABILITIES,
+  ROUTER_KIND_LIMITS,
+} from '../routers/capabilities.js';
 import type { ListenAddress } from './fields.js';
 import type { ExplainedIssue } from './issue-messages.js';
 import type { ParsedConfig } from './schema.js';
-import { PLATFORM_KIND_ENDPOINTS } from '../platforms/endpoint-kinds.js';
+import { endpointKindOf, PLATFORM_KIND_ENDPOINTS, type EndpointKindOf } from '../platforms/endpoint-kinds.js';
 import { routesToEndpointKind, type RouterCapabilities } from '../shared/router.js';
 
 /**
@@ -25,10 +29,10 @@ export function crossCheck(config: ParsedConfig): ExplainedIssue[] {
  */
 export function checkEndpointFitsRouter(
   config: Pick<ParsedConfig, 'platform' | 'router'>,
-  platformEndpoints: { readonly [kind: string]: string | undefined } = PLATFORM_KIND_ENDPOINTS,
+  platformEndpoints: { readonly [kind: string]: EndpointKindOf | undefined } = PLATFORM_KIND_ENDPOINTS,
   routerCapabilities: { readonly [kind: string]: RouterCapabilities | undefined } = ROUTER_KIND_CAPABILITIES,
 ): ExplainedIssue[] {
-  const endpointKind = platformEndpoints[config.platform.kind];
+  const endpointKind = endpointKindOf(config.platform, platformEndpoints);
   const capabilities = routerCapabilities[config.router.kind];
   if (endpointKind === undefined || !capabilities || routesToEndpointKind(capabilities, endpointKind))
     return [];
@@ -46,7 +50,7 @@ export function checkEndpointFitsRouter(
 
 function checkStrategyFitsRouter(config: ParsedConfig): ExplainedIssue[] {
   const kind = config.router.kind;
-  if (config.strategy.kind !== 'shift' || ROUTER_KIND_CAPABILITIES[kind].weighted) return [];
+  if (config.strategy.kind !== 'shift' || configuredRouterCapabilities(config.router).weighted) return [];
   const why = ROUTER_KIND_LIMITS[kind]?.weighted;
   return [
     {

@@ -25,3 +25,9 @@ export const ROUTER_KIND_LIMITS = Object.fromEntries(
 export function routerKindCapabilities(kind: RouterKind): RouterCapabilities {
   return ROUTER_KIND_CAPABILITIES[kind];
 }
+
+/** What a router can do with its config: its mode may add to its kind's capabilities. */
+export function configuredRouterCapabilities(config: { readonly kind: RouterKind }): RouterCapabilities {
+  const descriptor = ROUTER_DESCRIPTORS[config.kind] as RouterDescriptor;
+  return descriptor.configuredCapabilities?.(config) ?? descriptor.capabilities;
+}

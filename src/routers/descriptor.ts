@@ -26,6 +26,8 @@ export interface RouterDeps {
    * plane is cutover's own (builtin) starts it anew from this code and retires the old one.
    */
   readonly upgrade?: boolean;
+  /** The app's name (config `app`), for names a router writes that must be unique per app. */
+  readonly app?: string;
 }
 
 /** A router plus what the control server may ask of it beyond the Router interface. */
@@ -54,6 +56,11 @@ export interface RouterDescriptor<K extends string = string, S extends z.ZodType
   readonly configSchema: S;
   /** What the router can do, known before it is opened (config validation reads it). */
   readonly capabilities: RouterCapabilities;
+  /**
+   * What this router can do with this config, when its mode changes it (route53's weighted
+   * mode adds weighted steps); config validation asks it. Default: `capabilities`.
+   */
+  configuredCapabilities?(config: z.output<S>): RouterCapabilities;
   /** Why the router lacks a capability, for error messages that say what to do instead. */
   readonly limits?: { readonly [C in keyof RouterCapabilities]?: string };
   create(config: z.output<S>, deps: RouterDeps): CreatedRouter;

@@ -9,6 +9,7 @@ import { caddyRouter } from './caddy/index.js';
 import type { RouterDescriptor } from './descriptor.js';
 import { haproxyRouter } from './haproxy/index.js';
 import { nginxRouter } from './nginx/index.js';
+import { route53Router } from './route53/index.js';
 import { varnishRouter } from './varnish/index.js';
 
 /** Each key must be its descriptor's kind: a typo fails to compile. */
@@ -24,6 +25,7 @@ export const ROUTER_DESCRIPTORS = defineRouters({
   caddy: caddyRouter,
   'aws-elb': awsElbRouter,
   'aws-target-group': awsTargetGroupRouter,
+  route53: route53Router,
 });
 
 type Descriptors = typeof ROUTER_DESCRIPTORS;

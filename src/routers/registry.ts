@@ -31,6 +31,7 @@ export function createRouter(config: CutoverConfig, deps: RouterDeps): CreatedRo
     baseDir: config.baseDir,
     stateDir: config.stateDirPath,
     upgrade: deps.upgrade,
+    app: config.app,
   });
   return {
     ...created,

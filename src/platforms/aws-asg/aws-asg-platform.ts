@@ -24,6 +24,7 @@ import type {
 import { SLOTS, type Slot, type SlotEndpoint, type Target } from '../../shared/slot.js';
 import type { AwsAsgPlatformConfig } from './config.js';
 import { consoleLines } from './console-output.js';
+import { AWS_ASG_ENDPOINT_KIND } from './endpoint-kind.js';
 import { awsCrashPoint } from './crash-point.js';
 import { groupName } from './group-naming.js';
 import { deleteLaunchTemplate, ensureLaunchTemplate, templatesOf } from './launch-template.js';
@@ -45,10 +46,10 @@ import {
   terminateInstancesCall,
   type GroupCapacity,
 } from './replica-group-calls.js';
+import { createReplicaStackPlatform } from './replica-stack-platform.js';
 import { groupNamed, groupsOf, type SlotGroup } from './slot-groups.js';
 
-/** The endpoint kind of this platform's slots: routers that list it attach groups by name. */
-export const AWS_ASG_ENDPOINT_KIND = 'aws-asg';
+export { AWS_ASG_ENDPOINT_KIND } from './endpoint-kind.js';
 const LOG_TAIL_DEFAULT = 100;
 
 export interface AwsAsgPlatformDeps {
@@ -67,6 +68,8 @@ export function createAwsAsgPlatform(config: AwsAsgPlatformConfig, deps: AwsAsgP
   if (config.mode === 'replace-instances') {
     return new ReplaceInstancesPlatform(config, { ...deps, endpointKind: AWS_ASG_ENDPOINT_KIND });
   }
+  if (config.mode === 'replica-stack')
+    return createReplicaStackPlatform(config, deps, new AwsAsgPlatform(config, deps));
   return new AwsAsgPlatform(config, deps);
 }
 

@@ -3,6 +3,7 @@ import { AWS_CONNECTION_SETTINGS } from '../../aws/connection.js';
 import { duration } from '../../config/fields.js';
 import { DEFAULTS } from '../../config/defaults.js';
 import { PLATFORM_SETTINGS } from '../descriptor.js';
+import { replicateSettings } from './replica-stack-config.js';
 
 /** How long provision() waits for every instance of a new group to be InService and Healthy. */
 export const AWS_ASG_READY_TIMEOUT_MS = 10 * 60_000;
@@ -45,11 +46,14 @@ export const awsAsgPlatformConfig = z
   .object({
     kind: z.literal('aws-asg'),
     mode: z
-      .enum(['replica-group', 'replace-instances'])
+      .enum(['replica-group', 'replace-instances', 'replica-stack'])
       .default('replica-group')
       .describe(
-        'replica-group: a new Auto Scaling group per deploy, beside the live one; replace-instances: new instances in the one production group (`group`), behind the same load balancer',
+        'replica-group: a new Auto Scaling group per deploy, beside the live one; replace-instances: new instances in the one production group (`group`), behind the same load balancer; replica-stack: like replica-group, plus copies of `replicate` (its own load balancer, scaling policies and alarms)',
       ),
+    replicate: replicateSettings
+      .optional()
+      .describe('Mode replica-stack: the stack (group, load balancer) each slot replicates'),
     ...AWS_CONNECTION_SETTINGS,
     image: imageConfig
       .optional()
@@ -120,6 +124,13 @@ export const awsAsgPlatformConfig = z
   })
   .strict()
   .superRefine((config, context) => {
+    if ((config.mode === 'replica-stack') !== (config.replicate !== undefined)) {
+      context.addIssue({
+        code: 'custom',
+        path: ['replicate'],
+        message: '`replicate` goes with mode replica-stack, and mode replica-stack needs it',
+      });
+    }
     if (config.mode === 'replace-instances') {
       // The group's own launch template says where and from what its instances launch.
       if (config.group === undefined) {
@@ -132,7 +143,7 @@ export const awsAsgPlatformConfig = z
       return;
     }
     if (config.image === undefined) {
-      context.addIssue({ code: 'custom', path: ['image'], message: 'mode replica-group needs `image`' });
+      context.addIssue({ code: 'custom', path: ['image'], message: `mode ${config.mode} needs \`image\`` });
     }
     if ((config.subnets === undefined) === (config.availabilityZones === undefined)) {
       context.addIssue({

@@ -1,0 +1,303 @@
+/**
+ * Recipe 3 (a replica stack per slot, users moved by a Route 53 alias) end to end against moto,
+ * in one-shot mode: `cutover deploy v1`, `cutover deploy v2`, `cutover rollback`, with platform
+ * aws-asg in mode replica-stack (an ALB copied per slot) and router route53. Asserted on what
+ * AWS holds: green's balancer and target group compared with blue's and the source's, the
+ * scaling policies and alarms copied with green's dimensions, the record (the router waits for
+ * INSYNC, which moto answers at once), and — watched while the rollback runs — blue serving whenever the record names it,
+ * green kept at capacity until the record's TTL + dnsMargin have passed after the move.
+ */
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterEach, beforeEach, describe, it } from 'node:test';
+import { DescribeAutoScalingGroupsCommand, DescribePoliciesCommand } from '@aws-sdk/client-auto-scaling';
+import { DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
+import {
+  DescribeLoadBalancersCommand,
+  DescribeTargetGroupsCommand,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
+import {
+  CreateHostedZoneCommand,
+  ListResourceRecordSetsCommand,
+  Route53Client,
+} from '@aws-sdk/client-route-53';
+import { groupName } from '../../src/platforms/aws-asg/group-naming.js';
+import { replicaName } from '../../src/platforms/aws-asg/replica-naming.js';
+import { MOTO_CREDENTIALS } from '../support/daemons/moto.js';
+import { AWS_TEST_REGION, makeAwsAsgFixture, type AwsAsgFixture } from '../platforms/aws-asg-fixture.js';
+import { albStackShape, createReplicaSource, type ReplicaSource } from '../platforms/aws-replica-source.js';
+import { CutoverHarness, type CliResult } from './harness.js';
+import type { DeploymentOutput } from './aws-scenario.js';
+
+const HEALTH_SCRIPT = fileURLToPath(new URL('../support/apps/asg-instance-health.ts', import.meta.url));
+const TSX = import.meta.resolve('tsx');
+const RECORD = 'shop.example.test';
+const TTL_S = 1;
+const MARGIN_S = 2;
+const HOLD_MS = (TTL_S + MARGIN_S) * 1000;
+
+void describe('recipe 3 (replica stack) through cutover deploy and rollback, router route53, against moto', () => {
+  let fixture: AwsAsgFixture;
+  let source: ReplicaSource;
+  let harness: CutoverHarness;
+  let route53: Route53Client;
+  let zoneId: string;
+
+  beforeEach(async () => {
+    fixture = await makeAwsAsgFixture(['v1', 'v2']);
+    source = await createReplicaSource(fixture.moto.endpoint, fixture.ec2, fixture.images.v1!);
+    route53 = new Route53Client({
+      region: AWS_TEST_REGION,
+      endpoint: fixture.moto.endpoint,
+      maxAttempts: 1,
+      credentials: MOTO_CREDENTIALS,
+    });
+    const zone = await route53.send(
+      new CreateHostedZoneCommand({ Name: 'example.test.', CallerReference: `cutover-e2e-${Date.now()}` }),
+    );
+    zoneId = zone.HostedZone!.Id!.replace(/^\/hostedzone\//, '');
+    harness = await CutoverHarness.create({ releases: {} });
+    writeFileSync(harness.configFile, configYaml());
+  });
+  afterEach(async () => {
+    try {
+      await harness?.teardown();
+    } finally {
+      route53?.destroy();
+      source?.clients.destroy();
+      await fixture?.cleanup();
+    }
+  });
+
+  function configYaml(): string {
+    const connection = { region: AWS_TEST_REGION, endpoint: fixture.moto.endpoint, maxAttempts: 1 };
+    const platform = {
+      kind: 'aws-asg',
+      mode: 'replica-stack',
+      replicate: { group: source.group, loadBalancer: { application: source.albArn } },
+      ...connection,
+      image: { name: `${fixture.app}-\${RELEASE}` },
+      availabilityZones: [`${AWS_TEST_REGION}a`],
+      instances: 2,
+      port: 8000,
+      pollInterval: '50ms',
+      readyTimeout: '20s',
+      stopGrace: '1s',
+    };
+    const router = {
+      kind: 'route53',
+      hostedZoneId: zoneId,
+      recordName: RECORD,
+      mode: 'alias',
+      ttl: `${TTL_S}s`,
+      dnsMargin: `${MARGIN_S}s`,
+      ...connection,
+      settleTimeout: '20s',
+    };
+    const probe = [process.execPath, '--import', TSX, HEALTH_SCRIPT, fixture.moto.endpoint, AWS_TEST_REGION];
+    return [
+      `app: ${fixture.app}`,
+      `platform: ${JSON.stringify(platform)}`,
+      `router: ${JSON.stringify(router)}`,
+      'health:',
+      `  exec: { command: ${JSON.stringify(probe)} }`,
+      '  interval: 100ms',
+      '  timeout: 20s',
+      '  healthyThreshold: 1',
+      '  unhealthyThreshold: 1',
+      '  deadline: 60s',
+      'drain: { timeout: 10s }',
+      'rollbackWindow: 10m',
+      '',
+    ].join('\n');
+  }
+
+  const cli = async (
+    args: string[],
+    env: Record<string, string> = {},
+  ): Promise<DeploymentOutput & { result: CliResult }> => {
+    const result = await harness.cli([...args, '--json'], env);
+    if (result.code === -1) return { result } as DeploymentOutput & { result: CliResult };
+    try {
+      return { ...(JSON.parse(result.stdout) as DeploymentOutput), result };
+    } catch {
+      assert.fail(`not JSON (exit ${result.code}): ${result.stdout}\n${result.stderr}`);
+    }
+  };
+
+  /** The DNS name the record aliases now (lower case, no trailing dot), or undefined. */
+  async function recordTarget(): Promise<string | undefined> {
+    const answer = await route53.send(
+      new ListResourceRecordSetsCommand({
+        HostedZoneId: zoneId,
+        StartRecordName: RECORD,
+        StartRecordType: 'A',
+      }),
+    );
+    const record = (answer.ResourceRecordSets ?? []).find(
+      (set) => set.Name?.replace(/\.$/, '') === RECORD && set.Type === 'A',
+    );
+    return record?.AliasTarget?.DNSName?.toLowerCase()
+      .replace(/\.$/, '')
+      .replace(/^dualstack\./, '');
+  }
+
+  async function balancerOf(slot: 'blue' | 'green', release: string) {
+    return (
+      await source.clients.elbv2.send(
+        new DescribeLoadBalancersCommand({ Names: [replicaName(fixture.app, slot, release)] }),
+      )
+    ).LoadBalancers![0]!;
+  }
+
+  async function capacity(name: string): Promise<{ desired: number; inService: number }> {
+    const group = (
+      await fixture.asg.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [name] }))
+    ).AutoScalingGroups?.[0];
+    return {
+      desired: group?.DesiredCapacity ?? -1,
+      inService: (group?.Instances ?? []).filter((i) => i.LifecycleState === 'InService').length,
+    };
+  }
+
+  void it('deploy v1, deploy v2, rollback: each slot its own replica, the record moved, blue serving whenever named', async () => {
+    const first = await cli(['deploy', 'v1']);
+    assert.equal(first.result.code, 0, first.result.stderr + first.result.stdout);
+    const blueLb = await balancerOf('blue', 'v1');
+    assert.equal(await recordTarget(), blueLb.DNSName!.toLowerCase());
+
+    const second = await cli(['deploy', 'v2']);
+    assert.equal(second.result.code, 0, second.result.stderr + second.result.stdout);
+    assert.equal(second.deployment.phase, 'standby');
+    assert.equal(second.deployment.toSlot, 'green');
+    const greenLb = await balancerOf('green', 'v2');
+    assert.equal(await recordTarget(), greenLb.DNSName!.toLowerCase());
+
+    // Green's stack is a replica of blue's, and both of the source's.
+    const sourceShape = await albStackShape(source.clients.elbv2, source.albArn);
+    assert.deepEqual(await albStackShape(source.clients.elbv2, greenLb.LoadBalancerArn!), sourceShape);
+    assert.deepEqual(await albStackShape(source.clients.elbv2, blueLb.LoadBalancerArn!), sourceShape);
+    assert.notEqual(greenLb.LoadBalancerArn, blueLb.LoadBalancerArn);
+
+    // Policies and alarms copied onto green's group, with green's dimensions.
+    const greenGroup = groupName(fixture.app, 'green', 'v2');
+    const policies = (
+      await source.clients.asg.send(new DescribePoliciesCommand({ AutoScalingGroupName: greenGroup }))
+    ).ScalingPolicies!;
+    assert.deepEqual(policies.map((p) => p.PolicyName).sort(), [
+      `${greenGroup}/add-two`,
+      `${greenGroup}/cpu-50`,
+    ]);
+    const alarms = new Map(
+      (
+        (
+          await source.clients.cloudwatch.send(
+            new DescribeAlarmsCommand({ AlarmNamePrefix: `${greenGroup}/` }),
+          )
+        ).MetricAlarms ?? []
+      ).map((alarm) => [alarm.AlarmName!.slice(greenGroup.length + 1), alarm]),
+    );
+    assert.deepEqual([...alarms.keys()].sort(), ['web-alb-5xx', 'web-cpu-high', 'web-latency-high']);
+    assert.deepEqual(alarms.get('web-cpu-high')!.Dimensions, [
+      { Name: 'AutoScalingGroupName', Value: greenGroup },
+    ]);
+    const arn = greenLb.LoadBalancerArn!;
+    assert.deepEqual(alarms.get('web-alb-5xx')!.Dimensions, [
+      { Name: 'LoadBalancer', Value: arn.slice(arn.indexOf(':loadbalancer/') + ':loadbalancer/'.length) },
+    ]);
+    const addTwo = policies.find((p) => p.PolicyName === `${greenGroup}/add-two`)!;
+    assert.deepEqual(alarms.get('web-cpu-high')!.AlarmActions, [addTwo.PolicyARN]);
+
+    // Blue stays warm through the rollback window: its full capacity, in service.
+    const blueGroup = groupName(fixture.app, 'blue', 'v1');
+    assert.deepEqual(await capacity(blueGroup), { desired: 2, inService: 2 });
+
+    // Rollback, watched: what the record names and each group's capacity, observation by observation.
+    const observations: { at: number; record: string | undefined; blue: number; green: number }[] = [];
+    let done = false;
+    const watching = (async () => {
+      while (!done) {
+        const [record, blue, green] = await Promise.all([
+          recordTarget(),
+          capacity(blueGroup),
+          capacity(greenGroup),
+        ]);
+        observations.push({ at: Date.now(), record, blue: blue.inService, green: green.desired });
+        await sleep(50);
+      }
+    })();
+    const rolledBack = await cli(['rollback']);
+    done = true;
+    await watching;
+    assert.equal(rolledBack.result.code, 0, rolledBack.result.stderr + rolledBack.result.stdout);
+    assert.equal(rolledBack.deployment.phase, 'rolled-back');
+    assert.equal(await recordTarget(), blueLb.DNSName!.toLowerCase());
+
+    const onBlue = observations.filter((o) => o.record === blueLb.DNSName!.toLowerCase());
+    assert.ok(onBlue.length > 0, 'the record was seen naming blue');
+    for (const seen of onBlue)
+      assert.equal(seen.blue, 2, `blue serving whenever the record names it: ${JSON.stringify(seen)}`);
+    // Green kept its capacity for the record's TTL + dnsMargin after the record moved back.
+    const movedBy = onBlue[0]!.at;
+    const lastGreenUp = Math.max(...observations.filter((o) => o.green > 0).map((o) => o.at));
+    assert.ok(
+      lastGreenUp - movedBy >= HOLD_MS * 0.8,
+      `green was scaled in ${lastGreenUp - movedBy} ms after the record moved; the hold is ${HOLD_MS} ms`,
+    );
+
+    // Green is stopped and kept (0/0), nothing made twice.
+    const green = (
+      await fixture.asg.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [greenGroup] }))
+    ).AutoScalingGroups![0]!;
+    assert.deepEqual([green.MinSize, green.DesiredCapacity], [0, 0]);
+    assert.ok(await balancerOf('green', 'v2'), 'green keeps its load balancer');
+    assert.deepEqual(await capacity(blueGroup), { desired: 2, inService: 2 });
+    assert.equal(await fixture.countGroups(), 2);
+    assert.equal(await fixture.countTemplates(), 2);
+    assert.equal(await fixture.countRunning(), 2);
+  });
+  void it('KillNineMidProvision_LeavesTheRecordOnBlue_AndTheResumedRunMakesNothingTwice', async () => {
+    const first = await cli(['deploy', 'v1']);
+    assert.equal(first.result.code, 0, first.result.stderr + first.result.stdout);
+    const blueLb = await balancerOf('blue', 'v1');
+
+    // Crash point 9: green's group, target group and load balancer exist with one of two listeners; not attached.
+    const killed = await cli(['deploy', 'v2'], { CUTOVER_TEST_AWS_CRASH_AT: '9' });
+    assert.equal(killed.result.code, -1, `killed by SIGKILL: ${killed.result.stdout}${killed.result.stderr}`);
+    assert.equal(await recordTarget(), blueLb.DNSName!.toLowerCase(), 'the record stays on blue');
+    assert.deepEqual(await capacity(groupName(fixture.app, 'blue', 'v1')), { desired: 2, inService: 2 });
+
+    // `retire` does nothing of its own before the window ends: it shows the resumed run alone.
+    const resumed = await harness.cli(['retire', '--json']);
+    assert.equal(resumed.code, 0, resumed.stderr + resumed.stdout);
+    const waiting = (JSON.parse(resumed.stdout) as { waiting: DeploymentOutput['deployment'][] }).waiting;
+    assert.deepEqual(
+      waiting.map((deployment) => [deployment.release, deployment.toSlot, deployment.phase]),
+      [['v2', 'green', 'standby']],
+    );
+    const greenLb = await balancerOf('green', 'v2');
+    assert.equal(await recordTarget(), greenLb.DNSName!.toLowerCase());
+    assert.deepEqual(
+      await albStackShape(source.clients.elbv2, greenLb.LoadBalancerArn!),
+      await albStackShape(source.clients.elbv2, source.albArn),
+      'the resumed run completed the copy',
+    );
+    // One of each per slot, beside the source's: counted in moto.
+    const balancers =
+      (await source.clients.elbv2.send(new DescribeLoadBalancersCommand({}))).LoadBalancers ?? [];
+    assert.equal(balancers.length, 3, balancers.map((lb) => lb.LoadBalancerName).join(', '));
+    const targetGroups =
+      (await source.clients.elbv2.send(new DescribeTargetGroupsCommand({}))).TargetGroups ?? [];
+    assert.equal(targetGroups.length, 3, targetGroups.map((tg) => tg.TargetGroupName).join(', '));
+    const greenGroup = groupName(fixture.app, 'green', 'v2');
+    const copies = await source.clients.cloudwatch.send(
+      new DescribeAlarmsCommand({ AlarmNamePrefix: `${greenGroup}/` }),
+    );
+    assert.equal(copies.MetricAlarms?.length, 3);
+    assert.equal(await fixture.countGroups(), 2);
+    assert.equal(await fixture.countTemplates(), 2);
+    assert.equal(await fixture.countRunning(), 4, 'blue warm and green serving, two each');
+  });
+});

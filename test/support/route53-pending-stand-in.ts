@@ -1,0 +1,73 @@
+/**
+ * A stand-in for the Route 53 endpoint, for the one thing moto cannot show: a change that stays
+ * PENDING (moto reports every change INSYNC at once). A real HTTP server on a loopback port that
+ * forwards every request to moto and answers with moto's response, except that a submitted
+ * change says PENDING and GetChange keeps saying PENDING for the first `pendingPolls` polls of
+ * each change (Infinity: it never syncs).
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface PendingStandIn {
+  readonly endpoint: string;
+  /** GetChange calls answered so far, per change id. */
+  readonly polls: ReadonlyMap<string, number>;
+  stop(): Promise<void>;
+}
+
+export async function startPendingStandIn(
+  motoEndpoint: string,
+  pendingPolls: number,
+): Promise<PendingStandIn> {
+  const moto = new URL(motoEndpoint);
+  const polls = new Map<string, number>();
+  const server = http.createServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => {
+      const forwarded = http.request(
+        {
+          host: moto.hostname,
+          port: moto.port,
+          method: request.method,
+          path: request.url,
+          headers: { ...request.headers, host: moto.host },
+        },
+        (answer) => {
+          const body: Buffer[] = [];
+          answer.on('data', (chunk: Buffer) => body.push(chunk));
+          answer.on('end', () => {
+            let text = Buffer.concat(body).toString('utf8');
+            const changeId = /\/change\/([^/?]+)/.exec(request.url ?? '')?.[1];
+            const submitted = request.method === 'POST' && /\/rrset\/?$/.test(request.url ?? '');
+            if (changeId !== undefined) {
+              const seen = (polls.get(changeId) ?? 0) + 1;
+              polls.set(changeId, seen);
+              if (seen <= pendingPolls) text = pending(text);
+            } else if (submitted) {
+              text = pending(text);
+            }
+            const headers = { ...answer.headers, 'content-length': String(Buffer.byteLength(text)) };
+            response.writeHead(answer.statusCode ?? 502, headers);
+            response.end(text);
+          });
+        },
+      );
+      forwarded.on('error', () => response.destroy());
+      forwarded.end(Buffer.concat(chunks));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    polls,
+    stop: async () => {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
+
+function pending(xml: string): string {
+  return xml.replace(/<Status>INSYNC<\/Status>/g, '<Status>PENDING</Status>');
+}
