@@ -10,11 +10,13 @@ void test('every router kind in the config schema has one row of capabilities', 
 
 /** Routers that move whole Auto Scaling groups: an attachment is not one instant. */
 const GROUP_ATTACHMENT_ROUTERS = new Set(['aws-elb', 'aws-target-group']);
+/** DNS: cached answers keep the old stack serving for the TTL after every move. */
+const NOT_ATOMIC_ROUTERS = new Set([...GROUP_ATTACHMENT_ROUTERS, 'route53']);
 
-void test('every router but the group-attachment ones can switch atomically; each exception says why', () => {
+void test('every router but the group-attachment ones and DNS can switch atomically; each exception says why', () => {
   for (const [kind, capabilities] of Object.entries(ROUTER_KIND_CAPABILITIES)) {
     const limits = ROUTER_KIND_LIMITS[kind as keyof typeof ROUTER_KIND_LIMITS];
-    assert.equal(capabilities.atomic, !GROUP_ATTACHMENT_ROUTERS.has(kind), kind);
+    assert.equal(capabilities.atomic, !NOT_ATOMIC_ROUTERS.has(kind), kind);
     if (!capabilities.atomic) assert.ok(limits?.atomic, `${kind} says why it is not atomic`);
     if (GROUP_ATTACHMENT_ROUTERS.has(kind)) assert.deepEqual(capabilities.endpointKinds, ['aws-asg'], kind);
   }
@@ -36,4 +38,6 @@ void test("each router's describe() capabilities equal its row (docs/routers.md 
     await import('../../src/routers/aws-target-group/capabilities.js');
   assert.deepEqual(ROUTER_KIND_CAPABILITIES['aws-elb'], AWS_ELB_CAPABILITIES);
   assert.deepEqual(ROUTER_KIND_CAPABILITIES['aws-target-group'], AWS_TARGET_GROUP_CAPABILITIES);
+  const { ROUTE53_ALIAS_CAPABILITIES } = await import('../../src/routers/route53/capabilities.js');
+  assert.deepEqual(ROUTER_KIND_CAPABILITIES.route53, ROUTE53_ALIAS_CAPABILITIES);
 });

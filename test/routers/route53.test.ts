@@ -24,7 +24,7 @@ import { TEST_REGION } from '../support/aws-groups.js';
 import { startMoto, type MotoServer } from '../support/daemons/moto.js';
 import { changeBatches, recordedRoute53Calls, startRecording } from '../support/route53-calls.js';
 import { createRoute53Layout, type Route53Layout } from '../support/route53-layout.js';
-import { startPendingStandIn } from '../support/route53-pending-stand-in.js';
+import { startRoute53StandIn } from '../support/route53-stand-in.js';
 import { useMotoCredentials } from './aws-router-harness.js';
 
 const APP = 'shop';
@@ -47,6 +47,7 @@ interface RouterOptions {
   readonly ttl?: string;
   readonly dnsMargin?: string;
   readonly recordName?: string;
+  readonly maxAttempts?: number;
 }
 
 function createRoute53Router(
@@ -61,7 +62,7 @@ function createRoute53Router(
     mode: options.mode ?? 'alias',
     region: TEST_REGION,
     endpoint: options.endpoint ?? endpoint,
-    maxAttempts: 1,
+    maxAttempts: options.maxAttempts ?? 1,
     settleTimeout: options.settleTimeout ?? '10s',
     callTimeout: options.callTimeout ?? '10s',
     ttl: options.ttl ?? '1s',
@@ -385,7 +386,7 @@ describe('route53 router', () => {
     { timeout: CASE_TIMEOUT_MS },
     async () => {
       const { layout } = await fresh();
-      const standIn = await startPendingStandIn(moto.endpoint, Number.POSITIVE_INFINITY);
+      const standIn = await startRoute53StandIn(moto.endpoint, { pendingPolls: Number.POSITIVE_INFINITY });
       cleanups.push(() => standIn.stop());
       const g = guardRouter(
         createRoute53Router(layout, moto.endpoint, { endpoint: standIn.endpoint, settleTimeout: '1500ms' }),
@@ -417,7 +418,7 @@ describe('route53 router', () => {
 
   it('a change that syncs after a few polls completes the move', { timeout: CASE_TIMEOUT_MS }, async () => {
     const { layout } = await fresh();
-    const standIn = await startPendingStandIn(moto.endpoint, 2);
+    const standIn = await startRoute53StandIn(moto.endpoint, { pendingPolls: 2 });
     cleanups.push(() => standIn.stop());
     const router = createRoute53Router(layout, moto.endpoint, { endpoint: standIn.endpoint });
     const g = guardRouter(router);
@@ -428,6 +429,34 @@ describe('route53 router', () => {
     assert.deepEqual([...standIn.polls.values()], [3], 'INSYNC on the third GetChange');
     assert.deepEqual(await g.verify(), { kind: 'observed', weights: weightsAllOn('green') });
   });
+
+  it(
+    'throttling is retried with backoff within maxAttempts, and fails with CUTOVER_E_ROUTER past it',
+    { timeout: CASE_TIMEOUT_MS },
+    async () => {
+      const { layout } = await fresh();
+      const patient = await startRoute53StandIn(moto.endpoint, { pendingPolls: 0, throttled: 2 });
+      cleanups.push(() => patient.stop());
+      const retrying = guardRouter(
+        createRoute53Router(layout, moto.endpoint, { endpoint: patient.endpoint, maxAttempts: 3 }),
+      );
+      cleanups.push(() => retrying.close());
+      await retrying.open();
+      assert.equal(
+        patient.throttledSoFar(),
+        2,
+        'the first two attempts were throttled, the third went through',
+      );
+      await retrying.prepare({ blue: [], green: [] }, layout.endpoints);
+      await retrying.setWeights(weightsAllOn('green'));
+      assert.deepEqual(await aliasTarget(layout), [`A ${dnsNameOf(layout, 'green')}`]);
+      const impatient = await startRoute53StandIn(moto.endpoint, { pendingPolls: 0, throttled: 1 });
+      cleanups.push(() => impatient.stop());
+      const once = guardRouter(createRoute53Router(layout, moto.endpoint, { endpoint: impatient.endpoint }));
+      await assert.rejects(once.open(), rejectsWith('CUTOVER_E_ROUTER', /Throttling/));
+      await once.close();
+    },
+  );
 
   it(
     'open refuses a record outside the zone and a zone that does not exist',
@@ -565,7 +594,7 @@ describe('route53 router', () => {
     async () => {
       const { layout } = await fresh();
       // Through a stand-in whose changes are PENDING once, so GetChange is made as on real AWS.
-      const standIn = await startPendingStandIn(moto.endpoint, 1);
+      const standIn = await startRoute53StandIn(moto.endpoint, { pendingPolls: 1 });
       cleanups.push(() => standIn.stop());
       await startRecording(moto.endpoint);
       const router = guardRouter(

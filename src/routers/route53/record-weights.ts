@@ -14,7 +14,9 @@ export type RecordWeights = Weights;
 export function recordWeights(weights: Weights): RecordWeights {
   const blue = Math.round((weights.blue * RECORD_WEIGHT_MAX) / 100);
   const mapped = { blue, green: RECORD_WEIGHT_MAX - blue };
-  if (!isRecordWeight(mapped.blue) || !isRecordWeight(mapped.green) || weights.blue + weights.green !== 100) {
+  const wholeSplit =
+    Number.isInteger(weights.blue) && Number.isInteger(weights.green) && weights.blue + weights.green === 100;
+  if (!wholeSplit || !isRecordWeight(mapped.blue) || !isRecordWeight(mapped.green)) {
     throw new CutoverError(
       'CUTOVER_E_INVALID_WEIGHTS',
       `Route 53 record weights are whole numbers from 0 to ${RECORD_WEIGHT_MAX}; blue ${weights.blue} / green ${weights.green} maps to ${mapped.blue} / ${mapped.green}`,

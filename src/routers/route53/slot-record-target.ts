@@ -53,12 +53,13 @@ export function recordType(target: RecordTarget): 'A' | 'CNAME' {
 }
 
 /**
- * One spelling of a DNS name for comparisons: Route 53 answers with a trailing dot and may
- * store an ELB alias as `dualstack.<name>`.
+ * One spelling of a DNS name for comparisons: Route 53 answers with a trailing dot, writes a
+ * wildcard's `*` as the octal escape `\052`, and may store an ELB alias as `dualstack.<name>`.
  */
 export function normalDnsName(name: string): string {
   return name
     .toLowerCase()
+    .replace(/\\052/g, '*')
     .replace(/\.$/, '')
     .replace(/^dualstack\./, '');
 }

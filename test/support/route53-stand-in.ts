@@ -1,27 +1,49 @@
 /**
- * A stand-in for the Route 53 endpoint, for the one thing moto cannot show: a change that stays
- * PENDING (moto reports every change INSYNC at once). A real HTTP server on a loopback port that
- * forwards every request to moto and answers with moto's response, except that a submitted
- * change says PENDING and GetChange keeps saying PENDING for the first `pendingPolls` polls of
- * each change (Infinity: it never syncs).
+ * A stand-in for the Route 53 endpoint, for what moto cannot show: a change that stays PENDING
+ * (moto reports every change INSYNC at once) and throttling (moto never throttles). A real HTTP
+ * server on a loopback port that forwards every request to moto and answers with moto's
+ * response, except that a submitted change says PENDING, GetChange keeps saying PENDING for the
+ * first `pendingPolls` polls of each change (Infinity: it never syncs), and the first
+ * `throttled` requests are answered 400 `Throttling` without reaching moto.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-export interface PendingStandIn {
+export interface StandInOptions {
+  readonly pendingPolls: number;
+  readonly throttled?: number;
+}
+
+const THROTTLING =
+  '<?xml version="1.0"?><ErrorResponse xmlns="https://route53.amazonaws.com/doc/2013-04-01/"><Error><Type>Sender</Type><Code>Throttling</Code><Message>Rate exceeded</Message></Error><RequestId>stand-in</RequestId></ErrorResponse>';
+
+export interface Route53StandIn {
   readonly endpoint: string;
   /** GetChange calls answered so far, per change id. */
   readonly polls: ReadonlyMap<string, number>;
+  /** Requests answered with Throttling so far. */
+  throttledSoFar(): number;
   stop(): Promise<void>;
 }
 
-export async function startPendingStandIn(
+export async function startRoute53StandIn(
   motoEndpoint: string,
-  pendingPolls: number,
-): Promise<PendingStandIn> {
+  { pendingPolls, throttled = 0 }: StandInOptions,
+): Promise<Route53StandIn> {
   const moto = new URL(motoEndpoint);
   const polls = new Map<string, number>();
+  let throttledSoFar = 0;
   const server = http.createServer((request, response) => {
+    if (throttledSoFar < throttled) {
+      throttledSoFar++;
+      request.resume();
+      response.writeHead(400, {
+        'content-type': 'text/xml',
+        'content-length': Buffer.byteLength(THROTTLING),
+      });
+      response.end(THROTTLING);
+      return;
+    }
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
     request.on('end', () => {
@@ -61,6 +83,7 @@ export async function startPendingStandIn(
   return {
     endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     polls,
+    throttledSoFar: () => throttledSoFar,
     stop: async () => {
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
