@@ -40,7 +40,7 @@ export function useMotoCredentials(): void {
 
 const QUIET_DEPS: RouterDeps = {
   logger: new Logger(() => {}),
-  previewToken: 'unused-by-aws-routers',
+  previewToken: 'preview-token-of-the-aws-router-tests',
   baseDir: '/nonexistent',
   stateDir: '/nonexistent',
 };
@@ -51,14 +51,18 @@ export function createAwsRouter(
   endpoint: string,
   settleTimeout = '10s',
   callTimeout = '10s',
+  /** aws-alb: the slots' target groups (default: named after `balancer`). */
+  targetGroups?: { blue: string; green: string },
 ): Router {
   const common = { region: TEST_REGION, endpoint, maxAttempts: 1, settleTimeout, callTimeout };
   if (kind === 'aws-alb') {
-    // `balancer` names the ALB; its listener ARN and target groups are made up from it.
+    // `balancer` is the listener's ARN, or a name its ARN and target groups are made up from.
     const config = awsAlbRouter.configSchema.parse({
       kind,
-      listenerArn: `arn:aws:elasticloadbalancing:${TEST_REGION}:123456789012:listener/app/${balancer}/0123456789abcdef/0123456789abcdef`,
-      targetGroups: { blue: `${balancer}-blue`, green: `${balancer}-green` },
+      listenerArn: balancer.startsWith('arn:')
+        ? balancer
+        : `arn:aws:elasticloadbalancing:${TEST_REGION}:123456789012:listener/app/${balancer}/0123456789abcdef/0123456789abcdef`,
+      targetGroups: targetGroups ?? { blue: `${balancer}-blue`, green: `${balancer}-green` },
       ...common,
     });
     return awsAlbRouter.create(config, QUIET_DEPS).router;
