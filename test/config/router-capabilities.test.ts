@@ -36,4 +36,7 @@ void test("each router's describe() capabilities equal its row (docs/routers.md 
     await import('../../src/routers/aws-target-group/capabilities.js');
   assert.deepEqual(ROUTER_KIND_CAPABILITIES['aws-elb'], AWS_ELB_CAPABILITIES);
   assert.deepEqual(ROUTER_KIND_CAPABILITIES['aws-target-group'], AWS_TARGET_GROUP_CAPABILITIES);
+  const { AWS_ALB_CAPABILITIES } = await import('../../src/routers/aws-alb/capabilities.js');
+  assert.deepEqual(ROUTER_KIND_CAPABILITIES['aws-alb'], AWS_ALB_CAPABILITIES);
+  assert.deepEqual(ROUTER_KIND_CAPABILITIES['aws-alb'].endpointKinds, ['aws-asg']);
 });
