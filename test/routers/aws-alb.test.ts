@@ -336,6 +336,23 @@ void describe('aws-alb router against moto', () => {
   );
 
   void it(
+    'an abort away from a slot that went unhealthy is not held up by it',
+    { timeout: CASE_TIMEOUT_MS },
+    async () => {
+      const c = await blueLive({ settleTimeout: '3s', stickiness: '1h' });
+      await c.router.setWeights({ blue: 50, green: 50 });
+      await markGroupUnhealthy(c.clients, c.groups.greenGroup);
+      const unhealthy = await c.router.verify();
+      assert.equal(unhealthy.kind, 'converging', JSON.stringify(unhealthy));
+      // What the engine's abort does: prepare with both slots, then all on blue.
+      await c.router.prepare({ blue: [], green: [] }, c.groups.endpoints);
+      await c.router.setWeights(weightsAllOn('blue'));
+      assert.deepEqual(await c.weights(), { blue: 100, green: 0, stickiness: 'off' });
+      assert.deepEqual(await c.router.verify(), { kind: 'observed', weights: weightsAllOn('blue') });
+    },
+  );
+
+  void it(
     'preview: one rule matching the preview header with the token forwards to the idle target group only',
     { timeout: CASE_TIMEOUT_MS },
     async () => {

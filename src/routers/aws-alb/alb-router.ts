@@ -6,7 +6,8 @@
  *
  * - prepare() attaches each slot's group to its target group and waits until its instances
  *   are healthy there; a group left over from an earlier release on a slot with no weight is
- *   detached.
+ *   detached. A group attached already is not waited for (an abort must not wait on the slot
+ *   it moves away from).
  * - setWeights() first waits until every slot that gets weight serves (invariant 1), then
  *   writes the forward action, with target group stickiness during a shift.
  * - verify() reads the action back, its stickiness, and the health of each weighted slot.
@@ -313,10 +314,13 @@ export class AlbRouter implements Router {
           await attachment.detach(other.name);
         }
       }
-    }
-    // A stopped group (no capacity) has nothing to wait for; setWeights refuses weight on it.
-    if (facts.desiredCapacity > 0) {
-      await this.waitUntilServing(slot, Date.now() + this.options.settleTimeoutMs, group);
+      // A group that joins waits until it serves there. Only then: a group already attached is
+      // not waited for, so a move away from a slot that went unhealthy (an abort) is never held
+      // up by it. A stopped group (no capacity) has nothing to wait for; setWeights refuses
+      // weight on it.
+      if (facts.desiredCapacity > 0) {
+        await this.waitUntilServing(slot, Date.now() + this.options.settleTimeoutMs, group);
+      }
     }
   }
 
