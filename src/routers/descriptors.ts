@@ -2,6 +2,7 @@
  * The list of routers: one line per folder. The registry, the `router:` part of the config
  * schema (and so the JSON Schema) and the capability table are all read from here.
  */
+import { awsAlbRouter } from './aws-alb/index.js';
 import { awsElbRouter } from './aws-elb/index.js';
 import { awsTargetGroupRouter } from './aws-target-group/index.js';
 import { builtinRouter } from './builtin/index.js';
@@ -26,6 +27,7 @@ export const ROUTER_DESCRIPTORS = defineRouters({
   'aws-elb': awsElbRouter,
   'aws-target-group': awsTargetGroupRouter,
   route53: route53Router,
+  'aws-alb': awsAlbRouter,
 });
 
 type Descriptors = typeof ROUTER_DESCRIPTORS;

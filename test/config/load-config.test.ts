@@ -115,19 +115,19 @@ const BROKEN: BrokenCase[] = [
     name: 'bad router kind',
     yaml: `${VALID_BASE}router:\n  kind: ngnix\n`,
     first:
-      '6:9: router.kind: "ngnix" is not a router; use one of builtin, nginx, haproxy, varnish, caddy, aws-elb, aws-target-group, route53 (did you mean "nginx"?)',
+      '6:9: router.kind: "ngnix" is not a router; use one of builtin, nginx, haproxy, varnish, caddy, aws-elb, aws-target-group, route53, aws-alb (did you mean "nginx"?)',
   },
   {
     name: 'router kind missing, pointed at the router key',
     yaml: `${VALID_BASE}router:\n  socket: /run/haproxy.sock\n`,
     first:
-      '5:1: router.kind: missing; use one of builtin, nginx, haproxy, varnish, caddy, aws-elb, aws-target-group',
+      '5:1: router.kind: missing; use one of builtin, nginx, haproxy, varnish, caddy, aws-elb, aws-target-group, aws-alb',
   },
   {
     name: 'router given as a bare kind',
     yaml: `${VALID_BASE}router: nginx\n`,
     first:
-      '5:9: router: expected a mapping with kind: one of builtin, nginx, haproxy, varnish, caddy, aws-elb, aws-target-group, route53, got "nginx" (write it as a mapping: kind: nginx)',
+      '5:9: router: expected a mapping with kind: one of builtin, nginx, haproxy, varnish, caddy, aws-elb, aws-target-group, route53, aws-alb, got "nginx" (write it as a mapping: kind: nginx)',
   },
   {
     name: 'missing required app, pointed at the top-level mapping',

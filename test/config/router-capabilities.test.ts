@@ -40,4 +40,7 @@ void test("each router's describe() capabilities equal its row (docs/routers.md 
   assert.deepEqual(ROUTER_KIND_CAPABILITIES['aws-target-group'], AWS_TARGET_GROUP_CAPABILITIES);
   const { ROUTE53_ALIAS_CAPABILITIES } = await import('../../src/routers/route53/capabilities.js');
   assert.deepEqual(ROUTER_KIND_CAPABILITIES.route53, ROUTE53_ALIAS_CAPABILITIES);
+  const { AWS_ALB_CAPABILITIES } = await import('../../src/routers/aws-alb/capabilities.js');
+  assert.deepEqual(ROUTER_KIND_CAPABILITIES['aws-alb'], AWS_ALB_CAPABILITIES);
+  assert.deepEqual(ROUTER_KIND_CAPABILITIES['aws-alb'].endpointKinds, ['aws-asg']);
 });

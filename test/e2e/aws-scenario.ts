@@ -44,7 +44,31 @@ export function configYaml(
   balancer: string,
   health: HealthSettings = {},
 ): string {
-  const connection = { region: AWS_TEST_REGION, endpoint: fixture.moto.endpoint, maxAttempts: 1 };
+  const connection = awsConnection(fixture);
+  const router =
+    kind === 'aws-elb'
+      ? { kind, loadBalancer: balancer, ...connection, settleTimeout: '20s' }
+      : { kind, targetGroup: balancer, ...connection, settleTimeout: '20s' };
+  return configYamlWithRouter(fixture, router, health);
+}
+
+/** How the tests' cutover reaches moto: its endpoint, and one attempt per call so a gap fails fast. */
+export function awsConnection(fixture: AwsAsgFixture): {
+  region: string;
+  endpoint: string;
+  maxAttempts: number;
+} {
+  return { region: AWS_TEST_REGION, endpoint: fixture.moto.endpoint, maxAttempts: 1 };
+}
+
+/** The project's cutover.yml with the aws-asg platform on moto and any `router:` section. */
+export function configYamlWithRouter(
+  fixture: AwsAsgFixture,
+  router: Record<string, unknown>,
+  health: HealthSettings = {},
+  extraYaml: readonly string[] = [],
+): string {
+  const connection = awsConnection(fixture);
   const platform = {
     kind: 'aws-asg',
     ...connection,
@@ -56,10 +80,6 @@ export function configYaml(
     readyTimeout: '20s',
     stopGrace: '1s',
   };
-  const router =
-    kind === 'aws-elb'
-      ? { kind, loadBalancer: balancer, ...connection, settleTimeout: '20s' }
-      : { kind, targetGroup: balancer, ...connection, settleTimeout: '20s' };
   const probe = [process.execPath, '--import', TSX, HEALTH_SCRIPT, fixture.moto.endpoint, AWS_TEST_REGION];
   return [
     `app: ${fixture.app}`,
@@ -74,6 +94,7 @@ export function configYaml(
     `  deadline: ${health.deadline ?? '60s'}`,
     'drain: { timeout: 1s }',
     'rollbackWindow: 10m',
+    ...extraYaml,
     '',
   ].join('\n');
 }

@@ -8,7 +8,7 @@ import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { guardRouter } from '../../src/routers/guarded-router.js';
 import { isCutoverError } from '../../src/shared/errors.js';
-import { createAwsRouter, useMotoCredentials, type AwsRouterKind } from './aws-router-harness.js';
+import { createAwsRouter, useMotoCredentials, type AnyAwsRouterKind } from './aws-router-harness.js';
 
 type Behaviour = (socket: net.Socket) => void;
 
@@ -53,7 +53,7 @@ describe('AWS routers against a hostile endpoint', () => {
     }
   });
 
-  for (const kind of ['aws-target-group', 'aws-elb'] as AwsRouterKind[]) {
+  for (const kind of ['aws-target-group', 'aws-elb', 'aws-alb'] as AnyAwsRouterKind[]) {
     for (const name of Object.keys(BEHAVIOURS)) {
       it(`${kind}: an endpoint that ${name} gives CUTOVER_E_ROUTER`, async () => {
         const router = guardRouter(createAwsRouter(kind, 'web', endpoints[name]!, '5s', '400ms'));

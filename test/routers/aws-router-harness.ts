@@ -4,6 +4,7 @@
  * with the SDK: the aws-asg platform lives on another branch), and the router built from its
  * config through its descriptor, exactly as cutover builds it.
  */
+import { awsAlbRouter } from '../../src/routers/aws-alb/index.js';
 import { awsElbRouter } from '../../src/routers/aws-elb/index.js';
 import { awsTargetGroupRouter } from '../../src/routers/aws-target-group/index.js';
 import type { RouterDeps } from '../../src/routers/descriptor.js';
@@ -28,6 +29,8 @@ import { MOTO_CREDENTIALS, startMoto, type MotoServer } from '../support/daemons
 import type { EndpointRouterCase, EndpointRouterHarness } from './endpoint-contract.js';
 
 export type AwsRouterKind = 'aws-elb' | 'aws-target-group';
+/** Every AWS router kind, the weighted ALB one included (it has its own test layout). */
+export type AnyAwsRouterKind = AwsRouterKind | 'aws-alb';
 
 /** The SDK's default chain reads these: the routers never take credentials from config. */
 export function useMotoCredentials(): void {
@@ -37,19 +40,33 @@ export function useMotoCredentials(): void {
 
 const QUIET_DEPS: RouterDeps = {
   logger: new Logger(() => {}),
-  previewToken: 'unused-by-aws-routers',
+  previewToken: 'preview-token-of-the-aws-router-tests',
   baseDir: '/nonexistent',
   stateDir: '/nonexistent',
 };
 
 export function createAwsRouter(
-  kind: AwsRouterKind,
+  kind: AnyAwsRouterKind,
   balancer: string,
   endpoint: string,
   settleTimeout = '10s',
   callTimeout = '10s',
+  /** aws-alb: the slots' target groups (default: named after `balancer`). */
+  targetGroups?: { blue: string; green: string },
 ): Router {
   const common = { region: TEST_REGION, endpoint, maxAttempts: 1, settleTimeout, callTimeout };
+  if (kind === 'aws-alb') {
+    // `balancer` is the listener's ARN, or a name its ARN and target groups are made up from.
+    const config = awsAlbRouter.configSchema.parse({
+      kind,
+      listenerArn: balancer.startsWith('arn:')
+        ? balancer
+        : `arn:aws:elasticloadbalancing:${TEST_REGION}:123456789012:listener/app/${balancer}/0123456789abcdef/0123456789abcdef`,
+      targetGroups: targetGroups ?? { blue: `${balancer}-blue`, green: `${balancer}-green` },
+      ...common,
+    });
+    return awsAlbRouter.create(config, QUIET_DEPS).router;
+  }
   if (kind === 'aws-elb') {
     const config = awsElbRouter.configSchema.parse({ kind, loadBalancer: balancer, ...common });
     return awsElbRouter.create(config, QUIET_DEPS).router;

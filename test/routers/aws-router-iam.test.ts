@@ -11,7 +11,15 @@ import { fileURLToPath } from 'node:url';
 import { guardRouter } from '../../src/routers/guarded-router.js';
 import { weightsAllOn } from '../../src/shared/slot.js';
 import { recordedCalls, startRecording } from '../support/moto-recorder.js';
-import { startAwsRouterHarness, type AwsRouterKind } from './aws-router-harness.js';
+import { awsTestClients, createAwsGroups } from '../support/aws-groups.js';
+import { createAlb } from '../support/aws-alb.js';
+import { startMoto, type MotoServer } from '../support/daemons/moto.js';
+import {
+  createAwsRouter,
+  startAwsRouterHarness,
+  useMotoCredentials,
+  type AwsRouterKind,
+} from './aws-router-harness.js';
 
 const DOC = fileURLToPath(new URL('../../docs/aws-routers.md', import.meta.url));
 
@@ -68,3 +76,50 @@ for (const kind of ['aws-target-group', 'aws-elb'] as AwsRouterKind[]) {
     });
   });
 }
+
+describe('aws-alb IAM policy', () => {
+  let moto: MotoServer | undefined;
+  after(async () => moto?.stop());
+
+  it('allows exactly the calls of a deploy, previews, a rollback, a drain and a cleanup', async () => {
+    useMotoCredentials();
+    moto = await startMoto();
+    const clients = awsTestClients(moto.endpoint);
+    try {
+      const groups = await createAwsGroups(clients, 'iam');
+      const alb = await createAlb(clients, 'alb-iam');
+      const router = guardRouter(
+        createAwsRouter('aws-alb', alb.listenerArn, moto.endpoint, '10s', '10s', alb.targetGroups),
+      );
+      await startRecording(moto.endpoint);
+      await router.open();
+      try {
+        await router.prepare({ blue: [], green: [] }, groups.endpoints);
+        await router.setWeights(weightsAllOn('blue'));
+        await router.preview('green');
+        await router.setWeights({ blue: 50, green: 50 });
+        await router.setWeights(weightsAllOn('green'));
+        await router.verify();
+        await router.drain('blue', { deadline: new Date(Date.now() + 100) });
+        await router.preview('blue');
+        await router.setWeights(weightsAllOn('blue'));
+        await router.preview('green');
+        await router.cleanup('green');
+      } finally {
+        await router.close();
+      }
+      const made = new Set(
+        (await recordedCalls(moto.endpoint)).map((call) => `${service(call.action)}:${call.action}`),
+      );
+      const allowed = await documentedActions('aws-alb');
+      assert.deepEqual([...made].filter((action) => !allowed.has(action)).sort(), [], 'made but not allowed');
+      assert.deepEqual(
+        [...allowed].filter((action) => !made.has(action)).sort(),
+        [],
+        'allowed but never made',
+      );
+    } finally {
+      clients.destroy();
+    }
+  });
+});
