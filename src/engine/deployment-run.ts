@@ -273,8 +273,10 @@ export class DeploymentRun {
   }
 
   private async awaitPromotion(record: DeploymentRecord): Promise<void> {
-    this.message('info', `waiting for \`cutover promote\` to move traffic to ${record.release}`);
-    await this.waitForGate();
+    await this.waitForGate(this.interrupt.signal, {
+      level: 'info',
+      text: `waiting for \`cutover promote\` to move traffic to ${record.release}`,
+    });
     await this.transition(record, 'shifting');
   }
 
@@ -306,8 +308,10 @@ export class DeploymentRun {
       if (step.weight === 100) break;
       const where = `at shift step ${index + 1} (${step.weight}% on ${record.release})`;
       if (step.gate === 'manual') {
-        this.message('info', `${step.weight}% on ${record.release}; waiting for \`cutover promote\``);
-        await this.watchHealth(record, () => this.gateWithAnalysis(record, index, where));
+        const announce = `${step.weight}% on ${record.release}; waiting for \`cutover promote\``;
+        await this.watchHealth(record, () =>
+          this.gateWithAnalysis(record, index, where, { level: 'info', text: announce }),
+        );
       } else if (step.pause !== undefined) {
         const pause = step.pause;
         await this.watchHealth(record, () => this.pauseWithAnalysis(record, index, pause, where));
@@ -421,14 +425,19 @@ export class DeploymentRun {
   }
 
   /** A manual shift gate, with the providers asked while it waits; a failed verdict aborts the shift. */
-  private async gateWithAnalysis(record: DeploymentRecord, step: number, where: string): Promise<void> {
-    if (!this.ctx.config.analysis?.duringShift) return this.waitForGate();
+  private async gateWithAnalysis(
+    record: DeploymentRecord,
+    step: number,
+    where: string,
+    announce: GateAnnouncement,
+  ): Promise<void> {
+    if (!this.ctx.config.analysis?.duringShift) return this.waitForGate(this.interrupt.signal, announce);
     const scope = new AbortController();
     const cancel = (): void => scope.abort(this.interrupt.signal.reason);
     const outer = this.interrupt.signal;
     if (outer.aborted) cancel();
     else outer.addEventListener('abort', cancel, { once: true });
-    const gate = this.waitForGate(scope.signal).then(() => undefined);
+    const gate = this.waitForGate(scope.signal, announce).then(() => undefined);
     const watching = this.analyse(record, {
       stage: 'shift',
       step,
@@ -467,11 +476,10 @@ export class DeploymentRun {
   private async settleInconclusive(findings: readonly AnalysisFinding[], where: string): Promise<void> {
     const unsure = findings.filter((finding) => finding.verdict === 'inconclusive');
     if (unsure.length === 0 || this.ctx.config.analysis?.onInconclusive === 'pass') return;
-    this.message(
-      'warn',
-      `analysis inconclusive ${where}: ${unsure.map(describeFinding).join('; ')}; waiting for \`cutover promote\` (or roll back)`,
-    );
-    await this.waitForGate();
+    await this.waitForGate(this.interrupt.signal, {
+      level: 'warn',
+      text: `analysis inconclusive ${where}: ${unsure.map(describeFinding).join('; ')}; waiting for \`cutover promote\` (or roll back)`,
+    });
   }
 
   /** The release is live: recorded, audited, and the afterPromote hook run. */
@@ -789,8 +797,13 @@ export class DeploymentRun {
     }
   }
 
-  private async waitForGate(signal: AbortSignal = this.interrupt.signal): Promise<void> {
+  /**
+   * Waits at a manual gate. The gate exists before it is announced: a one-shot CLI stops
+   * following at the announcement, and a `cutover promote` sent right then must find it.
+   */
+  private async waitForGate(signal: AbortSignal, announce: GateAnnouncement): Promise<void> {
     this.gate = new Gate();
+    this.message(announce.level, announce.text);
     try {
       await this.gate.wait(signal);
     } finally {
@@ -869,6 +882,12 @@ export class DeploymentRun {
 }
 
 /** The steps of the configured strategy; the last one always puts 100% on the new slot. */
+/** The line that tells an operator (and the one-shot CLI) that a run waits at a gate. */
+interface GateAnnouncement {
+  readonly level: 'info' | 'warn';
+  readonly text: string;
+}
+
 export function shiftSteps(
   strategy: EngineContext['config']['strategy'],
 ): Array<{ weight: number; pause?: number; gate?: 'manual' }> {

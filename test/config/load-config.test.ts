@@ -121,7 +121,7 @@ const BROKEN: BrokenCase[] = [
     name: 'router kind missing, pointed at the router key',
     yaml: `${VALID_BASE}router:\n  socket: /run/haproxy.sock\n`,
     first:
-      '5:1: router.kind: missing; use one of builtin, nginx, haproxy, varnish, caddy, aws-elb, aws-target-group, aws-alb',
+      '5:1: router.kind: missing; use one of builtin, nginx, haproxy, varnish, caddy, aws-elb, aws-target-group, route53, aws-alb',
   },
   {
     name: 'router given as a bare kind',
