@@ -42,6 +42,8 @@ const run = spawnSync(
       CUTOVER_CHAOS_UPGRADES: upgrades,
       CUTOVER_CHAOS_CONNECTIONS: connections,
       CUTOVER_CHAOS_WEBSOCKETS: webSockets,
+      // Hundreds of server starts on a shared machine: a slow boot is not what this measures.
+      CUTOVER_E2E_SERVER_START_MS: process.env.CUTOVER_E2E_SERVER_START_MS ?? '60000',
     },
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'inherit'],

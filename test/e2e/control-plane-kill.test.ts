@@ -123,6 +123,13 @@ async function assertClientsSawNothing(
   assert.equal(ws.openErrors, 0, `WebSockets that could not open: ${ws.firstErrors.join('; ')}`);
   assert.equal(ws.badEchoes, 0, `wrong echoes: ${ws.firstErrors.join('; ')}`);
   const early = closedBeforeDeadline(sockets.records, deadlines);
+  const atDeadline = sockets.records.filter((record) => record.code === 1001).length;
+  // The figures bench/control-plane-chaos.ts reports.
+  console.log(
+    `clients saw: ${stats.sent} requests, ${stats.failed} failed, ${stats.connectionErrors} connection errors; ` +
+      `${ws.opened} WebSockets opened (${WEBSOCKETS} at a time), ${ws.echoes} echoes, ${ws.openErrors} open errors, ` +
+      `${atDeadline} closed with 1001 at a deadline, ${early.length} closed before their deadline`,
+  );
   assert.deepEqual(
     early.length,
     0,
