@@ -23,6 +23,11 @@ import { killWorkers } from '../support/proxy-workers.js';
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const CLI = path.join(ROOT, 'src/cli/main.ts');
 const APP = path.join(ROOT, 'test/e2e/apps/e2e-app.js');
+/**
+ * How long a server may take to start (tsx compiles the CLI at each start). The chaos bench
+ * raises it: it runs its hundreds of starts on whatever load the machine has.
+ */
+const SERVER_START_TIMEOUT_MS = Number(process.env.CUTOVER_E2E_SERVER_START_MS ?? 20_000);
 /** tsx by absolute URL: the CLI runs with the temp project as its working directory. */
 const TSX = import.meta.resolve('tsx');
 
@@ -156,7 +161,7 @@ export class CutoverHarness {
         };
         return info.pid === child.pid;
       },
-      { timeoutMs: 20_000, what: 'cutover server to start' },
+      { timeoutMs: SERVER_START_TIMEOUT_MS, what: 'cutover server to start' },
     );
   }
 

@@ -2,7 +2,7 @@
  * The builtin router's proxy workers seen from outside, through their control sockets in the
  * state directory: tests count them (none leaked) and end the ones a killed server left.
  */
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { ControlClient } from '../../src/routers/builtin/worker/control-client.js';
 import { hasEnded, waitUntilEnded } from './pid-gone.js';
@@ -34,4 +34,26 @@ export async function killWorkers(stateDir: string): Promise<void> {
     }
     await waitUntilEnded(pid);
   }
+}
+
+/**
+ * Pids of every process running a proxy worker of this state directory, found in /proc by
+ * the control socket path on its command line: a worker that lost or removed its socket (and
+ * so escapes runningWorkerPids) is still counted here.
+ */
+export async function workerProcessPids(stateDir: string): Promise<number[]> {
+  const prefix = path.join(stateDir, 'workers') + path.sep;
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    const pid = Number(entry);
+    if (!Number.isInteger(pid) || pid === process.pid) continue;
+    let argv: string[];
+    try {
+      argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    } catch {
+      continue; // ended while we looked
+    }
+    if (argv.some((arg) => arg.startsWith(prefix)) && !(await hasEnded(pid))) pids.push(pid);
+  }
+  return pids.sort((a, b) => a - b);
 }

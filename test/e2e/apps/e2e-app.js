@@ -7,8 +7,10 @@
 //   START_DELAY_MS     wait this long before listening
 //   FAIL_REQUESTS      every request but /healthz answers 500 (healthy, yet failing its users)
 // GET /slow?ms=N answers after N ms (an in-flight request for drain tests). GET /pid answers the pid.
+// A WebSocket on any path is greeted with the version, then each message is echoed as "<version>:<message>".
 import { existsSync, readFileSync } from 'node:fs';
 import http from 'node:http';
+import { WebSocketServer } from 'ws';
 
 const read = (name) => (existsSync(name) ? readFileSync(name, 'utf8').trim() : undefined);
 const version = read('VERSION') ?? 'unknown';
@@ -48,11 +50,17 @@ const server = http.createServer((request, response) => {
   response.end(body);
 });
 server.keepAliveTimeout = 65_000;
+const webSockets = new WebSocketServer({ server });
+webSockets.on('connection', (socket) => {
+  socket.send(version);
+  socket.on('message', (data) => socket.send(`${version}:${data.toString()}`));
+});
 setTimeout(
   () => server.listen(port, '127.0.0.1', () => console.log(`e2e ${version} on ${port}`)),
   Number(read('START_DELAY_MS') ?? 0),
 );
 process.on('SIGTERM', () => {
+  for (const socket of webSockets.clients) socket.close(1001);
   server.close(() => process.exit(0));
   server.closeIdleConnections();
 });

@@ -85,6 +85,11 @@ export interface HelloAnswer {
   readonly generation: number;
   /** Whether it has its settings (a worker that never got them is retired, not adopted). */
   readonly initialised: boolean;
+  /**
+   * Told to retire and finishing its in-flight work: neither adopted nor killed by a control
+   * plane that finds it (absent from workers of earlier code).
+   */
+  readonly retiring?: boolean;
   /** Where it accepts, per listener (empty until the control plane says accept). */
   readonly listening: { readonly live?: AddressInfo; readonly preview?: AddressInfo };
 }

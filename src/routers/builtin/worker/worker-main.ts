@@ -203,6 +203,7 @@ async function perform(request: WorkerRequest): Promise<unknown> {
         generation,
         code: CODE,
         initialised: proxy !== undefined,
+        retiring,
         listening: {
           ...(proxy?.address('live') ? { live: proxy.address('live') } : {}),
           ...(proxy?.address('preview') ? { preview: proxy.address('preview') } : {}),

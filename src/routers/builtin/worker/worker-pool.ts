@@ -110,12 +110,19 @@ export class WorkerPool {
     const missing = handOver ? this.size : this.size - this.workers.size;
     await Promise.all(Array.from({ length: missing }, () => this.addWorker()));
     if (handOver) {
+      const deadline = new Date(Date.now() + RETIRE_GRACE_MS);
+      // The deadline is when the old workers' WebSockets get 1001: an operator (or a test) can
+      // tell those closes from early ones.
       this.options.logger.info('router.workers_handed_over', {
         from: adopted.map((worker) => worker.pid),
         to: this.pids().filter((pid) => !adopted.some((worker) => worker.pid === pid)),
+        retireDeadline: deadline.toISOString(),
       });
-      const deadline = new Date(Date.now() + RETIRE_GRACE_MS);
-      await Promise.all(adopted.map((worker) => this.retire(worker, deadline)));
+      // They finish in the background: awaiting them here would keep this control plane (its
+      // admin API, the deployment it resumes) down for the whole grace whenever a WebSocket is
+      // open. Until they exit they stay in the pool: tables still reach their keep-alive
+      // connections, drain counts include their WebSockets, and close() waits for them.
+      for (const worker of adopted) void this.retire(worker, deadline);
     }
   }
 
@@ -377,7 +384,10 @@ export class WorkerPool {
   }
 
   private anyWorker(): WorkerProcess {
-    const [worker] = [...this.workers].filter((candidate) => candidate.alive);
+    // A retiring worker no longer holds the listening sockets to pass on.
+    const [worker] = [...this.workers].filter(
+      (candidate) => candidate.alive && !this.retiring.has(candidate),
+    );
     if (worker === undefined) {
       throw new CutoverError(
         'CUTOVER_E_ROUTER',
@@ -406,6 +416,13 @@ export class WorkerPool {
           continue;
         }
         throw error;
+      }
+      if (worker.hello.retiring === true) {
+        // Handed over by an earlier control plane and finishing its work: it exits on its own at
+        // its deadline, and killing it would cut the WebSockets it still holds.
+        this.options.logger.info('router.worker_retiring', { pid: worker.pid });
+        worker.detach();
+        continue;
       }
       if (!worker.hello.initialised || worker.hello.listening.live === undefined) {
         // Started but never set up: nothing is routed by it.

@@ -1,0 +1,141 @@
+/**
+ * The latency the builtin proxy adds over nginx's at one fixed request rate, for the code now
+ * (proxy workers: 1 and N) and the code before the workers change (the proxy inside the control
+ * process: the merge commit before efa2dd8's workers branch, efa2dd8^1), in one run:
+ *
+ *   node --import tsx bench/same-rate-latency.ts [--rate 4000] [--seconds 5] [--rounds 5] [--before efa2dd8^1]
+ *   (npm run bench:latency)
+ *
+ * Every path gets the same open-loop, fixed-rate load (bench/lib/open-loop.ts: requests leave
+ * on a schedule whatever the answers do and latency counts from the moment each was due, as
+ * wrk2 does; wrk2 is not packaged here, and autocannon — not a dependency either — paces its
+ * connections closed-loop, so a stall would delay the next sends instead of showing as
+ * latency). Paths: the nginx backend directly, nginx (1 worker) in front of it, cutover now at
+ * 1 worker and at N (cores), cutover before. Rounds are interleaved so a change in unrelated
+ * load on a shared machine hits every path alike; the median per path is reported. Nothing is
+ * pinned (N workers need every core): the generator shares the cores with the path under test.
+ *
+ * Printed: each path's p99 less nginx's p99 in the same round ("added p99 over nginx"), its
+ * median, and now ÷ before.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import os from 'node:os';
+import { listArg, numberArg } from './lib/args.js';
+import { buildCommit, buildWorkingTree, type BuiltCode } from './lib/code-checkout.js';
+import { removeTempDirs, startNginxBackend, startNginxProxy, type Daemon } from './lib/daemons.js';
+import { fixed, loadAverage, median } from './lib/format.js';
+import { freePort, waitForPort } from './lib/free-port.js';
+import { latencyRounds, type LatencyPath } from './lib/latency-runs.js';
+
+const RATE = numberArg('--rate', 4000);
+const SECONDS = numberArg('--seconds', 5);
+const ROUNDS = numberArg('--rounds', 5);
+const BEFORE = listArg('--before')?.[0] ?? 'efa2dd8^1';
+const N = os.availableParallelism();
+const NGINX = 'nginx (1 worker)';
+
+const stops: Array<() => Promise<void> | void> = [];
+
+/** A cutover proxy child of the given build; `workers` is ignored by code without workers. */
+async function startCutover(
+  name: string,
+  code: BuiltCode,
+  backendPort: number,
+  workers: number,
+): Promise<Daemon> {
+  const port = await freePort();
+  const child: ChildProcess = spawn(process.execPath, [code.proxyChild, String(port), String(backendPort)], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+    env: { ...process.env, CUTOVER_BENCH_WORKERS: String(workers) },
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  await waitForPort(port, 30_000);
+  return {
+    name,
+    port,
+    pid: child.pid ?? 0,
+    stop: async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+async function main(): Promise<void> {
+  console.log(
+    `same-rate latency bench — ${RATE} req/s open-loop, ${SECONDS}s per run after 1s not counted, ` +
+      `${ROUNDS} interleaved rounds, ${N} cores, not pinned, node ${process.version}, ${new Date().toISOString()}`,
+  );
+  console.log(`load average at start: ${loadAverage()}`);
+  const now = buildWorkingTree();
+  stops.push(() => now.remove());
+  const before = buildCommit(BEFORE);
+  stops.push(() => before.remove());
+  console.log(`before: ${BEFORE} = ${before.label} (the builtin proxy inside the control process)`);
+
+  const backend = await startNginxBackend();
+  stops.push(() => backend.stop());
+  const daemons = [
+    await startNginxProxy(backend.port, 1),
+    await startCutover('cutover now ×1', now, backend.port, 1),
+    await startCutover(`cutover now ×${N}`, now, backend.port, N),
+    await startCutover(`cutover before (${before.label})`, before, backend.port, 1),
+  ];
+  for (const daemon of daemons) stops.push(() => daemon.stop());
+  const names = [NGINX, ...daemons.slice(1).map((daemon) => daemon.name)];
+  // No per-process CPU: the workers' CPU is not in the control process's /proc entry.
+  const paths: LatencyPath[] = [
+    { name: 'direct (nginx backend)', port: backend.port, pid: undefined },
+    ...daemons.map((daemon, index) => ({ name: names[index]!, port: daemon.port, pid: undefined })),
+  ];
+
+  const rounds = await latencyRounds(paths, RATE, ROUNDS, SECONDS, undefined);
+
+  console.log(
+    '\n| round | path | sent | failed | p50 ms | p99 ms | max ms | added p99 over nginx ms | steal % |',
+  );
+  console.log('| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+  const added = new Map<string, number[]>();
+  const p99s = new Map<string, number[]>();
+  rounds.forEach((runs, index) => {
+    const nginx = runs.find((run) => run.path.name === NGINX)!.result;
+    for (const run of runs) {
+      const { result } = run;
+      const over = result.p99Ms - nginx.p99Ms;
+      (p99s.get(run.path.name) ?? p99s.set(run.path.name, []).get(run.path.name)!).push(result.p99Ms);
+      if (run.path.name.startsWith('cutover'))
+        (added.get(run.path.name) ?? added.set(run.path.name, []).get(run.path.name)!).push(over);
+      console.log(
+        `| ${index + 1} | ${run.path.name} | ${result.sent} | ${result.failed} | ${fixed(result.p50Ms, 2)} | ` +
+          `${fixed(result.p99Ms, 2)} | ${fixed(result.maxMs, 1)} | ` +
+          `${run.path.name.startsWith('cutover') ? fixed(over, 2) : ''} | ${fixed(run.stealLoad, 1)} |`,
+      );
+    }
+  });
+  console.log('');
+  for (const [name, values] of p99s)
+    console.log(`p99 through ${name}: median ${fixed(median(values), 2)} ms`);
+  for (const [name, values] of added) {
+    console.log(
+      `added p99 over nginx through ${name}: median ${fixed(median(values), 2)} ms; per round ${values.map((value) => fixed(value, 2)).join(', ')}`,
+    );
+  }
+  const beforeName = names[3]!;
+  const beforeAdded = median(added.get(beforeName)!);
+  for (const name of names.slice(1, 3)) {
+    const nowAdded = median(added.get(name)!);
+    console.log(
+      `${name} vs before: added p99 ${fixed(nowAdded, 2)} vs ${fixed(beforeAdded, 2)} ms ` +
+        `(${fixed(nowAdded - beforeAdded, 2)} ms; ratio now ÷ before ${fixed(nowAdded / beforeAdded, 2)}), ` +
+        `p99 ratio now ÷ before ${fixed(median(p99s.get(name)!) / median(p99s.get(beforeName)!), 2)}`,
+    );
+  }
+  console.log(`load average at the end: ${loadAverage()}`);
+}
+
+try {
+  await main();
+} finally {
+  for (const stop of stops.reverse()) await stop();
+  removeTempDirs();
+}
