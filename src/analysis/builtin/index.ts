@@ -43,11 +43,18 @@ class BuiltinAnalysisProvider implements AnalysisProvider {
     }
     const now = this.slotCounters();
     const key = [request.deploymentId, request.stage, request.step ?? '', request.window.start].join(' ');
-    let start = this.starts.get(key);
+    const start = this.starts.get(key);
     if (start === undefined) {
       if (this.starts.size >= MAX_WINDOWS_KEPT) this.starts.delete(this.starts.keys().next().value!);
-      start = now;
-      this.starts.set(key, start);
+      this.starts.set(key, now);
+      return Promise.resolve({
+        verdict: 'inconclusive',
+        provider: this.name,
+        measure: 'requests',
+        observed: 0,
+        threshold: this.config.minRequests,
+        reason: "the window starts: the proxy's counters are read now, the next checks compare from here",
+      });
     }
     const newer = {
       slot: request.newSlot,
