@@ -51,7 +51,7 @@ void describe('builtin analysis during a 10/50/100 shift (server, builtin router
         '  steps:',
         '    - { weight: 10, pause: 4s }',
         '    - { weight: 50, pause: 3s }',
-        '    - { weight: 100, pause: 2s }',
+        '    - { weight: 100 }',
         'analysis:',
         '  interval: 500ms',
         '  providers:',
