@@ -7,11 +7,14 @@
  *   on v1, the record naming the measure and the values;
  * - a v2 30% slower at p99 likewise;
  * - a healthy v2 promotes;
- * - with no traffic the first step is inconclusive and waits at a gate.
+ * - with no traffic the first step is inconclusive and waits at a gate;
+ * - in a bake after a switch (the old slot idle: nothing to compare with), the same failing
+ *   release is rolled back on maxErrorRate alone.
  * Every release answers after 100ms (DELAY_MS), so a p99 compares 100ms with 130ms, not 1ms
  * of host jitter with another.
  */
 import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { startLoad, type RunningLoad } from '../support/load.js';
 import { CutoverHarness } from './harness.js';
@@ -148,6 +151,27 @@ void describe('builtin analysis during a 10/50/100 shift (server, builtin router
     assert.match(done.stdout, /analysis pass \(step 2\)/);
     const record = await latest();
     assert.ok(['promoted', 'draining', 'standby'].includes(record.phase), record.phase);
+    assert.deepEqual(await sample(h().trafficUrl, 20), ['v2']);
+  });
+
+  void it('during a bake after a switch, the 5%-failing release is rolled back on maxErrorRate alone', async () => {
+    await h().stopServer();
+    const config = readFileSync(h().configFile, 'utf8');
+    const switched = config
+      .replace(/strategy:\n(?: {2}.*\n)+/, 'strategy: { kind: switch }\n')
+      .replace('analysis:\n', 'analysis:\n  bake: 4s\n');
+    assert.notEqual(switched, config);
+    writeFileSync(h().configFile, switched);
+    await h().startServer();
+    const done = await underLoad(() => h().cli(['deploy', 'failing']));
+    assert.equal(done.code, 1, done.stdout + done.stderr);
+    assert.match(
+      done.stdout,
+      /rolled-back: rolled back automatically during the bake: builtin: \w+ answered \d+ of \d+ requests with an error/,
+    );
+    const record = await latest();
+    assert.equal(record.phase, 'rolled-back');
+    assert.equal(record.reason?.analysis?.measure, 'error rate');
     assert.deepEqual(await sample(h().trafficUrl, 20), ['v2']);
   });
 });
