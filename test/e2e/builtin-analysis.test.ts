@@ -124,6 +124,7 @@ void describe('builtin analysis during a 10/50/100 shift (server, builtin router
     assert.equal(record.reason?.code, 'CUTOVER_E_ANALYSIS');
     assert.equal(record.reason?.analysis?.measure, 'error rate');
     assert.equal(record.reason?.analysis?.threshold, '1%');
+    console.log(`5% failing release: ${record.reason?.message ?? ''}`);
     const observed = Number(String(record.reason?.analysis?.observed).replace('%', ''));
     assert.ok(observed > 1 && observed <= 10, `observed ${String(record.reason?.analysis?.observed)}`);
     assert.deepEqual(await sample(h().trafficUrl, 20), ['v1']);
@@ -137,6 +138,7 @@ void describe('builtin analysis during a 10/50/100 shift (server, builtin router
       /aborted: analysis failed at shift step 1 \(10% on slow\): builtin: green's p99 latency exceeds blue's/,
     );
     const record = await latest();
+    console.log(`30% slower release: ${record.reason?.message ?? ''}`);
     assert.equal(record.reason?.analysis?.measure, 'p99 latency increase');
     assert.equal(record.reason?.analysis?.threshold, '+20%');
     assert.match(String(record.reason?.analysis?.observed), /^\d+ms against \d+ms \(\+\d+(\.\d+)?%\)$/);
