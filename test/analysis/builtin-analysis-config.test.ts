@@ -54,8 +54,8 @@ void describe('builtin analysis config', () => {
     }
   });
 
-  void test('MinRequests_BelowOne_OrNotAnInteger_IsRefused', () => {
-    for (const value of ['0', '1.5', '-3']) {
+  void test('MinRequests_BelowOne_Oversized_OrNotAnInteger_IsRefused', () => {
+    for (const value of ['0', '1.5', '-3', '1e12', '"50"']) {
       assert.match(configErrorOf(builtin(`      minRequests: ${value}\n`)), /providers\[0\]\.minRequests/);
     }
   });

@@ -11,6 +11,7 @@ export const builtinAnalysisConfig = z
       .number()
       .int()
       .min(1)
+      .max(1_000_000_000)
       .default(50)
       .describe(
         'Requests the new slot must have served in the window before any verdict (fewer: inconclusive); the old slot needs as many to be compared with',
