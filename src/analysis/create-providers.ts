@@ -1,6 +1,6 @@
 import type { AnalysisProviderConfig } from '../config/analysis.js';
 import type { AnalysisProvider } from '../shared/analysis.js';
-import type { AnalysisDeps } from './descriptor.js';
+import type { AnalysisDeps, AnalysisDescriptor } from './descriptor.js';
 import { ANALYSIS_DESCRIPTORS } from './descriptors.js';
 
 /** One provider per `analysis.providers[]` entry, made by its kind's descriptor. */
@@ -9,7 +9,8 @@ export function createAnalysisProviders(
   deps: AnalysisDeps,
 ): AnalysisProvider[] {
   return configs.map((config) => {
-    const descriptor = ANALYSIS_DESCRIPTORS[config.kind];
+    // The union of every kind's entry: each descriptor gets the entry of its own kind.
+    const descriptor = ANALYSIS_DESCRIPTORS[config.kind] as AnalysisDescriptor;
     return descriptor.create(config, deps);
   });
 }

@@ -7,10 +7,17 @@
 import type { z } from 'zod';
 import type { AnalysisProvider } from '../shared/analysis.js';
 import type { Logger } from '../shared/logger.js';
+import type { SlotCounters } from '../proxy/metrics.js';
+import type { Slot } from '../shared/slot.js';
 
 /** What a provider factory gets besides its own entry: never the whole app config. */
 export interface AnalysisDeps {
   readonly logger: Logger;
+  /**
+   * The builtin proxy's per-slot counters, summed over its workers, as they stand now; absent
+   * when the router is not the builtin one.
+   */
+  readonly slotCounters?: () => Record<Slot, SlotCounters>;
 }
 
 export interface AnalysisDescriptor<K extends string = string, S extends z.ZodType = z.ZodType> {

@@ -2,6 +2,7 @@
  * The list of analysis providers: one line per folder. The `analysis.providers[]` part of the
  * config schema (and so the JSON Schema) and the factory registry are read from here.
  */
+import { builtinAnalysis } from './builtin/index.js';
 import { cloudwatchAlarmsAnalysis } from './cloudwatch-alarms/index.js';
 import type { AnalysisDescriptor } from './descriptor.js';
 
@@ -12,6 +13,7 @@ function defineProviders<T extends { [K in keyof T]: AnalysisDescriptor<K & stri
 
 export const ANALYSIS_DESCRIPTORS = defineProviders({
   'cloudwatch-alarms': cloudwatchAlarmsAnalysis,
+  builtin: builtinAnalysis,
 });
 
 type Descriptors = typeof ANALYSIS_DESCRIPTORS;

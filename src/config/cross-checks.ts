@@ -20,7 +20,24 @@ export function crossCheck(config: ParsedConfig): ExplainedIssue[] {
     ...checkAdminExposure(config),
     ...checkPortClashes(config),
     ...checkEndpointFitsRouter(config),
+    ...checkBuiltinAnalysisFitsRouter(config),
   ];
+}
+
+/** The builtin analysis reads the builtin proxy's own counters: another router has none to give. */
+function checkBuiltinAnalysisFitsRouter(config: ParsedConfig): ExplainedIssue[] {
+  if (config.router.kind === 'builtin') return [];
+  return (config.analysis?.providers ?? []).flatMap((provider, index) =>
+    provider.kind === 'builtin'
+      ? [
+          {
+            path: ['analysis', 'providers', index, 'kind'],
+            pointAt: 'value' as const,
+            message: `the builtin analysis reads the builtin proxy's own counters, and router.kind is "${config.router.kind}"; use router kind "builtin", or another analysis provider`,
+          },
+        ]
+      : [],
+  );
 }
 
 /**

@@ -40,7 +40,10 @@ export class AnalysisWatch {
     private readonly ctx: EngineContext,
     private readonly config: AnalysisConfig,
   ) {
-    this.providers = createAnalysisProviders(config.providers, { logger: ctx.logger });
+    this.providers = createAnalysisProviders(config.providers, {
+      logger: ctx.logger,
+      ...(ctx.slotCounters === undefined ? {} : { slotCounters: ctx.slotCounters }),
+    });
   }
 
   /**

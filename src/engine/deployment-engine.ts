@@ -12,6 +12,7 @@ import { assertAllHealthy } from './health-gate.js';
 import { LeaseKeeper, type LeaseTiming } from './lease-keeper.js';
 import { processExists } from '../shared/process-exists.js';
 import type { Logger } from '../shared/logger.js';
+import type { SlotCounters } from '../proxy/metrics.js';
 import { ABORTABLE_PHASES, LEASED_PHASES, ROLLBACKABLE_PHASES, isTerminal } from '../shared/phase.js';
 import { DeploymentRun } from './deployment-run.js';
 import { retireSlot } from './slot-retirement.js';
@@ -42,6 +43,8 @@ export interface EngineOptions {
    * `settleTimeout`, for routers that settle eventually, else DEFAULTS.routerSettleTimeoutMs).
    */
   readonly settleTimeoutMs?: number;
+  /** The builtin proxy's per-slot counters, for the builtin analysis provider. */
+  readonly slotCounters?: () => Record<Slot, SlotCounters>;
 }
 
 export interface EngineStatus {
@@ -96,6 +99,7 @@ export class DeploymentEngine {
       lease: this.lease,
       processId,
       now,
+      ...(options.slotCounters === undefined ? {} : { slotCounters: options.slotCounters }),
     };
   }
 

@@ -3,6 +3,7 @@
  * prom-client). Cheap to update on the hot path: plain numbers, no allocation.
  */
 import type { Slot } from '../shared/slot.js';
+import { FINE_LATENCY_BUCKETS, fineLatencyBucket } from './fine-latency.js';
 
 export const LATENCY_BUCKETS_SECONDS = [
   0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
@@ -18,6 +19,8 @@ export interface SlotCounters {
   readonly latencySecondsSum: number;
   /** Cumulative counts per LATENCY_BUCKETS_SECONDS bound (Prometheus histogram shape), plus +Inf last. */
   readonly latencyBuckets: readonly number[];
+  /** Requests per fine-latency.ts bucket (not cumulative), for the analysis of p50/p99. */
+  readonly fineLatency: readonly number[];
   readonly mirrored: number;
   readonly mirrorErrors: number;
 }
@@ -63,6 +66,7 @@ class MutableCounters {
   latencySecondsSum = 0;
   /** Non-cumulative per bucket; made cumulative in snapshot(). */
   readonly buckets = new Float64Array(LATENCY_BUCKETS_SECONDS.length + 1);
+  readonly fineLatency = new Float64Array(FINE_LATENCY_BUCKETS);
   mirrored = 0;
   mirrorErrors = 0;
 }
@@ -99,6 +103,7 @@ export class ProxyMetrics {
     while (bucket < LATENCY_BUCKETS_SECONDS.length && durationSeconds > LATENCY_BUCKETS_SECONDS[bucket]!)
       bucket += 1;
     counters.buckets[bucket]! += 1;
+    counters.fineLatency[fineLatencyBucket(durationSeconds)]! += 1;
     if (this.observer !== undefined) this.observer({ slot, status, durationSeconds, proxyError, cut });
   }
 
@@ -157,6 +162,7 @@ export class ProxyMetrics {
       proxyErrors: counters.proxyErrors,
       latencySecondsSum: counters.latencySecondsSum,
       latencyBuckets: cumulative,
+      fineLatency: [...counters.fineLatency],
       mirrored: counters.mirrored,
       mirrorErrors: counters.mirrorErrors,
     };

@@ -1,5 +1,7 @@
 import type { Registry } from 'prom-client';
 import type { CutoverConfig } from '../config/schema.js';
+import type { SlotCounters } from '../proxy/metrics.js';
+import type { Slot } from '../shared/slot.js';
 import { exportProxyMetrics } from '../server/proxy-metrics-exporter.js';
 import type {
   CreatedRouter as CreatedByDescriptor,
@@ -12,6 +14,8 @@ import { guardRouter } from './guarded-router.js';
 /** A router plus what the control server may ask of it beyond the Router interface. */
 export interface CreatedRouter extends Omit<CreatedByDescriptor, 'proxyMetrics'> {
   registerMetrics?(registry: Registry): void;
+  /** The proxy's per-slot counters, summed over its workers (builtin router): what analysis reads. */
+  readonly slotCounters?: () => Record<Slot, SlotCounters>;
 }
 
 export type RouterDeps = Pick<DescriptorDeps, 'logger' | 'previewToken' | 'upgrade'>;
@@ -38,6 +42,9 @@ export function createRouter(config: CutoverConfig, deps: RouterDeps): CreatedRo
     router: guardRouter(created.router),
     ...(proxyMetrics === undefined
       ? {}
-      : { registerMetrics: (registry: Registry) => exportProxyMetrics(proxyMetrics, registry) }),
+      : {
+          registerMetrics: (registry: Registry) => exportProxyMetrics(proxyMetrics, registry),
+          slotCounters: () => proxyMetrics.snapshot(),
+        }),
   };
 }

@@ -26,7 +26,10 @@ export interface OpenedApp {
 }
 
 /** Engine settings beyond config, store, router, platform and logger (a held lease, timings). */
-export type AppEngineOptions = Omit<EngineOptions, 'config' | 'store' | 'router' | 'platform' | 'logger'>;
+export type AppEngineOptions = Omit<
+  EngineOptions,
+  'config' | 'store' | 'router' | 'platform' | 'logger' | 'slotCounters'
+>;
 
 /** The app's store: the state directory's database, shared by the server and every CLI. */
 export function openAppStore(config: CutoverConfig): Store {
@@ -63,6 +66,7 @@ export async function assembleApp(
       router: router.router,
       platform,
       logger,
+      ...(router.slotCounters === undefined ? {} : { slotCounters: router.slotCounters }),
       ...engine,
     });
     notifier.attach(deploymentEngine.events);

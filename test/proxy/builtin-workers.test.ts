@@ -180,6 +180,12 @@ void describe('builtin router worker processes', () => {
       }
       const summed = router.metrics.snapshot();
       assert.equal(perWorkerTotal, summed.blue.requests + summed.green.requests);
+      // The analysis's latency histogram is summed from the workers' reports too.
+      const inFineHistogram = [...summed.blue.fineLatency, ...summed.green.fineLatency].reduce(
+        (a, b) => a + b,
+        0,
+      );
+      assert.equal(inFineHistogram, perWorkerTotal);
       // The measured bound on two workers answering from different tables (docs/routers.md).
       assert.ok(windows.length >= 4);
       t.diagnostic(

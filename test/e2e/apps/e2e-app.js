@@ -6,6 +6,8 @@
 //   UNHEALTHY_FOR_MS   /healthz answers 503 for this many ms after start; `/` answers "<version>-unhealthy" meanwhile
 //   START_DELAY_MS     wait this long before listening
 //   FAIL_REQUESTS      every request but /healthz answers 500 (healthy, yet failing its users)
+//   FAIL_PERCENT       this share (0-100) of the requests to `/` answers 500, spread evenly (5: every 20th)
+//   DELAY_MS           every answer to `/` waits this long first (a slower release)
 // GET /slow?ms=N answers after N ms (an in-flight request for drain tests). GET /pid answers the pid.
 // A WebSocket on any path is greeted with the version, then each message is echoed as "<version>:<message>".
 import { existsSync, readFileSync } from 'node:fs';
@@ -19,6 +21,9 @@ const started = Date.now();
 const unhealthyFor = Number(read('UNHEALTHY_FOR_MS') ?? 0);
 const neverHealthy = read('NEVER_HEALTHY') !== undefined;
 const failRequests = read('FAIL_REQUESTS') !== undefined;
+const failPercent = Number(read('FAIL_PERCENT') ?? 0);
+const delayMs = Number(read('DELAY_MS') ?? 0);
+let answered = 0;
 const healthy = () => !neverHealthy && Date.now() - started >= unhealthyFor;
 
 if (read('EXIT_AT_ONCE') !== undefined) {
@@ -47,7 +52,15 @@ const server = http.createServer((request, response) => {
     setTimeout(() => response.end(body), Number(url.searchParams.get('ms') ?? 1000));
     return;
   }
-  response.end(body);
+  // Counted, not random: a test sees exactly the share it asked for.
+  answered += 1;
+  const fails = failPercent > 0 && (answered * failPercent) % 100 < failPercent;
+  const answer = () => {
+    if (fails) response.writeHead(500);
+    response.end(fails ? `${version}-failing` : body);
+  };
+  if (delayMs > 0) setTimeout(answer, delayMs);
+  else answer();
 });
 server.keepAliveTimeout = 65_000;
 const webSockets = new WebSocketServer({ server });
