@@ -161,8 +161,10 @@ export class GroupAttachmentRouter implements Router {
     options: { deadlineMs: number; endpoints: SlotEndpoints },
   ): Promise<PlannedStep[]> {
     const { balancer, reportsDraining } = this.connected();
-    const group = options.endpoints[slot]?.id;
-    if (group === undefined) return [];
+    const endpoint = options.endpoints[slot];
+    if (endpoint === undefined) return [];
+    // Slots sharing one group (mode replace-instances): the slot's instances drain, not the group.
+    const group = endpoint.details?.members === TAGGED_INSTANCES ? `${slot} in ${endpoint.id}` : endpoint.id;
     const timeoutMs = await balancer.drainTimeoutMs();
     const until = reportsDraining
       ? `no instance of ${group} registered at ${balancer.label} (its deregistration delay: ${formatDuration(timeoutMs)})`

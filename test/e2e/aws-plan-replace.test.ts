@@ -10,7 +10,11 @@ import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { deployCalls, type DeployPlan } from '../../src/shared/plan.js';
-import { makeReplaceFixture, type ReplaceFixture } from '../platforms/aws-asg-replace-fixture.js';
+import {
+  PRODUCTION_GROUP,
+  makeReplaceFixture,
+  type ReplaceFixture,
+} from '../platforms/aws-asg-replace-fixture.js';
 import { AWS_TEST_REGION } from '../platforms/aws-asg-fixture.js';
 import { recordedRequests, startRecording } from '../support/moto-recorder.js';
 import { assertPlanMade, isMutating } from '../support/plan-match.js';
@@ -94,6 +98,12 @@ void describe('cutover deploy --plan, recipe 1 (replace instances) behind a targ
     const operations = calls.map((call) => call.operation);
     for (const expected of ['RunInstances', 'CreateImage', 'AttachInstances', 'ExitStandby', 'EnterStandby'])
       assert.ok(operations.includes(expected), `${expected} planned: ${operations.join(', ')}`);
+
+    const drain = plan.phases.find((phase) => phase.phase === 'drain');
+    assert.match(
+      JSON.stringify(drain?.steps),
+      new RegExp(`no instance of blue in ${PRODUCTION_GROUP} registered at target group`),
+    );
 
     await startRecording(fixture.aws.moto.endpoint);
     const deployed = await harness.cli(['deploy', 'v2', '--json']);

@@ -5,6 +5,7 @@
  * runner only makes because moto's target groups keep Standby instances registered (real AWS
  * deregisters them at EnterStandby) are planned with their condition.
  */
+import { CutoverError } from '../../shared/errors.js';
 import { placeholder, type PlannedStep, type PlannedValue } from '../../shared/plan.js';
 import type { ReplaceState } from './replace-state.js';
 import {
@@ -146,7 +147,10 @@ export function simulateRun(
     const next = stepsOf(now).find((step) => step.kind === 'call');
     if (next === undefined) return { calls, after: now };
     if (calls.length >= MAX_SIMULATED_CALLS) {
-      throw new Error(`simulateRun: more than ${MAX_SIMULATED_CALLS} calls`);
+      throw new CutoverError(
+        'CUTOVER_E_INTERNAL',
+        `a planned run made ${MAX_SIMULATED_CALLS} calls without finishing`,
+      );
     }
     calls.push(next);
     now = stateAfter(now, [next]);
@@ -218,7 +222,7 @@ export function stateAfter(state: ReplaceState, steps: readonly ReplaceStep[]): 
         );
         break;
       default:
-        throw new Error(`stateAfter: ${step.call} is not a retirement's call`);
+        throw new CutoverError('CUTOVER_E_INTERNAL', `a plan cannot tell what ${step.call} leaves behind`);
     }
   }
   return { ...state, group, template, instances, balancers };
