@@ -32,6 +32,8 @@ export interface BalancerAttachment {
   attachCall(group: string): AwsCallSpec<object>;
   /** The call detach(group) sends. */
   detachCall(group: string): AwsCallSpec<object>;
+  /** The call deregister(instanceIds) sends. */
+  deregisterCall(instanceIds: readonly string[]): AwsCallSpec<object>;
   /** Instance id → health, for every instance the balancer has registered (draining included). */
   instanceHealth(): Promise<Map<string, BalancerHealth>>;
   /** How long the balancer lets a deregistered instance finish its requests (0: it cuts at once). */

@@ -11,6 +11,7 @@ import {
 } from '@aws-sdk/client-auto-scaling';
 import {
   DeregisterInstancesFromLoadBalancerCommand,
+  type DeregisterInstancesFromLoadBalancerCommandInput,
   DescribeInstanceHealthCommand,
   DescribeLoadBalancerAttributesCommand,
   DescribeLoadBalancersCommand,
@@ -47,6 +48,13 @@ export function classicElbAttachment(
     operation: 'DetachLoadBalancers',
     input: { AutoScalingGroupName: group, LoadBalancerNames: [loadBalancerName] },
   });
+  const deregisterCall = (
+    ids: readonly string[],
+  ): AwsCallSpec<DeregisterInstancesFromLoadBalancerCommandInput> => ({
+    service: 'elasticloadbalancing',
+    operation: 'DeregisterInstancesFromLoadBalancer',
+    input: { LoadBalancerName: loadBalancerName, Instances: ids.map((InstanceId) => ({ InstanceId })) },
+  });
   return {
     label: `Classic ELB ${loadBalancerName}`,
     attachedGroups: async () =>
@@ -77,18 +85,14 @@ export function classicElbAttachment(
       );
     },
     deregister: async (ids) => {
+      const { input } = deregisterCall(ids);
       await awsCall(`DeregisterInstancesFromLoadBalancer(${loadBalancerName})`, clients.elb, (abortSignal) =>
-        clients.elb.send(
-          new DeregisterInstancesFromLoadBalancerCommand({
-            LoadBalancerName: loadBalancerName,
-            Instances: ids.map((InstanceId) => ({ InstanceId })),
-          }),
-          { abortSignal },
-        ),
+        clients.elb.send(new DeregisterInstancesFromLoadBalancerCommand(input), { abortSignal }),
       );
     },
     attachCall,
     detachCall,
+    deregisterCall,
     instanceHealth: async () => {
       const answer = await awsCall(
         `DescribeInstanceHealth(${loadBalancerName})`,

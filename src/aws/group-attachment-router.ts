@@ -42,6 +42,7 @@ import { groupServing } from './group-serving.js';
 import { planSwitchToGroup, switchToGroup, type SwitchStep } from './group-switch.js';
 import {
   deregisterStandby,
+  planSwitchToInstanceSet,
   slotMembers,
   slotServing,
   switchToInstanceSet,
@@ -144,9 +145,14 @@ export class GroupAttachmentRouter implements Router {
       const endpoint = move.endpoints[slot];
       if (endpoint !== undefined && slot !== move.to) await this.requireGroup(slot, endpoint);
     }
-    const group = move.endpoints[live]?.id;
-    if (group === undefined) return [{ kind: 'note', text: `${live} has no group: nothing to attach` }];
-    return planSwitchToGroup(balancer, group, this.options.settleTimeoutMs);
+    const endpoint = move.endpoints[live];
+    if (endpoint === undefined) return [{ kind: 'note', text: `${live} has no group: nothing to attach` }];
+    if (endpoint.details?.members === TAGGED_INSTANCES) {
+      const { autoScaling, ec2 } = this.connected();
+      const set = { group: endpoint.id, app: endpoint.details.app ?? '' };
+      return planSwitchToInstanceSet(balancer, { autoScaling, ec2 }, set, live, this.options.settleTimeoutMs);
+    }
+    return planSwitchToGroup(balancer, endpoint.id, this.options.settleTimeoutMs);
   }
 
   /** What drain(slot) waits for: the balancer's own drain of the slot's group, at most the deadline. */
@@ -155,8 +161,10 @@ export class GroupAttachmentRouter implements Router {
     options: { deadlineMs: number; endpoints: SlotEndpoints },
   ): Promise<PlannedStep[]> {
     const { balancer, reportsDraining } = this.connected();
-    const group = options.endpoints[slot]?.id;
-    if (group === undefined) return [];
+    const endpoint = options.endpoints[slot];
+    if (endpoint === undefined) return [];
+    // Slots sharing one group (mode replace-instances): the slot's instances drain, not the group.
+    const group = endpoint.details?.members === TAGGED_INSTANCES ? `${slot} in ${endpoint.id}` : endpoint.id;
     const timeoutMs = await balancer.drainTimeoutMs();
     const until = reportsDraining
       ? `no instance of ${group} registered at ${balancer.label} (its deregistration delay: ${formatDuration(timeoutMs)})`

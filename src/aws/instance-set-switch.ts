@@ -16,6 +16,7 @@ import {
   EnterStandbyCommand,
   ExitStandbyCommand,
   type AutoScalingClient,
+  type EnterStandbyCommandInput,
 } from '@aws-sdk/client-auto-scaling';
 import { DescribeInstancesCommand, type EC2Client } from '@aws-sdk/client-ec2';
 import { CutoverError } from '../shared/errors.js';
@@ -23,6 +24,8 @@ import type { Slot } from '../shared/slot.js';
 import { awsCall } from './aws-call.js';
 import type { BalancerAttachment, BalancerHealth } from './balancer-attachment.js';
 import { CUTOVER_TAG, tagValue } from './cutover-tags.js';
+import { plannedCall, type AwsCallSpec } from './planned-call.js';
+import { placeholder, type PlannedStep, type Placeholder } from '../shared/plan.js';
 
 export interface InstanceSet {
   readonly group: string;
@@ -130,13 +133,9 @@ export async function switchToInstanceSet(
   const waking = mine.filter((member) => member.lifecycle === 'Standby').map((member) => member.id);
   for (const chunk of chunks(waking)) {
     onStep({ step: 'exit-standby', instances: chunk });
+    const { input } = exitStandbyCall(set.group, chunk);
     await awsCall(`ExitStandby(${set.group})`, clients.autoScaling, (abortSignal) =>
-      clients.autoScaling.send(
-        new ExitStandbyCommand({ AutoScalingGroupName: set.group, InstanceIds: chunk }),
-        {
-          abortSignal,
-        },
-      ),
+      clients.autoScaling.send(new ExitStandbyCommand(input), { abortSignal }),
     );
   }
   try {
@@ -168,6 +167,50 @@ export async function deregisterStandby(
   if (stale.length === 0) return;
   onStep({ step: 'deregister', instances: stale });
   await balancer.deregister(stale);
+}
+
+/**
+ * The calls switchToInstanceSet(live) would make once provision has run, read with describe
+ * calls only: `live`'s instances out of Standby (provision makes them: a placeholder), the wait,
+ * the other slots' instances in service now into Standby, and their deregistration where the
+ * balancer still lists them (moto's target groups; AWS does it at EnterStandby).
+ */
+export async function planSwitchToInstanceSet(
+  balancer: BalancerAttachment,
+  clients: { autoScaling: AutoScalingClient; ec2: EC2Client },
+  set: InstanceSet,
+  live: Slot,
+  settleTimeoutMs: number,
+): Promise<PlannedStep[]> {
+  const members = await slotMembers(clients, set);
+  const leaving = members
+    .filter((member) => member.slot !== undefined && member.slot !== live && member.lifecycle === 'InService')
+    .map((member) => member.id);
+  const steps: PlannedStep[] = [
+    plannedCall(
+      exitStandbyCall(set.group, placeholder(`the instances of ${live} in Standby after provision`)),
+      leaving.length > 0 ? undefined : `only if provision left ${live}'s instances in Standby`,
+    ),
+    {
+      kind: 'wait',
+      until: `every instance of ${live} InService in ${set.group} and healthy at ${balancer.label}`,
+      deadlineMs: settleTimeoutMs,
+    },
+  ];
+  if (leaving.length > 0) {
+    steps.push(
+      {
+        kind: 'note',
+        text: `if ${live} is not healthy by then, its instances go back into Standby and the deploy fails`,
+      },
+      ...chunks(leaving).map((chunk) => plannedCall(enterStandbyCall(set.group, chunk))),
+      plannedCall(
+        balancer.deregisterCall(leaving),
+        `only for instances ${balancer.label} still lists after EnterStandby (AWS deregisters them itself)`,
+      ),
+    );
+  }
+  return steps;
 }
 
 async function waitUntilSlotServes(
@@ -219,18 +262,32 @@ async function enterStandby(
 ): Promise<void> {
   for (const chunk of chunks(ids)) {
     onStep({ step: 'enter-standby', instances: chunk });
+    const { input } = enterStandbyCall(group, chunk);
     await awsCall(`EnterStandby(${group})`, autoScaling, (abortSignal) =>
-      autoScaling.send(
-        new EnterStandbyCommand({
-          AutoScalingGroupName: group,
-          InstanceIds: chunk,
-          // The group neither counts nor replaces them; ExitStandby counts them again.
-          ShouldDecrementDesiredCapacity: true,
-        }),
-        { abortSignal },
-      ),
+      autoScaling.send(new EnterStandbyCommand(input), { abortSignal }),
     );
   }
+}
+
+/** The ids are a placeholder only in a plan (the instances provision will make). */
+function exitStandbyCall<I extends string[] | Placeholder>(
+  group: string,
+  ids: I,
+): AwsCallSpec<{ AutoScalingGroupName: string; InstanceIds: I }> {
+  return {
+    service: 'autoscaling',
+    operation: 'ExitStandby',
+    input: { AutoScalingGroupName: group, InstanceIds: ids },
+  };
+}
+
+function enterStandbyCall(group: string, ids: readonly string[]): AwsCallSpec<EnterStandbyCommandInput> {
+  return {
+    service: 'autoscaling',
+    operation: 'EnterStandby',
+    // The group neither counts nor replaces them; ExitStandby counts them again.
+    input: { AutoScalingGroupName: group, InstanceIds: [...ids], ShouldDecrementDesiredCapacity: true },
+  };
 }
 
 function chunks(ids: readonly string[]): string[][] {

@@ -11,6 +11,7 @@ import {
 } from '@aws-sdk/client-auto-scaling';
 import {
   DeregisterTargetsCommand,
+  type DeregisterTargetsCommandInput,
   DescribeTargetGroupAttributesCommand,
   DescribeTargetGroupsCommand,
   DescribeTargetHealthCommand,
@@ -62,6 +63,11 @@ export function targetGroupAttachment(
     operation: 'DetachLoadBalancerTargetGroups',
     input: { AutoScalingGroupName: group, TargetGroupARNs: [targetGroupArn] },
   });
+  const deregisterCall = (ids: readonly string[]): AwsCallSpec<DeregisterTargetsCommandInput> => ({
+    service: 'elasticloadbalancing',
+    operation: 'DeregisterTargets',
+    input: { TargetGroupArn: targetGroupArn, Targets: ids.map((Id) => ({ Id })) },
+  });
   return {
     label: `target group ${shortName}`,
     attachedGroups: async () =>
@@ -90,18 +96,14 @@ export function targetGroupAttachment(
       );
     },
     deregister: async (ids) => {
+      const { input } = deregisterCall(ids);
       await awsCall(`DeregisterTargets(${shortName})`, clients.elbv2, (abortSignal) =>
-        clients.elbv2.send(
-          new DeregisterTargetsCommand({
-            TargetGroupArn: targetGroupArn,
-            Targets: ids.map((Id) => ({ Id })),
-          }),
-          { abortSignal },
-        ),
+        clients.elbv2.send(new DeregisterTargetsCommand(input), { abortSignal }),
       );
     },
     attachCall,
     detachCall,
+    deregisterCall,
     instanceHealth: async () => {
       const answer = await awsCall(`DescribeTargetHealth(${shortName})`, clients.elbv2, (abortSignal) =>
         clients.elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: targetGroupArn }), {

@@ -10,12 +10,13 @@ import { writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { DeleteAutoScalingGroupCommand } from '@aws-sdk/client-auto-scaling';
 import { after, before, describe, it } from 'node:test';
-import { deployCalls, isPlaceholder, type DeployPlan, type PlannedValue } from '../../src/shared/plan.js';
+import { deployCalls, type DeployPlan } from '../../src/shared/plan.js';
 import { loadConfig } from '../../src/config/load.js';
 import { groupName } from '../../src/platforms/aws-asg/group-naming.js';
 import { openAppStore } from '../../src/server/open-app.js';
 import { makeAwsAsgFixture, type AwsAsgFixture } from '../platforms/aws-asg-fixture.js';
-import { recordedRequests, startRecording, type AwsRequest } from '../support/moto-recorder.js';
+import { recordedRequests, startRecording } from '../support/moto-recorder.js';
+import { assertPlanMade, isMutating } from '../support/plan-match.js';
 import {
   attachedGroups,
   configYaml,
@@ -24,105 +25,6 @@ import {
   type DeploymentOutput,
 } from './aws-scenario.js';
 import { CutoverHarness } from './harness.js';
-
-type PlannedCall = Extract<DeployPlan['phases'][number]['steps'][number], { kind: 'call' }>;
-
-/** Parameters the SDK fills in itself (idempotency tokens), and the protocol's own. */
-const NOT_INPUT = /^(Action|Version)$|ClientToken$/;
-
-function isMutating(request: AwsRequest): boolean {
-  return !/^(Describe|Get|List)/.test(request.action);
-}
-
-/** Every leaf of a planned input, as the query protocol sends it (`true`, `2`), or a placeholder. */
-function leaves(value: PlannedValue): (string | { placeholder: string })[] {
-  if (isPlaceholder(value)) return [value];
-  if (Array.isArray(value)) return value.flatMap((item: PlannedValue) => leaves(item));
-  if (typeof value === 'object') return Object.values(value).flatMap((inner) => leaves(inner));
-  return [String(value)];
-}
-
-/**
- * The planned call and the recorded request carry the same values: every known value of the
- * plan is sent, and what the request sent beyond them is one value per placeholder, returned.
- */
-function matchInputs(planned: PlannedCall, request: AwsRequest): Map<string, string> {
-  const sent = Object.entries(request.params)
-    .filter(([key]) => !NOT_INPUT.test(key))
-    .map(([, value]) => value);
-  const known = leaves(planned.input);
-  const placeholders: string[] = [];
-  for (const leaf of known) {
-    if (typeof leaf !== 'string') {
-      placeholders.push(leaf.placeholder);
-      continue;
-    }
-    const at = sent.indexOf(leaf);
-    assert.ok(
-      at >= 0,
-      `${planned.operation}: planned value ${leaf} was not sent (${JSON.stringify(request.params)})`,
-    );
-    sent.splice(at, 1);
-  }
-  assert.equal(
-    sent.length,
-    placeholders.length,
-    `${planned.operation}: sent ${JSON.stringify(sent)} beyond the plan's values, for placeholders ${JSON.stringify(placeholders)}`,
-  );
-  // Only an order-free match is possible once the known values are taken: the values left are
-  // named by kind where the name says what they must look like.
-  const bound = new Map<string, string>();
-  for (const name of placeholders) {
-    const value = name.startsWith('id of launch template')
-      ? sent.find((candidate) => candidate.startsWith('lt-'))
-      : name.startsWith('version of launch template')
-        ? sent.find((candidate) => /^\d+$/.test(candidate))
-        : name === 'id of this deployment'
-          ? sent.find((candidate) => /^[0-9a-z-]{10,}$/i.test(candidate) && !candidate.startsWith('lt-'))
-          : sent[0];
-    assert.ok(
-      value !== undefined,
-      `${planned.operation}: no value sent for <${name}> in ${JSON.stringify(sent)}`,
-    );
-    sent.splice(sent.indexOf(value), 1);
-    bound.set(name, value);
-  }
-  return bound;
-}
-
-/**
- * The recorded mutating requests are the planned calls in order; a planned call with a
- * condition may be missing (its condition was not met). Returns each placeholder's value.
- */
-function assertPlanMade(calls: readonly PlannedCall[], made: readonly AwsRequest[]): Map<string, string> {
-  const bound = new Map<string, string>();
-  let next = 0;
-  for (const call of calls) {
-    const request = made[next];
-    if (request?.action !== call.operation) {
-      assert.ok(
-        call.condition !== undefined,
-        `planned ${call.operation}, made ${request?.action ?? 'nothing'}: planned ${calls.map((c) => c.operation).join(', ')}; made ${made.map((m) => m.action).join(', ')}`,
-      );
-      continue;
-    }
-    next += 1;
-    for (const [name, value] of matchInputs(call, request)) {
-      const earlier = bound.get(name);
-      assert.ok(
-        earlier === undefined || earlier === value,
-        `<${name}> is one value: ${earlier} and ${value}`,
-      );
-      bound.set(name, value);
-    }
-  }
-  assert.deepEqual(
-    made.slice(next).map((m) => m.action),
-    [],
-    'calls made beyond the plan',
-  );
-  return bound;
-}
 
 for (const kind of ['aws-target-group', 'aws-elb'] as const) {
   void describe(`cutover deploy --plan, replica group behind ${kind}, against moto`, () => {

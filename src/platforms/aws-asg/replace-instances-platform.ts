@@ -16,6 +16,7 @@ import { awsClientConfig } from '../../aws/connection.js';
 // The endpoint detail that tells the aws-elb / aws-target-group routers a slot is a set of instances.
 import { TAGGED_INSTANCES } from '../../aws/group-attachment-router.js';
 import { CutoverError } from '../../shared/errors.js';
+import type { PlannedStep, ProvisionPlan } from '../../shared/plan.js';
 import type { Logger } from '../../shared/logger.js';
 import type {
   Instance,
@@ -31,9 +32,13 @@ import { consoleLines } from './console-output.js';
 import { groupName } from './group-naming.js';
 import { isAlive, observeReplaceState, type ReplaceClients, type ReplaceState } from './replace-state.js';
 import { provisionSteps, retireSteps, type ProvisionTarget, type ReplaceStep } from './replace-steps.js';
+import { plannedLeftoverDeregisters, plannedReplaceSteps, simulateRun } from './replace-plan.js';
 import { runSteps } from './replace-runner.js';
 
 const LOG_TAIL_DEFAULT = 100;
+/** The condition of the recovery's calls in a plan: a running server made them at its start. */
+const RECOVERY_RETIRES =
+  "made by a one-shot deploy's recovery, which retires the idle slot's leftovers (a running server did at its start)";
 
 export interface ReplaceInstancesDeps {
   readonly app: string;
@@ -83,6 +88,48 @@ export class ReplaceInstancesPlatform implements Platform {
     return provisionSteps(await this.observe(), this.target(slot, release, deploymentId));
   }
 
+  /** `cutover deploy --plan`: provisionPlan's steps, with placeholders for what AWS hands out later. */
+  async planProvision(
+    slot: Slot,
+    release: string,
+    options: { deploymentId?: string } = {},
+  ): Promise<ProvisionPlan> {
+    await this.checkRelease();
+    const state = await this.observe();
+    const deployment = options.deploymentId ?? '<id of this deployment>';
+    // A one-shot deploy's recovery first retires what is idle in the slot it will provision
+    // (the engine does not keep it): reconcile()'s calls, then provision's from the state after.
+    const { calls: reconcile, after } = simulateRun(state, (now) =>
+      retireSteps(now, this.deps.app, slot, { idleOnly: true }),
+    );
+    const steps = provisionSteps(after, this.target(slot, release, deployment));
+    const planned = (list: ReplaceStep[], from: ReplaceState) =>
+      plannedReplaceSteps(list, from, {
+        deadlineMs: this.config.readyTimeout,
+        deploymentKnown: options.deploymentId !== undefined,
+      });
+    return {
+      steps: [
+        ...planned(reconcile, state).map((step) =>
+          step.kind === 'call' ? { ...step, condition: step.condition ?? RECOVERY_RETIRES } : step,
+        ),
+        ...(reconcile.length > 0 ? plannedLeftoverDeregisters(state, slot) : []),
+        ...planned(steps, after),
+      ],
+      endpoint: this.slotEndpoint(slot),
+    };
+  }
+
+  /** What stop(slot) would send now: the retirement's step list. */
+  async planStop(slot: Slot, _options: StopOptions): Promise<PlannedStep[]> {
+    const state = await this.observe();
+    const { calls: steps } = simulateRun(state, (now) => retireSteps(now, this.deps.app, slot));
+    return [
+      ...plannedReplaceSteps(steps, state, { deadlineMs: this.config.readyTimeout, deploymentKnown: true }),
+      ...(steps.length > 0 ? plannedLeftoverDeregisters(state, slot) : []),
+    ];
+  }
+
   async provision(slot: Slot, release: string, options: ProvisionOptions = {}): Promise<Instance[]> {
     await this.checkRelease();
     const target = this.target(slot, release, options.deploymentId);
@@ -116,6 +163,10 @@ export class ReplaceInstancesPlatform implements Platform {
 
   endpoint(slot: Slot, instances: readonly Instance[]): SlotEndpoint | undefined {
     if (!instances.some((instance) => instance.slot === slot)) return undefined;
+    return this.slotEndpoint(slot);
+  }
+
+  private slotEndpoint(slot: Slot): SlotEndpoint {
     return {
       kind: this.deps.endpointKind,
       id: this.group,

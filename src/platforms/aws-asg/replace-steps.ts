@@ -368,23 +368,32 @@ export function unregisterIdleSteps(state: ReplaceState, app: string): ReplaceSt
       .map((instance) => instance.id)
       .filter((id) => ['healthy', 'pending', 'unhealthy'].includes(balancer.health.get(id) ?? ''));
     if (ids.length === 0) continue;
-    steps.push(
-      balancer.kind === 'elb'
-        ? call(
-            'elb',
-            'DeregisterInstancesFromLoadBalancer',
-            { LoadBalancerName: balancer.id, Instances: ids.map((InstanceId) => ({ InstanceId })) },
-            'instances out of service take no requests',
-          )
-        : call(
-            'elbv2',
-            'DeregisterTargets',
-            { TargetGroupArn: balancer.id, Targets: ids.map((Id) => ({ Id })) },
-            'instances out of service take no requests',
-          ),
-    );
+    steps.push(deregisterIdleCall(balancer, ids));
   }
   return steps;
+}
+
+/** The call that takes `ids` off `balancer` (a plan also names it, for ids not known yet). */
+export function deregisterIdleCall(
+  balancer: Pick<ReplaceState['balancers'][number], 'kind' | 'id'>,
+  ids: readonly string[],
+): Extract<ReplaceStep, { kind: 'call' }> {
+  const why = 'instances out of service take no requests';
+  return balancer.kind === 'elb'
+    ? {
+        kind: 'call',
+        service: 'elb',
+        call: 'DeregisterInstancesFromLoadBalancer',
+        input: { LoadBalancerName: balancer.id, Instances: ids.map((InstanceId) => ({ InstanceId })) },
+        why,
+      }
+    : {
+        kind: 'call',
+        service: 'elbv2',
+        call: 'DeregisterTargets',
+        input: { TargetGroupArn: balancer.id, Targets: ids.map((Id) => ({ Id })) },
+        why,
+      };
 }
 
 function terminateSteps(instances: readonly ObservedInstance[], why: string): ReplaceStep[] {
