@@ -9,6 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { tscOptions } from './compile.js';
 
 const REPO = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
 
@@ -32,28 +33,7 @@ function compile(root: string, outDir: string): void {
   const entries = ['bench/lib/cutover-proxy-child.ts', 'src/routers/builtin/worker/worker-main.ts']
     .map((file) => path.join(root, file))
     .filter((file) => existsSync(file));
-  run(
-    path.join(REPO, 'node_modules/.bin/tsc'),
-    [
-      '--ignoreConfig',
-      '--outDir',
-      outDir,
-      '--rootDir',
-      root,
-      '--module',
-      'nodenext',
-      '--moduleResolution',
-      'nodenext',
-      '--target',
-      'es2022',
-      '--skipLibCheck',
-      '--esModuleInterop',
-      '--types',
-      'node',
-      ...entries,
-    ],
-    root,
-  );
+  run(path.join(REPO, 'node_modules/.bin/tsc'), [...tscOptions(outDir, root), ...entries], root);
   writeFileSync(path.join(outDir, 'package.json'), '{ "type": "module" }\n');
   // The compiled files resolve the packages through this link, whatever their folder.
   symlinkSync(realpathSync(path.join(REPO, 'node_modules')), path.join(outDir, 'node_modules'));

@@ -11,27 +11,34 @@ const repo = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../.
 /** Inside node_modules so the compiled files resolve the repo's packages. */
 export const COMPILED_DIR = path.join(repo, 'node_modules/.cache/cutover-bench');
 
+/** The tsc options of a bench build: plain ES modules for Node, no tsconfig, `root` kept as the layout. */
+export function tscOptions(outDir: string, root: string): string[] {
+  return [
+    '--ignoreConfig',
+    '--outDir',
+    outDir,
+    '--rootDir',
+    root,
+    '--module',
+    'nodenext',
+    '--moduleResolution',
+    'nodenext',
+    '--target',
+    'es2022',
+    '--skipLibCheck',
+    '--esModuleInterop',
+    '--types',
+    'node',
+  ];
+}
+
 export function compileBenchChildren(): void {
   rmSync(COMPILED_DIR, { recursive: true, force: true });
   mkdirSync(COMPILED_DIR, { recursive: true });
   const result = spawnSync(
     path.join(repo, 'node_modules/.bin/tsc'),
     [
-      '--ignoreConfig',
-      '--outDir',
-      COMPILED_DIR,
-      '--rootDir',
-      repo,
-      '--module',
-      'nodenext',
-      '--moduleResolution',
-      'nodenext',
-      '--target',
-      'es2022',
-      '--skipLibCheck',
-      '--esModuleInterop',
-      '--types',
-      'node',
+      ...tscOptions(COMPILED_DIR, repo),
       path.join(repo, 'bench/lib/cutover-proxy-child.ts'),
       path.join(repo, 'bench/lib/http-proxy-child.ts'),
       // Spawned by path, not imported: the builtin router's proxy worker entry.
