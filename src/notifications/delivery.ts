@@ -31,7 +31,9 @@ interface Pending {
  */
 export class DeliveryQueue {
   private readonly queue: Pending[] = [];
+  /** The drain loop now under way, if any; close() waits for it. */
   private running: Promise<void> | undefined;
+  private draining = false;
   private closing = false;
   /** Wakes a backoff at close: the last attempt is made now, not after the wait. */
   private readonly closed = new AbortController();
@@ -56,9 +58,9 @@ export class DeliveryQueue {
       });
     }
     this.queue.push({ id: randomUUID(), event, body });
-    this.running ??= this.drain().finally(() => {
-      this.running = undefined;
-    });
+    if (this.draining) return;
+    this.draining = true;
+    this.running = this.drain();
   }
 
   /**
@@ -79,17 +81,26 @@ export class DeliveryQueue {
     }
   }
 
+  /**
+   * Sends until the queue is empty. `draining` goes false in the same synchronous step that
+   * finds the queue empty, so an event enqueued by any later microtask starts a new loop rather
+   * than waiting behind one that has already finished.
+   */
   private async drain(): Promise<void> {
-    for (let next = this.queue.shift(); next !== undefined; next = this.queue.shift()) {
-      if (this.expired) {
-        this.logger.warn('notification.dropped', {
-          notifier: this.target.name,
-          notification: next.event,
-          why: 'cutover stopped before it could be sent',
-        });
-      } else {
-        await this.deliver(next);
+    try {
+      for (let next = this.queue.shift(); next !== undefined; next = this.queue.shift()) {
+        if (this.expired) {
+          this.logger.warn('notification.dropped', {
+            notifier: this.target.name,
+            notification: next.event,
+            why: 'cutover stopped before it could be sent',
+          });
+        } else {
+          await this.deliver(next);
+        }
       }
+    } finally {
+      this.draining = false;
     }
   }
 
