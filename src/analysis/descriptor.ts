@@ -7,17 +7,16 @@
 import type { z } from 'zod';
 import type { AnalysisProvider } from '../shared/analysis.js';
 import type { Logger } from '../shared/logger.js';
-import type { SlotCounters } from '../proxy/metrics.js';
-import type { Slot } from '../shared/slot.js';
+import type { SlotTrafficSource } from '../shared/slot-traffic.js';
 
 /** What a provider factory gets besides its own entry: never the whole app config. */
 export interface AnalysisDeps {
   readonly logger: Logger;
   /**
-   * The builtin proxy's per-slot counters, summed over its workers, as they stand now; absent
-   * when the router is not the builtin one.
+   * The router's per-slot traffic counters (the builtin proxy's, summed over its workers, or
+   * HAProxy's); absent when the router keeps none.
    */
-  readonly slotCounters?: () => Record<Slot, SlotCounters>;
+  readonly slotTraffic?: SlotTrafficSource;
 }
 
 export interface AnalysisDescriptor<K extends string = string, S extends z.ZodType = z.ZodType> {

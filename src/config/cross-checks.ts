@@ -24,16 +24,21 @@ export function crossCheck(config: ParsedConfig): ExplainedIssue[] {
   ];
 }
 
-/** The builtin analysis reads the builtin proxy's own counters: another router has none to give. */
+/**
+ * The builtin analysis reads the router's per-slot counters: the builtin proxy's own, or
+ * HAProxy's `show stat`; the other routers keep none that tell the slots apart.
+ */
+const ROUTERS_WITH_SLOT_TRAFFIC: ReadonlySet<string> = new Set(['builtin', 'haproxy']);
+
 function checkBuiltinAnalysisFitsRouter(config: ParsedConfig): ExplainedIssue[] {
-  if (config.router.kind === 'builtin') return [];
+  if (ROUTERS_WITH_SLOT_TRAFFIC.has(config.router.kind)) return [];
   return (config.analysis?.providers ?? []).flatMap((provider, index) =>
     provider.kind === 'builtin'
       ? [
           {
             path: ['analysis', 'providers', index, 'kind'],
             pointAt: 'value' as const,
-            message: `the builtin analysis reads the builtin proxy's own counters, and router.kind is "${config.router.kind}"; use router kind "builtin", or another analysis provider`,
+            message: `the builtin analysis reads the router's per-slot counters, which routers builtin and haproxy keep, and router.kind is "${config.router.kind}"; use one of those routers, or another analysis provider`,
           },
         ]
       : [],

@@ -42,7 +42,7 @@ export class AnalysisWatch {
   ) {
     this.providers = createAnalysisProviders(config.providers, {
       logger: ctx.logger,
-      ...(ctx.slotCounters === undefined ? {} : { slotCounters: ctx.slotCounters }),
+      ...(ctx.slotTraffic === undefined ? {} : { slotTraffic: ctx.slotTraffic }),
     });
   }
 

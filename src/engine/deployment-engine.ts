@@ -12,7 +12,7 @@ import { assertAllHealthy } from './health-gate.js';
 import { LeaseKeeper, type LeaseTiming } from './lease-keeper.js';
 import { processExists } from '../shared/process-exists.js';
 import type { Logger } from '../shared/logger.js';
-import type { SlotCounters } from '../proxy/metrics.js';
+import type { SlotTrafficSource } from '../shared/slot-traffic.js';
 import { ABORTABLE_PHASES, LEASED_PHASES, ROLLBACKABLE_PHASES, isTerminal } from '../shared/phase.js';
 import { DeploymentRun } from './deployment-run.js';
 import { retireSlot } from './slot-retirement.js';
@@ -44,7 +44,7 @@ export interface EngineOptions {
    */
   readonly settleTimeoutMs?: number;
   /** The builtin proxy's per-slot counters, for the builtin analysis provider. */
-  readonly slotCounters?: () => Record<Slot, SlotCounters>;
+  readonly slotTraffic?: SlotTrafficSource;
 }
 
 export interface EngineStatus {
@@ -99,7 +99,7 @@ export class DeploymentEngine {
       lease: this.lease,
       processId,
       now,
-      ...(options.slotCounters === undefined ? {} : { slotCounters: options.slotCounters }),
+      ...(options.slotTraffic === undefined ? {} : { slotTraffic: options.slotTraffic }),
     };
   }
 

@@ -5,8 +5,7 @@ import type { Store } from '../shared/store.js';
 import type { DeploymentEvents } from '../shared/events.js';
 import type { LeaseKeeper } from './lease-keeper.js';
 import type { Logger } from '../shared/logger.js';
-import type { SlotCounters } from '../proxy/metrics.js';
-import type { Slot } from '../shared/slot.js';
+import type { SlotTrafficSource } from '../shared/slot-traffic.js';
 import type { TrafficController } from './traffic.js';
 
 /** Everything a deployment run needs, built once by the engine. */
@@ -24,7 +23,7 @@ export interface EngineContext {
   readonly processId: string;
   readonly now: () => Date;
   /** The builtin proxy's per-slot counters, summed over its workers (builtin router only). */
-  readonly slotCounters?: () => Record<Slot, SlotCounters>;
+  readonly slotTraffic?: SlotTrafficSource;
 }
 
 export function leaseOwner(processId: string, deploymentId: string): string {

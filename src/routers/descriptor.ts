@@ -8,6 +8,7 @@ import type { z } from 'zod';
 import type { Logger } from '../shared/logger.js';
 import type { ProxyMetrics } from '../proxy/metrics.js';
 import type { Router, RouterCapabilities } from '../shared/router.js';
+import type { SlotTrafficSource } from '../shared/slot-traffic.js';
 
 /** What a router factory gets besides its own `router:` section: never the whole app config. */
 export interface RouterDeps {
@@ -48,6 +49,8 @@ export interface CreatedRouter {
   leaveRunning?(): Promise<void>;
   /** Per-slot proxy counters, when the data plane is cutover's own proxy (builtin). */
   readonly proxyMetrics?: ProxyMetrics;
+  /** Per-slot traffic counters a daemon router reads from its daemon (HAProxy's `show stat`). */
+  readonly slotTraffic?: SlotTrafficSource;
 }
 
 export interface RouterDescriptor<K extends string = string, S extends z.ZodType = z.ZodType> {

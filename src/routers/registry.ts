@@ -1,7 +1,6 @@
 import type { Registry } from 'prom-client';
 import type { CutoverConfig } from '../config/schema.js';
-import type { SlotCounters } from '../proxy/metrics.js';
-import type { Slot } from '../shared/slot.js';
+import type { SlotTrafficSource } from '../shared/slot-traffic.js';
 import { exportProxyMetrics } from '../server/proxy-metrics-exporter.js';
 import type {
   CreatedRouter as CreatedByDescriptor,
@@ -14,8 +13,11 @@ import { guardRouter } from './guarded-router.js';
 /** A router plus what the control server may ask of it beyond the Router interface. */
 export interface CreatedRouter extends Omit<CreatedByDescriptor, 'proxyMetrics'> {
   registerMetrics?(registry: Registry): void;
-  /** The proxy's per-slot counters, summed over its workers (builtin router): what analysis reads. */
-  readonly slotCounters?: () => Record<Slot, SlotCounters>;
+  /**
+   * Per-slot traffic counters, what the builtin analysis reads: the builtin proxy's (summed over
+   * its workers), or a daemon router's (HAProxy); absent when the router keeps none.
+   */
+  readonly slotTraffic?: SlotTrafficSource;
 }
 
 export type RouterDeps = Pick<DescriptorDeps, 'logger' | 'previewToken' | 'upgrade'>;
@@ -44,7 +46,10 @@ export function createRouter(config: CutoverConfig, deps: RouterDeps): CreatedRo
       ? {}
       : {
           registerMetrics: (registry: Registry) => exportProxyMetrics(proxyMetrics, registry),
-          slotCounters: () => proxyMetrics.snapshot(),
+          slotTraffic: {
+            name: 'builtin proxy',
+            read: () => Promise.resolve(proxyMetrics.snapshot()),
+          },
         }),
   };
 }

@@ -28,7 +28,7 @@ export interface OpenedApp {
 /** Engine settings beyond config, store, router, platform and logger (a held lease, timings). */
 export type AppEngineOptions = Omit<
   EngineOptions,
-  'config' | 'store' | 'router' | 'platform' | 'logger' | 'slotCounters'
+  'config' | 'store' | 'router' | 'platform' | 'logger' | 'slotTraffic'
 >;
 
 /** The app's store: the state directory's database, shared by the server and every CLI. */
@@ -66,7 +66,7 @@ export async function assembleApp(
       router: router.router,
       platform,
       logger,
-      ...(router.slotCounters === undefined ? {} : { slotCounters: router.slotCounters }),
+      ...(router.slotTraffic === undefined ? {} : { slotTraffic: router.slotTraffic }),
       ...engine,
     });
     notifier.attach(deploymentEngine.events);

@@ -1,6 +1,7 @@
 /**
  * The `builtin` analysis provider's entry: defaults, percentages, and the cross-check that it
- * only goes with the builtin router, naming the file, line and key.
+ * only goes with a router that keeps per-slot counters (builtin, haproxy), naming the file, line
+ * and key.
  */
 import assert from 'node:assert/strict';
 import path from 'node:path';
@@ -60,11 +61,16 @@ void describe('builtin analysis config', () => {
     }
   });
 
-  void test('WithAnotherRouter_IsRefused_NamingTheProviderKindAndTheRouter', () => {
+  void test('WithARouterWithoutSlotCounters_IsRefused_NamingTheProviderKindAndTheRouter', () => {
     const router = 'router: { kind: nginx, configFile: /tmp/x.conf, includeFile: /tmp/u.conf }\n';
     const message = configErrorOf(builtin('', router));
     assert.match(message, /cutover\.yml:6/);
     assert.match(message, /analysis\.providers\[0\]\.kind/);
-    assert.match(message, /router kind "builtin"/);
+    assert.match(message, /routers builtin and haproxy keep, and router\.kind is "nginx"/);
+  });
+
+  void test('WithHaproxy_IsAccepted_ItReadsShowStat', () => {
+    const router = 'router: { kind: haproxy, socket: /tmp/h.sock, configFile: /tmp/h.cfg }\n';
+    assert.equal(parse(builtin('', router)).analysis?.providers[0]?.kind, 'builtin');
   });
 });

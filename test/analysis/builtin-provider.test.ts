@@ -37,7 +37,7 @@ void describe('builtin provider', () => {
     serve(metrics, 'green', 100, 500);
     const provider = builtinAnalysis.create(config, {
       logger: silentLogger,
-      slotCounters: () => metrics.snapshot(),
+      slotTraffic: { name: 'builtin proxy', read: () => Promise.resolve(metrics.snapshot()) },
     });
     const first = await provider.check(request('2026-12-05T10:00:00.000Z'));
     assert.equal(first.verdict, 'inconclusive');
@@ -54,6 +54,41 @@ void describe('builtin provider', () => {
     assert.equal((await provider.check(request('2026-12-05T10:00:05.000Z', 1))).verdict, 'inconclusive');
     serve(metrics, 'green', 20, 200);
     assert.equal((await provider.check(request('2026-12-05T10:00:05.000Z', 1))).verdict, 'pass');
+  });
+
+  void test('ARouterWithoutALatencyDistribution_IsJudgedOnErrors_AndTheReasonSaysLatencyWasNotCompared', async () => {
+    let green = { requests: 0, errors: 0, proxyErrors: 0, fineLatency: null };
+    let blue = { ...green };
+    const provider = builtinAnalysis.create(config, {
+      logger: silentLogger,
+      slotTraffic: { name: 'haproxy show stat', read: () => Promise.resolve({ blue, green }) },
+    });
+    const first = await provider.check(request('2026-12-05T11:00:00.000Z'));
+    assert.match(first.reason, /haproxy show stat's counters are read now/);
+    green = { requests: 40, errors: 0, proxyErrors: 0, fineLatency: null };
+    blue = { requests: 40, errors: 0, proxyErrors: 0, fineLatency: null };
+    const passed = await provider.check(request('2026-12-05T11:00:00.000Z'));
+    assert.equal(passed.verdict, 'pass');
+    assert.match(passed.reason, /latency not compared: the router keeps no latency distribution/);
+    green = { requests: 80, errors: 4, proxyErrors: 4, fineLatency: null };
+    const failed = await provider.check(request('2026-12-05T11:00:00.000Z'));
+    assert.equal(failed.verdict, 'fail');
+    assert.equal(failed.measure, 'error rate');
+  });
+
+  void test('ACounterSourceThatFails_IsAProviderError_NamingTheSource_NeverAFailedVerdict', async () => {
+    const provider = builtinAnalysis.create(config, {
+      logger: silentLogger,
+      slotTraffic: {
+        name: 'haproxy show stat',
+        read: () => Promise.reject(new Error('HAProxy runtime API at /run/h.sock is not reachable')),
+      },
+    });
+    await assert.rejects(provider.check(request('2026-12-05T12:00:00.000Z')), (error) => {
+      assert.ok(isCutoverError(error, 'CUTOVER_E_ANALYSIS_PROVIDER'));
+      assert.match(error.message, /haproxy show stat's counters could not be read: HAProxy runtime API/);
+      return true;
+    });
   });
 
   void test('WithoutTheBuiltinRoutersCounters_ItRejectsWithAProviderError', async () => {

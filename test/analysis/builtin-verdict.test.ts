@@ -56,7 +56,7 @@ void describe('builtin analysis: windows and quantiles', () => {
     assert.equal(read.window.errors, 1);
     assert.equal(read.window.proxyErrors, 1);
     assert.equal(
-      read.window.latency.reduce((sum, count) => sum + count, 0),
+      read.window.latency?.reduce((sum, count) => sum + count, 0),
       2,
     );
   });
@@ -81,6 +81,17 @@ void describe('builtin analysis: windows and quantiles', () => {
     const end = { ...start, requests: start.requests + 1, fineLatency: tampered.fineLatency };
     assert.equal(slotWindow(start, end).kind, 'reset');
     assert.equal(slotWindow(start, { ...start, fineLatency: [1] }).kind, 'reset');
+  });
+
+  void test('ALatencyDistributionOnOneSideOnly_IsAReset', () => {
+    const counters = { requests: 5, errors: 0, proxyErrors: 0 };
+    const histogram = { ...counters, fineLatency: [1, 2, 2] };
+    const none = { ...counters, fineLatency: null };
+    assert.equal(slotWindow(none, histogram).kind, 'reset');
+    assert.equal(slotWindow(histogram, none).kind, 'reset');
+    const both = slotWindow(none, { ...none, requests: 9 });
+    assert.ok(both.kind === 'window');
+    assert.equal(both.window.latency, null);
   });
 
   void test('Quantiles_AreWithinFivePercentOfTheTruth', () => {

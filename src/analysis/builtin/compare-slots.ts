@@ -146,7 +146,7 @@ function compareWithOld(
     measure: 'error rate',
     observed: formatPercent(freshRate),
     threshold: formatPercent(thresholds.maxErrorRate),
-    reason: `${both}: within every threshold`,
+    reason: `${both}: within every threshold${fresh.window.latency === null || old.window.latency === null ? '; latency not compared: the router keeps no latency distribution' : ''}`,
   };
 }
 

@@ -40,7 +40,7 @@ export const builtinAnalysisConfig = z
   })
   .strict()
   .describe(
-    'Compares the new slot with the old one from the builtin proxy’s own counters over each window: error rate, p50/p99 latency (router kind builtin only)',
+    'Compares the new slot with the old one from the router’s per-slot counters over each window: error rate, and p50/p99 latency (router kind builtin: its own proxy’s counters; haproxy: `show stat`, error rate only)',
   );
 
 export type BuiltinAnalysisConfig = z.output<typeof builtinAnalysisConfig>;

@@ -1,7 +1,7 @@
-import type { SlotCounters } from '../../proxy/metrics.js';
 import type { AnalysisFinding, AnalysisProvider, AnalysisRequest } from '../../shared/analysis.js';
 import { CutoverError } from '../../shared/errors.js';
 import type { Slot } from '../../shared/slot.js';
+import type { SlotTraffic, SlotTrafficSource } from '../../shared/slot-traffic.js';
 import { defineAnalysis } from '../descriptor.js';
 import { compareSlots } from './compare-slots.js';
 import { builtinAnalysisConfig, type BuiltinAnalysisConfig } from './config.js';
@@ -10,51 +10,49 @@ import { slotWindow } from './slot-window.js';
 export const builtinAnalysis = defineAnalysis({
   kind: 'builtin',
   configSchema: builtinAnalysisConfig,
-  create: (config, deps) => new BuiltinAnalysisProvider(config, deps.slotCounters),
+  create: (config, deps) => new BuiltinAnalysisProvider(config, deps.slotTraffic),
 });
 
 /** Windows whose start snapshot is kept; older ones are forgotten (one provider lives one window). */
 const MAX_WINDOWS_KEPT = 16;
 
 /**
- * Reads the proxy's counters at each check and compares them with those read at the first
+ * Reads the router's counters at each check and compares them with those read at the first
  * check of the same window: the difference is what each slot served during the window.
  */
 class BuiltinAnalysisProvider implements AnalysisProvider {
   readonly name: string;
   /** The counters at each window's first check, by deployment, stage, step and window start. */
-  private readonly starts = new Map<string, Record<Slot, SlotCounters>>();
+  private readonly starts = new Map<string, Record<Slot, SlotTraffic>>();
 
   constructor(
     private readonly config: BuiltinAnalysisConfig,
-    private readonly slotCounters: (() => Record<Slot, SlotCounters>) | undefined,
+    private readonly traffic: SlotTrafficSource | undefined,
   ) {
     this.name = config.name ?? config.kind;
   }
 
-  check(request: AnalysisRequest): Promise<AnalysisFinding> {
-    if (this.slotCounters === undefined) {
-      return Promise.reject(
-        new CutoverError(
-          'CUTOVER_E_ANALYSIS_PROVIDER',
-          'the builtin analysis reads the builtin proxy’s counters, and the router is not the builtin one',
-        ),
+  async check(request: AnalysisRequest): Promise<AnalysisFinding> {
+    if (this.traffic === undefined) {
+      throw new CutoverError(
+        'CUTOVER_E_ANALYSIS_PROVIDER',
+        'the builtin analysis reads the router’s per-slot counters, and this router keeps none (routers builtin and haproxy do)',
       );
     }
-    const now = this.slotCounters();
+    const now = await this.readCounters(this.traffic);
     const key = [request.deploymentId, request.stage, request.step ?? '', request.window.start].join(' ');
     const start = this.starts.get(key);
     if (start === undefined) {
       if (this.starts.size >= MAX_WINDOWS_KEPT) this.starts.delete(this.starts.keys().next().value!);
       this.starts.set(key, now);
-      return Promise.resolve({
+      return {
         verdict: 'inconclusive',
         provider: this.name,
         measure: 'requests',
         observed: 0,
         threshold: this.config.minRequests,
-        reason: "the window starts: the proxy's counters are read now, the next checks compare from here",
-      });
+        reason: `the window starts: the ${this.traffic.name}'s counters are read now, the next checks compare from here`,
+      };
     }
     const newer = {
       slot: request.newSlot,
@@ -64,6 +62,19 @@ class BuiltinAnalysisProvider implements AnalysisProvider {
       request.oldSlot === null
         ? null
         : { slot: request.oldSlot, reading: slotWindow(start[request.oldSlot], now[request.oldSlot]) };
-    return Promise.resolve(compareSlots(this.name, newer, older, this.config));
+    return compareSlots(this.name, newer, older, this.config);
+  }
+
+  /** A router that cannot be read is a provider error (inconclusive), never a failed verdict. */
+  private async readCounters(traffic: SlotTrafficSource): Promise<Record<Slot, SlotTraffic>> {
+    try {
+      return await traffic.read();
+    } catch (error) {
+      throw new CutoverError(
+        'CUTOVER_E_ANALYSIS_PROVIDER',
+        `the ${traffic.name}'s counters could not be read: ${error instanceof Error ? error.message : String(error)}`,
+        { cause: error },
+      );
+    }
   }
 }

@@ -2,9 +2,11 @@ import { fineLatencyUpperBound } from '../../proxy/fine-latency.js';
 
 /**
  * The `q` quantile (0 < q ≤ 1) of a fine-latency histogram (requests per bucket, not
- * cumulative), in seconds, interpolated inside its bucket; null when the histogram is empty.
+ * cumulative), in seconds, interpolated inside its bucket; null when the histogram is empty or
+ * there is none (a router that keeps no latency distribution).
  */
-export function latencyQuantile(buckets: readonly number[], q: number): number | null {
+export function latencyQuantile(buckets: readonly number[] | null, q: number): number | null {
+  if (buckets === null) return null;
   const total = buckets.reduce((sum, count) => sum + count, 0);
   if (!(total > 0)) return null;
   const rank = q * total;

@@ -11,6 +11,7 @@ import { CutoverError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
 import { Mutex } from '../../shared/mutex.js';
 import { SLOTS, type Slot, type SlotTargets, type Target, type Weights } from '../../shared/slot.js';
+import type { SlotTraffic } from '../../shared/slot-traffic.js';
 import { stageFile } from '../staged-file.js';
 import { readOptional } from '../read-optional.js';
 import { withSlotRetired } from '../retire-slot.js';
@@ -24,6 +25,7 @@ import type {
 } from '../../shared/router.js';
 import { runCommand } from '../run-command.js';
 import { HAPROXY_CAPABILITIES } from './capabilities.js';
+import { slotTrafficFromStat } from './slot-traffic.js';
 import type { HaproxyRouterConfig } from './config.js';
 import {
   backendNames,
@@ -67,11 +69,11 @@ export interface HaproxyRouterDeps {
 /** The preview token file: HAProxy's master (root, before it drops privileges) reads it, nobody else. */
 const PREVIEW_TOKEN_FILE_MODE = 0o600;
 
-export function createHaproxyRouter(config: HaproxyRouterConfig, deps: HaproxyRouterDeps): Router {
+export function createHaproxyRouter(config: HaproxyRouterConfig, deps: HaproxyRouterDeps): HaproxyRouter {
   return new HaproxyRouter(config, deps);
 }
 
-class HaproxyRouter implements Router {
+export class HaproxyRouter implements Router {
   private state: HaproxyState = initialHaproxyState();
   private readonly runtime: HaproxyRuntime;
   private readonly names: BackendNames;
@@ -243,6 +245,15 @@ class HaproxyRouter implements Router {
       // itself; counting them would hold a drain open for nothing.
       return { kind: 'counted', inFlight: sum('scur'), connections: sum('used_conn_cur') };
     });
+  }
+
+  /**
+   * Each slot's traffic counters from `show stat` (slot-traffic.ts). Outside the change queue:
+   * a read-only command, and analysis must not wait behind a long change.
+   */
+  async slotTraffic(): Promise<Record<Slot, SlotTraffic>> {
+    const backends = new Set([this.names.weighted, this.names.slot.blue, this.names.slot.green]);
+    return slotTrafficFromStat(parseStat(await this.runtime.send('show stat')), backends);
   }
 
   cleanup(slot: Slot): Promise<void> {

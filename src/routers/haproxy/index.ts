@@ -7,11 +7,15 @@ export const haproxyRouter = defineRouter({
   kind: 'haproxy',
   configSchema: haproxyRouterConfig,
   capabilities: HAPROXY_CAPABILITIES,
-  create: (config, deps) => ({
-    router: createHaproxyRouter(config, {
+  create: (config, deps) => {
+    const router = createHaproxyRouter(config, {
       logger: deps.logger,
       baseDir: deps.baseDir,
       previewToken: deps.previewToken,
-    }),
-  }),
+    });
+    return {
+      router,
+      slotTraffic: { name: 'haproxy show stat', read: () => router.slotTraffic() },
+    };
+  },
 });
