@@ -117,6 +117,32 @@ describe('DeliveryQueue', () => {
     );
   });
 
+  it('an event enqueued just as the drain loop finds the queue empty is still sent, at any microtask depth', async () => {
+    // The loop ends in the step that finds the queue empty; an enqueue a few microtasks after
+    // the last delivery lands between that step and whatever marks the loop finished. Were the
+    // mark late (a .finally after the loop's promise), that event would wait forever.
+    for (let depth = 0; depth <= 12; depth += 1) {
+      const sink = await receiver();
+      const late: { queue?: DeliveryQueue } = {};
+      let enqueued = false;
+      const logger = new Logger((record) => {
+        if (record.event !== 'notification.sent' || enqueued) return;
+        enqueued = true;
+        let chain = Promise.resolve();
+        for (let i = 0; i < depth; i += 1) chain = chain.then(() => undefined);
+        void chain.then(() => late.queue?.enqueue('promoted', '{"n":2}'));
+      }, 'debug');
+      const queue = new DeliveryQueue(target(sink.url()), logger, 'cutover/test');
+      late.queue = queue;
+      queue.enqueue('started', '{"n":1}');
+      await waitFor(() => sink.received.length === 2, {
+        timeoutMs: 3_000,
+        what: `the event enqueued ${depth} microtasks after the first delivery`,
+      });
+      await queue.close();
+    }
+  });
+
   it('keeps at most QUEUE_LIMIT events waiting, dropping the oldest and saying so', async () => {
     const sink = await receiver({ hang: true });
     const { logger, lines } = captured();
