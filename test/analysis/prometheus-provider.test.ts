@@ -215,7 +215,9 @@ void describe('prometheus provider', () => {
     assert.equal(middle.threshold, 'pass: result < 0.02, fail: result > 0.05');
     const onlyFailure = make({ successCondition: undefined, failureCondition: 'result > 0.05' });
     source.answer(scalar('+Inf'));
-    assert.equal((await onlyFailure.check(request(1_000))).verdict, 'fail', '+Inf compares as a number');
+    const infinite = await onlyFailure.check(request(1_000));
+    assert.equal(infinite.verdict, 'fail', '+Inf compares as a number');
+    assert.equal(infinite.observed, 'Infinity', 'kept readable in the JSON of the record');
     source.answer(scalar('1e-3'));
     assert.equal(
       (await make({ successCondition: undefined, failureCondition: 'result > 0.05' }).check(request(1_000)))

@@ -23,34 +23,36 @@ export function measure(answer: QueryAnswer, conditions: Conditions): Measuremen
   if (answer.kind === 'no-value')
     return { verdict: 'inconclusive', observed: answer.observed, reason: answer.reason };
   const { value } = answer;
+  // ±Inf compares as a number but would become null in the JSON of the record.
+  const observed = Number.isFinite(value) ? value : String(value);
   const { successCondition: success, failureCondition: failure } = conditions;
   if (failure !== undefined && holds(failure, value))
     return {
       verdict: 'fail',
-      observed: value,
+      observed,
       reason: `result ${value} meets ${describeCondition(failure)}`,
     };
   if (success !== undefined && holds(success, value))
     return {
       verdict: 'pass',
-      observed: value,
+      observed,
       reason: `result ${value} meets ${describeCondition(success)}`,
     };
   if (success !== undefined && failure !== undefined)
     return {
       verdict: 'inconclusive',
-      observed: value,
+      observed,
       reason: `result ${value} meets neither ${describeCondition(success)} nor ${describeCondition(failure)}`,
     };
   if (success !== undefined)
     return {
       verdict: 'fail',
-      observed: value,
+      observed,
       reason: `result ${value} does not meet ${describeCondition(success)}`,
     };
   return {
     verdict: 'pass',
-    observed: value,
+    observed,
     reason: `result ${value} does not meet ${describeCondition(failure!)}`,
   };
 }
