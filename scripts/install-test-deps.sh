@@ -5,12 +5,13 @@
 # and a Docker-compatible engine
 # (podman with runc and the CNI dnsname plugin; the tests start their own
 # `podman system service`) plus the static busybox the test images are built from, and OpenSSH's
-# sshd with iproute2 (the ssh platform's test hosts: network namespaces, tc throttling). Safe to
+# sshd with iproute2 (the ssh platform's test hosts: network namespaces, tc throttling), and
+# Prometheus (the prometheus analysis provider's end-to-end test scrapes cutover with it). Safe to
 # run again.
 set -euo pipefail
 
-PACKAGES=(nginx-light haproxy varnish caddy wrk socat openssl podman runc strace openssh-server openssh-client iproute2 iproute2 chromium)
-BINARIES=(nginx haproxy varnishd caddy wrk socat openssl podman runc strace sshd ssh-keygen ip tc chromium)
+PACKAGES=(nginx-light haproxy varnish caddy wrk socat openssl podman runc strace openssh-server openssh-client iproute2 iproute2 chromium prometheus)
+BINARIES=(nginx haproxy varnishd caddy wrk socat openssl podman runc strace sshd ssh-keygen ip tc chromium prometheus)
 
 missing=()
 for i in "${!BINARIES[@]}"; do
@@ -49,7 +50,7 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 # Installing the packages may start their services; the tests run their own copies.
-for service in nginx haproxy varnish caddy ssh; do
+for service in nginx haproxy varnish caddy ssh prometheus; do
   if command -v systemctl >/dev/null 2>&1; then systemctl stop "$service" >/dev/null 2>&1 || true; fi
 done
 echo "test dependencies: installed"

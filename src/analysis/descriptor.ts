@@ -17,6 +17,8 @@ export interface AnalysisDeps {
    * HAProxy's); absent when the router keeps none.
    */
   readonly slotTraffic?: SlotTrafficSource;
+  /** Where a provider's relative file paths (a token file, a signing key) are resolved: the config file's folder. */
+  readonly baseDir?: string;
 }
 
 export interface AnalysisDescriptor<K extends string = string, S extends z.ZodType = z.ZodType> {

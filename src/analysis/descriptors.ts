@@ -5,6 +5,8 @@
 import { builtinAnalysis } from './builtin/index.js';
 import { cloudwatchAlarmsAnalysis } from './cloudwatch-alarms/index.js';
 import type { AnalysisDescriptor } from './descriptor.js';
+import { prometheusAnalysis } from './prometheus/index.js';
+import { webhookAnalysis } from './webhook/index.js';
 
 /** Each key must be its descriptor's kind: a typo fails to compile. */
 function defineProviders<T extends { [K in keyof T]: AnalysisDescriptor<K & string> }>(providers: T): T {
@@ -14,6 +16,8 @@ function defineProviders<T extends { [K in keyof T]: AnalysisDescriptor<K & stri
 export const ANALYSIS_DESCRIPTORS = defineProviders({
   'cloudwatch-alarms': cloudwatchAlarmsAnalysis,
   builtin: builtinAnalysis,
+  prometheus: prometheusAnalysis,
+  webhook: webhookAnalysis,
 });
 
 type Descriptors = typeof ANALYSIS_DESCRIPTORS;

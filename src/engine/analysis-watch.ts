@@ -42,6 +42,7 @@ export class AnalysisWatch {
   ) {
     this.providers = createAnalysisProviders(config.providers, {
       logger: ctx.logger,
+      baseDir: ctx.config.baseDir,
       ...(ctx.slotTraffic === undefined ? {} : { slotTraffic: ctx.slotTraffic }),
     });
   }
