@@ -8,6 +8,7 @@ import type { z } from 'zod';
 import type { AnalysisProvider } from '../shared/analysis.js';
 import type { Logger } from '../shared/logger.js';
 import type { SlotTrafficSource } from '../shared/slot-traffic.js';
+import type { ShadowReadings } from '../proxy/shadow/shadow-sample.js';
 
 /** What a provider factory gets besides its own entry: never the whole app config. */
 export interface AnalysisDeps {
@@ -17,6 +18,8 @@ export interface AnalysisDeps {
    * HAProxy's); absent when the router keeps none.
    */
   readonly slotTraffic?: SlotTrafficSource;
+  /** The builtin proxy's shadow comparisons (router.mirror.compare); absent for other routers. */
+  readonly shadow?: ShadowReadings;
 }
 
 export interface AnalysisDescriptor<K extends string = string, S extends z.ZodType = z.ZodType> {
