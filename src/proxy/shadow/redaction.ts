@@ -77,7 +77,7 @@ export class Redactor {
       if (!this.secretQueryNames.has(queryKey(decodeLenient(rawName)))) return part;
       return `${rawName}=${REDACTED}`;
     });
-    return `${target.slice(0, question)}?${parts.join('&')}`;
+    return `${target.slice(0, question)}?${parts.join('&')}${hash < 0 ? '' : target.slice(hash)}`;
   }
 }
 
