@@ -4,7 +4,8 @@
  * Blue is live. Over the IPC channel (when spawned with one), the message 'switch' moves all
  * traffic to the other slot, drains the old one with a deadline of CUTOVER_BENCH_DRAIN_MS
  * (default 5000) and answers { live, deadline }; 'status' answers the drain counts.
- * CUTOVER_BENCH_WORKERS sets router.workers (default: one per core).
+ * CUTOVER_BENCH_WORKERS sets router.workers (default: one per core). CUTOVER_BENCH_MIRROR, a JSON
+ * object, sets router.mirror (copies to green, the idle slot, e.g. with `compare`).
  */
 import { silentLogger } from '../../src/shared/logger.js';
 import { createBuiltinRouter } from '../../src/routers/builtin/builtin-router.js';
@@ -16,6 +17,9 @@ const router = createBuiltinRouter(
     kind: 'builtin',
     listen: `127.0.0.1:${port ?? 0}`,
     ...(process.env.CUTOVER_BENCH_WORKERS ? { workers: Number(process.env.CUTOVER_BENCH_WORKERS) } : {}),
+    ...(process.env.CUTOVER_BENCH_MIRROR
+      ? { mirror: JSON.parse(process.env.CUTOVER_BENCH_MIRROR) as unknown }
+      : {}),
   }),
   { logger: silentLogger },
 );
@@ -45,5 +49,8 @@ process.on('message', (message) => {
   }
 });
 process.on('SIGTERM', () => {
+  // What the comparisons saw, so a bench can show they ran (differing pairs would be a bench bug).
+  if (process.env.CUTOVER_BENCH_MIRROR)
+    process.stderr.write(`shadow comparisons at green: ${JSON.stringify(router.shadow.counts().green)}\n`);
   void router.close().then(() => process.exit(0));
 });

@@ -134,15 +134,24 @@ http {
 `;
 }
 
-/** The fast backend: nginx, one worker, answering every request with a fixed 12-byte body. */
-export async function startNginxBackend(): Promise<Daemon> {
+/** The fast backend: nginx, one worker, answering every request with a fixed body (by default 12 bytes of text). */
+export async function startNginxBackend(
+  answer: { readonly body: string; readonly contentType: string } = {
+    body: 'hello world\n',
+    contentType: 'text/plain',
+  },
+): Promise<Daemon> {
   requireBinary('nginx', 'apt-get install -y nginx-light');
   const dir = tempDir('bench-nginx-backend-');
   const port = await freePort();
   const config = path.join(dir, 'nginx.conf');
   writeFileSync(
     config,
-    nginxConfig(dir, `listen 127.0.0.1:${port}; location / { return 200 "hello world\\n"; }`),
+    nginxConfig(
+      dir,
+      `listen 127.0.0.1:${port}; location / { default_type ${answer.contentType}; ` +
+        `return 200 '${answer.body.replace(/\n/g, '\\n').replace(/'/g, "\\'")}'; }`,
+    ),
   );
   return startProcess('nginx backend', port, 'nginx', ['-p', dir, '-c', config], 'load');
 }

@@ -76,11 +76,17 @@ class Connection {
   }
 }
 
+/**
+ * `connections`: open exactly that many keep-alive connections first and send over them in
+ * turn (a request due while all are busy waits for one, its latency counting from its due
+ * time); without it, connections open on demand, up to MAX_CONNECTIONS.
+ */
 export async function runOpenLoop(
   url: string,
   rate: number,
   seconds: number,
   settleSeconds = 1,
+  connections?: number,
 ): Promise<OpenLoopResult> {
   const target = new URL(url);
   const port = Number(target.port);
@@ -104,10 +110,18 @@ export async function runOpenLoop(
     if (next !== undefined) connection.send(next);
     else idle.push(connection);
   };
+  if (connections !== undefined) {
+    for (let i = 0; i < connections; i += 1) {
+      const opened = new Connection(port, request, onDone);
+      all.push(opened);
+      idle.push(opened);
+    }
+  }
   const dispatch = (dueAt: number): void => {
-    const connection = idle.pop();
+    // A fixed pool is used in turn, so every connection carries its share.
+    const connection = connections === undefined ? idle.pop() : idle.shift();
     if (connection !== undefined) connection.send(dueAt);
-    else if (all.length < MAX_CONNECTIONS) {
+    else if (connections === undefined && all.length < MAX_CONNECTIONS) {
       const fresh = new Connection(port, request, onDone);
       all.push(fresh);
       fresh.send(dueAt);

@@ -8,6 +8,7 @@ import type { z } from 'zod';
 import type { AnalysisProvider } from '../shared/analysis.js';
 import type { Logger } from '../shared/logger.js';
 import type { SlotTrafficSource } from '../shared/slot-traffic.js';
+import type { ShadowReadings } from '../proxy/shadow/shadow-sample.js';
 
 /** What a provider factory gets besides its own entry: never the whole app config. */
 export interface AnalysisDeps {
@@ -19,6 +20,8 @@ export interface AnalysisDeps {
   readonly slotTraffic?: SlotTrafficSource;
   /** Where a provider's relative file paths (a token file, a signing key) are resolved: the config file's folder. */
   readonly baseDir?: string;
+  /** The builtin proxy's shadow comparisons (router.mirror.compare); absent for other routers. */
+  readonly shadow?: ShadowReadings;
 }
 
 export interface AnalysisDescriptor<K extends string = string, S extends z.ZodType = z.ZodType> {

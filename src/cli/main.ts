@@ -5,6 +5,7 @@ import { CUTOVER_VERSION } from '../shared/version.js';
 import { registerControlVerbs } from './control-verbs.js';
 import { registerDashboardPassword } from './dashboard-password.js';
 import { registerDeploy } from './deploy.js';
+import { registerDiff } from './diff.js';
 import { registerHistory } from './history.js';
 import { registerInit } from './init.js';
 import { registerLogs } from './logs.js';
@@ -34,6 +35,7 @@ registerStatus(program);
 registerControlVerbs(program);
 registerRetire(program);
 registerHistory(program);
+registerDiff(program);
 registerLogs(program);
 registerDashboardPassword(program);
 

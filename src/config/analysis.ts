@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ANALYSIS_CONFIG_SCHEMAS } from '../analysis/descriptors.js';
+import { shadowAnalysisConfig } from '../analysis/shadow/config.js';
 import { DEFAULTS } from './defaults.js';
 import { duration } from './fields.js';
 
@@ -33,11 +34,19 @@ export const analysisConfig = z
       ),
     providers: z
       .array(analysisProviderConfig)
-      .min(1)
-      .describe('Who is asked; each answers pass, fail or inconclusive'),
+      .default([])
+      .describe('Who is asked during shift steps and the bake; each answers pass, fail or inconclusive'),
+    shadow: shadowAnalysisConfig.optional(),
   })
   .strict()
   .superRefine((analysis, ctx) => {
+    if (analysis.providers.length === 0 && analysis.shadow === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['providers'],
+        message: 'name at least one provider (providers), or a shadow comparison before promotion (shadow)',
+      });
+    }
     if (analysis.interval < MIN_INTERVAL_MS) {
       ctx.addIssue({ code: 'custom', path: ['interval'], message: `must be at least ${MIN_INTERVAL_MS}ms` });
     }

@@ -21,7 +21,33 @@ export function crossCheck(config: ParsedConfig): ExplainedIssue[] {
     ...checkPortClashes(config),
     ...checkEndpointFitsRouter(config),
     ...checkBuiltinAnalysisFitsRouter(config),
+    ...checkShadowHasComparisons(config),
   ];
+}
+
+/** The shadow stage judges the builtin proxy's comparisons of mirrored copies: they must happen. */
+function checkShadowHasComparisons(config: ParsedConfig): ExplainedIssue[] {
+  if (config.analysis?.shadow === undefined) return [];
+  const at = { path: ['analysis', 'shadow'], pointAt: 'key' as const };
+  if (config.router.kind !== 'builtin') {
+    return [
+      {
+        ...at,
+        message: `the shadow comparison is done by the builtin proxy, and router.kind is "${config.router.kind}"; use router kind "builtin"`,
+      },
+    ];
+  }
+  const mirror = config.router.mirror;
+  if (mirror?.compare === undefined || mirror.percent === 0) {
+    return [
+      {
+        ...at,
+        message:
+          'nothing would be compared: set router.mirror.percent above 0 and router.mirror.compare (e.g. compare: { ignore: [$.timestamp] })',
+      },
+    ];
+  }
+  return [];
 }
 
 /**

@@ -46,6 +46,14 @@ export const DEFAULTS = {
   maxClientConnections: 16_384,
   /** Methods mirroring copies by default: the safe ones, which change nothing on the idle slot. */
   mirrorMethods: ['GET', 'HEAD', 'OPTIONS'],
+  /** Shadow comparison (router.mirror.compare): the header fields compared by default. */
+  shadowCompareHeaders: ['content-type'],
+  /** Body bytes of each answer compared as such; a longer body is compared by its SHA-256. */
+  shadowMaxBodyBytes: 64 * 1024,
+  /** Copies compared at once per proxy worker; a request sampled beyond that is not copied. */
+  shadowMaxConcurrent: 64,
+  /** A copy the idle slot has not answered within this is cut and counted as dropped. */
+  shadowTimeoutMs: 5_000,
   /**
    * How long an eventually consistent router (a cloud load balancer, a target group, DNS) gets
    * to show a move before it fails (`router.settleTimeout` of the routers that converge).

@@ -36,15 +36,19 @@ export interface WatchScope {
 export class AnalysisWatch {
   private readonly providers: AnalysisProvider[];
 
+  /** `providers`: who is asked; by default those of `analysis.providers[]`. */
   constructor(
     private readonly ctx: EngineContext,
     private readonly config: AnalysisConfig,
+    providers?: AnalysisProvider[],
   ) {
-    this.providers = createAnalysisProviders(config.providers, {
-      logger: ctx.logger,
-      baseDir: ctx.config.baseDir,
-      ...(ctx.slotTraffic === undefined ? {} : { slotTraffic: ctx.slotTraffic }),
-    });
+    this.providers =
+      providers ??
+      createAnalysisProviders(config.providers, {
+        logger: ctx.logger,
+        baseDir: ctx.config.baseDir,
+        ...(ctx.slotTraffic === undefined ? {} : { slotTraffic: ctx.slotTraffic }),
+      });
   }
 
   /**

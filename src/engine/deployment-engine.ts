@@ -13,6 +13,7 @@ import { LeaseKeeper, type LeaseTiming } from './lease-keeper.js';
 import { processExists } from '../shared/process-exists.js';
 import type { Logger } from '../shared/logger.js';
 import type { SlotTrafficSource } from '../shared/slot-traffic.js';
+import type { ShadowReadings } from '../proxy/shadow/shadow-sample.js';
 import { ABORTABLE_PHASES, LEASED_PHASES, ROLLBACKABLE_PHASES, isTerminal } from '../shared/phase.js';
 import { DeploymentRun } from './deployment-run.js';
 import { retireSlot } from './slot-retirement.js';
@@ -45,6 +46,8 @@ export interface EngineOptions {
   readonly settleTimeoutMs?: number;
   /** The builtin proxy's per-slot counters, for the builtin analysis provider. */
   readonly slotTraffic?: SlotTrafficSource;
+  /** The builtin proxy's shadow comparisons, for the shadow stage before promotion. */
+  readonly shadow?: ShadowReadings;
 }
 
 export interface EngineStatus {
@@ -100,6 +103,7 @@ export class DeploymentEngine {
       processId,
       now,
       ...(options.slotTraffic === undefined ? {} : { slotTraffic: options.slotTraffic }),
+      ...(options.shadow === undefined ? {} : { shadow: options.shadow }),
     };
   }
 

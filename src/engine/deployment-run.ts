@@ -1,6 +1,7 @@
 import { HealthMonitor } from '../checks/health-monitor.js';
 import { describeFinding, type AnalysisFinding } from '../shared/analysis.js';
 import { AnalysisWatch, analysisFailure, type WatchOutcome, type WatchScope } from './analysis-watch.js';
+import { shadowAnalysis } from '../analysis/shadow/index.js';
 import { waitUntilHealthy } from '../checks/wait-until-healthy.js';
 import type { Instance } from '../shared/platform.js';
 import type { DeploymentPatch, DeploymentRecord, FailureReason } from '../shared/store.js';
@@ -268,8 +269,57 @@ export class DeploymentRun {
       });
       this.message('info', 'smoke test passed through the preview route');
     }
+    if (record.fromSlot !== null && config.analysis?.shadow !== undefined) await this.shadowStage(record);
     const manual = config.strategy.promotion === 'manual';
     await this.transition(record, manual ? 'awaiting-promotion' : 'shifting');
+  }
+
+  /**
+   * Before any traffic moves: the new slot, idle and healthy, gets the proxy's mirrored copies of
+   * live requests for `analysis.shadow.duration`, and the shadow provider judges how often its
+   * answers differ. What it saw (counts, differing samples) is journaled for `cutover diff`; a
+   * failed verdict fails the deployment here, traffic never having left the old slot. Rerun
+   * whole after a restart (verifying is redone from its start).
+   */
+  private async shadowStage(record: DeploymentRecord): Promise<void> {
+    const analysis = this.ctx.config.analysis!;
+    const shadow = analysis.shadow!;
+    const startMs = this.ctx.now().getTime();
+    this.message(
+      'info',
+      `comparing ${record.release}'s answers with ${record.fromRelease ?? 'the live release'}'s on mirrored requests for ${shadow.duration / 1000}s`,
+    );
+    const provider = shadowAnalysis.create(shadow, {
+      logger: this.ctx.logger,
+      ...(this.ctx.shadow === undefined ? {} : { shadow: this.ctx.shadow }),
+    });
+    const watch = new AnalysisWatch(this.ctx, analysis, [provider]);
+    let outcome: WatchOutcome;
+    try {
+      outcome = await watch.watch(record, {
+        stage: 'shadow',
+        startMs,
+        untilMs: startMs + shadow.duration,
+        signal: this.interrupt.signal,
+      });
+    } finally {
+      watch.close();
+    }
+    const findings = outcome.kind === 'failed' ? [outcome.finding] : outcome.findings;
+    await this.ctx.store.update(
+      record.id,
+      {},
+      {
+        shadow: {
+          startedAt: new Date(startMs).toISOString(),
+          finding: findings[0] ?? null,
+          samples: this.ctx.shadow?.samples(record.toSlot, startMs) ?? [],
+        },
+      },
+    );
+    const where = `in the shadow comparison before promotion`;
+    if (outcome.kind === 'failed') throw analysisFailure(outcome.finding, where);
+    await this.settleInconclusive(outcome.findings, where);
   }
 
   private async awaitPromotion(record: DeploymentRecord): Promise<void> {

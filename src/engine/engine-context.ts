@@ -6,6 +6,7 @@ import type { DeploymentEvents } from '../shared/events.js';
 import type { LeaseKeeper } from './lease-keeper.js';
 import type { Logger } from '../shared/logger.js';
 import type { SlotTrafficSource } from '../shared/slot-traffic.js';
+import type { ShadowReadings } from '../proxy/shadow/shadow-sample.js';
 import type { TrafficController } from './traffic.js';
 
 /** Everything a deployment run needs, built once by the engine. */
@@ -24,6 +25,8 @@ export interface EngineContext {
   readonly now: () => Date;
   /** The builtin proxy's per-slot counters, summed over its workers (builtin router only). */
   readonly slotTraffic?: SlotTrafficSource;
+  /** The builtin proxy's shadow comparisons, summed over its workers (builtin router only). */
+  readonly shadow?: ShadowReadings;
 }
 
 export function leaseOwner(processId: string, deploymentId: string): string {

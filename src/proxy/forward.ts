@@ -28,6 +28,7 @@ import {
 } from './upstream-connection.js';
 import type { UpstreamHead } from './upstream-head.js';
 import type { Upstream } from './upstream-pool.js';
+import type { ResponseTap } from './shadow/shadow-comparer.js';
 
 /** What forwarding uses of a request: node:http2's (TLS listener) and Http1Request (plain listener). */
 export interface ClientRequest extends BodyEndSignals {
@@ -108,6 +109,8 @@ export class ProxiedRequest implements Exchange {
   /** The upstream failed mid-response: the client's cut response is not the client's doing. */
   private upstreamCut = false;
   private done = false;
+  /** Shadow comparison: told what the client is sent, as it is sent (set before any answer arrives). */
+  tap: ResponseTap | undefined;
 
   constructor(
     private readonly context: ForwardContext,
@@ -194,6 +197,7 @@ export class ProxiedRequest implements Exchange {
   onHead(head: UpstreamHead): void {
     const status = head.status;
     this.status = status;
+    this.tap?.onHead(head);
     if (head.keepAlive !== undefined) this.upstream.noteKeepAliveHint(head.keepAlive);
     const response = this.response;
     const cookie = this.setStickyCookie
@@ -221,6 +225,7 @@ export class ProxiedRequest implements Exchange {
   }
 
   onBody(chunk: Buffer): void {
+    this.tap?.onBody(chunk);
     const response = this.response;
     if (!response.write(chunk)) {
       const connection = this.connection;
@@ -232,6 +237,8 @@ export class ProxiedRequest implements Exchange {
   onEnd(_reusable: boolean, lastBody?: Buffer): void {
     this.connection = undefined;
     this.responseEnded = true;
+    // Before the end below: lastBody is a view valid during this call only.
+    this.tap?.onEnd(lastBody);
     const response = this.response;
     // The last (often the only) body piece goes with end(): one write of head and body.
     // It is a view of the connection's read buffer: copied unless written out at once.
@@ -304,6 +311,7 @@ export class ProxiedRequest implements Exchange {
   /** Answers in the proxy's name; never throws (it is the last thing a failed exchange does). */
   private answer(answer: { readonly status: number; readonly body: string }): void {
     this.proxyError = true;
+    this.tap?.onAbandon();
     this.status = answer.status;
     const response = this.response;
     try {
@@ -335,6 +343,7 @@ export class ProxiedRequest implements Exchange {
     const completed = this.responseEnded;
     // The client went away: whatever the upstream socket is doing is no longer wanted.
     if (!completed) this.connection?.abort();
+    if (!completed) this.tap?.onAbandon();
     const midBody = this.bodyConnection !== undefined;
     // A body still being sent when the exchange ends (answered early, refused for its body
     // limits, or the client left mid-body): that socket is mid-body and can never carry another

@@ -13,12 +13,15 @@ import { requestHead } from './forward.js';
 import type { ProxyMetrics } from './metrics.js';
 import type { Exchange } from './upstream-connection.js';
 import type { Upstream } from './upstream-pool.js';
+import type { ShadowCompareOptions, ShadowPair } from './shadow/shadow-comparer.js';
 
 export interface MirrorOptions {
   /** Percent of live bodyless requests copied to the idle slot (0 = off). */
   readonly percent: number;
   /** The methods copied; validated by the config (unsafe ones only with the user's opt-in). */
   readonly methods: readonly string[];
+  /** Compare the copies' answers with the live ones (shadow/shadow-comparer.ts); absent: discarded. */
+  readonly compare?: ShadowCompareOptions | undefined;
 }
 
 export const MIRROR_OFF: MirrorOptions = { percent: 0, methods: [] };
@@ -40,16 +43,45 @@ export class Mirror {
     return this.percent > 0 && this.methods.has(method) && Math.random() * 100 < this.percent;
   }
 
-  send(slot: Slot, upstream: Upstream, method: string, path: string, fields: string): void {
+  /** Sends the copy; with a `pair`, its answer goes to the pair to be compared, else it is discarded. */
+  send(
+    slot: Slot,
+    upstream: Upstream,
+    method: string,
+    path: string,
+    fields: string,
+    pair?: ShadowPair,
+  ): void {
     const metrics = this.metrics;
-    const discard: Exchange = {
-      onHead: () => undefined,
-      onBody: () => undefined,
-      onEnd: () => metrics.recordMirror(slot, false),
-      onFailure: () => metrics.recordMirror(slot, true),
-      onWritable: () => undefined,
-    };
+    const exchange: Exchange =
+      pair === undefined
+        ? {
+            onHead: () => undefined,
+            onBody: () => undefined,
+            onEnd: () => metrics.recordMirror(slot, false),
+            onFailure: () => metrics.recordMirror(slot, true),
+            onWritable: () => undefined,
+          }
+        : {
+            onHead: (head) => pair.exchange.onHead(head),
+            onBody: (piece) => pair.exchange.onBody(piece),
+            onEnd: (reusable, lastBody) => {
+              metrics.recordMirror(slot, false);
+              pair.exchange.onEnd(reusable, lastBody);
+            },
+            onFailure: (error, detail) => {
+              metrics.recordMirror(slot, true);
+              pair.exchange.onFailure(error, detail);
+            },
+            onWritable: () => undefined,
+          };
     const connection = upstream.acquire();
-    connection.send(requestHead(method, path, fields, 'none', undefined), discard, method === 'HEAD', 'none');
+    pair?.sentOn(connection);
+    connection.send(
+      requestHead(method, path, fields, 'none', undefined),
+      exchange,
+      method === 'HEAD',
+      'none',
+    );
   }
 }

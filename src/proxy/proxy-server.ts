@@ -27,6 +27,7 @@ import type { Http1Response } from './http1/http1-response.js';
 import { Http1Server } from './http1/http1-server.js';
 import { ProxyMetrics } from './metrics.js';
 import { Mirror, type MirrorOptions } from './mirror.js';
+import { ShadowComparer } from './shadow/shadow-comparer.js';
 import { closingAnswer, endWithAnswer } from './closing-answer.js';
 import { capConnections } from './connection-cap.js';
 import { answerClientError, framingProblem } from './request-validation.js';
@@ -76,6 +77,8 @@ interface Listener {
 
 export class ProxyServer {
   readonly metrics: ProxyMetrics;
+  /** Compares mirrored copies' answers with the live ones, when `mirror.compare` is set. */
+  readonly shadow: ShadowComparer | undefined;
   private readonly table: SlotTable;
   private readonly activity: Record<Slot, SlotActivity> = {
     blue: new SlotActivity(),
@@ -111,6 +114,8 @@ export class ProxyServer {
       exchangeFailed: (error) => this.exchangeFailed(error),
     };
     this.mirror = new Mirror(options.mirror, this.metrics);
+    this.shadow =
+      options.mirror.compare === undefined ? undefined : new ShadowComparer(options.mirror.compare);
     this.previewHeader = options.previewHeader.toLowerCase();
     this.previewToken = Buffer.from(options.previewToken);
     this.proto = options.tls ? 'https' : 'http';
@@ -382,7 +387,7 @@ export class ProxyServer {
       this.answerDirectly(response, PROXY_ANSWERS.noInstance, scanned.requestId);
       return;
     }
-    new ProxiedRequest(
+    const proxied = new ProxiedRequest(
       this.forwardContext,
       request,
       response,
@@ -395,7 +400,7 @@ export class ProxyServer {
     );
 
     if (role === 'live' && body === 'none' && this.mirror.sampled(request.method ?? 'GET'))
-      this.mirrorCopy(request, scanned);
+      this.mirrorCopy(request, scanned, proxied);
   }
 
   private handleUpgrade(request: UpgradeRequest, socket: Socket, head: Buffer, role: ListenerRole): void {
@@ -461,12 +466,25 @@ export class ProxyServer {
     return this.previewSlot ?? this.table.idleSlot();
   }
 
-  private mirrorCopy(request: ClientRequest, scanned: ScannedRequest): void {
+  /**
+   * Copies a live request to the idle slot. With shadow comparison, a copy of a compared method
+   * is paired with the live answer (tapped as it goes out; nothing has arrived yet, the request
+   * was only just sent); past the cap of pairs in flight the copy is not sent at all.
+   */
+  private mirrorCopy(request: ClientRequest, scanned: ScannedRequest, live: ProxiedRequest): void {
     const idle = this.table.idleSlot();
     if (idle === undefined) return;
     const upstream = this.table.pickUpstream(idle);
     if (upstream === undefined) return;
-    this.mirror.send(idle, upstream, request.method ?? 'GET', request.url ?? '/', scanned.fields);
+    const method = request.method ?? 'GET';
+    const target = request.url ?? '/';
+    let pair;
+    if (this.shadow?.compares(method)) {
+      pair = this.shadow.start(idle, method, target);
+      if (pair === undefined) return;
+      live.tap = pair.tap;
+    }
+    this.mirror.send(idle, upstream, method, target, scanned.fields, pair);
   }
 
   /** A body past its deadline or under its rate on the TLS listener: 408, and the stream or connection ends. */

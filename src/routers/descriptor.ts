@@ -4,6 +4,7 @@
  * the JSON Schema are assembled from the list in descriptors.ts, so adding a router is adding a
  * folder and one line there.
  */
+import type { ShadowReadings } from '../proxy/shadow/shadow-sample.js';
 import type { z } from 'zod';
 import type { Logger } from '../shared/logger.js';
 import type { ProxyMetrics } from '../proxy/metrics.js';
@@ -51,6 +52,8 @@ export interface CreatedRouter {
   readonly proxyMetrics?: ProxyMetrics;
   /** Per-slot traffic counters a daemon router reads from its daemon (HAProxy's `show stat`). */
   readonly slotTraffic?: SlotTrafficSource;
+  /** Shadow comparison counts and differing samples (builtin, with `mirror.compare`). */
+  readonly shadowReadings?: ShadowReadings;
 }
 
 export interface RouterDescriptor<K extends string = string, S extends z.ZodType = z.ZodType> {

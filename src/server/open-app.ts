@@ -28,7 +28,7 @@ export interface OpenedApp {
 /** Engine settings beyond config, store, router, platform and logger (a held lease, timings). */
 export type AppEngineOptions = Omit<
   EngineOptions,
-  'config' | 'store' | 'router' | 'platform' | 'logger' | 'slotTraffic'
+  'config' | 'store' | 'router' | 'platform' | 'logger' | 'slotTraffic' | 'shadow'
 >;
 
 /** The app's store: the state directory's database, shared by the server and every CLI. */
@@ -67,6 +67,7 @@ export async function assembleApp(
       platform,
       logger,
       ...(router.slotTraffic === undefined ? {} : { slotTraffic: router.slotTraffic }),
+      ...(router.shadowReadings === undefined ? {} : { shadow: router.shadowReadings }),
       ...engine,
     });
     notifier.attach(deploymentEngine.events);

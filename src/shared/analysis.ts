@@ -10,8 +10,11 @@ import type { Slot } from './slot.js';
 export const VERDICTS = ['pass', 'fail', 'inconclusive'] as const;
 export type Verdict = (typeof VERDICTS)[number];
 
-/** When a provider is asked: during a shift step's pause (or gate), or the bake after promotion. */
-export type AnalysisStage = 'shift' | 'bake';
+/**
+ * When a provider is asked: during a shift step's pause (or gate), the bake after promotion, or
+ * the shadow comparison before any traffic moves (analysis.shadow).
+ */
+export type AnalysisStage = 'shadow' | 'shift' | 'bake';
 
 /** What a provider is asked about: the deployment, its slots and the window to look at. */
 export interface AnalysisRequest {

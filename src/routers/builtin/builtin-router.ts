@@ -17,6 +17,7 @@ import { CutoverError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
 import type { Slot } from '../../shared/slot.js';
 import { ProxyMetrics } from '../../proxy/metrics.js';
+import { ShadowLedger } from './shadow-ledger.js';
 import type {
   DrainOptions,
   DrainStatus,
@@ -66,6 +67,8 @@ export interface BuiltinRouter extends Router {
   address(): BuiltinRouterAddresses;
   /** Per-slot counters summed over the workers, with an observer hook for /metrics; live across close/open. */
   readonly metrics: ProxyMetrics;
+  /** Shadow comparison counts and samples summed over the workers; live across close/open. */
+  readonly shadow: ShadowLedger;
   /** The value the preview header must carry. */
   readonly previewToken: string;
   /** Pids of the proxy workers now running (empty while closed). */
@@ -88,6 +91,7 @@ export function createBuiltinRouter(config: BuiltinRouterConfig, deps: BuiltinRo
   const logger = deps.logger.child({ router: 'builtin' });
   const previewToken = deps.previewToken ?? randomBytes(24).toString('base64url');
   const metrics = new ProxyMetrics();
+  const shadow = new ShadowLedger();
   const applied: AppliedState = { targets: undefined, weights: undefined, previewSlot: undefined };
   /** Ports bound the first time (port 0 becomes a real one), so a reopen serves the same URLs. */
   const boundPorts: Partial<Record<'live' | 'preview', number>> = {};
@@ -128,6 +132,7 @@ export function createBuiltinRouter(config: BuiltinRouterConfig, deps: BuiltinRo
         logger,
         metrics,
         onWorkerMetrics: deps.onWorkerMetrics,
+        shadow,
       });
       try {
         await created.start();
@@ -187,6 +192,7 @@ export function createBuiltinRouter(config: BuiltinRouterConfig, deps: BuiltinRo
   const router: BuiltinRouter = {
     previewToken,
     metrics,
+    shadow,
 
     describe: () => DESCRIPTION,
 

@@ -1,9 +1,69 @@
 import { z } from 'zod';
 import { DEFAULTS } from '../../config/defaults.js';
 import { duration, listenAddress } from '../../config/fields.js';
+import { JsonPathError, parseJsonPath } from '../../proxy/shadow/json-path.js';
 
 /** Methods that change nothing on the server (RFC 9110 §9.2.1): a mirrored copy of them is harmless. */
 export const SAFE_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE']);
+
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+const headerName = z.string().regex(HEADER_NAME, 'a header field name, e.g. content-type');
+
+const jsonPath = z.string().superRefine((text, ctx) => {
+  try {
+    parseJsonPath(text);
+  } catch (error) {
+    if (!(error instanceof JsonPathError)) throw error;
+    ctx.addIssue({ code: 'custom', message: `not a path cutover reads: ${error.message}` });
+  }
+});
+
+/** Shadow comparison of the mirrored copies' answers with the live ones (proxy/shadow/). */
+const compareConfig = z
+  .object({
+    headers: z
+      .array(headerName)
+      .max(50)
+      .default([...DEFAULTS.shadowCompareHeaders])
+      .describe('Response header fields compared by value (default content-type)'),
+    ignore: z
+      .array(jsonPath)
+      .max(100)
+      .default([])
+      .describe('JSON paths left out of the body comparison, e.g. $.timestamp, $.items[*].id'),
+    maxBodyBytes: z
+      .number()
+      .int()
+      .min(1)
+      .max(16 * 1024 * 1024)
+      .default(DEFAULTS.shadowMaxBodyBytes)
+      .describe(
+        'Body bytes compared as such (default 65536); a longer body is compared by its SHA-256 alone',
+      ),
+    maxConcurrent: z
+      .number()
+      .int()
+      .min(1)
+      .max(10_000)
+      .default(DEFAULTS.shadowMaxConcurrent)
+      .describe(
+        'Copies compared at once per proxy worker; a request sampled beyond that is not copied (counted as dropped)',
+      ),
+    timeout: duration()
+      .default(DEFAULTS.shadowTimeoutMs)
+      .describe('A copy not answered within this is cut and counted as dropped (default 5s)'),
+    secretHeaders: z
+      .array(headerName)
+      .default([])
+      .describe(
+        'Compared header fields whose values samples never show (cookies and Authorization never are)',
+      ),
+    secretQueryParams: z
+      .array(z.string().min(1))
+      .default([])
+      .describe('Query parameters whose values samples never show, beside token, key, password, signature …'),
+  })
+  .strict();
 
 const mirrorConfig = z
   .object({
@@ -20,6 +80,11 @@ const mirrorConfig = z
       .default(false)
       .describe(
         'Allow unsafe methods (POST, PUT, PATCH, DELETE …) in methods: each such request then runs twice, once on each slot, usually against the same database',
+      ),
+    compare: compareConfig
+      .optional()
+      .describe(
+        'Compare the copies’ answers with the live ones (GET, HEAD, OPTIONS only): status, header fields, body; the difference rate is what analysis.shadow judges',
       ),
   })
   .strict()

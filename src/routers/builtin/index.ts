@@ -31,6 +31,7 @@ export const builtinRouter = defineRouter({
       },
       leaveRunning: () => guarded.exclusive(() => router.detach()),
       proxyMetrics: router.metrics,
+      shadowReadings: router.shadow,
     };
   },
 });

@@ -10,6 +10,8 @@ import {
   MAX_LINE_BYTES,
   WORKER_PROTOCOL_VERSION,
   metricsEvent,
+  shadowEvent,
+  type ShadowEvent,
   workerAnswer,
   type HelloAnswer,
   type MetricsEvent,
@@ -44,6 +46,7 @@ export class ControlClient {
     private readonly socket: net.Socket,
     readonly socketPath: string,
     private readonly onMetrics: (event: MetricsEvent) => void,
+    private readonly onShadow: ((event: ShadowEvent) => void) | undefined,
   ) {
     const reader = new LineReader(
       MAX_LINE_BYTES,
@@ -65,6 +68,7 @@ export class ControlClient {
   static async connect(
     socketPath: string,
     onMetrics: (event: MetricsEvent) => void,
+    onShadow?: (event: ShadowEvent) => void,
   ): Promise<{ client: ControlClient; hello: HelloAnswer }> {
     const socket = await new Promise<net.Socket>((resolve, reject) => {
       const connecting = net.connect(socketPath);
@@ -74,7 +78,7 @@ export class ControlClient {
       });
       connecting.once('error', reject);
     });
-    const client = new ControlClient(socket, socketPath, onMetrics);
+    const client = new ControlClient(socket, socketPath, onMetrics, onShadow);
     try {
       const hello = (await client.request({ op: 'hello', version: WORKER_PROTOCOL_VERSION })) as HelloAnswer;
       return { client, hello };
@@ -131,6 +135,11 @@ export class ControlClient {
     const event = metricsEvent.safeParse(parsed);
     if (event.success) {
       this.onMetrics(event.data);
+      return;
+    }
+    const shadow = shadowEvent.safeParse(parsed);
+    if (shadow.success) {
+      this.onShadow?.(shadow.data);
       return;
     }
     const answer = workerAnswer.safeParse(parsed);

@@ -11,6 +11,7 @@
 import { statSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { z } from 'zod';
+import { shadowSample } from '../../../proxy/shadow/shadow-sample.js';
 
 /**
  * Bumped on any incompatible change to the messages below. A control plane and a worker of
@@ -135,6 +136,24 @@ export const metricsEvent = z.object({
   refused: z.object({ live: z.number().int().min(0), preview: z.number().int().min(0) }),
 });
 export type MetricsEvent = z.infer<typeof metricsEvent>;
+
+const shadowCounts = z.object({
+  compared: z.number().int().min(0),
+  differing: z.number().int().min(0),
+  dropped: z.number().int().min(0),
+});
+
+/**
+ * Pushed by a worker that compares mirrored copies (`mirror.compare`), unasked, while it has
+ * something new: the counts since its last such event per slot (the slot the copies went to),
+ * and the differing pairs since then (at most MAX_SAMPLES, secrets already redacted).
+ */
+export const shadowEvent = z.object({
+  event: z.literal('shadow'),
+  counts: z.object({ blue: shadowCounts, green: shadowCounts }),
+  samples: z.array(z.object({ slot, sample: shadowSample })),
+});
+export type ShadowEvent = z.infer<typeof shadowEvent>;
 
 export const workerAnswer = z.union([
   z.object({ id: z.number().int(), ok: z.literal(true), result: z.unknown() }),

@@ -16,6 +16,7 @@ import { CutoverError, isCutoverError } from '../../../shared/errors.js';
 import { childEnv } from '../../../shared/child-env.js';
 import { jsonLineSink, Logger } from '../../../shared/logger.js';
 import { ProxyMetrics, type CompletedRequest } from '../../../proxy/metrics.js';
+import { NO_SHADOW_COUNTS, type ShadowCounts } from '../../../proxy/shadow/shadow-sample.js';
 import { ProxyServer, type ListenerRole } from '../../../proxy/proxy-server.js';
 import type { BuiltinRouterConfig } from '../config.js';
 import { proxyOptionsFrom } from '../proxy-options.js';
@@ -32,6 +33,7 @@ import {
   type ForkAnswer,
   type HelloAnswer,
   type MetricsEvent,
+  type ShadowEvent,
   type ReadAnswer,
   type RoutingTable,
   type WorkerRequest,
@@ -137,6 +139,8 @@ async function listenControl(path: string): Promise<void> {
   chmodSync(path, 0o600);
   const flush = setInterval(flushMetrics, METRICS_FLUSH_MS);
   flush.unref();
+  const flushShadowTimer = setInterval(flushShadow, METRICS_FLUSH_MS);
+  flushShadowTimer.unref();
 }
 
 function serveControl(socket: net.Socket): void {
@@ -359,11 +363,39 @@ function flushMetrics(): void {
   for (const socket of controls) if (!socket.destroyed) socket.write(line);
 }
 
+/** Shadow comparison counts since the last report, and the differing pairs (mirror.compare). */
+let reportedShadow: Record<'blue' | 'green', ShadowCounts> = {
+  blue: NO_SHADOW_COUNTS,
+  green: NO_SHADOW_COUNTS,
+};
+
+function flushShadow(): void {
+  const comparer = proxy?.shadow;
+  if (controls.size === 0 || comparer === undefined) return;
+  const counts = comparer.counts();
+  const since = (slot: 'blue' | 'green'): ShadowCounts => ({
+    compared: counts[slot].compared - reportedShadow[slot].compared,
+    differing: counts[slot].differing - reportedShadow[slot].differing,
+    dropped: counts[slot].dropped - reportedShadow[slot].dropped,
+  });
+  const delta = { blue: since('blue'), green: since('green') };
+  const changed = (['blue', 'green'] as const).some(
+    (slot) => delta[slot].compared + delta[slot].differing + delta[slot].dropped > 0,
+  );
+  if (!changed) return;
+  // Samples go with the counts they belong to (a differing pair is counted when it is kept).
+  const event: ShadowEvent = { event: 'shadow', counts: delta, samples: comparer.takeSamples() };
+  reportedShadow = counts;
+  const line = `${JSON.stringify(event)}\n`;
+  for (const socket of controls) if (!socket.destroyed) socket.write(line);
+}
+
 async function retire(deadline: Date): Promise<void> {
   if (retiring) return;
   retiring = true;
   await proxy?.close(Math.max(0, deadline.getTime() - Date.now()), RETIRE_LINGER_MS);
   flushMetrics();
+  flushShadow();
   // The socket file goes first: a control plane that looks now finds no worker to adopt here.
   rmSync(socketPath!, { force: true });
   // Let the last metrics line leave before the process ends.

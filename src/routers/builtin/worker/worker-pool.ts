@@ -27,10 +27,12 @@ import type { Slot } from '../../../shared/slot.js';
 import type { ProxyMetrics } from '../../../proxy/metrics.js';
 import type { ListenerRole } from '../../../proxy/proxy-server.js';
 import type { BuiltinRouterConfig } from '../config.js';
+import type { ShadowLedger } from '../shadow-ledger.js';
 import {
   codeIdentity,
   type DrainStatusAnswer,
   type MetricsEvent,
+  type ShadowEvent,
   type ReadAnswer,
   type RoutingTable,
 } from './protocol.js';
@@ -58,6 +60,8 @@ export interface WorkerPoolOptions {
   readonly takeOver?: boolean;
   /** Called with each worker's report too, for per-worker series. */
   readonly onWorkerMetrics?: (pid: number, event: MetricsEvent) => void;
+  /** The shadow comparisons' counts and samples, summed over the workers (`mirror.compare`). */
+  readonly shadow?: ShadowLedger;
 }
 
 export interface ListenAddress {
@@ -347,6 +351,7 @@ export class WorkerPool {
             this.options.metrics.recordWorker(String(pid), slot, status);
           this.options.onWorkerMetrics?.(pid, event);
         },
+        onShadow: (event: ShadowEvent) => this.options.shadow?.record(event),
       },
       setPid: (value: number) => {
         pid = value;
@@ -406,7 +411,7 @@ export class WorkerPool {
       const { settings, setPid } = this.settings();
       let worker: WorkerProcess;
       try {
-        worker = await WorkerProcess.adopt(socketPath, settings.onMetrics);
+        worker = await WorkerProcess.adopt(socketPath, settings.onMetrics, settings.onShadow);
         setPid(worker.pid);
       } catch (error) {
         const code = (error as NodeJS.ErrnoException).code;

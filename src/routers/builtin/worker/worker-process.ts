@@ -14,7 +14,7 @@ import type { ListenerRole } from '../../../proxy/proxy-server.js';
 import type { BuiltinRouterConfig } from '../config.js';
 import { ControlClient } from './control-client.js';
 import type { FromWorker, ToWorker } from './ipc.js';
-import type { ForkAnswer, HelloAnswer, MetricsEvent } from './protocol.js';
+import type { ForkAnswer, HelloAnswer, MetricsEvent, ShadowEvent } from './protocol.js';
 
 /** A worker that is not ready within this (control socket open) is killed. */
 const START_TIMEOUT_MS = 20_000;
@@ -25,6 +25,8 @@ export interface WorkerSettings {
   readonly config: BuiltinRouterConfig;
   readonly previewToken: string;
   readonly onMetrics: (event: MetricsEvent) => void;
+  /** Shadow comparison counts and samples (`mirror.compare`). */
+  readonly onShadow?: (event: ShadowEvent) => void;
 }
 
 /**
@@ -129,8 +131,12 @@ export class WorkerProcess {
   }
 
   /** Takes over a worker a previous control plane left running. */
-  static async adopt(socketPath: string, onMetrics: (event: MetricsEvent) => void): Promise<WorkerProcess> {
-    const { client, hello } = await ControlClient.connect(socketPath, onMetrics);
+  static async adopt(
+    socketPath: string,
+    onMetrics: (event: MetricsEvent) => void,
+    onShadow?: (event: ShadowEvent) => void,
+  ): Promise<WorkerProcess> {
+    const { client, hello } = await ControlClient.connect(socketPath, onMetrics, onShadow);
     return new WorkerProcess(client, hello, undefined);
   }
 
@@ -139,7 +145,7 @@ export class WorkerProcess {
     settings: WorkerSettings,
     child: ChildProcess | undefined,
   ): Promise<WorkerProcess> {
-    const { client, hello } = await ControlClient.connect(socketPath, settings.onMetrics);
+    const { client, hello } = await ControlClient.connect(socketPath, settings.onMetrics, settings.onShadow);
     const worker = new WorkerProcess(client, hello, child);
     try {
       await client.request({
