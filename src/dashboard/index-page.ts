@@ -37,6 +37,10 @@ export function indexPage(app: string, user: string, csrfToken: string): string 
 <div id="actions" class="actions"></div>
 <p id="action-result" role="status" aria-live="polite"></p>
 </section>
+<section aria-labelledby="shadow-title" class="panel" id="shadow-panel" hidden>
+<h2 id="shadow-title">Shadow comparison</h2>
+<div id="shadow"></div>
+</section>
 <section aria-labelledby="metrics-title" class="panel">
 <h2 id="metrics-title">Requests</h2>
 <div id="metrics"></div>

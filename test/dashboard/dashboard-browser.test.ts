@@ -6,18 +6,18 @@
  * (event time → DOM change) and printed, not asserted.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import type { CutoverHarness } from '../e2e/harness.js';
+import { launchChromium } from '../support/chromium.js';
 import { startLoad, type RunningLoad } from '../support/load.js';
 import { startDashboardServer } from './dashboard-server.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const IMAGES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../docs/images');
 /** Generous: two cores shared with other test files. Every wait is for an event, not a sleep. */
 const WAIT_MS = 60_000;
@@ -31,25 +31,9 @@ describe('dashboard in Chromium', () => {
   const lags: number[] = [];
 
   before(async () => {
-    if (!existsSync(CHROMIUM)) {
-      throw new Error(
-        `${CHROMIUM} is missing: run \`bash scripts/install-test-deps.sh\` (Debian package chromium)`,
-      );
-    }
     mkdirSync(IMAGES, { recursive: true });
+    browser = await launchChromium();
     harness = await startDashboardServer();
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-      ],
-    });
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     page = await context.newPage();
     page.setDefaultTimeout(WAIT_MS);

@@ -7,14 +7,17 @@
  * - a v3 that answers one more field fails the shadow stage before promotion: aborted, traffic
  *   never having left the live release, the record naming the difference rate, and
  *   `cutover diff` showing the differing pairs (text and --json);
- * - POSTs sent to the live slot during a shadow stage never reach the new release.
+ * - POSTs sent to the live slot during a shadow stage never reach the new release;
+ * - the dashboard (in Chromium) shows the failed stage's verdict and its differing pairs.
  */
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { launchChromium } from '../support/chromium.js';
 import { freePort } from '../support/daemons/common.js';
+import { logIn } from '../dashboard/dashboard-server.js';
 import { startLoad, type RunningLoad } from '../support/load.js';
 import { CutoverHarness } from './harness.js';
 
@@ -162,5 +165,29 @@ void describe('shadow comparison before promotion (server, builtin router, proce
     assert.ok(report.samples.length > 0 && report.samples.length <= 20, `${report.samples.length} samples`);
     assert.deepEqual(report.samples[0]?.body, { kind: 'json', paths: ['$.discount'], more: false });
     assert.match(report.samples[0]?.shadow.body ?? '', /"discount":5/);
+  });
+
+  void it('the dashboard shows the aborted deployment’s shadow verdict and its differing pairs', async () => {
+    const session = await logIn(h(), 'alice', h().token());
+    assert.ok(session.cookie, `logged in (HTTP ${session.status})`);
+    const [name, value] = session.cookie.split('=') as [string, string];
+    const browser = await launchChromium();
+    try {
+      const context = await browser.newContext();
+      await context.addCookies([{ name, value, url: h().adminUrl }]);
+      const page = await context.newPage();
+      page.setDefaultTimeout(60_000);
+      await page.goto(`${h().adminUrl}/`);
+      await page.waitForSelector('#shadow-panel:not([hidden]) #shadow-verdict[data-verdict=fail]');
+      assert.match((await page.textContent('#shadow-verdict')) ?? '', /difference rate: 100%, threshold 1%/);
+      const first = page.locator('#shadow-samples .shadow-sample').first();
+      assert.match(
+        (await first.textContent()) ?? '',
+        /GET \/api.*status: live 200, shadow 200.*body \(JSON\) differs at \$\.discount/s,
+      );
+      assert.match((await first.locator('.shadow-body').textContent()) ?? '', /"discount":5/);
+    } finally {
+      await browser.close();
+    }
   });
 });

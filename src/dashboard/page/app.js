@@ -5,6 +5,7 @@ import { renderActions, post } from './actions.js';
 import { gateOf, phasesFrom, renderDeployment } from './deployment-view.js';
 import { renderHistory, renderLogs } from './history-view.js';
 import { renderMetrics } from './metrics-view.js';
+import { renderShadow, shadowFrom } from './shadow-view.js';
 import { renderSlots } from './slots-view.js';
 import { renderSplit } from './split-bar.js';
 
@@ -14,6 +15,8 @@ const state = {
   status: undefined,
   current: undefined,
   phases: [],
+  /** The current deployment's shadow comparison (analysis.shadow), if it had one. */
+  shadow: undefined,
   events: [],
   audit: [],
   releases: [],
@@ -51,6 +54,7 @@ function renderAll() {
   if (!state.status) return;
   renderLive();
   renderSlots($('slots'), state.status, healthOf(state.current, state.events));
+  renderShadow($('shadow-panel'), $('shadow'), state.shadow);
   renderHistory($('history'), state.audit);
   renderLogs($('logs'), state.logs);
 }
@@ -59,6 +63,7 @@ function applySnapshot(snapshot) {
   state.status = snapshot.status;
   state.current = snapshot.current ?? undefined;
   state.phases = phasesFrom(snapshot.journal);
+  state.shadow = shadowFrom(snapshot.journal);
   state.events = snapshot.events;
   state.audit = snapshot.audit;
   state.releases = snapshot.releases;
