@@ -10,6 +10,7 @@
  */
 import type { Change, ResourceRecordSet, Route53Client } from '@aws-sdk/client-route-53';
 import { plannedCall } from '../../aws/planned-call.js';
+import { engineCrashPoint } from '../../engine/crash-point.js';
 import { asCutoverError, CutoverError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
 import type { PlannedStep } from '../../shared/plan.js';
@@ -236,6 +237,7 @@ export class Route53Router implements Router {
       );
       this.pendingChange = submitted.id;
       this.options.logger.info('router.route53.submitted', { change: submitted.id, weights: { ...weights } });
+      engineCrashPoint('route53.after-submit');
       await this.waitInSync(submitted);
     } else if (this.pendingChange !== undefined) {
       // The same move again (a retry): it is done once the earlier change is.
