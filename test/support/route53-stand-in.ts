@@ -6,8 +6,7 @@
  * first `pendingPolls` polls of each change (Infinity: it never syncs), and the first
  * `throttled` requests are answered 400 `Throttling` without reaching moto. For failures of one
  * call in the middle of a move: the first `failedChanges` change batches are answered 500
- * `InternalError` without reaching moto, and the first `stuckChanges` batches that do reach it
- * stay PENDING for ever (later ones sync after `pendingPolls` polls as usual).
+ * `InternalError` without reaching moto.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -16,7 +15,6 @@ export interface StandInOptions {
   readonly pendingPolls: number;
   readonly throttled?: number;
   readonly failedChanges?: number;
-  readonly stuckChanges?: number;
 }
 
 const INTERNAL_ERROR =
@@ -35,11 +33,10 @@ export interface Route53StandIn {
 
 export async function startRoute53StandIn(
   motoEndpoint: string,
-  { pendingPolls, throttled = 0, failedChanges = 0, stuckChanges = 0 }: StandInOptions,
+  { pendingPolls, throttled = 0, failedChanges = 0 }: StandInOptions,
 ): Promise<Route53StandIn> {
   const moto = new URL(motoEndpoint);
   const polls = new Map<string, number>();
-  const stuck = new Set<string>();
   let throttledSoFar = 0;
   let failedSoFar = 0;
   const server = http.createServer((request, response) => {
@@ -85,10 +82,8 @@ export async function startRoute53StandIn(
             if (changeId !== undefined) {
               const seen = (polls.get(changeId) ?? 0) + 1;
               polls.set(changeId, seen);
-              if (seen <= pendingPolls || stuck.has(changeId)) text = pending(text);
+              if (seen <= pendingPolls) text = pending(text);
             } else if (submitted) {
-              const id = /<Id>(?:\/change\/)?([^<]+)<\/Id>/.exec(text)?.[1];
-              if (id !== undefined && stuck.size < stuckChanges) stuck.add(id);
               text = pending(text);
             }
             const headers = { ...answer.headers, 'content-length': String(Buffer.byteLength(text)) };
