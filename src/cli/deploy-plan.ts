@@ -37,7 +37,7 @@ export async function planDeploy(config: CutoverConfig, release: string): Promis
       logger,
       previewToken: loadOrCreatePreviewToken(config.stateDirPath),
     }).router;
-    const planners = plannersOf(platform, router);
+    const planners = plannersOf(platform, router, config);
     store = openAppStore(config);
     // A deploy now would stop at the lock, before anything else.
     await refuseWhileLocked(store, config.app);
@@ -53,10 +53,13 @@ export async function planDeploy(config: CutoverConfig, release: string): Promis
 function plannersOf(
   platform: Platform,
   router: Router,
+  config: CutoverConfig,
 ): { platform: PlanningPlatform; router: PlanningRouter } {
   const missing: string[] = [];
-  if (platform.planProvision === undefined || platform.planStop === undefined)
-    missing.push(`platform ${platform.describe().kind}`);
+  if (platform.planProvision === undefined || platform.planStop === undefined) {
+    const mode = 'mode' in config.platform ? ` (mode ${String(config.platform.mode)})` : '';
+    missing.push(`platform ${platform.describe().kind}${mode}`);
+  }
   if (router.planMove === undefined || router.planDrain === undefined)
     missing.push(`router ${router.describe().kind}`);
   if (missing.length === 0) {
@@ -64,7 +67,7 @@ function plannersOf(
   }
   throw new CutoverError(
     'CUTOVER_E_USAGE',
-    `--plan cannot list the calls of this deploy: ${missing.join(' and ')} cannot plan ${missing.length > 1 ? 'their' : 'its'} calls (platform aws-asg and the routers aws-elb and aws-target-group can); run \`cutover deploy\` without --plan`,
+    `--plan cannot list the calls of this deploy: ${missing.join(' and ')} cannot plan ${missing.length > 1 ? 'their' : 'its'} calls (platform aws-asg in modes replica-group and replace-instances, and the routers aws-elb, aws-target-group, aws-alb and route53 can); run \`cutover deploy\` without --plan`,
     { details: { cannotPlan: missing } },
   );
 }
@@ -98,7 +101,10 @@ async function planWith(
       phase: 'retire-standby',
       title: `retire ${standby.fromSlot} (${standby.fromRelease ?? 'previous release'}), kept warm by deployment ${standby.id}`,
       later: false,
-      steps: await platform.planStop(standby.fromSlot, { graceMs: platform.describe().stopGraceMs }),
+      steps: [
+        ...(await platform.planStop(standby.fromSlot, { graceMs: platform.describe().stopGraceMs })),
+        ...((await router.planCleanup?.(standby.fromSlot)) ?? []),
+      ],
     });
     delete endpoints[standby.fromSlot];
   }
@@ -162,7 +168,10 @@ async function planWith(
       phase: 'retire',
       title: `after the rollback window (${formatDuration(config.rollbackWindow)}) or \`cutover retire\`: stop ${fromSlot}`,
       later: true,
-      steps: await platform.planStop(fromSlot, { graceMs: platform.describe().stopGraceMs }),
+      steps: [
+        ...(await platform.planStop(fromSlot, { graceMs: platform.describe().stopGraceMs })),
+        ...((await router.planCleanup?.(fromSlot)) ?? []),
+      ],
     });
   }
   return {

@@ -4,7 +4,12 @@
  * to a point's name; the first time the process passes that point it SIGKILLs itself, on the
  * very code path production runs. Unset (always, outside those tests) a crash point does nothing.
  */
-export type EngineCrashPoint = 'unwind.before-move' | 'unwind.after-move' | 'unwind.after-final';
+export type EngineCrashPoint =
+  | 'unwind.before-move'
+  | 'unwind.after-move'
+  | 'unwind.after-final'
+  /** The route53 router submitted a change batch and has not seen it INSYNC yet. */
+  | 'route53.after-submit';
 
 const crashAt = process.env.CUTOVER_TEST_CRASH_AT_POINT;
 

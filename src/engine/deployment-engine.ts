@@ -19,6 +19,7 @@ import { DeploymentRun } from './deployment-run.js';
 import { retireSlot } from './slot-retirement.js';
 import { otherSlot, weightsAllOn, type Slot, type SlotEndpoint, type SlotEndpoints } from '../shared/slot.js';
 import { moveVerification, type MoveVerification } from './move-verification.js';
+import { parkedCapacity } from './cold-standby.js';
 import { TrafficController } from './traffic.js';
 import { transitionDeployment } from './transitions.js';
 import { assertReleaseName } from './release-name.js';
@@ -370,12 +371,16 @@ export class DeploymentEngine {
         `deployment ${deployment.id} was the first deploy: there is no previous release to roll back to`,
       );
     }
-    const warm = platform.healthTargets(await platform.running(fromSlot));
-    await assertAllHealthy(
-      warm,
-      config.health,
-      `previous slot ${fromSlot} (${deployment.fromRelease ?? 'previous release'})`,
-    );
+    // A parked old slot has nothing to probe yet: the run restores it, then probes it.
+    const parked = (await parkedCapacity(this.ctx.store, deployment.id, fromSlot)) !== undefined;
+    if (!parked) {
+      const warm = platform.healthTargets(await platform.running(fromSlot));
+      await assertAllHealthy(
+        warm,
+        config.health,
+        `previous slot ${fromSlot} (${deployment.fromRelease ?? 'previous release'})`,
+      );
+    }
     const reason = { code: 'CUTOVER_E_ABORTED', message: `rolled back by ${requestedBy}` };
     return this.unwind(deployment, 'rolling-back', reason, requestedBy, 'rollback', {
       deployment: deployment.id,

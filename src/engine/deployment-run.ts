@@ -20,6 +20,7 @@ import {
   type Phase,
   type UnwindingPhase,
 } from '../shared/phase.js';
+import { parkOldSlot, unparkOldSlot } from './cold-standby.js';
 import { drainSlot, retireSlot } from './slot-retirement.js';
 import { transitionDeployment } from './transitions.js';
 import { otherSlot, weightsAllOn, weightsWith } from '../shared/slot.js';
@@ -560,6 +561,10 @@ export class DeploymentRun {
           `drain deadline reached with ${left.inFlight} requests and ${left.connections} connections on ${record.fromSlot}`,
         );
       }
+      // A platform with a cold standby parks the old slot now that nothing reaches it.
+      if (await parkOldSlot(this.ctx, record)) {
+        this.message('info', `${record.fromSlot} parked at capacity 0; a rollback restores it first`);
+      }
     }
     const until = new Date(this.ctx.now().getTime() + config.rollbackWindow);
     await this.transition(record, 'standby', { standbyUntil: until.toISOString() });
@@ -683,11 +688,13 @@ export class DeploymentRun {
     let targets = current.targets[record.fromSlot];
     let endpoints = current.endpoints ?? {};
     if (phase === 'rolling-back') {
+      // A parked old slot serves again before the move back (its capacity as journaled).
+      const unparked = await unparkOldSlot(this.ctx, record, this.interrupt.signal);
       const running = await platform.running(record.fromSlot);
       targets = platform.healthTargets(running);
       const endpoint = platform.endpoint?.(record.fromSlot, running);
       if (endpoint !== undefined) endpoints = { ...endpoints, [record.fromSlot]: endpoint };
-      if (!this.skipHealthProbeOnce) {
+      if (unparked || !this.skipHealthProbeOnce) {
         await assertAllHealthy(
           targets,
           config.health,

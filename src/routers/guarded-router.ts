@@ -50,6 +50,7 @@ export class GuardedRouter implements Router {
   /** Present only when the inner router can plan (`cutover deploy --plan` asks before it calls). */
   readonly planMove?: Router['planMove'];
   readonly planDrain?: Router['planDrain'];
+  readonly planCleanup?: Router['planCleanup'];
 
   constructor(private readonly inner: Router) {
     if (inner.planMove !== undefined) {
@@ -60,6 +61,7 @@ export class GuardedRouter implements Router {
       };
     }
     if (inner.planDrain !== undefined) this.planDrain = (slot, options) => inner.planDrain!(slot, options);
+    if (inner.planCleanup !== undefined) this.planCleanup = (slot) => inner.planCleanup!(slot);
   }
 
   describe(): RouterDescription {

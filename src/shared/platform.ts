@@ -102,4 +102,29 @@ export interface Platform {
   planProvision?(slot: Slot, release: string, options?: { deploymentId?: string }): Promise<ProvisionPlan>;
   /** Optional, with planProvision: what stop(slot) would do now (retire runs it later). */
   planStop?(slot: Slot, options: StopOptions): Promise<PlannedStep[]>;
+  /**
+   * Optional: the old slot waits out the rollback window cold (capacity 0, everything else
+   * kept) instead of warm. Without it the old slot stays warm until retire.
+   */
+  readonly coldStandby?: ColdStandby;
+}
+
+/**
+ * What a slot had before it was parked, as the platform reads it: plain JSON, journaled by the
+ * engine before park() so a rollback restores exactly that, whatever crashed in between.
+ */
+export type ParkedCapacity = Readonly<Record<string, unknown>>;
+
+/**
+ * A cold standby. After the old slot has drained (for DNS: the record's TTL and margin), the
+ * engine journals capacity(slot) and calls park(slot); a rollback calls unpark(slot, journaled)
+ * before any traffic moves back. Each call is idempotent: a crash between them reruns it.
+ */
+export interface ColdStandby {
+  /** The slot's capacity now, to journal before park(). */
+  capacity(slot: Slot): Promise<ParkedCapacity>;
+  /** Capacity to zero; what the slot is made of stays, for unpark(). */
+  park(slot: Slot): Promise<void>;
+  /** Capacity back to `capacity`, resolved once every instance serves again (or it throws). */
+  unpark(slot: Slot, capacity: ParkedCapacity, options: { signal?: AbortSignal }): Promise<void>;
 }

@@ -110,6 +110,12 @@ export interface Router {
    * the slots behind `endpoints` (the router is not prepared while a plan is made).
    */
   planDrain?(slot: Slot, options: { deadlineMs: number; endpoints: SlotEndpoints }): Promise<PlannedStep[]>;
+  /**
+   * Optional, with planMove: what cleanup(slot) would send when the slot is retired, after the
+   * moves planned so far. Without it the plan says cleanup makes no call (true of routers whose
+   * move already took the slot out).
+   */
+  planCleanup?(slot: Slot): Promise<PlannedStep[]>;
 }
 
 /** One traffic move a plan asks a router about: the switch, or one step of a shift. */

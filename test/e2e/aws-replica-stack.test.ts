@@ -4,8 +4,10 @@
  * aws-asg in mode replica-stack (an ALB copied per slot) and router route53. Asserted on what
  * AWS holds: green's balancer and target group compared with blue's and the source's, the
  * scaling policies and alarms copied with green's dimensions, the record (the router waits for
- * INSYNC, which moto answers at once), and — watched while the rollback runs — blue serving whenever the record names it,
- * green kept at capacity until the record's TTL + dnsMargin have passed after the move.
+ * INSYNC, which moto answers at once), and — watched while the deploy and the rollback run —
+ * blue parked at min 0 / desired 0 only once the record's TTL + dnsMargin have passed after the
+ * move (a cold standby, kept), blue's capacity restored and serving before the record names it
+ * again, green kept at capacity until the TTL + dnsMargin have passed after the move back.
  */
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
@@ -152,6 +154,50 @@ void describe('recipe 3 (replica stack) through cutover deploy and rollback, rou
     ).LoadBalancers![0]!;
   }
 
+  interface Observation {
+    readonly at: number;
+    readonly record: string | undefined;
+    readonly blue: number;
+    readonly blueDesired: number;
+    readonly green: number;
+  }
+
+  /** What the record names and each group's capacity, observation by observation, while `run` runs. */
+  async function watched<T>(blueGroup: string, greenGroup: string, run: () => Promise<T>) {
+    const observations: Observation[] = [];
+    let done = false;
+    const watching = (async () => {
+      while (!done) {
+        const [record, blue, green] = await Promise.all([
+          recordTarget(),
+          capacity(blueGroup),
+          capacity(greenGroup),
+        ]);
+        observations.push({
+          at: Date.now(),
+          record,
+          blue: blue.inService,
+          blueDesired: blue.desired,
+          green: green.desired,
+        });
+        await sleep(50);
+      }
+    })();
+    try {
+      return { result: await run(), observations };
+    } finally {
+      done = true;
+      await watching;
+    }
+  }
+
+  async function groupSizes(name: string): Promise<[number, number, number]> {
+    const group = (
+      await fixture.asg.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [name] }))
+    ).AutoScalingGroups![0]!;
+    return [group.MinSize!, group.MaxSize!, group.DesiredCapacity!];
+  }
+
   async function capacity(name: string): Promise<{ desired: number; inService: number }> {
     const group = (
       await fixture.asg.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [name] }))
@@ -168,12 +214,31 @@ void describe('recipe 3 (replica stack) through cutover deploy and rollback, rou
     const blueLb = await balancerOf('blue', 'v1');
     assert.equal(await recordTarget(), blueLb.DNSName!.toLowerCase());
 
-    const second = await cli(['deploy', 'v2']);
+    const blueGroup = groupName(fixture.app, 'blue', 'v1');
+    const greenGroup = groupName(fixture.app, 'green', 'v2');
+    const blueSizes = await groupSizes(blueGroup);
+    assert.deepEqual(blueSizes, [2, 2, 2]);
+    const deploying = await watched(blueGroup, greenGroup, () => cli(['deploy', 'v2']));
+    const second = deploying.result;
     assert.equal(second.result.code, 0, second.result.stderr + second.result.stdout);
     assert.equal(second.deployment.phase, 'standby');
     assert.equal(second.deployment.toSlot, 'green');
     const greenLb = await balancerOf('green', 'v2');
     assert.equal(await recordTarget(), greenLb.DNSName!.toLowerCase());
+
+    // Blue parked (cold standby): 0/0, kept with its max, only once TTL + margin had passed.
+    const movedToGreen = deploying.observations.find((o) => o.record === greenLb.DNSName!.toLowerCase())?.at;
+    assert.ok(movedToGreen !== undefined, 'the record was seen naming green');
+    const parkedAt = deploying.observations.find((o) => o.blueDesired === 0)?.at;
+    assert.ok(parkedAt !== undefined, 'blue was seen parked');
+    assert.ok(
+      parkedAt - movedToGreen >= HOLD_MS * 0.8,
+      `blue was parked ${parkedAt - movedToGreen} ms after the record moved; the hold is ${HOLD_MS} ms`,
+    );
+    for (const seen of deploying.observations.filter((o) => o.at < movedToGreen))
+      assert.equal(seen.blueDesired, 2, `blue at capacity until the move: ${JSON.stringify(seen)}`);
+    assert.deepEqual(await groupSizes(blueGroup), [0, 2, 0], 'blue parked: min 0, max kept, desired 0');
+    assert.ok(await balancerOf('blue', 'v1'), 'blue keeps its load balancer while parked');
 
     // Green's stack is a replica of blue's, and both of the source's.
     const sourceShape = await albStackShape(source.clients.elbv2, source.albArn);
@@ -182,7 +247,6 @@ void describe('recipe 3 (replica stack) through cutover deploy and rollback, rou
     assert.notEqual(greenLb.LoadBalancerArn, blueLb.LoadBalancerArn);
 
     // Policies and alarms copied onto green's group, with green's dimensions.
-    const greenGroup = groupName(fixture.app, 'green', 'v2');
     const policies = (
       await source.clients.asg.send(new DescribePoliciesCommand({ AutoScalingGroupName: greenGroup }))
     ).ScalingPolicies!;
@@ -210,27 +274,10 @@ void describe('recipe 3 (replica stack) through cutover deploy and rollback, rou
     const addTwo = policies.find((p) => p.PolicyName === `${greenGroup}/add-two`)!;
     assert.deepEqual(alarms.get('web-cpu-high')!.AlarmActions, [addTwo.PolicyARN]);
 
-    // Blue stays warm through the rollback window: its full capacity, in service.
-    const blueGroup = groupName(fixture.app, 'blue', 'v1');
-    assert.deepEqual(await capacity(blueGroup), { desired: 2, inService: 2 });
-
-    // Rollback, watched: what the record names and each group's capacity, observation by observation.
-    const observations: { at: number; record: string | undefined; blue: number; green: number }[] = [];
-    let done = false;
-    const watching = (async () => {
-      while (!done) {
-        const [record, blue, green] = await Promise.all([
-          recordTarget(),
-          capacity(blueGroup),
-          capacity(greenGroup),
-        ]);
-        observations.push({ at: Date.now(), record, blue: blue.inService, green: green.desired });
-        await sleep(50);
-      }
-    })();
-    const rolledBack = await cli(['rollback']);
-    done = true;
-    await watching;
+    // Rollback, watched: blue's capacity comes back before the record names blue again.
+    const { result: rolledBack, observations } = await watched(blueGroup, greenGroup, () =>
+      cli(['rollback']),
+    );
     assert.equal(rolledBack.result.code, 0, rolledBack.result.stderr + rolledBack.result.stdout);
     assert.equal(rolledBack.deployment.phase, 'rolled-back');
     assert.equal(await recordTarget(), blueLb.DNSName!.toLowerCase());
@@ -239,6 +286,11 @@ void describe('recipe 3 (replica stack) through cutover deploy and rollback, rou
     assert.ok(onBlue.length > 0, 'the record was seen naming blue');
     for (const seen of onBlue)
       assert.equal(seen.blue, 2, `blue serving whenever the record names it: ${JSON.stringify(seen)}`);
+    assert.ok(
+      observations.some((o) => o.record === greenLb.DNSName!.toLowerCase() && o.blue === 2),
+      'blue was restored while the record still named green',
+    );
+    assert.deepEqual(await groupSizes(blueGroup), blueSizes, 'blue’s min/max/desired as before the park');
     // Green kept its capacity for the record's TTL + dnsMargin after the record moved back.
     const movedBy = onBlue[0]!.at;
     const lastGreenUp = Math.max(...observations.filter((o) => o.green > 0).map((o) => o.at));
@@ -298,6 +350,7 @@ void describe('recipe 3 (replica stack) through cutover deploy and rollback, rou
     assert.equal(copies.MetricAlarms?.length, 3);
     assert.equal(await fixture.countGroups(), 2);
     assert.equal(await fixture.countTemplates(), 2);
-    assert.equal(await fixture.countRunning(), 4, 'blue warm and green serving, two each');
+    assert.equal(await fixture.countRunning(), 2, 'green serving, blue parked by the resumed run');
+    assert.deepEqual(await groupSizes(groupName(fixture.app, 'blue', 'v1')), [0, 2, 0]);
   });
 });

@@ -4,7 +4,9 @@
  * server on a loopback port that forwards every request to moto and answers with moto's
  * response, except that a submitted change says PENDING, GetChange keeps saying PENDING for the
  * first `pendingPolls` polls of each change (Infinity: it never syncs), and the first
- * `throttled` requests are answered 400 `Throttling` without reaching moto.
+ * `throttled` requests are answered 400 `Throttling` without reaching moto. For failures of one
+ * call in the middle of a move: the first `failedChanges` change batches are answered 500
+ * `InternalError` without reaching moto.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -12,8 +14,11 @@ import type { AddressInfo } from 'node:net';
 export interface StandInOptions {
   readonly pendingPolls: number;
   readonly throttled?: number;
+  readonly failedChanges?: number;
 }
 
+const INTERNAL_ERROR =
+  '<?xml version="1.0"?><ErrorResponse xmlns="https://route53.amazonaws.com/doc/2013-04-01/"><Error><Type>Receiver</Type><Code>InternalError</Code><Message>stand-in failure</Message></Error><RequestId>stand-in</RequestId></ErrorResponse>';
 const THROTTLING =
   '<?xml version="1.0"?><ErrorResponse xmlns="https://route53.amazonaws.com/doc/2013-04-01/"><Error><Type>Sender</Type><Code>Throttling</Code><Message>Rate exceeded</Message></Error><RequestId>stand-in</RequestId></ErrorResponse>';
 
@@ -28,12 +33,24 @@ export interface Route53StandIn {
 
 export async function startRoute53StandIn(
   motoEndpoint: string,
-  { pendingPolls, throttled = 0 }: StandInOptions,
+  { pendingPolls, throttled = 0, failedChanges = 0 }: StandInOptions,
 ): Promise<Route53StandIn> {
   const moto = new URL(motoEndpoint);
   const polls = new Map<string, number>();
   let throttledSoFar = 0;
+  let failedSoFar = 0;
   const server = http.createServer((request, response) => {
+    const isChange = request.method === 'POST' && /\/rrset\/?$/.test(request.url ?? '');
+    if (isChange && failedSoFar < failedChanges) {
+      failedSoFar++;
+      request.resume();
+      response.writeHead(500, {
+        'content-type': 'text/xml',
+        'content-length': Buffer.byteLength(INTERNAL_ERROR),
+      });
+      response.end(INTERNAL_ERROR);
+      return;
+    }
     if (throttledSoFar < throttled) {
       throttledSoFar++;
       request.resume();

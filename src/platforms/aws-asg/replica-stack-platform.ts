@@ -15,6 +15,7 @@ import { formatDuration } from '../../shared/duration.js';
 import { CutoverError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
 import type {
+  ColdStandby,
   Instance,
   LogLine,
   Platform,
@@ -47,9 +48,7 @@ import { replicaName } from './replica-naming.js';
 import type { ReplicateSettings } from './replica-stack-config.js';
 import { copyScalingPolicies, deleteCopiedAlarms, deleteScalingPolicies } from './scaling-policy-copy.js';
 import { groupsOf } from './slot-groups.js';
-
-/** The Auto Scaling process that runs scaling policies when their alarms fire. */
-const ALARM_SCALING = 'AlarmNotification';
+import { ALARM_SCALING, createStackColdStandby } from './stack-cold-standby.js';
 
 export interface ReplicaStackDeps {
   readonly app: string;
@@ -62,7 +61,8 @@ export interface ReplicaStackDeps {
  * that load balancer with the group attached, and the scaling policies and alarms of
  * `replicate.group` copied onto the slot's group. Everything is named from (app, slot, release)
  * and tagged with them, so a rerun finds what an earlier attempt made and teardown deletes only
- * what cutover created. stop() scales the group to 0 and keeps the rest for the rollback window.
+ * what cutover created. stop() scales the group to 0 and keeps the rest for the rollback window;
+ * so does the cold standby (stack-cold-standby.ts) once the old stack has drained.
  */
 export function createReplicaStackPlatform(
   config: AwsAsgPlatformConfig,
@@ -78,6 +78,7 @@ class ReplicaStackPlatform implements Platform {
   private readonly elbv2: ElasticLoadBalancingV2Client;
   private readonly cloudwatch: CloudWatchClient;
   private readonly replicate: ReplicateSettings;
+  readonly coldStandby: ColdStandby;
 
   constructor(
     private readonly config: AwsAsgPlatformConfig,
@@ -90,6 +91,17 @@ class ReplicaStackPlatform implements Platform {
     this.elb = new ElasticLoadBalancingClient(awsClientConfig(config));
     this.elbv2 = new ElasticLoadBalancingV2Client(awsClientConfig(config));
     this.cloudwatch = new CloudWatchClient(awsClientConfig(config));
+    this.coldStandby = createStackColdStandby({
+      asg: this.asg,
+      app: deps.app,
+      logger: deps.logger,
+      pollInterval: config.pollInterval,
+      readyTimeout: config.readyTimeout,
+      served: async (slot, release, ids, signal) => {
+        const replica = await this.findReplica(replicaName(deps.app, slot, release));
+        if (replica !== undefined) await this.waitUntilServed(replica, ids, signal);
+      },
+    });
   }
 
   describe(): PlatformDescription {
@@ -129,7 +141,10 @@ class ReplicaStackPlatform implements Platform {
         `${copied.policies} scaling policies and ${copied.alarms} alarms of ${this.replicate.group} copied to ${group}`,
       );
     }
-    if (replica !== undefined) await this.waitUntilServed(replica, instances, options.signal);
+    if (replica !== undefined) {
+      const ids = instances.map((instance) => instance.id);
+      await this.waitUntilServed(replica, ids, options.signal);
+    }
     // A stack stopped earlier (and now provisioned again) scales on its alarms again.
     await awsStep(`ResumeProcesses(${group})`, this.asg, (abortSignal) =>
       this.asg.send(
@@ -270,10 +285,9 @@ class ReplicaStackPlatform implements Platform {
   /** Until the slot's load balancer counts every instance of the group in service, or readyTimeout. */
   private async waitUntilServed(
     replica: BalancerReplica,
-    instances: readonly Instance[],
+    ids: readonly string[],
     signal: AbortSignal | undefined,
   ): Promise<void> {
-    const ids = instances.map((instance) => instance.id);
     const giveUpAt = Date.now() + this.config.readyTimeout;
     for (;;) {
       const served =

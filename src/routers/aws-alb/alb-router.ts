@@ -21,8 +21,10 @@ import type { BalancerAttachment } from '../../aws/balancer-attachment.js';
 import { groupServing } from '../../aws/group-serving.js';
 import { CutoverError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
+import type { PlannedStep } from '../../shared/plan.js';
 import type {
   DrainOptions,
+  PlannedMove,
   DrainStatus,
   PreviewRoute,
   Router,
@@ -37,6 +39,7 @@ import {
   type SlotTargets,
   type Weights,
 } from '../../shared/slot.js';
+import { newAlbPlanState, planAlbCleanup, planAlbDrain, planAlbMove } from './alb-plan.js';
 import { AWS_ALB_CAPABILITIES } from './capabilities.js';
 import {
   forwardAction,
@@ -80,6 +83,8 @@ export class AlbRouter implements Router {
   private groups: Partial<Record<Slot, string>> = {};
   /** When this process set each slot's weight to 0, for drain(). */
   private readonly zeroedAt = new Map<Slot, number>();
+  /** What the moves planned so far did (a plan's moves are asked in order). */
+  private planned = newAlbPlanState();
 
   constructor(private readonly options: AlbRouterOptions) {}
 
@@ -90,6 +95,20 @@ export class AlbRouter implements Router {
   async open(): Promise<void> {
     if (this.connection !== undefined) return;
     this.connection = await this.options.connect();
+    this.planned = newAlbPlanState();
+  }
+
+  /** What prepare() and setWeights() would send for this move (alb-plan.ts). */
+  planMove(move: PlannedMove): Promise<PlannedStep[]> {
+    return planAlbMove(this.connected(), this.planned, move, this.options);
+  }
+
+  planDrain(slot: Slot, options: { deadlineMs: number }): Promise<PlannedStep[]> {
+    return planAlbDrain(this.connected(), slot, options.deadlineMs);
+  }
+
+  planCleanup(slot: Slot): Promise<PlannedStep[]> {
+    return planAlbCleanup(this.connected(), this.planned, slot);
   }
 
   close(): Promise<void> {

@@ -13,6 +13,7 @@ import {
   type Listener,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { awsCall } from '../../aws/aws-call.js';
+import type { AwsCallSpec } from '../../aws/planned-call.js';
 import { CutoverError } from '../../shared/errors.js';
 
 export interface ForwardSite {
@@ -23,6 +24,8 @@ export interface ForwardSite {
   priority(): Promise<number | undefined>;
   actions(): Promise<Action[]>;
   replaceActions(actions: Action[]): Promise<void>;
+  /** The call replaceActions(actions) sends (what `--plan` prints). */
+  replaceCall(actions: Action[]): AwsCallSpec<object>;
 }
 
 export async function describeListener(client: ElasticLoadBalancingV2Client, arn: string): Promise<Listener> {
@@ -39,6 +42,11 @@ export async function describeListener(client: ElasticLoadBalancingV2Client, arn
 }
 
 export function listenerSite(client: ElasticLoadBalancingV2Client, listenerArn: string): ForwardSite {
+  const replaceCall = (actions: Action[]) => ({
+    service: 'elasticloadbalancing' as const,
+    operation: 'ModifyListener',
+    input: { ListenerArn: listenerArn, DefaultActions: actions },
+  });
   return {
     label: `listener ${shortArn(listenerArn)}`,
     listenerArn,
@@ -46,11 +54,10 @@ export function listenerSite(client: ElasticLoadBalancingV2Client, listenerArn: 
     actions: async () => (await describeListener(client, listenerArn)).DefaultActions ?? [],
     replaceActions: async (actions) => {
       await awsCall(`ModifyListener(${shortArn(listenerArn)})`, client, (abortSignal) =>
-        client.send(new ModifyListenerCommand({ ListenerArn: listenerArn, DefaultActions: actions }), {
-          abortSignal,
-        }),
+        client.send(new ModifyListenerCommand(replaceCall(actions).input), { abortSignal }),
       );
     },
+    replaceCall,
   };
 }
 
@@ -71,6 +78,11 @@ export function ruleSite(
     }
     return rule;
   };
+  const replaceCall = (actions: Action[]) => ({
+    service: 'elasticloadbalancing' as const,
+    operation: 'ModifyRule',
+    input: { RuleArn: ruleArn, Actions: actions },
+  });
   return {
     label: `rule ${shortArn(ruleArn)}`,
     listenerArn,
@@ -81,9 +93,10 @@ export function ruleSite(
     actions: async () => (await describe()).Actions ?? [],
     replaceActions: async (actions) => {
       await awsCall(`ModifyRule(${shortArn(ruleArn)})`, client, (abortSignal) =>
-        client.send(new ModifyRuleCommand({ RuleArn: ruleArn, Actions: actions }), { abortSignal }),
+        client.send(new ModifyRuleCommand(replaceCall(actions).input), { abortSignal }),
       );
     },
+    replaceCall,
   };
 }
 

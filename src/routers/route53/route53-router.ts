@@ -9,10 +9,14 @@
  * and the old stack is scaled in only after that.
  */
 import type { Change, ResourceRecordSet, Route53Client } from '@aws-sdk/client-route-53';
+import { plannedCall } from '../../aws/planned-call.js';
+import { engineCrashPoint } from '../../engine/crash-point.js';
 import { asCutoverError, CutoverError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
+import type { PlannedStep } from '../../shared/plan.js';
 import type {
   DrainOptions,
+  PlannedMove,
   DrainStatus,
   PreviewRoute,
   Router,
@@ -30,16 +34,16 @@ import {
 import { route53Capabilities } from './capabilities.js';
 import type { Route53RouterConfig } from './config.js';
 import { HostedZoneRecords, type ChangeInfo } from './hosted-zone-records.js';
+import { afterChanges, aliasChanges, assertMovable, weightedChanges } from './record-changes.js';
 import {
   describeRecord,
   namesTarget,
-  recordSetFor,
   setIdentifier,
   slotNamedBy,
   sortRecords,
   type NameRecords,
 } from './record-sets.js';
-import { isRecordWeight, percentsOf, recordWeights } from './record-weights.js';
+import { isRecordWeight, percentsOf } from './record-weights.js';
 import {
   describeTarget,
   normalDnsName,
@@ -74,6 +78,8 @@ export class Route53Router implements Router {
   /** When each slot stopped being in the answers (its move was INSYNC), by this process. */
   private readonly leftAnswersAt = new Map<Slot, number>();
   private readonly recordName: string;
+  /** The name's record sets as the moves planned so far leave them (a plan asks its moves in order). */
+  private plannedSets: ResourceRecordSet[] | undefined;
 
   constructor(private readonly options: Route53RouterOptions) {
     this.recordName = normalDnsName(options.config.recordName);
@@ -102,6 +108,63 @@ export class Route53Router implements Router {
       throw error;
     }
     this.connection = { records, close };
+    this.plannedSets = undefined;
+  }
+
+  /**
+   * What setWeights(move.weights) would submit once the slots stand behind move.endpoints: one
+   * change batch (the same function computes it), then the wait for INSYNC.
+   */
+  async planMove(move: PlannedMove): Promise<PlannedStep[]> {
+    const { records } = this.connected();
+    assertMovable(this.options.config.mode, move.weights);
+    const targets = this.recordTargets({ blue: [], green: [] }, move.endpoints);
+    const sets = this.plannedSets ?? (await records.recordsNamed(this.recordName));
+    const changes = this.changesFor(move.weights, targets, sets);
+    this.plannedSets = afterChanges(sets, changes);
+    if (changes.length === 0) return [];
+    return this.plannedBatch(changes, `blue ${move.weights.blue} / green ${move.weights.green}`);
+  }
+
+  /** drain() holds the old slot for the record's TTL + dnsMargin after the move. */
+  planDrain(slot: Slot): Promise<PlannedStep[]> {
+    const holdMs = this.options.config.ttl + this.options.config.dnsMargin;
+    return Promise.resolve([
+      {
+        kind: 'wait',
+        until: `clients' cached answers for ${this.recordName} expire: the TTL + dnsMargin after ${slot} left the record`,
+        deadlineMs: holdMs,
+      },
+    ]);
+  }
+
+  /** Mode weighted: the retired slot's record (weight 0) is deleted; mode alias sends nothing. */
+  async planCleanup(slot: Slot): Promise<PlannedStep[]> {
+    if (this.options.config.mode !== 'weighted') return [];
+    const sets = this.plannedSets ?? (await this.connected().records.recordsNamed(this.recordName));
+    const existing = sortRecords(sets).weighted.get(setIdentifier(this.options.app, slot));
+    if (existing === undefined) return [];
+    const changes: Change[] = [{ Action: 'DELETE', ResourceRecordSet: existing }];
+    this.plannedSets = afterChanges(sets, changes);
+    return this.plannedBatch(changes, `${slot} retired`);
+  }
+
+  private plannedBatch(changes: readonly Change[], what: string): PlannedStep[] {
+    return [
+      plannedCall({
+        service: 'route53',
+        operation: 'ChangeResourceRecordSets',
+        input: {
+          HostedZoneId: this.connected().records.zoneId,
+          ChangeBatch: { Comment: `cutover ${this.options.app}: ${what}`, Changes: changes },
+        },
+      }),
+      {
+        kind: 'wait',
+        until: 'Route 53 reports the change INSYNC',
+        deadlineMs: this.options.config.settleTimeout,
+      },
+    ];
   }
 
   close(): Promise<void> {
@@ -158,10 +221,15 @@ export class Route53Router implements Router {
 
   async setWeights(weights: Weights): Promise<void> {
     const { records } = this.connected();
-    const changes =
-      this.options.config.mode === 'alias'
-        ? await this.aliasChanges(weights)
-        : await this.weightedChanges(weights);
+    assertMovable(this.options.config.mode, weights);
+    const changes = this.changesFor(weights, this.targets, await records.recordsNamed(this.recordName));
+    if (changes.length === 0 && this.options.config.mode === 'alias') {
+      const live = SLOTS.find((slot) => weights[slot] === 100);
+      if (live !== undefined && this.targets[live] === undefined) {
+        // The engine's baseline before the first deploy: the live slot has nothing to name.
+        this.options.logger.info('router.route53.nothing-to-name', { slot: live });
+      }
+    }
     if (changes.length > 0) {
       const submitted = await records.change(
         changes,
@@ -169,6 +237,7 @@ export class Route53Router implements Router {
       );
       this.pendingChange = submitted.id;
       this.options.logger.info('router.route53.submitted', { change: submitted.id, weights: { ...weights } });
+      engineCrashPoint('route53.after-submit');
       await this.waitInSync(submitted);
     } else if (this.pendingChange !== undefined) {
       // The same move again (a retry): it is done once the earlier change is.
@@ -258,60 +327,20 @@ export class Route53Router implements Router {
     this.targets = rest;
   }
 
-  /** One record that names the live slot; a type change is a DELETE and a CREATE in the same batch. */
-  private async aliasChanges(weights: Weights): Promise<Change[]> {
-    const live = SLOTS.find((slot) => weights[slot] === 100);
-    if (live === undefined) {
-      throw new CutoverError(
-        'CUTOVER_E_ROUTER',
-        `the route53 router in mode alias moves all users at once (blue 100 / green 0 or the reverse), not blue ${weights.blue} / green ${weights.green}; use mode: weighted for steps`,
-        { details: { asked: weights } },
-      );
-    }
-    const target = this.targets[live];
-    if (target === undefined) {
-      // The engine's baseline before the first deploy: the live slot has nothing to name.
-      this.options.logger.info('router.route53.nothing-to-name', { slot: live });
-      return [];
-    }
-    const { simple } = sortRecords(await this.connected().records.recordsNamed(this.recordName));
-    if (simple.length === 1 && simple[0] !== undefined && namesTarget(simple[0], target)) return [];
-    const wanted = recordSetFor(this.recordName, target, this.options.config.ttl / 1000);
-    const stale = simple.filter((set) => set.Type !== wanted.Type);
-    return [
-      ...stale.map((set): Change => ({ Action: 'DELETE', ResourceRecordSet: set })),
-      { Action: 'UPSERT', ResourceRecordSet: wanted },
-    ];
-  }
-
-  /** Both slots' weighted records, in one batch. */
-  private async weightedChanges(weights: Weights): Promise<Change[]> {
-    const mapped = recordWeights(weights);
-    const { weighted } = sortRecords(await this.connected().records.recordsNamed(this.recordName));
-    const changes: Change[] = [];
-    for (const slot of SLOTS) {
-      const identifier = setIdentifier(this.options.app, slot);
-      const existing = weighted.get(identifier);
-      const target = this.targets[slot];
-      let wanted: ResourceRecordSet;
-      if (target !== undefined) {
-        wanted = recordSetFor(this.recordName, target, this.options.config.ttl / 1000, {
-          identifier,
-          weight: mapped[slot],
-        });
-      } else if (existing !== undefined) {
-        // A slot the router was not given keeps what its record names, with the asked weight.
-        wanted = { ...existing, Weight: mapped[slot] };
-      } else {
-        continue;
-      }
-      const same =
-        existing !== undefined &&
-        existing.Weight === wanted.Weight &&
-        (target === undefined || namesTarget(existing, target));
-      if (!same) changes.push({ Action: 'UPSERT', ResourceRecordSet: wanted });
-    }
-    return changes;
+  /** The change batch that moves the record(s) to `weights`, from the sets the name has. */
+  private changesFor(
+    weights: Weights,
+    targets: Partial<Record<Slot, RecordTarget>>,
+    sets: readonly ResourceRecordSet[],
+  ): Change[] {
+    const layout = {
+      recordName: this.recordName,
+      ttlSeconds: this.options.config.ttl / 1000,
+      app: this.options.app,
+    };
+    return this.options.config.mode === 'alias'
+      ? aliasChanges(layout, weights, targets, sets)
+      : weightedChanges(layout, weights, targets, sets);
   }
 
   private readAlias(found: NameRecords): RouterObservation {

@@ -1,0 +1,229 @@
+/**
+ * Recipe 3 (replica stack + route53 alias) failing in the middle of the switch, one-shot, against
+ * moto: a change batch answered with an API error (by the Route 53 stand-in), and `kill -9` of
+ * the CLI between the submitted change and its INSYNC (crash point route53.after-submit). Each
+ * leaves the record on a stack that serves (every instance InService, counted by its load
+ * balancer), and the rerun that follows makes nothing twice: groups, templates, load
+ * balancers, target groups and copied alarms counted by tag and name.
+ */
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { after, before, describe, it } from 'node:test';
+import { DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling';
+import { DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
+import {
+  DescribeLoadBalancersCommand,
+  DescribeTargetGroupsCommand,
+  DescribeTargetHealthCommand,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
+import {
+  CreateHostedZoneCommand,
+  ListResourceRecordSetsCommand,
+  Route53Client,
+} from '@aws-sdk/client-route-53';
+import { groupName } from '../../src/platforms/aws-asg/group-naming.js';
+import { replicaName } from '../../src/platforms/aws-asg/replica-naming.js';
+import { MOTO_CREDENTIALS } from '../support/daemons/moto.js';
+import { startRoute53StandIn, type Route53StandIn } from '../support/route53-stand-in.js';
+import { AWS_TEST_REGION, makeAwsAsgFixture, type AwsAsgFixture } from '../platforms/aws-asg-fixture.js';
+import { createReplicaSource, type ReplicaSource } from '../platforms/aws-replica-source.js';
+import { CutoverHarness, type CliResult } from './harness.js';
+import type { DeploymentOutput } from './aws-scenario.js';
+
+const HEALTH_SCRIPT = fileURLToPath(new URL('../support/apps/asg-instance-health.ts', import.meta.url));
+const TSX = import.meta.resolve('tsx');
+const RECORD = 'shop.example.test';
+
+void describe('recipe 3 failing mid-switch (route53 alias), against moto', () => {
+  let fixture: AwsAsgFixture;
+  let source: ReplicaSource;
+  let harness: CutoverHarness;
+  let route53: Route53Client;
+  let zoneId: string;
+  const standIns: Route53StandIn[] = [];
+
+  function writeConfig(routerEndpoint: string): void {
+    const connection = { region: AWS_TEST_REGION, endpoint: fixture.moto.endpoint, maxAttempts: 1 };
+    const platform = {
+      kind: 'aws-asg',
+      mode: 'replica-stack',
+      replicate: { group: source.group, loadBalancer: { application: source.albArn } },
+      ...connection,
+      image: { name: `${fixture.app}-\${RELEASE}` },
+      availabilityZones: [`${AWS_TEST_REGION}a`],
+      instances: 2,
+      port: 8000,
+      pollInterval: '50ms',
+      readyTimeout: '20s',
+      stopGrace: '1s',
+    };
+    const router = {
+      kind: 'route53',
+      hostedZoneId: zoneId,
+      recordName: RECORD,
+      mode: 'alias',
+      ttl: '1s',
+      dnsMargin: '1s',
+      ...connection,
+      endpoint: routerEndpoint,
+      settleTimeout: '2s',
+    };
+    const probe = [process.execPath, '--import', TSX, HEALTH_SCRIPT, fixture.moto.endpoint, AWS_TEST_REGION];
+    writeFileSync(
+      harness.configFile,
+      [
+        `app: ${fixture.app}`,
+        `platform: ${JSON.stringify(platform)}`,
+        `router: ${JSON.stringify(router)}`,
+        'health:',
+        `  exec: { command: ${JSON.stringify(probe)} }`,
+        '  interval: 100ms',
+        '  timeout: 20s',
+        '  healthyThreshold: 1',
+        '  unhealthyThreshold: 1',
+        '  deadline: 60s',
+        'drain: { timeout: 2s }',
+        'rollbackWindow: 10m',
+        '',
+      ].join('\n'),
+    );
+  }
+
+  before(async () => {
+    fixture = await makeAwsAsgFixture(['v1', 'v2']);
+    source = await createReplicaSource(fixture.moto.endpoint, fixture.ec2, fixture.images.v1!);
+    route53 = new Route53Client({
+      region: AWS_TEST_REGION,
+      endpoint: fixture.moto.endpoint,
+      maxAttempts: 1,
+      credentials: MOTO_CREDENTIALS,
+    });
+    const zone = await route53.send(
+      new CreateHostedZoneCommand({ Name: 'example.test.', CallerReference: `cutover-e2e-${Date.now()}` }),
+    );
+    zoneId = zone.HostedZone!.Id!.replace(/^\/hostedzone\//, '');
+    harness = await CutoverHarness.create({ releases: {} });
+    writeConfig(fixture.moto.endpoint);
+    const first = await cli(['deploy', 'v1']);
+    assert.equal(first.result.code, 0, first.result.stderr + first.result.stdout);
+  });
+  after(async () => {
+    try {
+      await harness?.teardown();
+    } finally {
+      for (const standIn of standIns) await standIn.stop();
+      route53?.destroy();
+      source?.clients.destroy();
+      await fixture?.cleanup();
+    }
+  });
+
+  const cli = async (
+    args: string[],
+    env: Record<string, string> = {},
+  ): Promise<DeploymentOutput & { result: CliResult }> => {
+    const result = await harness.cli([...args, '--json'], env);
+    try {
+      return { ...(JSON.parse(result.stdout) as DeploymentOutput), result };
+    } catch {
+      return { result } as DeploymentOutput & { result: CliResult };
+    }
+  };
+
+  async function recordTarget(): Promise<string | undefined> {
+    const answer = await route53.send(
+      new ListResourceRecordSetsCommand({
+        HostedZoneId: zoneId,
+        StartRecordName: RECORD,
+        StartRecordType: 'A',
+      }),
+    );
+    const record = (answer.ResourceRecordSets ?? []).find(
+      (set) => set.Name?.replace(/\.$/, '') === RECORD && set.Type === 'A',
+    );
+    return record?.AliasTarget?.DNSName?.toLowerCase()
+      .replace(/\.$/, '')
+      .replace(/^dualstack\./, '');
+  }
+
+  /** The slot whose stack the record names, asserted to serve: its group full and counted healthy. */
+  async function recordOnServingStack(slot: 'blue' | 'green', release: string): Promise<void> {
+    const name = replicaName(fixture.app, slot, release);
+    const lb = (await source.clients.elbv2.send(new DescribeLoadBalancersCommand({ Names: [name] })))
+      .LoadBalancers![0]!;
+    assert.equal(await recordTarget(), lb.DNSName!.toLowerCase(), `the record names ${slot}'s stack`);
+    const group = (
+      await fixture.asg.send(
+        new DescribeAutoScalingGroupsCommand({
+          AutoScalingGroupNames: [groupName(fixture.app, slot, release)],
+        }),
+      )
+    ).AutoScalingGroups![0]!;
+    const inService = (group.Instances ?? []).filter((i) => i.LifecycleState === 'InService');
+    assert.equal(inService.length, 2, `${slot} has its 2 instances InService`);
+    const tg = (await source.clients.elbv2.send(new DescribeTargetGroupsCommand({ Names: [name] })))
+      .TargetGroups![0]!;
+    const health = await source.clients.elbv2.send(
+      new DescribeTargetHealthCommand({ TargetGroupArn: tg.TargetGroupArn }),
+    );
+    const healthy = (health.TargetHealthDescriptions ?? []).filter(
+      (t) => t.TargetHealth?.State === 'healthy',
+    );
+    assert.equal(healthy.length, 2, `${slot}'s load balancer counts both instances healthy`);
+  }
+
+  /** One of everything per slot beside the source's stack. */
+  async function nothingTwice(): Promise<void> {
+    const balancers =
+      (await source.clients.elbv2.send(new DescribeLoadBalancersCommand({}))).LoadBalancers ?? [];
+    assert.equal(balancers.length, 3, balancers.map((lb) => lb.LoadBalancerName).join(', '));
+    const targetGroups =
+      (await source.clients.elbv2.send(new DescribeTargetGroupsCommand({}))).TargetGroups ?? [];
+    assert.equal(targetGroups.length, 3, targetGroups.map((tg) => tg.TargetGroupName).join(', '));
+    assert.equal(await fixture.countGroups(), 2);
+    assert.equal(await fixture.countTemplates(), 2);
+    for (const [slot, release] of [
+      ['blue', 'v1'],
+      ['green', 'v2'],
+    ] as const) {
+      const prefix = `${groupName(fixture.app, slot, release)}/`;
+      const copies = await source.clients.cloudwatch.send(
+        new DescribeAlarmsCommand({ AlarmNamePrefix: prefix }),
+      );
+      assert.equal(copies.MetricAlarms?.length, 3, `${slot}'s copied alarms`);
+    }
+  }
+
+  void it('ApiErrorOnTheChangeBatch_AbortsOntoBlue_AndTheRerunMakesNothingTwice', async () => {
+    const standIn = await startRoute53StandIn(fixture.moto.endpoint, { pendingPolls: 0, failedChanges: 1 });
+    standIns.push(standIn);
+    writeConfig(standIn.endpoint);
+    const failed = await cli(['deploy', 'v2']);
+    assert.notEqual(failed.result.code, 0, failed.result.stdout);
+    assert.equal(failed.deployment?.phase, 'aborted', failed.result.stdout + failed.result.stderr);
+    assert.match(
+      failed.result.stdout + failed.result.stderr,
+      /InternalError|stand-in failure|ChangeResourceRecordSets/,
+    );
+    await recordOnServingStack('blue', 'v1');
+    await nothingTwice();
+  });
+
+  void it('KillNineBetweenTheChangeAndItsInSync_LeavesTheRecordOnAServingStack_AndTheResumedRunMakesNothingTwice', async () => {
+    writeConfig(fixture.moto.endpoint);
+    const killed = await cli(['deploy', 'v2'], { CUTOVER_TEST_CRASH_AT_POINT: 'route53.after-submit' });
+    assert.equal(killed.result.code, -1, `killed by SIGKILL: ${killed.result.stdout}${killed.result.stderr}`);
+    // The change was submitted: the record names green, which passed its checks before the move.
+    await recordOnServingStack('green', 'v2');
+    const resumed = await harness.cli(['retire', '--json']);
+    assert.equal(resumed.code, 0, resumed.stderr + resumed.stdout);
+    const waiting = (JSON.parse(resumed.stdout) as { waiting: DeploymentOutput['deployment'][] }).waiting;
+    assert.deepEqual(
+      waiting.map((deployment) => [deployment.release, deployment.toSlot, deployment.phase]),
+      [['v2', 'green', 'standby']],
+    );
+    await recordOnServingStack('green', 'v2');
+    await nothingTwice();
+  });
+});
