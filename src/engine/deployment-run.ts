@@ -5,7 +5,7 @@ import { shadowAnalysis } from '../analysis/shadow/index.js';
 import { waitUntilHealthy } from '../checks/wait-until-healthy.js';
 import type { Instance } from '../shared/platform.js';
 import type { DeploymentPatch, DeploymentRecord, FailureReason } from '../shared/store.js';
-import { engineCrashPoint } from './crash-point.js';
+import { engineCrashPoint } from '../shared/crash-point.js';
 import type { EngineContext } from './engine-context.js';
 import { CutoverError, asCutoverError, isCutoverError } from '../shared/errors.js';
 import { Gate, sleep } from './gate.js';

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { EngineCrashPoint } from '../../src/engine/crash-point.js';
+import type { EngineCrashPoint } from '../../src/shared/crash-point.js';
 import { openSqliteStore } from '../../src/store/sqlite-store.js';
 import { startHaproxyHarness } from '../support/daemons/haproxy.js';
 import { waitFor } from '../support/load.js';

@@ -10,7 +10,7 @@
  */
 import type { Change, ResourceRecordSet, Route53Client } from '@aws-sdk/client-route-53';
 import { plannedCall } from '../../aws/planned-call.js';
-import { engineCrashPoint } from '../../engine/crash-point.js';
+import { engineCrashPoint } from '../../shared/crash-point.js';
 import { asCutoverError, CutoverError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
 import type { PlannedStep } from '../../shared/plan.js';

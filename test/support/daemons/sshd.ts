@@ -70,6 +70,9 @@ function freeSubnet(): number {
 export async function startSshFleet(count: number): Promise<SshFleet> {
   const tools = requireSshTools();
   requireBinary('ip', 'iproute2');
+  // sshd's privilege separation directory is compiled in; /run is emptied at every boot and only
+  // systemd's unit (not running here) makes it again.
+  await mkdir('/run/sshd', { recursive: true, mode: 0o755 });
   const dir = await makeTempDir('sshd');
   const root = path.join(dir, 'root');
   await mkdir(root);

@@ -1,5 +1,5 @@
 /**
- * Named places in the engine where a crash must be survivable: between a journaled intent and
+ * Named places in the engine (and the plug-ins it drives) where a crash must be survivable: between a journaled intent and
  * the traffic move it announces, say. Tests start a server with CUTOVER_TEST_CRASH_AT_POINT set
  * to a point's name; the first time the process passes that point it SIGKILLs itself, on the
  * very code path production runs. Unset (always, outside those tests) a crash point does nothing.
