@@ -4,25 +4,13 @@
  * and key.
  */
 import assert from 'node:assert/strict';
-import path from 'node:path';
 import { describe, test } from 'node:test';
-import { parseConfigText } from '../../src/config/load.js';
-import { isCutoverError } from '../../src/shared/errors.js';
+import { configErrorOf, parseConfig } from '../support/config-text.js';
 
 const BASE = 'app: web\nplatform: { kind: process, command: node }\n';
-const parse = (text: string) => parseConfigText(text, path.join('/nowhere', 'cutover.yml'), 'cutover.yml');
+const parse = parseConfig;
 const builtin = (extra = '', router = ''): string =>
   `${BASE}${router}analysis:\n  providers:\n    - kind: builtin\n${extra}`;
-
-function configErrorOf(text: string): string {
-  try {
-    parse(text);
-  } catch (error) {
-    assert.ok(isCutoverError(error, 'CUTOVER_E_CONFIG'), String(error));
-    return error.message;
-  }
-  assert.fail('the config loaded, but it should not have');
-}
 
 void describe('builtin analysis config', () => {
   void test('Defaults_FiftyRequests_OnePercentErrors_TwentyPercentP99_25msFloor', () => {

@@ -3,29 +3,17 @@
  * and a number (never evaluated), and hostile or mistaken entries refused with file, line and key.
  */
 import assert from 'node:assert/strict';
-import path from 'node:path';
 import { describe, test } from 'node:test';
-import { parseConfigText } from '../../src/config/load.js';
-import { isCutoverError } from '../../src/shared/errors.js';
+import { configErrorOf, parseConfig } from '../support/config-text.js';
 
 const BASE = 'app: web\nplatform: { kind: process, command: node }\n';
-const parse = (text: string) => parseConfigText(text, path.join('/nowhere', 'cutover.yml'), 'cutover.yml');
+const parse = parseConfig;
 const entry = (lines: string): string =>
   `${BASE}analysis:\n  providers:\n    - kind: prometheus\n${lines
     .split('\n')
     .map((line) => `      ${line}`)
     .join('\n')}\n`;
 const GOOD = 'address: http://127.0.0.1:9090\nquery: \'sum(up{slot="{{slot}}"})\'';
-
-function configErrorOf(text: string): string {
-  try {
-    parse(text);
-  } catch (error) {
-    assert.ok(isCutoverError(error, 'CUTOVER_E_CONFIG'), String(error));
-    return error.message;
-  }
-  assert.fail('the config loaded, but it should not have');
-}
 
 void describe('prometheus analysis config', () => {
   void test('Defaults_ThirtySecondInterval_NoCount_LimitsZero_TenSecondTimeout', () => {

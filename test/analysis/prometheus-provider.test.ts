@@ -15,7 +15,6 @@ import { prometheusAnalysisConfig } from '../../src/analysis/prometheus/config.j
 import { prometheusAnalysis } from '../../src/analysis/prometheus/index.js';
 import { escapePromqlString, fillQuery, promqlWindow } from '../../src/analysis/prometheus/query-template.js';
 import type { AnalysisProvider, AnalysisRequest } from '../../src/shared/analysis.js';
-import { isCutoverError } from '../../src/shared/errors.js';
 import { silentLogger } from '../../src/shared/logger.js';
 import {
   huge,
@@ -27,6 +26,7 @@ import {
   text,
   type ScriptedSource,
 } from './scripted-http-source.js';
+import { rejection } from './provider-rejection.js';
 
 const START = Date.parse('2026-12-05T10:00:00.000Z');
 const request = (ageMs: number, extra: Partial<AnalysisRequest> = {}): AnalysisRequest => ({
@@ -52,16 +52,6 @@ const vector = (...values: string[]) =>
       result: values.map((value, i) => ({ metric: { i: String(i) }, value: [1, value] })),
     },
   });
-
-async function rejection(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(isCutoverError(error, 'CUTOVER_E_ANALYSIS_PROVIDER'), String(error));
-    return error;
-  }
-  assert.fail('the check answered, but it should have rejected');
-}
 
 void describe('prometheus provider', () => {
   let source: ScriptedSource;

@@ -3,30 +3,18 @@
  * difference rate over the window, inconclusive below minCompared or after a reset.
  */
 import assert from 'node:assert/strict';
-import path from 'node:path';
 import { describe, test } from 'node:test';
 import { differenceVerdict } from '../../src/analysis/shadow/difference-verdict.js';
-import { parseConfigText } from '../../src/config/load.js';
-import { isCutoverError } from '../../src/shared/errors.js';
+import { configErrorOf, parseConfig } from '../support/config-text.js';
 import { ShadowLedger } from '../../src/routers/builtin/shadow-ledger.js';
 import type { ShadowSample } from '../../src/proxy/shadow/shadow-sample.js';
 import { renderShadowReport } from '../../src/cli/diff-renderer.js';
 
 const BASE = 'app: web\nplatform: { kind: process, command: node }\n';
-const parse = (text: string) => parseConfigText(text, path.join('/nowhere', 'cutover.yml'), 'cutover.yml');
+const parse = parseConfig;
 const MIRROR =
   'router:\n  kind: builtin\n  mirror:\n    percent: 50\n    compare: { ignore: [$.timestamp, "$.items[*].id"] }\n';
 const SHADOW = 'analysis:\n  shadow: { duration: 2m }\n';
-
-function configErrorOf(text: string): string {
-  try {
-    parse(text);
-  } catch (error) {
-    assert.ok(isCutoverError(error, 'CUTOVER_E_CONFIG'), String(error));
-    return error.message;
-  }
-  assert.fail('the config loaded, but it should not have');
-}
 
 void describe('shadow analysis config', () => {
   void test('ShadowAlone_Loads_WithDefaults_AndTheCompareDefaults', () => {

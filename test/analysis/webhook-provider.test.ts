@@ -14,7 +14,6 @@ import { after, before, describe, test } from 'node:test';
 import { webhookAnalysisConfig } from '../../src/analysis/webhook/config.js';
 import { webhookAnalysis } from '../../src/analysis/webhook/index.js';
 import type { AnalysisProvider, AnalysisRequest } from '../../src/shared/analysis.js';
-import { isCutoverError } from '../../src/shared/errors.js';
 import { silentLogger } from '../../src/shared/logger.js';
 import {
   huge,
@@ -26,6 +25,7 @@ import {
   type Behaviour,
   type ScriptedSource,
 } from './scripted-http-source.js';
+import { rejection } from './provider-rejection.js';
 
 const request = (extra: Partial<AnalysisRequest> = {}): AnalysisRequest => ({
   deploymentId: 'd-7',
@@ -40,16 +40,6 @@ const request = (extra: Partial<AnalysisRequest> = {}): AnalysisRequest => ({
   ...extra,
 });
 const TOKEN = 'tok-SECRET-123';
-
-async function rejection(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(isCutoverError(error, 'CUTOVER_E_ANALYSIS_PROVIDER'), String(error));
-    return error;
-  }
-  assert.fail('the check answered, but it should have rejected');
-}
 
 void describe('webhook provider', () => {
   let source: ScriptedSource;
