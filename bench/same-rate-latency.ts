@@ -18,13 +18,18 @@
  * Printed: each path's p99 less nginx's p99 in the same round ("added p99 over nginx"), its
  * median, and now ÷ before.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import os from 'node:os';
 import { listArg, numberArg } from './lib/args.js';
 import { buildCommit, buildWorkingTree, type BuiltCode } from './lib/code-checkout.js';
-import { removeTempDirs, startNginxBackend, startNginxProxy, type Daemon } from './lib/daemons.js';
+import {
+  removeTempDirs,
+  spawnDaemon,
+  startNginxBackend,
+  startNginxProxy,
+  type Daemon,
+} from './lib/daemons.js';
 import { fixed, loadAverage, median } from './lib/format.js';
-import { freePort, waitForPort } from './lib/free-port.js';
+import { freePort } from './lib/free-port.js';
 import { latencyRounds, type LatencyPath } from './lib/latency-runs.js';
 
 const RATE = numberArg('--rate', 4000);
@@ -44,21 +49,10 @@ async function startCutover(
   workers: number,
 ): Promise<Daemon> {
   const port = await freePort();
-  const child: ChildProcess = spawn(process.execPath, [code.proxyChild, String(port), String(backendPort)], {
-    stdio: ['ignore', 'ignore', 'inherit'],
+  return spawnDaemon(name, port, process.execPath, [code.proxyChild, String(port), String(backendPort)], {
     env: { ...process.env, CUTOVER_BENCH_WORKERS: String(workers) },
+    readyMs: 30_000,
   });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  await waitForPort(port, 30_000);
-  return {
-    name,
-    port,
-    pid: child.pid ?? 0,
-    stop: async () => {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-      await exited;
-    },
-  };
 }
 
 async function main(): Promise<void> {

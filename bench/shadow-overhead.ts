@@ -14,14 +14,13 @@
  *
  * 100% mirroring is the worst case: a real deployment copies a share (`mirror.percent`).
  */
-import { spawn } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { numberArg } from './lib/args.js';
-import { removeTempDirs, startNginxBackend, type Daemon } from './lib/daemons.js';
+import { removeTempDirs, spawnDaemon, startNginxBackend, type Daemon } from './lib/daemons.js';
 import { fixed, loadAverage, median } from './lib/format.js';
-import { freePort, waitForPort } from './lib/free-port.js';
+import { freePort } from './lib/free-port.js';
 import { runOpenLoop, type OpenLoopResult } from './lib/open-loop.js';
 
 const RATE = numberArg('--rate', 2000);
@@ -51,29 +50,20 @@ const stops: Array<() => Promise<void> | void> = [];
 
 async function startProxy(name: string, backendPort: number, mirror: object | undefined): Promise<Daemon> {
   const port = await freePort();
-  const child = spawn(
+  return spawnDaemon(
+    name,
+    port,
     process.execPath,
     ['--import', 'tsx', CHILD, String(port), String(backendPort), String(backendPort)],
     {
-      stdio: ['ignore', 'ignore', 'inherit'],
       env: {
         ...process.env,
         CUTOVER_BENCH_WORKERS: '1',
         ...(mirror === undefined ? {} : { CUTOVER_BENCH_MIRROR: JSON.stringify(mirror) }),
       },
+      readyMs: 30_000,
     },
   );
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  await waitForPort(port, 30_000);
-  return {
-    name,
-    port,
-    pid: child.pid ?? 0,
-    stop: async () => {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-      await exited;
-    },
-  };
 }
 
 async function main(): Promise<void> {

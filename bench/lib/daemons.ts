@@ -94,10 +94,28 @@ async function startProcess(
   role: 'load' | 'proxy' = 'proxy',
 ): Promise<Daemon> {
   const [file, argv] = pinned(role, command, args);
-  const child: ChildProcess = spawn(file, argv, { stdio: ['ignore', 'ignore', 'inherit'] });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   // Under a wrapper such as valgrind a process starts tens of times slower.
-  await waitForPort(port, role === 'proxy' && proxyWrapper.length > 0 ? 180_000 : 10_000);
+  const readyMs = role === 'proxy' && proxyWrapper.length > 0 ? 180_000 : 10_000;
+  return spawnDaemon(name, port, file, argv, { readyMs });
+}
+
+/**
+ * A child process serving on `port` once it listens (stdout dropped, stderr shown); its stop
+ * sends SIGTERM and waits for the exit.
+ */
+export async function spawnDaemon(
+  name: string,
+  port: number,
+  file: string,
+  args: string[],
+  options: { env?: NodeJS.ProcessEnv; readyMs?: number } = {},
+): Promise<Daemon> {
+  const child: ChildProcess = spawn(file, args, {
+    stdio: ['ignore', 'ignore', 'inherit'],
+    ...(options.env === undefined ? {} : { env: options.env }),
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  await waitForPort(port, options.readyMs ?? 10_000);
   return {
     name,
     port,

@@ -8,23 +8,14 @@
  * attached to which target group.
  */
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { isDeepStrictEqual } from 'node:util';
-import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { groupName } from '../../src/platforms/aws-asg/group-naming.js';
-import { AWS_TEST_REGION, makeAwsAsgFixture, type AwsAsgFixture } from '../platforms/aws-asg-fixture.js';
-import { createAlb, listenerForward, type AlbLayout } from '../support/aws-alb.js';
-import { MOTO_CREDENTIALS } from '../support/daemons/moto.js';
+import { listenerForward } from '../support/aws-alb.js';
 import { waitFor } from '../support/load.js';
 import { recordedCalls, startRecording } from '../support/moto-recorder.js';
-import { CutoverHarness } from './harness.js';
-import {
-  attachedGroups,
-  awsConnection,
-  configYamlWithRouter,
-  type DeploymentOutput,
-} from './aws-scenario.js';
+import { albScenario } from './aws-alb-scenario.js';
+import { attachedGroups, type DeploymentOutput } from './aws-scenario.js';
 
 // Each step holds for a pause the test reads the listener in (a one-shot `cutover promote` at a
 // shift step's gate races the run; see docs/aws-routers.md); the first shift stops at a gate at
@@ -43,55 +34,19 @@ const SHIFT_THROUGH = [
 const SWITCH = ['strategy:', '  kind: switch'];
 
 void describe('a weighted ALB through cutover deploy (aws-asg + aws-alb), against moto', () => {
-  let fixture: AwsAsgFixture;
-  let harness: CutoverHarness;
-  let elbv2: ElasticLoadBalancingV2Client;
-  let alb: AlbLayout;
-
-  const writeConfig = (strategy: readonly string[]): void => {
-    const router = {
-      kind: 'aws-alb',
-      listenerArn: alb.listenerArn,
-      targetGroups: { blue: alb.targetGroupNames.blue, green: alb.targetGroupNames.green },
-      stickiness: '1h',
-      ...awsConnection(fixture),
-      settleTimeout: '20s',
-    };
-    writeFileSync(harness.configFile, configYamlWithRouter(fixture, router, {}, strategy));
-  };
-
-  before(async () => {
-    fixture = await makeAwsAsgFixture(['v1', 'v2', 'v3']);
-    elbv2 = new ElasticLoadBalancingV2Client({
-      region: AWS_TEST_REGION,
-      endpoint: fixture.moto.endpoint,
-      maxAttempts: 1,
-      credentials: MOTO_CREDENTIALS,
-    });
-    alb = await createAlb({ ec2: fixture.ec2, elbv2 }, `${fixture.app}-alb`);
-    harness = await CutoverHarness.create({ releases: {} });
-    writeConfig(SWITCH);
-  });
-  after(async () => {
-    try {
-      await harness?.teardown();
-    } finally {
-      elbv2?.destroy();
-      await fixture?.cleanup();
-    }
-  });
+  const aws = albScenario(SWITCH);
 
   const run = async (args: string[]): Promise<DeploymentOutput> => {
-    const result = await harness.cli([...args, '--json']);
+    const result = await aws.harness.cli([...args, '--json']);
     assert.equal(result.code, 0, `cutover ${args.join(' ')}: ${result.stderr}${result.stdout}`);
     return JSON.parse(result.stdout) as DeploymentOutput;
   };
   /** The listener as AWS holds it: each slot's weight and the stickiness. */
   const listener = async (): Promise<{ blue: number; green: number; stickiness: number | 'off' }> => {
-    const state = await listenerForward(elbv2, alb.listenerArn);
+    const state = await listenerForward(aws.elbv2, aws.alb.listenerArn);
     return {
-      blue: state.weights[alb.targetGroups.blue] ?? 0,
-      green: state.weights[alb.targetGroups.green] ?? 0,
+      blue: state.weights[aws.alb.targetGroups.blue] ?? 0,
+      green: state.weights[aws.alb.targetGroups.green] ?? 0,
       stickiness: state.stickiness,
     };
   };
@@ -105,8 +60,8 @@ void describe('a weighted ALB through cutover deploy (aws-asg + aws-alb), agains
       what: `the listener to show ${what}: ${JSON.stringify(expected)}`,
     });
   const attachedTo = async (slot: 'blue' | 'green'): Promise<string[]> =>
-    attachedGroups(fixture, {
-      name: alb.targetGroupNames[slot],
+    attachedGroups(aws.fixture, {
+      name: aws.alb.targetGroupNames[slot],
       healthyInstances: () => Promise.resolve([]),
       destroy: () => {},
     });
@@ -115,24 +70,28 @@ void describe('a weighted ALB through cutover deploy (aws-asg + aws-alb), agains
     const first = await run(['deploy', 'v1']);
     assert.equal(first.deployment.toSlot, 'blue');
     assert.deepEqual(await listener(), { blue: 100, green: 0, stickiness: 'off' }, 'v1 takes everything');
-    assert.deepEqual(await attachedTo('blue'), [groupName(fixture.app, 'blue', 'v1')]);
+    assert.deepEqual(await attachedTo('blue'), [groupName(aws.fixture.app, 'blue', 'v1')]);
 
     // v2: the 10 % step (read while it pauses), then the gate at 50 %, where deploy stops.
-    writeConfig(SHIFT_TO_ABORT);
+    aws.writeConfig(SHIFT_TO_ABORT);
     const shifting = run(['deploy', 'v2']);
     await untilListener({ blue: 90, green: 10, stickiness: 3600 }, 'the 10 % step');
     const fifty = await shifting;
     assert.equal(fifty.deployment.phase, 'shifting');
     assert.deepEqual(await listener(), { blue: 50, green: 50, stickiness: 3600 }, 'the 50 % step');
-    assert.deepEqual(await attachedTo('green'), [groupName(fixture.app, 'green', 'v2')]);
+    assert.deepEqual(await attachedTo('green'), [groupName(aws.fixture.app, 'green', 'v2')]);
 
     const aborted = await run(['abort', fifty.deployment.id]);
     assert.equal(aborted.deployment.phase, 'aborted');
     assert.deepEqual(await listener(), { blue: 100, green: 0, stickiness: 'off' }, 'after the abort');
-    assert.deepEqual(await attachedTo('blue'), [groupName(fixture.app, 'blue', 'v1')], 'blue kept serving');
+    assert.deepEqual(
+      await attachedTo('blue'),
+      [groupName(aws.fixture.app, 'blue', 'v1')],
+      'blue kept serving',
+    );
 
     // The same release again, through every step to the end.
-    writeConfig(SHIFT_THROUGH);
+    aws.writeConfig(SHIFT_THROUGH);
     const through = run(['deploy', 'v2']);
     await untilListener({ blue: 90, green: 10, stickiness: 3600 }, 'the 10 % step');
     await untilListener({ blue: 50, green: 50, stickiness: 3600 }, 'the 50 % step');
@@ -140,20 +99,20 @@ void describe('a weighted ALB through cutover deploy (aws-asg + aws-alb), agains
     assert.equal(promoted.deployment.phase, 'standby');
     assert.deepEqual(await listener(), { blue: 0, green: 100, stickiness: 'off' }, 'v2 takes everything');
     // The old group stays attached behind a weight of 0: warm for a rollback.
-    assert.deepEqual(await attachedTo('blue'), [groupName(fixture.app, 'blue', 'v1')]);
+    assert.deepEqual(await attachedTo('blue'), [groupName(aws.fixture.app, 'blue', 'v1')]);
 
     // A switch: the standby v1 is retired (its group detached), v3 takes blue, one ModifyListener.
-    writeConfig(SWITCH);
-    await startRecording(fixture.moto.endpoint);
+    aws.writeConfig(SWITCH);
+    await startRecording(aws.fixture.moto.endpoint);
     const switched = await run(['deploy', 'v3']);
     assert.equal(switched.deployment.phase, 'standby');
     assert.equal(switched.deployment.toSlot, 'blue');
     assert.deepEqual(await listener(), { blue: 100, green: 0, stickiness: 'off' }, 'after the switch');
-    const moves = (await recordedCalls(fixture.moto.endpoint)).filter(
+    const moves = (await recordedCalls(aws.fixture.moto.endpoint)).filter(
       (call) => call.action === 'ModifyListener',
     );
     assert.equal(moves.length, 1, 'the switch is one ModifyListener');
-    assert.deepEqual(await attachedTo('blue'), [groupName(fixture.app, 'blue', 'v3')]);
-    assert.deepEqual(await attachedTo('green'), [groupName(fixture.app, 'green', 'v2')]);
+    assert.deepEqual(await attachedTo('blue'), [groupName(aws.fixture.app, 'blue', 'v3')]);
+    assert.deepEqual(await attachedTo('green'), [groupName(aws.fixture.app, 'green', 'v2')]);
   });
 });

@@ -7,18 +7,14 @@
  * first retires a standby slot, that slot's stop and its group's detach.
  */
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
-import { after, before, describe, it } from 'node:test';
-import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { describe, it } from 'node:test';
 import { groupName } from '../../src/platforms/aws-asg/group-naming.js';
 import { deployCalls, type DeployPlan } from '../../src/shared/plan.js';
-import { AWS_TEST_REGION, makeAwsAsgFixture, type AwsAsgFixture } from '../platforms/aws-asg-fixture.js';
-import { createAlb, listenerForward, type AlbLayout } from '../support/aws-alb.js';
-import { MOTO_CREDENTIALS } from '../support/daemons/moto.js';
+import { listenerForward } from '../support/aws-alb.js';
 import { recordedRequests, startRecording } from '../support/moto-recorder.js';
 import { assertPlanMade, isMutating } from '../support/plan-match.js';
-import { awsConnection, configYamlWithRouter, type DeploymentOutput } from './aws-scenario.js';
-import { CutoverHarness } from './harness.js';
+import type { DeploymentOutput } from './aws-scenario.js';
+import { albScenario } from './aws-alb-scenario.js';
 
 const SWITCH = ['strategy:', '  kind: switch'];
 const SHIFT = [
@@ -28,67 +24,31 @@ const SHIFT = [
 ];
 
 void describe('cutover deploy --plan, router aws-alb, against moto', () => {
-  let fixture: AwsAsgFixture;
-  let harness: CutoverHarness;
-  let elbv2: ElasticLoadBalancingV2Client;
-  let alb: AlbLayout;
-
-  const writeConfig = (strategy: readonly string[]): void => {
-    const router = {
-      kind: 'aws-alb',
-      listenerArn: alb.listenerArn,
-      targetGroups: { blue: alb.targetGroupNames.blue, green: alb.targetGroupNames.green },
-      stickiness: '1h',
-      ...awsConnection(fixture),
-      settleTimeout: '20s',
-    };
-    writeFileSync(harness.configFile, configYamlWithRouter(fixture, router, {}, strategy));
-  };
-
-  before(async () => {
-    fixture = await makeAwsAsgFixture(['v1', 'v2', 'v3']);
-    elbv2 = new ElasticLoadBalancingV2Client({
-      region: AWS_TEST_REGION,
-      endpoint: fixture.moto.endpoint,
-      maxAttempts: 1,
-      credentials: MOTO_CREDENTIALS,
-    });
-    alb = await createAlb({ ec2: fixture.ec2, elbv2 }, `${fixture.app}-alb`);
-    harness = await CutoverHarness.create({ releases: {} });
-    writeConfig(SWITCH);
-  });
-  after(async () => {
-    try {
-      await harness?.teardown();
-    } finally {
-      elbv2?.destroy();
-      await fixture?.cleanup();
-    }
-  });
+  const aws = albScenario(SWITCH);
 
   /** Plans `release` (asserting the plan changes nothing), deploys it, compares the calls. */
   async function planThenDeploy(release: string): Promise<{ plan: DeployPlan; made: string[] }> {
-    await startRecording(fixture.moto.endpoint);
-    const planned = await harness.cli(['deploy', release, '--plan', '--json']);
+    await startRecording(aws.fixture.moto.endpoint);
+    const planned = await aws.harness.cli(['deploy', release, '--plan', '--json']);
     assert.equal(planned.code, 0, planned.stderr + planned.stdout);
     const { plan } = JSON.parse(planned.stdout) as { plan: DeployPlan };
     assert.deepEqual(
-      (await recordedRequests(fixture.moto.endpoint)).filter(isMutating).map((r) => r.action),
+      (await recordedRequests(aws.fixture.moto.endpoint)).filter(isMutating).map((r) => r.action),
       [],
       'the plan made no call that changes anything',
     );
     const calls = deployCalls(plan);
-    await startRecording(fixture.moto.endpoint);
-    const deployed = await harness.cli(['deploy', release, '--json']);
+    await startRecording(aws.fixture.moto.endpoint);
+    const deployed = await aws.harness.cli(['deploy', release, '--json']);
     assert.equal(deployed.code, 0, deployed.stderr + deployed.stdout);
     assert.equal((JSON.parse(deployed.stdout) as DeploymentOutput).deployment.phase, 'standby');
-    const made = (await recordedRequests(fixture.moto.endpoint)).filter(isMutating);
+    const made = (await recordedRequests(aws.fixture.moto.endpoint)).filter(isMutating);
     assertPlanMade(calls, made);
     return { plan, made: made.map((request) => request.action) };
   }
 
   void it('a switch: the new group attached to its target group, one ModifyListener to 100/0, as planned', async () => {
-    const first = await harness.cli(['deploy', 'v1', '--json']);
+    const first = await aws.harness.cli(['deploy', 'v1', '--json']);
     assert.equal(first.code, 0, first.stderr + first.stdout);
 
     const { plan, made } = await planThenDeploy('v2');
@@ -104,8 +64,8 @@ void describe('cutover deploy --plan, router aws-alb, against moto', () => {
         Type: 'forward',
         ForwardConfig: {
           TargetGroups: [
-            { TargetGroupArn: alb.targetGroups.blue, Weight: 0 },
-            { TargetGroupArn: alb.targetGroups.green, Weight: 100 },
+            { TargetGroupArn: aws.alb.targetGroups.blue, Weight: 0 },
+            { TargetGroupArn: aws.alb.targetGroups.green, Weight: 100 },
           ],
           TargetGroupStickinessConfig: { Enabled: false },
         },
@@ -117,14 +77,14 @@ void describe('cutover deploy --plan, router aws-alb, against moto', () => {
       ['UpdateAutoScalingGroup', 'TerminateInstances', 'DetachLoadBalancerTargetGroups'],
       'retire later: blue to zero, then its group off blue’s target group',
     );
-    assert.deepEqual((await listenerForward(elbv2, alb.listenerArn)).weights, {
-      [alb.targetGroups.blue]: 0,
-      [alb.targetGroups.green]: 100,
+    assert.deepEqual((await listenerForward(aws.elbv2, aws.alb.listenerArn)).weights, {
+      [aws.alb.targetGroups.blue]: 0,
+      [aws.alb.targetGroups.green]: 100,
     });
   });
 
   void it('a shift of 10/50/100 with stickiness after retiring the standby slot, as planned', async () => {
-    writeConfig(SHIFT);
+    aws.writeConfig(SHIFT);
     const { plan, made } = await planThenDeploy('v3');
     assert.deepEqual(
       plan.phases.map((phase) => phase.phase),
@@ -149,6 +109,6 @@ void describe('cutover deploy --plan, router aws-alb, against moto', () => {
     assert.match(forwards[1]!, /"Weight":50.*"Weight":50.*"Enabled":true/);
     assert.match(forwards[2]!, /"Weight":100.*"Weight":0.*"Enabled":false/);
     const detach = deployCalls(plan).find((call) => call.operation === 'DetachLoadBalancerTargetGroups');
-    assert.equal(detach?.input.AutoScalingGroupName, groupName(fixture.app, 'blue', 'v1'));
+    assert.equal(detach?.input.AutoScalingGroupName, groupName(aws.fixture.app, 'blue', 'v1'));
   });
 });

@@ -16,19 +16,10 @@
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import { startLoad, type RunningLoad } from '../support/load.js';
+import type { RunningLoad } from '../support/load.js';
+import { latestDeployment, underLoad as underLoadOf } from './analysis-scenario.js';
 import { CutoverHarness } from './harness.js';
 import { sample, startCli } from './oneshot-scenario.js';
-
-interface DeploymentOutput {
-  id: string;
-  phase: string;
-  reason: {
-    code: string;
-    message: string;
-    analysis?: { verdict: string; provider: string; measure: string; observed: unknown; threshold: unknown };
-  } | null;
-}
 
 const BASE_DELAY_MS = 200;
 
@@ -75,21 +66,9 @@ void describe('builtin analysis during a 10/50/100 shift (server, builtin router
     await harness?.teardown();
   });
 
-  const latest = async (): Promise<DeploymentOutput> => {
-    const history = await h().cli(['history', '--json']);
-    assert.equal(history.code, 0, history.stderr);
-    const [record] = (JSON.parse(history.stdout) as { deployments: DeploymentOutput[] }).deployments;
-    assert.ok(record, 'history lists the deployment');
-    return record;
-  };
-  const underLoad = async <T>(run: (load: RunningLoad) => Promise<T>): Promise<T> => {
-    const load = startLoad({ url: h().trafficUrl, connections: 20, errorBackoffMs: 5 });
-    try {
-      return await run(load);
-    } finally {
-      await load.stop();
-    }
-  };
+  const latest = () => latestDeployment(h());
+  const underLoad = <T>(run: (load: RunningLoad) => Promise<T>): Promise<T> =>
+    underLoadOf(h().trafficUrl, 20, run);
 
   void it('thin traffic: the first step is inconclusive and waits at a gate', async () => {
     const deploy = startCli(h(), ['deploy', 'v2']);

@@ -9,15 +9,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startHaproxyHarness } from '../support/daemons/haproxy.js';
-import { startLoad } from '../support/load.js';
+import { latestDeployment, underLoad as underLoadOf } from './analysis-scenario.js';
 import { CutoverHarness } from './harness.js';
 import { sample } from './oneshot-scenario.js';
 import { daemonFrom, type RouterDaemon } from './router-scenario.js';
-
-interface DeploymentOutput {
-  phase: string;
-  reason: { code: string; analysis?: { provider: string; measure: string; threshold: unknown } } | null;
-}
 
 void describe('builtin analysis from HAProxy show stat (one-shot, haproxy router, process platform)', () => {
   let daemon: RouterDaemon | undefined;
@@ -57,21 +52,8 @@ void describe('builtin analysis from HAProxy show stat (one-shot, haproxy router
     }
   });
 
-  const underLoad = async <T>(run: () => Promise<T>): Promise<T> => {
-    const load = startLoad({ url: h().trafficUrl, connections: 10, errorBackoffMs: 5 });
-    try {
-      return await run();
-    } finally {
-      await load.stop();
-    }
-  };
-  const latest = async (): Promise<DeploymentOutput> => {
-    const history = await h().cli(['history', '--json']);
-    assert.equal(history.code, 0, history.stderr);
-    const [record] = (JSON.parse(history.stdout) as { deployments: DeploymentOutput[] }).deployments;
-    assert.ok(record, 'history lists the deployment');
-    return record;
-  };
+  const underLoad = <T>(run: () => Promise<T>): Promise<T> => underLoadOf(h().trafficUrl, 10, run);
+  const latest = () => latestDeployment(h());
 
   void it('a v2 answering 5% 500s is aborted at the 10% step, traffic back on v1', async () => {
     const done = await underLoad(() => h().cli(['deploy', 'failing']));

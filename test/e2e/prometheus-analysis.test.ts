@@ -13,26 +13,10 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { freePort } from '../support/daemons/common.js';
 import { requirePrometheus, startPrometheus, type PrometheusServer } from '../support/daemons/prometheus.js';
-import { startLoad, waitFor } from '../support/load.js';
+import { waitFor } from '../support/load.js';
+import { latestDeployment, underLoad as underLoadOf } from './analysis-scenario.js';
 import { CutoverHarness } from './harness.js';
 import { sample } from './oneshot-scenario.js';
-
-interface DeploymentOutput {
-  id: string;
-  phase: string;
-  reason: {
-    code: string;
-    message: string;
-    analysis?: {
-      verdict: string;
-      provider: string;
-      measure: string;
-      subject?: string;
-      observed: unknown;
-      threshold: unknown;
-    };
-  } | null;
-}
 
 /** The new slot's share of 5xx answers over the window; no error series yet reads as 0 errors. */
 const ERROR_RATE_QUERY =
@@ -101,21 +85,8 @@ void describe('prometheus analysis during a 10/50/100 shift (real Prometheus scr
     await harness?.teardown();
   });
 
-  const latest = async (): Promise<DeploymentOutput> => {
-    const history = await h().cli(['history', '--json']);
-    assert.equal(history.code, 0, history.stderr);
-    const [record] = (JSON.parse(history.stdout) as { deployments: DeploymentOutput[] }).deployments;
-    assert.ok(record, 'history lists the deployment');
-    return record;
-  };
-  const underLoad = async <T>(run: () => Promise<T>): Promise<T> => {
-    const load = startLoad({ url: h().trafficUrl, connections: 10, errorBackoffMs: 5 });
-    try {
-      return await run();
-    } finally {
-      await load.stop();
-    }
-  };
+  const latest = () => latestDeployment(h());
+  const underLoad = <T>(run: () => Promise<T>): Promise<T> => underLoadOf(h().trafficUrl, 10, run);
 
   void it('a v2 answering 5% 500s is aborted at the 10% step on the PromQL error rate, traffic back on v1', async () => {
     const done = await underLoad(() => h().cli(['deploy', 'failing']));

@@ -19,15 +19,10 @@ import { launchChromium } from '../support/chromium.js';
 import { freePort } from '../support/daemons/common.js';
 import { logIn } from '../dashboard/dashboard-server.js';
 import { startLoad, type RunningLoad } from '../support/load.js';
+import { latestDeployment } from './analysis-scenario.js';
 import { CutoverHarness } from './harness.js';
 
 const APP = path.join(path.dirname(fileURLToPath(import.meta.url)), 'apps/shadow-app.js');
-
-interface DeploymentOutput {
-  id: string;
-  phase: string;
-  reason: { code: string; message: string; analysis?: Record<string, unknown> } | null;
-}
 
 function post(url: string): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -89,13 +84,7 @@ void describe('shadow comparison before promotion (server, builtin router, proce
     await harness?.teardown();
   });
 
-  const latest = async (): Promise<DeploymentOutput> => {
-    const history = await h().cli(['history', '--json']);
-    assert.equal(history.code, 0, history.stderr);
-    const [record] = (JSON.parse(history.stdout) as { deployments: DeploymentOutput[] }).deployments;
-    assert.ok(record, 'history lists the deployment');
-    return record;
-  };
+  const latest = () => latestDeployment(h());
   /** GETs under load on /api, and POSTs one after another, while `run` runs. */
   const underLoad = async <T>(run: () => Promise<T>): Promise<{ result: T; posts: string[] }> => {
     const load: RunningLoad = startLoad({ url: `${h().trafficUrl}/api`, connections: 10, errorBackoffMs: 5 });

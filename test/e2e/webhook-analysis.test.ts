@@ -10,17 +10,9 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startScriptedSource, type ScriptedSource } from '../analysis/scripted-http-source.js';
+import { latestDeployment } from './analysis-scenario.js';
 import { CutoverHarness } from './harness.js';
 import { sample } from './oneshot-scenario.js';
-
-interface DeploymentOutput {
-  phase: string;
-  reason: {
-    code: string;
-    message: string;
-    analysis?: { provider: string; measure: string; observed: unknown; threshold: unknown };
-  } | null;
-}
 
 void describe('webhook analysis during the bake (server, builtin router)', () => {
   let harness: CutoverHarness | undefined;
@@ -74,8 +66,7 @@ void describe('webhook analysis during the bake (server, builtin router)', () =>
     const done = await h().cli(['deploy', 'bad']);
     assert.equal(done.code, 1, done.stdout + done.stderr);
     assert.match(done.stdout, /rolled-back: rolled back automatically during the bake: judge: carts fail/);
-    const history = await h().cli(['history', '--json']);
-    const [record] = (JSON.parse(history.stdout) as { deployments: DeploymentOutput[] }).deployments;
+    const record = await latestDeployment(h());
     assert.equal(record?.phase, 'rolled-back');
     assert.equal(record?.reason?.code, 'CUTOVER_E_ANALYSIS');
     assert.deepEqual(record?.reason?.analysis && { ...record.reason.analysis }, {
