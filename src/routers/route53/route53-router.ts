@@ -11,6 +11,7 @@
 import type { Change, ResourceRecordSet, Route53Client } from '@aws-sdk/client-route-53';
 import { plannedCall } from '../../aws/planned-call.js';
 import { engineCrashPoint } from '../../shared/crash-point.js';
+import { formatDuration } from '../../shared/duration.js';
 import { asCutoverError, CutoverError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
 import type { PlannedStep } from '../../shared/plan.js';
@@ -421,8 +422,14 @@ export class Route53Router implements Router {
       if (left <= 0) {
         throw new CutoverError(
           'CUTOVER_E_ROUTER',
-          `Route 53 change ${change.id} for ${this.recordName} was still PENDING after settleTimeout (${this.options.config.settleTimeout} ms); Route 53 will still apply it, and the next move replaces it`,
-          { details: { change: change.id } },
+          `Route 53 change ${change.id} for ${this.recordName} was still PENDING after settleTimeout (${formatDuration(this.options.config.settleTimeout)}); Route 53 will still apply it, and the next move replaces it`,
+          {
+            details: {
+              change: change.id,
+              recordName: this.recordName,
+              settleTimeoutMs: this.options.config.settleTimeout,
+            },
+          },
         );
       }
       await pause(Math.min(wait, left));
