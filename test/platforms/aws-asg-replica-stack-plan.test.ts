@@ -7,6 +7,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { CreateLoadBalancerCommand } from '@aws-sdk/client-elastic-load-balancing';
+import { isCutoverError } from '../../src/shared/errors.js';
 import type { PlannedStep } from '../../src/shared/plan.js';
 import type { Platform } from '../../src/shared/platform.js';
 import { groupName } from '../../src/platforms/aws-asg/group-naming.js';
@@ -146,5 +148,23 @@ void describe('aws-asg replica-stack plans (Classic ELB), against moto', () => {
       'SuspendProcesses',
       'UpdateAutoScalingGroup',
     ]);
+  });
+
+  void it("a load balancer with the replica's name that is not cutover's: the plan refuses it as provision does", async () => {
+    const name = replicaName(fixture.app, 'blue', 'v2');
+    await source.clients.elb.send(
+      new CreateLoadBalancerCommand({
+        LoadBalancerName: name,
+        Listeners: [{ Protocol: 'HTTP', LoadBalancerPort: 80, InstanceProtocol: 'HTTP', InstancePort: 8000 }],
+        AvailabilityZones: ['us-east-1a'],
+      }),
+    );
+    await startRecording(fixture.moto.endpoint);
+    await assert.rejects(platform.planProvision!('blue', 'v2'), (error: unknown) => {
+      assert.ok(isCutoverError(error, 'CUTOVER_E_PROVISION'), String(error));
+      assert.match(error.message, new RegExp(`a Classic ELB named ${name} exists and is not cutover's`));
+      return true;
+    });
+    assert.deepEqual((await recordedRequests(fixture.moto.endpoint)).filter(isMutating), []);
   });
 });
