@@ -8,7 +8,7 @@
 import type { PlannedStep, PlannedValue } from '../shared/plan.js';
 
 /** Service names as AWS's endpoints and IAM spell them. */
-export type AwsService = 'autoscaling' | 'ec2' | 'elasticloadbalancing' | 'route53';
+export type AwsService = 'autoscaling' | 'ec2' | 'elasticloadbalancing' | 'monitoring' | 'route53';
 
 export interface AwsCallSpec<I extends object> {
   readonly service: AwsService;

@@ -56,7 +56,11 @@ function plannersOf(
   config: CutoverConfig,
 ): { platform: PlanningPlatform; router: PlanningRouter } {
   const missing: string[] = [];
-  if (platform.planProvision === undefined || platform.planStop === undefined) {
+  if (
+    platform.planProvision === undefined ||
+    platform.planStop === undefined ||
+    (platform.coldStandby !== undefined && platform.coldStandby.planPark === undefined)
+  ) {
     const mode = 'mode' in config.platform ? ` (mode ${String(config.platform.mode)})` : '';
     missing.push(`platform ${platform.describe().kind}${mode}`);
   }
@@ -67,7 +71,7 @@ function plannersOf(
   }
   throw new CutoverError(
     'CUTOVER_E_USAGE',
-    `--plan cannot list the calls of this deploy: ${missing.join(' and ')} cannot plan ${missing.length > 1 ? 'their' : 'its'} calls (platform aws-asg in modes replica-group and replace-instances, and the routers aws-elb, aws-target-group, aws-alb and route53 can); run \`cutover deploy\` without --plan`,
+    `--plan cannot list the calls of this deploy: ${missing.join(' and ')} cannot plan ${missing.length > 1 ? 'their' : 'its'} calls (platform aws-asg in modes replica-group, replace-instances and replica-stack, and the routers aws-elb, aws-target-group, aws-alb and route53 can); run \`cutover deploy\` without --plan`,
     { details: { cannotPlan: missing } },
   );
 }
@@ -163,6 +167,8 @@ async function planWith(
         deadlineMs: config.drain.timeout,
       });
     }
+    // A platform with a cold standby parks the drained slot (capacity 0) before the standby.
+    drainSteps.push(...((await platform.coldStandby?.planPark?.(fromSlot)) ?? []));
     phases.push({ phase: 'drain', title: `drain ${fromSlot}`, later: false, steps: drainSteps });
     phases.push({
       phase: 'retire',

@@ -1,4 +1,4 @@
-import { CutoverError } from '../shared/errors.js';
+import { asCutoverError, CutoverError } from '../shared/errors.js';
 import { isTerminal, type Phase } from '../shared/phase.js';
 import type { DeploymentRecord } from '../shared/store.js';
 import type { DeploymentView } from './deployment-view.js';
@@ -65,11 +65,27 @@ export function followInProcess(
       unsubscribe();
       reject(error instanceof Error ? error : new Error(String(error)));
     };
+    // A run moving traffic back retries until the router verifies the move, which may be never
+    // (a Route 53 change that does not sync): its first failed attempt ends the wait, as it ends
+    // `cutover abort`'s, and the run stays journaled for the next command.
+    let unwindWatched = false;
+    const watchUnwind = (now: DeploymentRecord): void => {
+      if (unwindWatched || (now.phase !== 'aborting' && now.phase !== 'rolling-back')) return;
+      const unwound = engine.unwinding(id);
+      if (unwound === undefined) return;
+      unwindWatched = true;
+      // Its success is not the end: an abort is announced once the new slot is stopped.
+      unwound.then(
+        () => undefined,
+        (error: unknown) => fail(stillUnwinding(now, error)),
+      );
+    };
     const check = (): void => {
       record()
         .then((now) => {
           if (now.phase === 'awaiting-promotion' && options.pastGate === true) return;
           if (isResting(now)) done(now, now.phase === 'awaiting-promotion');
+          else watchUnwind(now);
         })
         .catch(fail);
     };
@@ -105,6 +121,20 @@ export function followInProcess(
     }
   });
   return session.untilInterrupted(rested, () => `while deployment ${id} was ${lastPhase ?? 'starting'}`);
+}
+
+/** Why a followed run that is moving traffic back was left retrying: its attempt's error, and where it stands. */
+function stillUnwinding(record: DeploymentRecord, error: unknown): CutoverError {
+  const failure = asCutoverError(error);
+  const failed = record.reason === null ? '' : ` (it failed: ${record.reason.message})`;
+  return new CutoverError(
+    failure.code,
+    `deployment ${record.id} of ${record.release} is still ${record.phase}${failed}: moving traffic back to ${record.fromSlot ?? 'no slot'} failed: ${failure.message}; it stays journaled, and the next \`cutover deploy\`, \`abort\`, \`rollback\`, \`promote\` or \`retire\` (or a \`cutover server\`) tries the move again; \`cutover status\` shows where it stands`,
+    {
+      cause: failure,
+      details: { ...failure.details, deployment: record.id, phase: record.phase, reason: record.reason },
+    },
+  );
 }
 
 /**

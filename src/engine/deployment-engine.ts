@@ -508,6 +508,16 @@ export class DeploymentEngine {
   }
 
   /**
+   * For a deployment this engine is moving back (aborting, rolling-back): resolves at its final
+   * phase, rejects with the error of the next failed attempt to move traffic back while the run
+   * keeps retrying — what `abort` and `rollback` answer with. Undefined when no run drives it.
+   */
+  unwinding(id: string): Promise<DeploymentRecord> | undefined {
+    const run = this.runs.get(id);
+    return run === undefined || run.ended ? undefined : run.outcome();
+  }
+
+  /**
    * Graceful shutdown: every run stops at its next safe point (a wait is cut short, a traffic
    * move in progress finishes) and stays journaled, unfinished and unfailed; the lease is
    * renewed until they have, then no more. The next start resumes them. The caller closes the

@@ -127,4 +127,6 @@ export interface ColdStandby {
   park(slot: Slot): Promise<void>;
   /** Capacity back to `capacity`, resolved once every instance serves again (or it throws). */
   unpark(slot: Slot, capacity: ParkedCapacity, options: { signal?: AbortSignal }): Promise<void>;
+  /** Optional (`cutover deploy --plan`): the calls park(slot) would make now. */
+  planPark?(slot: Slot): Promise<PlannedStep[]>;
 }

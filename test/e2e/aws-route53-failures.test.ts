@@ -91,7 +91,7 @@ void describe('recipe 3 failing mid-switch (route53 alias), against moto', () =>
   }
 
   before(async () => {
-    fixture = await makeAwsAsgFixture(['v1', 'v2']);
+    fixture = await makeAwsAsgFixture(['v1', 'v2', 'v3']);
     source = await createReplicaSource(fixture.moto.endpoint, fixture.ec2, fixture.images.v1!);
     route53 = new Route53Client({
       region: AWS_TEST_REGION,
@@ -167,14 +167,46 @@ void describe('recipe 3 failing mid-switch (route53 alias), against moto', () =>
     const health = await source.clients.elbv2.send(
       new DescribeTargetHealthCommand({ TargetGroupArn: tg.TargetGroupArn }),
     );
-    const healthy = (health.TargetHealthDescriptions ?? []).filter(
-      (t) => t.TargetHealth?.State === 'healthy',
+    // Of the group's instances: moto leaves an instance a group scaled in registered (and
+    // `healthy`) in the group's target group, where AWS deregisters it.
+    const healthy = new Set(
+      (health.TargetHealthDescriptions ?? [])
+        .filter((t) => t.TargetHealth?.State === 'healthy')
+        .map((t) => t.Target?.Id),
     );
-    assert.equal(healthy.length, 2, `${slot}'s load balancer counts both instances healthy`);
+    assert.equal(
+      inService.filter((i) => healthy.has(i.InstanceId)).length,
+      2,
+      `${slot}'s load balancer counts both instances healthy`,
+    );
+  }
+
+  /** A stack's group: its min and desired capacity, and whether its alarms may scale it. */
+  async function capacity(
+    slot: 'blue' | 'green',
+    release: string,
+  ): Promise<{ min: number; desired: number; alarmScaling: boolean }> {
+    const group = (
+      await fixture.asg.send(
+        new DescribeAutoScalingGroupsCommand({
+          AutoScalingGroupNames: [groupName(fixture.app, slot, release)],
+        }),
+      )
+    ).AutoScalingGroups![0]!;
+    return {
+      min: group.MinSize!,
+      desired: group.DesiredCapacity!,
+      alarmScaling: !(group.SuspendedProcesses ?? []).some((p) => p.ProcessName === 'AlarmNotification'),
+    };
   }
 
   /** One of everything per slot beside the source's stack. */
-  async function nothingTwice(): Promise<void> {
+  async function nothingTwice(
+    stacks: readonly (readonly ['blue' | 'green', string])[] = [
+      ['blue', 'v1'],
+      ['green', 'v2'],
+    ],
+  ): Promise<void> {
     const balancers =
       (await source.clients.elbv2.send(new DescribeLoadBalancersCommand({}))).LoadBalancers ?? [];
     assert.equal(balancers.length, 3, balancers.map((lb) => lb.LoadBalancerName).join(', '));
@@ -183,10 +215,7 @@ void describe('recipe 3 failing mid-switch (route53 alias), against moto', () =>
     assert.equal(targetGroups.length, 3, targetGroups.map((tg) => tg.TargetGroupName).join(', '));
     assert.equal(await fixture.countGroups(), 2);
     assert.equal(await fixture.countTemplates(), 2);
-    for (const [slot, release] of [
-      ['blue', 'v1'],
-      ['green', 'v2'],
-    ] as const) {
+    for (const [slot, release] of stacks) {
       const prefix = `${groupName(fixture.app, slot, release)}/`;
       const copies = await source.clients.cloudwatch.send(
         new DescribeAlarmsCommand({ AlarmNamePrefix: prefix }),
@@ -225,5 +254,55 @@ void describe('recipe 3 failing mid-switch (route53 alias), against moto', () =>
     );
     await recordOnServingStack('green', 'v2');
     await nothingTwice();
+  });
+
+  void it('ChangeNeverInSync_FailsNamingTheChangeAndItsDeadline_RecordOnAServingStack_TheLiveStackNotParked_AndTheRerunMakesNothingTwice', async () => {
+    // Every change stays PENDING, as when Route 53 stops propagating: the move to blue (v3) and
+    // the abort's move back to green both fail at settleTimeout.
+    const standIn = await startRoute53StandIn(fixture.moto.endpoint, {
+      pendingPolls: Number.POSITIVE_INFINITY,
+    });
+    standIns.push(standIn);
+    writeConfig(standIn.endpoint);
+    const failed = await harness.cli(['deploy', 'v3', '--json'], {}, { killAfterMs: 45_000 });
+    assert.equal(failed.killedAfterMs, undefined, `the CLI returned: ${failed.stdout}${failed.stderr}`);
+    assert.equal(failed.code, 4, failed.stdout + failed.stderr);
+    const [toBlue, backToGreen] = standIn.changes;
+    assert.ok(toBlue !== undefined && backToGreen !== undefined, standIn.changes.join(', '));
+    const { error } = JSON.parse(failed.stdout) as {
+      error: { code: string; message: string; details: Record<string, unknown> };
+    };
+    assert.equal(error.code, 'CUTOVER_E_ROUTER');
+    assert.match(
+      error.message,
+      new RegExp(
+        `is still aborting \\(it failed: Route 53 change ${toBlue} .*still PENDING after settleTimeout \\(2s\\)`,
+      ),
+    );
+    assert.match(
+      error.message,
+      new RegExp(
+        `moving traffic back to green failed: Route 53 change ${backToGreen} .*still PENDING after settleTimeout \\(2s\\)`,
+      ),
+    );
+    assert.equal(error.details.change, backToGreen);
+    assert.equal(error.details.settleTimeoutMs, 2000);
+    assert.equal(error.details.phase, 'aborting');
+    // The record as read back names green's stack, which serves; green was never drained, so
+    // it is not parked; blue's new stack still serves the resolvers that got its answer.
+    await recordOnServingStack('green', 'v2');
+    assert.deepEqual(await capacity('green', 'v2'), { min: 2, desired: 2, alarmScaling: true });
+    assert.deepEqual(await capacity('blue', 'v3'), { min: 2, desired: 2, alarmScaling: true });
+
+    // Route 53 syncs again: the rerun finishes the abort, then deploys v3 with what exists.
+    writeConfig(fixture.moto.endpoint);
+    const rerun = await harness.cli(['deploy', 'v3', '--json'], {}, { killAfterMs: 45_000 });
+    assert.equal(rerun.code, 0, rerun.stdout + rerun.stderr);
+    assert.equal((JSON.parse(rerun.stdout) as DeploymentOutput).deployment.phase, 'standby');
+    await recordOnServingStack('blue', 'v3');
+    await nothingTwice([
+      ['blue', 'v3'],
+      ['green', 'v2'],
+    ]);
   });
 });

@@ -57,6 +57,8 @@ export interface CliResult {
   code: number;
   stdout: string;
   stderr: string;
+  /** Set when the CLI was still running at `killAfterMs` and was killed. */
+  killedAfterMs?: number;
 }
 
 export class CutoverHarness {
@@ -198,7 +200,15 @@ export class CutoverHarness {
     this.server = undefined;
   }
 
-  async cli(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
+  /**
+   * Runs the CLI to its end. `killAfterMs`: a CLI still running then is killed (SIGKILL) and
+   * the result says `killedAfterMs`, so a test of a hang fails with what the CLI printed.
+   */
+  async cli(
+    args: string[],
+    env: Record<string, string> = {},
+    options: { killAfterMs?: number } = {},
+  ): Promise<CliResult> {
     return new Promise((resolve, reject) => {
       const child = spawn(process.execPath, ['--import', TSX, CLI, ...args, '-c', this.configFile], {
         cwd: this.dir,
@@ -207,10 +217,26 @@ export class CutoverHarness {
       });
       let stdout = '';
       let stderr = '';
+      let killed = false;
+      const timer =
+        options.killAfterMs === undefined
+          ? undefined
+          : setTimeout(() => {
+              killed = true;
+              child.kill('SIGKILL');
+            }, options.killAfterMs);
       child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
       child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
       child.on('error', reject);
-      child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+      child.on('close', (code) => {
+        clearTimeout(timer);
+        resolve({
+          code: code ?? -1,
+          stdout,
+          stderr,
+          ...(killed ? { killedAfterMs: options.killAfterMs } : {}),
+        });
+      });
     });
   }
 

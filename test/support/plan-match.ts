@@ -24,6 +24,17 @@ function leaves(value: PlannedValue): (string | { placeholder: string })[] {
   return [String(value)];
 }
 
+/** What the value of a placeholder named so looks like, for a call that sends several. */
+const KINDS: readonly (readonly [string, (sent: readonly string[]) => string | undefined])[] = [
+  ['ARN of target group', (sent) => sent.find((value) => value.includes(':targetgroup/'))],
+  ['ARN of load balancer', (sent) => sent.find((value) => value.includes(':loadbalancer/'))],
+  ['ARN of scaling policy', (sent) => sent.find((value) => value.includes(':scalingPolicy:'))],
+  ['CloudWatch name of load balancer', (sent) => sent.find((value) => /^app\/[^/]+\/[^/]+$/.test(value))],
+  ['CloudWatch name of target group', (sent) => sent.find((value) => value.includes('targetgroup/'))],
+  ['DNS name of', (sent) => sent.find((value) => value.includes('.'))],
+  ['hosted zone of', (sent) => sent.find((value) => /^[A-Z0-9]{1,32}$/.test(value))],
+];
+
 /**
  * The planned call and the recorded request carry the same values: every known value of the
  * plan is sent, and what the request sent beyond them is one value per placeholder, returned.
@@ -65,7 +76,7 @@ function matchInputs(planned: PlannedCall, request: AwsRequest): Map<string, str
           ? sent.find((candidate) => /^\d+$/.test(candidate))
           : name === 'id of this deployment'
             ? sent.find((candidate) => /^[0-9a-z-]{10,}$/i.test(candidate) && !candidate.startsWith('lt-'))
-            : sent[0];
+            : (KINDS.find(([prefix]) => name.startsWith(prefix))?.[1](sent) ?? sent[0]);
     assert.ok(
       value !== undefined,
       `${planned.operation}: no value sent for <${name}> in ${JSON.stringify(sent)}`,

@@ -7,6 +7,9 @@
  * `throttled` requests are answered 400 `Throttling` without reaching moto. For failures of one
  * call in the middle of a move: the first `failedChanges` change batches are answered 500
  * `InternalError` without reaching moto.
+ * moto answers every change batch with one and the same change id; Route 53 gives each its own,
+ * and the router waits on the id it was given. So the stand-in hands out an id of its own per
+ * submitted batch (`changes` lists them) and asks moto for the status under moto's.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -26,6 +29,8 @@ export interface Route53StandIn {
   readonly endpoint: string;
   /** GetChange calls answered so far, per change id. */
   readonly polls: ReadonlyMap<string, number>;
+  /** The change ids handed out for the batches submitted so far, in order. */
+  readonly changes: readonly string[];
   /** Requests answered with Throttling so far. */
   throttledSoFar(): number;
   stop(): Promise<void>;
@@ -37,6 +42,9 @@ export async function startRoute53StandIn(
 ): Promise<Route53StandIn> {
   const moto = new URL(motoEndpoint);
   const polls = new Map<string, number>();
+  /** The stand-in's change ids, each with the id moto gave the batch. */
+  const motoIds = new Map<string, string>();
+  const changes: string[] = [];
   let throttledSoFar = 0;
   let failedSoFar = 0;
   const server = http.createServer((request, response) => {
@@ -64,12 +72,17 @@ export async function startRoute53StandIn(
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
     request.on('end', () => {
+      const changeId = /\/change\/([^/?]+)/.exec(request.url ?? '')?.[1];
+      const motoId = changeId === undefined ? undefined : motoIds.get(changeId);
       const forwarded = http.request(
         {
           host: moto.hostname,
           port: moto.port,
           method: request.method,
-          path: request.url,
+          path:
+            changeId === undefined || motoId === undefined
+              ? request.url
+              : request.url!.replace(`/change/${changeId}`, `/change/${motoId}`),
           headers: { ...request.headers, host: moto.host },
         },
         (answer) => {
@@ -77,13 +90,20 @@ export async function startRoute53StandIn(
           answer.on('data', (chunk: Buffer) => body.push(chunk));
           answer.on('end', () => {
             let text = Buffer.concat(body).toString('utf8');
-            const changeId = /\/change\/([^/?]+)/.exec(request.url ?? '')?.[1];
             const submitted = request.method === 'POST' && /\/rrset\/?$/.test(request.url ?? '');
             if (changeId !== undefined) {
               const seen = (polls.get(changeId) ?? 0) + 1;
               polls.set(changeId, seen);
+              if (motoId !== undefined) text = withChangeId(text, changeId);
               if (seen <= pendingPolls) text = pending(text);
-            } else if (submitted) {
+            } else if (submitted && answer.statusCode === 200) {
+              const given = CHANGE_ID.exec(text)?.[1];
+              if (given !== undefined) {
+                const ours = `CSTANDIN${changes.length + 1}`;
+                motoIds.set(ours, given);
+                changes.push(ours);
+                text = withChangeId(text, ours);
+              }
               text = pending(text);
             }
             const headers = { ...answer.headers, 'content-length': String(Buffer.byteLength(text)) };
@@ -100,12 +120,19 @@ export async function startRoute53StandIn(
   return {
     endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     polls,
+    changes,
     throttledSoFar: () => throttledSoFar,
     stop: async () => {
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
     },
   };
+}
+
+const CHANGE_ID = /<Id>(?:\/change\/)?([^<]+)<\/Id>/;
+
+function withChangeId(xml: string, id: string): string {
+  return xml.replace(CHANGE_ID, `<Id>/change/${id}</Id>`);
 }
 
 function pending(xml: string): string {

@@ -17,7 +17,9 @@ import {
   type ElasticLoadBalancingV2Client,
   type Listener,
   type LoadBalancer,
+  type LoadBalancerAttribute,
   type TargetGroup,
+  type TargetGroupAttribute,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { CUTOVER_TAG, tagValue } from '../../aws/cutover-tags.js';
 import { CutoverError } from '../../shared/errors.js';
@@ -31,7 +33,7 @@ const TAGS_BATCH = 20;
 /** A copy with deletion protection could never be retired by cutover: that one attribute stays off. */
 const NOT_COPIED = new Set(['deletion_protection.enabled']);
 
-interface Source {
+export interface Source {
   readonly balancer: LoadBalancer;
   readonly listeners: readonly Listener[];
   readonly targetGroup: TargetGroup;
@@ -58,25 +60,16 @@ export async function ensureApplicationReplica(
   if (balancer === undefined) {
     awsCrashPoint();
     const created = await awsStep(`CreateLoadBalancer(${name})`, elbv2, (abortSignal) =>
-      elbv2.send(
-        new CreateLoadBalancerCommand({
-          Name: name,
-          Type: 'application',
-          Subnets: (source.balancer.AvailabilityZones ?? []).map((zone) => zone.SubnetId!),
-          SecurityGroups: source.balancer.SecurityGroups,
-          Scheme: source.balancer.Scheme,
-          IpAddressType: source.balancer.IpAddressType,
-          Tags: tags,
-        }),
-        { abortSignal },
-      ),
+      elbv2.send(new CreateLoadBalancerCommand(createApplicationBalancerInput(source.balancer, name, tags)), {
+        abortSignal,
+      }),
     );
     balancer = created.LoadBalancers?.[0];
     if (balancer === undefined)
       throw new CutoverError('CUTOVER_E_PROVISION', `CreateLoadBalancer(${name}) answered no balancer`);
     awsCrashPoint();
   } else {
-    await assertOurs(elbv2, balancer.LoadBalancerArn!, `load balancer ${name}`, app);
+    await assertApplicationOurs(elbv2, balancer.LoadBalancerArn!, `load balancer ${name}`, app);
   }
   const balancerArn = balancer.LoadBalancerArn!;
   await copyBalancerAttributes(elbv2, source.balancer.LoadBalancerArn!, balancerArn);
@@ -86,18 +79,15 @@ export async function ensureApplicationReplica(
     if (existing.some((made) => made.Port === listener.Port)) continue;
     await awsStep(`CreateListener(${name}:${listener.Port})`, elbv2, (abortSignal) =>
       elbv2.send(
-        new CreateListenerCommand({
-          LoadBalancerArn: balancerArn,
-          Port: listener.Port,
-          Protocol: listener.Protocol,
-          ...(listener.Certificates?.length ? { Certificates: listener.Certificates } : {}),
-          ...(listener.SslPolicy ? { SslPolicy: listener.SslPolicy } : {}),
-          ...(listener.AlpnPolicy?.length ? { AlpnPolicy: listener.AlpnPolicy } : {}),
-          DefaultActions: (listener.DefaultActions ?? []).map((action) =>
-            retarget(action, source.targetGroup.TargetGroupArn!, targetGroup.TargetGroupArn!),
+        new CreateListenerCommand(
+          createListenerInput(
+            balancerArn,
+            listener,
+            source.targetGroup.TargetGroupArn!,
+            targetGroup.TargetGroupArn!,
+            tags,
           ),
-          Tags: tags,
-        }),
+        ),
         { abortSignal },
       ),
     );
@@ -200,7 +190,7 @@ export async function deleteApplicationPart(
   }
 }
 
-async function readSource(elbv2: ElasticLoadBalancingV2Client, ref: string): Promise<Source> {
+export async function readSource(elbv2: ElasticLoadBalancingV2Client, ref: string): Promise<Source> {
   const balancer = await describeBalancer(
     elbv2,
     ref.startsWith('arn:') ? { LoadBalancerArns: [ref] } : { Names: [ref] },
@@ -243,41 +233,16 @@ async function ensureTargetGroup(
   if (group === undefined) {
     awsCrashPoint();
     const created = await awsStep(`CreateTargetGroup(${name})`, elbv2, (abortSignal) =>
-      elbv2.send(
-        new CreateTargetGroupCommand({
-          Name: name,
-          Protocol: source.Protocol,
-          ...(source.ProtocolVersion ? { ProtocolVersion: source.ProtocolVersion } : {}),
-          Port: source.Port,
-          VpcId: source.VpcId,
-          TargetType: source.TargetType,
-          HealthCheckEnabled: source.HealthCheckEnabled,
-          HealthCheckProtocol: source.HealthCheckProtocol,
-          HealthCheckPort: source.HealthCheckPort,
-          HealthCheckPath: source.HealthCheckPath,
-          HealthCheckIntervalSeconds: source.HealthCheckIntervalSeconds,
-          HealthCheckTimeoutSeconds: source.HealthCheckTimeoutSeconds,
-          HealthyThresholdCount: source.HealthyThresholdCount,
-          UnhealthyThresholdCount: source.UnhealthyThresholdCount,
-          ...(source.Matcher ? { Matcher: source.Matcher } : {}),
-          Tags: tags,
-        }),
-        { abortSignal },
-      ),
+      elbv2.send(new CreateTargetGroupCommand(createTargetGroupInput(source, name, tags)), { abortSignal }),
     );
     group = created.TargetGroups?.[0];
     if (group === undefined)
       throw new CutoverError('CUTOVER_E_PROVISION', `CreateTargetGroup(${name}) answered no group`);
     awsCrashPoint();
   } else {
-    await assertOurs(elbv2, group.TargetGroupArn!, `target group ${name}`, app);
+    await assertApplicationOurs(elbv2, group.TargetGroupArn!, `target group ${name}`, app);
   }
-  const attributes = await awsStep('DescribeTargetGroupAttributes', elbv2, (abortSignal) =>
-    elbv2.send(new DescribeTargetGroupAttributesCommand({ TargetGroupArn: source.TargetGroupArn }), {
-      abortSignal,
-    }),
-  );
-  const copied = (attributes.Attributes ?? []).filter((attribute) => attribute.Key !== undefined);
+  const copied = await readTargetGroupAttributes(elbv2, source.TargetGroupArn!);
   if (copied.length > 0) {
     await awsStep(`ModifyTargetGroupAttributes(${name})`, elbv2, (abortSignal) =>
       elbv2.send(
@@ -296,21 +261,110 @@ async function copyBalancerAttributes(
   sourceArn: string,
   replicaArn: string,
 ): Promise<void> {
-  const answer = await awsStep('DescribeLoadBalancerAttributes', elbv2, (abortSignal) =>
-    elbv2.send(new DescribeLoadBalancerAttributesCommand({ LoadBalancerArn: sourceArn }), { abortSignal }),
-  );
-  const copied = (answer.Attributes ?? []).filter(
-    (attribute) => attribute.Key !== undefined && !NOT_COPIED.has(attribute.Key),
-  );
+  const copied = await readBalancerAttributes(elbv2, sourceArn);
   if (copied.length === 0) return;
   await awsStep('ModifyLoadBalancerAttributes', elbv2, (abortSignal) =>
-    elbv2.send(new ModifyLoadBalancerAttributesCommand({ LoadBalancerArn: replicaArn, Attributes: copied }), {
-      abortSignal,
-    }),
+    elbv2.send(
+      new ModifyLoadBalancerAttributesCommand(applicationBalancerAttributesInput(replicaArn, copied)),
+      {
+        abortSignal,
+      },
+    ),
   );
 }
 
-async function listenersOf(elbv2: ElasticLoadBalancingV2Client, arn: string): Promise<Listener[]> {
+/** The source balancer's attributes a replica gets (deletion protection stays off). */
+export async function readBalancerAttributes(
+  elbv2: ElasticLoadBalancingV2Client,
+  sourceArn: string,
+): Promise<LoadBalancerAttribute[]> {
+  const answer = await awsStep('DescribeLoadBalancerAttributes', elbv2, (abortSignal) =>
+    elbv2.send(new DescribeLoadBalancerAttributesCommand({ LoadBalancerArn: sourceArn }), { abortSignal }),
+  );
+  return (answer.Attributes ?? []).filter(
+    (attribute) => attribute.Key !== undefined && !NOT_COPIED.has(attribute.Key),
+  );
+}
+
+/** The source target group's attributes a replica gets. */
+export async function readTargetGroupAttributes(
+  elbv2: ElasticLoadBalancingV2Client,
+  sourceArn: string,
+): Promise<TargetGroupAttribute[]> {
+  const attributes = await awsStep('DescribeTargetGroupAttributes', elbv2, (abortSignal) =>
+    elbv2.send(new DescribeTargetGroupAttributesCommand({ TargetGroupArn: sourceArn }), { abortSignal }),
+  );
+  return (attributes.Attributes ?? []).filter((attribute) => attribute.Key !== undefined);
+}
+
+export function applicationBalancerAttributesInput(arn: string, attributes: LoadBalancerAttribute[]) {
+  return { LoadBalancerArn: arn, Attributes: attributes };
+}
+
+export function createApplicationBalancerInput(
+  source: LoadBalancer,
+  name: string,
+  tags: readonly { Key: string; Value: string }[],
+) {
+  return {
+    Name: name,
+    Type: 'application' as const,
+    Subnets: (source.AvailabilityZones ?? []).map((zone) => zone.SubnetId!),
+    SecurityGroups: source.SecurityGroups,
+    Scheme: source.Scheme,
+    IpAddressType: source.IpAddressType,
+    Tags: [...tags],
+  };
+}
+
+export function createTargetGroupInput(
+  source: TargetGroup,
+  name: string,
+  tags: readonly { Key: string; Value: string }[],
+) {
+  return {
+    Name: name,
+    Protocol: source.Protocol,
+    ...(source.ProtocolVersion ? { ProtocolVersion: source.ProtocolVersion } : {}),
+    Port: source.Port,
+    VpcId: source.VpcId,
+    TargetType: source.TargetType,
+    HealthCheckEnabled: source.HealthCheckEnabled,
+    HealthCheckProtocol: source.HealthCheckProtocol,
+    HealthCheckPort: source.HealthCheckPort,
+    HealthCheckPath: source.HealthCheckPath,
+    HealthCheckIntervalSeconds: source.HealthCheckIntervalSeconds,
+    HealthCheckTimeoutSeconds: source.HealthCheckTimeoutSeconds,
+    HealthyThresholdCount: source.HealthyThresholdCount,
+    UnhealthyThresholdCount: source.UnhealthyThresholdCount,
+    ...(source.Matcher ? { Matcher: source.Matcher } : {}),
+    Tags: [...tags],
+  };
+}
+
+/** A copy of a source listener on the replica, forwarding to the replica's target group. */
+export function createListenerInput(
+  balancerArn: string,
+  listener: Listener,
+  fromGroupArn: string,
+  toGroupArn: string,
+  tags: readonly { Key: string; Value: string }[],
+) {
+  return {
+    LoadBalancerArn: balancerArn,
+    Port: listener.Port,
+    Protocol: listener.Protocol,
+    ...(listener.Certificates?.length ? { Certificates: listener.Certificates } : {}),
+    ...(listener.SslPolicy ? { SslPolicy: listener.SslPolicy } : {}),
+    ...(listener.AlpnPolicy?.length ? { AlpnPolicy: listener.AlpnPolicy } : {}),
+    DefaultActions: (listener.DefaultActions ?? []).map((action) =>
+      retarget(action, fromGroupArn, toGroupArn),
+    ),
+    Tags: [...tags],
+  };
+}
+
+export async function listenersOf(elbv2: ElasticLoadBalancingV2Client, arn: string): Promise<Listener[]> {
   const listeners: Listener[] = [];
   let marker: string | undefined;
   do {
@@ -323,7 +377,7 @@ async function listenersOf(elbv2: ElasticLoadBalancingV2Client, arn: string): Pr
   return listeners.sort((a, b) => (a.Port ?? 0) - (b.Port ?? 0));
 }
 
-async function describeBalancer(
+export async function describeBalancer(
   elbv2: ElasticLoadBalancingV2Client,
   which: { Names: string[] } | { LoadBalancerArns: string[] },
 ): Promise<LoadBalancer | undefined> {
@@ -338,7 +392,7 @@ async function describeBalancer(
   }
 }
 
-async function describeTargetGroup(
+export async function describeTargetGroup(
   elbv2: ElasticLoadBalancingV2Client,
   name: string,
 ): Promise<TargetGroup | undefined> {
@@ -353,7 +407,7 @@ async function describeTargetGroup(
   }
 }
 
-async function assertOurs(
+export async function assertApplicationOurs(
   elbv2: ElasticLoadBalancingV2Client,
   arn: string,
   what: string,
@@ -424,7 +478,7 @@ function retarget(action: Action, from: string, to: string): Action {
 }
 
 /** `app/NAME/ID` and `targetgroup/NAME/ID`: how CloudWatch dimensions name them. */
-function arnSuffix(arn: string): string {
+export function replicaDimension(arn: string): string {
   const at =
     arn.indexOf(':loadbalancer/') >= 0
       ? arn.indexOf(':loadbalancer/') + ':loadbalancer/'.length
@@ -437,12 +491,12 @@ function applicationReplica(
   targetGroup: TargetGroup,
   source: Source | undefined,
 ): BalancerReplica {
-  const balancerTo = arnSuffix(balancer.LoadBalancerArn!);
-  const groupTo = arnSuffix(targetGroup.TargetGroupArn!);
+  const balancerTo = replicaDimension(balancer.LoadBalancerArn!);
+  const groupTo = replicaDimension(targetGroup.TargetGroupArn!);
   const renames = new Map<string, string>();
   if (source !== undefined) {
-    const balancerFrom = arnSuffix(source.balancer.LoadBalancerArn!);
-    const groupFrom = arnSuffix(source.targetGroup.TargetGroupArn!);
+    const balancerFrom = replicaDimension(source.balancer.LoadBalancerArn!);
+    const groupFrom = replicaDimension(source.targetGroup.TargetGroupArn!);
     renames.set(balancerFrom, balancerTo);
     renames.set(groupFrom, groupTo);
     renames.set(`${balancerFrom}/${groupFrom}`, `${balancerTo}/${groupTo}`);

@@ -8,6 +8,7 @@ import {
   DescribeTagsCommand,
   ModifyLoadBalancerAttributesCommand,
   type ElasticLoadBalancingClient,
+  type LoadBalancerAttributes,
   type LoadBalancerDescription,
 } from '@aws-sdk/client-elastic-load-balancing';
 import { CUTOVER_TAG, tagValue } from '../../aws/cutover-tags.js';
@@ -44,25 +45,7 @@ export async function ensureClassicReplica(
   if (replica === undefined) {
     awsCrashPoint();
     await awsStep(`CreateLoadBalancer(${name})`, elb, (abortSignal) =>
-      elb.send(
-        new CreateLoadBalancerCommand({
-          LoadBalancerName: name,
-          Listeners: (original.ListenerDescriptions ?? []).map(({ Listener }) => ({
-            Protocol: Listener!.Protocol!,
-            LoadBalancerPort: Listener!.LoadBalancerPort!,
-            InstanceProtocol: Listener!.InstanceProtocol,
-            InstancePort: Listener!.InstancePort!,
-            ...(Listener!.SSLCertificateId ? { SSLCertificateId: Listener!.SSLCertificateId } : {}),
-          })),
-          ...((original.Subnets ?? []).length > 0
-            ? { Subnets: original.Subnets }
-            : { AvailabilityZones: original.AvailabilityZones }),
-          ...((original.SecurityGroups ?? []).length > 0 ? { SecurityGroups: original.SecurityGroups } : {}),
-          ...(original.Scheme === 'internal' ? { Scheme: 'internal' } : {}),
-          Tags: tags,
-        }),
-        { abortSignal },
-      ),
+      elb.send(new CreateLoadBalancerCommand(createClassicInput(original, name, tags)), { abortSignal }),
     );
     awsCrashPoint();
     replica = await describeClassic(elb, name);
@@ -72,7 +55,7 @@ export async function ensureClassicReplica(
       });
     }
   } else {
-    await assertOurs(elb, name, app);
+    await assertClassicOurs(elb, name, app);
   }
   if (original.HealthCheck !== undefined) {
     await awsStep(`ConfigureHealthCheck(${name})`, elb, (abortSignal) =>
@@ -88,22 +71,52 @@ export async function ensureClassicReplica(
   const attributes = await awsStep(`DescribeLoadBalancerAttributes(${source})`, elb, (abortSignal) =>
     elb.send(new DescribeLoadBalancerAttributesCommand({ LoadBalancerName: source }), { abortSignal }),
   );
-  const copied = attributes.LoadBalancerAttributes ?? {};
   await awsStep(`ModifyLoadBalancerAttributes(${name})`, elb, (abortSignal) =>
     elb.send(
-      new ModifyLoadBalancerAttributesCommand({
-        LoadBalancerName: name,
-        LoadBalancerAttributes: {
-          ...(copied.CrossZoneLoadBalancing ? { CrossZoneLoadBalancing: copied.CrossZoneLoadBalancing } : {}),
-          ...(copied.ConnectionDraining ? { ConnectionDraining: copied.ConnectionDraining } : {}),
-          ...(copied.ConnectionSettings ? { ConnectionSettings: copied.ConnectionSettings } : {}),
-        },
-      }),
+      new ModifyLoadBalancerAttributesCommand(
+        classicAttributesInput(name, attributes.LoadBalancerAttributes ?? {}),
+      ),
       { abortSignal },
     ),
   );
   awsCrashPoint();
   return classicReplica(replica, source);
+}
+
+/** CreateLoadBalancer of the replica: the source's listeners, subnets (or zones), groups, scheme. */
+export function createClassicInput(
+  original: LoadBalancerDescription,
+  name: string,
+  tags: readonly { Key: string; Value: string }[],
+) {
+  return {
+    LoadBalancerName: name,
+    Listeners: (original.ListenerDescriptions ?? []).map(({ Listener }) => ({
+      Protocol: Listener!.Protocol!,
+      LoadBalancerPort: Listener!.LoadBalancerPort!,
+      InstanceProtocol: Listener!.InstanceProtocol,
+      InstancePort: Listener!.InstancePort!,
+      ...(Listener!.SSLCertificateId ? { SSLCertificateId: Listener!.SSLCertificateId } : {}),
+    })),
+    ...((original.Subnets ?? []).length > 0
+      ? { Subnets: original.Subnets }
+      : { AvailabilityZones: original.AvailabilityZones }),
+    ...((original.SecurityGroups ?? []).length > 0 ? { SecurityGroups: original.SecurityGroups } : {}),
+    ...(original.Scheme === 'internal' ? { Scheme: 'internal' } : {}),
+    Tags: [...tags],
+  };
+}
+
+/** ModifyLoadBalancerAttributes of the replica: the source's cross-zone, draining and idle timeout. */
+export function classicAttributesInput(name: string, copied: LoadBalancerAttributes) {
+  return {
+    LoadBalancerName: name,
+    LoadBalancerAttributes: {
+      ...(copied.CrossZoneLoadBalancing ? { CrossZoneLoadBalancing: copied.CrossZoneLoadBalancing } : {}),
+      ...(copied.ConnectionDraining ? { ConnectionDraining: copied.ConnectionDraining } : {}),
+      ...(copied.ConnectionSettings ? { ConnectionSettings: copied.ConnectionSettings } : {}),
+    },
+  };
 }
 
 /** The replica named `name` as the endpoint and attachment facts, if it exists. */
@@ -181,7 +194,11 @@ export async function deleteClassic(elb: ElasticLoadBalancingClient, name: strin
   );
 }
 
-async function assertOurs(elb: ElasticLoadBalancingClient, name: string, app: string): Promise<void> {
+export async function assertClassicOurs(
+  elb: ElasticLoadBalancingClient,
+  name: string,
+  app: string,
+): Promise<void> {
   const answer = await awsStep(`DescribeTags(${name})`, elb, (abortSignal) =>
     elb.send(new DescribeTagsCommand({ LoadBalancerNames: [name] }), { abortSignal }),
   );
@@ -194,7 +211,7 @@ async function assertOurs(elb: ElasticLoadBalancingClient, name: string, app: st
   }
 }
 
-async function describeClassic(
+export async function describeClassic(
   elb: ElasticLoadBalancingClient,
   name: string,
 ): Promise<LoadBalancerDescription | undefined> {

@@ -7,12 +7,14 @@ import {
   SuspendProcessesCommand,
 } from '@aws-sdk/client-auto-scaling';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { EC2Client } from '@aws-sdk/client-ec2';
 import { ElasticLoadBalancingClient } from '@aws-sdk/client-elastic-load-balancing';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { awsClientConfig } from '../../aws/connection.js';
 import { cutoverTags } from '../../aws/cutover-tags.js';
 import { formatDuration } from '../../shared/duration.js';
 import { CutoverError } from '../../shared/errors.js';
+import type { PlannedStep, ProvisionPlan } from '../../shared/plan.js';
 import type { Logger } from '../../shared/logger.js';
 import type {
   ColdStandby,
@@ -42,13 +44,27 @@ import {
 } from './classic-elb-replica.js';
 import type { AwsAsgPlatformConfig } from './config.js';
 import { awsCrashPoint } from './crash-point.js';
-import { AWS_LOAD_BALANCER_ENDPOINT_KIND, awsAsgEndpointKind } from './endpoint-kind.js';
+import {
+  AWS_ASG_ENDPOINT_KIND,
+  AWS_LOAD_BALANCER_ENDPOINT_KIND,
+  awsAsgEndpointKind,
+} from './endpoint-kind.js';
 import { groupName } from './group-naming.js';
 import { replicaName } from './replica-naming.js';
 import type { ReplicateSettings } from './replica-stack-config.js';
 import { copyScalingPolicies, deleteCopiedAlarms, deleteScalingPolicies } from './scaling-policy-copy.js';
 import { groupsOf } from './slot-groups.js';
-import { ALARM_SCALING, createStackColdStandby } from './stack-cold-standby.js';
+import {
+  createStackColdStandby,
+  resumeAlarmScalingCall,
+  suspendAlarmScalingCall,
+} from './stack-cold-standby.js';
+import {
+  planReplicaStackPark,
+  planReplicaStackProvision,
+  planReplicaStackStop,
+  type ReplicaStackPlanContext,
+} from './replica-stack-plan.js';
 
 export interface ReplicaStackDeps {
   readonly app: string;
@@ -77,6 +93,7 @@ class ReplicaStackPlatform implements Platform {
   private readonly elb: ElasticLoadBalancingClient;
   private readonly elbv2: ElasticLoadBalancingV2Client;
   private readonly cloudwatch: CloudWatchClient;
+  private readonly ec2: EC2Client;
   private readonly replicate: ReplicateSettings;
   readonly coldStandby: ColdStandby;
 
@@ -91,7 +108,8 @@ class ReplicaStackPlatform implements Platform {
     this.elb = new ElasticLoadBalancingClient(awsClientConfig(config));
     this.elbv2 = new ElasticLoadBalancingV2Client(awsClientConfig(config));
     this.cloudwatch = new CloudWatchClient(awsClientConfig(config));
-    this.coldStandby = createStackColdStandby({
+    this.ec2 = new EC2Client(awsClientConfig(config));
+    const standby = createStackColdStandby({
       asg: this.asg,
       app: deps.app,
       logger: deps.logger,
@@ -102,6 +120,70 @@ class ReplicaStackPlatform implements Platform {
         if (replica !== undefined) await this.waitUntilServed(replica, ids, signal);
       },
     });
+    this.coldStandby = { ...standby, planPark: (slot) => planReplicaStackPark(this.planContext(), slot) };
+  }
+
+  async planProvision(
+    slot: Slot,
+    release: string,
+    options: { deploymentId?: string } = {},
+  ): Promise<ProvisionPlan> {
+    const { steps, group } = await planReplicaStackProvision(this.planContext(), slot, release, options);
+    const source = this.replicate.loadBalancer;
+    if (source === undefined) {
+      return {
+        steps,
+        endpoint: { kind: AWS_ASG_ENDPOINT_KIND, id: group, details: { region: this.config.region } },
+      };
+    }
+    return { steps, endpoint: await this.plannedBalancerEndpoint(replicaName(this.deps.app, slot, release)) };
+  }
+
+  planStop(slot: Slot, options: StopOptions): Promise<PlannedStep[]> {
+    return planReplicaStackStop(this.planContext(), slot, options);
+  }
+
+  private planContext(): ReplicaStackPlanContext {
+    return {
+      asg: this.asg,
+      ec2: this.ec2,
+      elb: this.elb,
+      elbv2: this.elbv2,
+      cloudwatch: this.cloudwatch,
+      config: this.config,
+      app: this.deps.app,
+      replicate: this.replicate,
+    };
+  }
+
+  /**
+   * The endpoint provision() will give the slot: its replica as it exists now, or — made by the
+   * provision — named with placeholders for what AWS gives it (a router's plan names it so).
+   */
+  private async plannedBalancerEndpoint(name: string): Promise<SlotEndpoint> {
+    const found = await this.findReplica(name);
+    if (found !== undefined) {
+      return withBalancerEndpoint(
+        this.config.region,
+        found.id,
+        found.dnsName,
+        found.canonicalHostedZoneId,
+        found.type,
+      );
+    }
+    const type =
+      this.replicate.loadBalancer !== undefined && 'classic' in this.replicate.loadBalancer
+        ? 'classic'
+        : 'application';
+    const planned = withBalancerEndpoint(
+      this.config.region,
+      type === 'classic' ? name : `<ARN of load balancer ${name}>`,
+      `<DNS name of load balancer ${name}>`,
+      `<hosted zone of load balancer ${name}>`,
+      type,
+    );
+    // What a DNS router's plan takes for the load balancer the provision makes.
+    return { ...planned, details: { ...planned.details, planned: 'true' } };
   }
 
   describe(): PlatformDescription {
@@ -147,12 +229,7 @@ class ReplicaStackPlatform implements Platform {
     }
     // A stack stopped earlier (and now provisioned again) scales on its alarms again.
     await awsStep(`ResumeProcesses(${group})`, this.asg, (abortSignal) =>
-      this.asg.send(
-        new ResumeProcessesCommand({ AutoScalingGroupName: group, ScalingProcesses: [ALARM_SCALING] }),
-        {
-          abortSignal,
-        },
-      ),
+      this.asg.send(new ResumeProcessesCommand(resumeAlarmScalingCall(group).input), { abortSignal }),
     );
     this.deps.logger.info('aws-asg.stack-provisioned', { slot, release, group, loadBalancer: replica?.id });
     return withBalancer(instances, replica);
@@ -168,16 +245,13 @@ class ReplicaStackPlatform implements Platform {
       (instance) => instance.slot === slot && typeof instance.meta.loadBalancer === 'string',
     )?.meta;
     if (meta === undefined) return undefined;
-    return {
-      kind: AWS_LOAD_BALANCER_ENDPOINT_KIND,
-      id: String(meta.loadBalancer),
-      details: {
-        region: this.config.region,
-        dnsName: String(meta.dnsName),
-        canonicalHostedZoneId: String(meta.canonicalHostedZoneId),
-        type: String(meta.balancerType),
-      },
-    };
+    return withBalancerEndpoint(
+      this.config.region,
+      String(meta.loadBalancer),
+      String(meta.dnsName),
+      String(meta.canonicalHostedZoneId),
+      String(meta.balancerType),
+    );
   }
 
   async running(slot: Slot): Promise<Instance[]> {
@@ -197,13 +271,9 @@ class ReplicaStackPlatform implements Platform {
     for (const group of await groupsOf(this.asg, this.deps.app, slot)) {
       if (group.deleting) continue;
       await awsStep(`SuspendProcesses(${group.name})`, this.asg, (abortSignal) =>
-        this.asg.send(
-          new SuspendProcessesCommand({
-            AutoScalingGroupName: group.name,
-            ScalingProcesses: [ALARM_SCALING],
-          }),
-          { abortSignal },
-        ),
+        this.asg.send(new SuspendProcessesCommand(suspendAlarmScalingCall(group.name).input), {
+          abortSignal,
+        }),
       );
     }
     await this.groups.stop(slot, options);
@@ -228,7 +298,7 @@ class ReplicaStackPlatform implements Platform {
   }
 
   async close(): Promise<void> {
-    for (const client of [this.asg, this.elb, this.elbv2, this.cloudwatch]) client.destroy();
+    for (const client of [this.asg, this.elb, this.elbv2, this.cloudwatch, this.ec2]) client.destroy();
     await this.groups.close();
   }
 
@@ -374,4 +444,19 @@ function withBalancer(instances: readonly Instance[], replica: BalancerReplica |
       balancerType: replica.type,
     },
   }));
+}
+
+/** The endpoint of a slot whose stack has its own load balancer: what a DNS router names. */
+function withBalancerEndpoint(
+  region: string,
+  id: string,
+  dnsName: string,
+  canonicalHostedZoneId: string,
+  type: string,
+): SlotEndpoint {
+  return {
+    kind: AWS_LOAD_BALANCER_ENDPOINT_KIND,
+    id,
+    details: { region, dnsName, canonicalHostedZoneId, type },
+  };
 }

@@ -22,10 +22,10 @@ import { awsCrashPoint } from './crash-point.js';
 import { copiedName } from './replica-naming.js';
 
 /** The policy types copied; predictive scaling forecasts from the source's own history, so it stays. */
-const COPIED_TYPES = new Set(['TargetTrackingScaling', 'SimpleScaling', 'StepScaling']);
+export const COPIED_TYPES = new Set(['TargetTrackingScaling', 'SimpleScaling', 'StepScaling']);
 /** AWS makes (and deletes) a target-tracking policy's alarms itself: copying them would double them. */
-const OWN_ALARMS_OF = new Set(['TargetTrackingScaling']);
-const DELETE_ALARMS_BATCH = 100;
+export const OWN_ALARMS_OF = new Set(['TargetTrackingScaling']);
+export const DELETE_ALARMS_BATCH = 100;
 
 export interface PolicyCopy {
   readonly policies: number;
@@ -96,21 +96,25 @@ export async function copyScalingPolicies(
 
 /** Deletes the policies cutover copied onto the group (AWS then deletes a target-tracking policy's own alarms). */
 export async function deleteScalingPolicies(asg: AutoScalingClient, group: string): Promise<void> {
-  let policies: ScalingPolicy[];
-  try {
-    policies = await policiesOf(asg, group);
-  } catch (error) {
-    if (failedWith(error, 'ValidationError')) return;
-    throw error;
-  }
-  for (const policy of policies) {
-    if (!(policy.PolicyName ?? '').startsWith(`${group}/`)) continue;
-    await awsStep(`DeletePolicy(${group}, ${policy.PolicyName})`, asg, (abortSignal) =>
-      asg.send(new DeletePolicyCommand({ AutoScalingGroupName: group, PolicyName: policy.PolicyName }), {
+  for (const name of await copiedPolicyNames(asg, group)) {
+    await awsStep(`DeletePolicy(${group}, ${name})`, asg, (abortSignal) =>
+      asg.send(new DeletePolicyCommand({ AutoScalingGroupName: group, PolicyName: name }), {
         abortSignal,
       }),
     );
   }
+}
+
+/** The policies cutover copied onto the group (named `<group>/…`); none when the group is gone. */
+export async function copiedPolicyNames(asg: AutoScalingClient, group: string): Promise<string[]> {
+  let policies: ScalingPolicy[];
+  try {
+    policies = await policiesOf(asg, group);
+  } catch (error) {
+    if (failedWith(error, 'ValidationError')) return [];
+    throw error;
+  }
+  return policies.map((policy) => policy.PolicyName ?? '').filter((name) => name.startsWith(`${group}/`));
 }
 
 /**
@@ -125,6 +129,25 @@ export async function deleteCopiedAlarms(
   slot: string,
   keepReleases: ReadonlySet<string> = new Set(),
 ): Promise<number> {
+  const doomed = await copiedAlarmNames(cloudwatch, namePrefix, app, slot, keepReleases);
+  for (let i = 0; i < doomed.length; i += DELETE_ALARMS_BATCH) {
+    await awsStep('DeleteAlarms', cloudwatch, (abortSignal) =>
+      cloudwatch.send(new DeleteAlarmsCommand({ AlarmNames: doomed.slice(i, i + DELETE_ALARMS_BATCH) }), {
+        abortSignal,
+      }),
+    );
+  }
+  return doomed.length;
+}
+
+/** The alarms deleteCopiedAlarms deletes, read without deleting them (a plan lists them). */
+export async function copiedAlarmNames(
+  cloudwatch: CloudWatchClient,
+  namePrefix: string,
+  app: string,
+  slot: string,
+  keepReleases: ReadonlySet<string> = new Set(),
+): Promise<string[]> {
   const doomed: string[] = [];
   for (const alarm of await allAlarms(cloudwatch, namePrefix)) {
     const tags = await awsStep(`ListTagsForResource(${alarm.AlarmName})`, cloudwatch, (abortSignal) =>
@@ -136,17 +159,10 @@ export async function deleteCopiedAlarms(
     if (release !== undefined && keepReleases.has(release)) continue;
     doomed.push(alarm.AlarmName!);
   }
-  for (let i = 0; i < doomed.length; i += DELETE_ALARMS_BATCH) {
-    await awsStep('DeleteAlarms', cloudwatch, (abortSignal) =>
-      cloudwatch.send(new DeleteAlarmsCommand({ AlarmNames: doomed.slice(i, i + DELETE_ALARMS_BATCH) }), {
-        abortSignal,
-      }),
-    );
-  }
-  return doomed.length;
+  return doomed;
 }
 
-async function policiesOf(asg: AutoScalingClient, group: string): Promise<ScalingPolicy[]> {
+export async function policiesOf(asg: AutoScalingClient, group: string): Promise<ScalingPolicy[]> {
   const found: ScalingPolicy[] = [];
   let token: string | undefined;
   do {
@@ -181,7 +197,7 @@ async function policyArn(asg: AutoScalingClient, group: string, name: string): P
   return arn;
 }
 
-async function allAlarms(cloudwatch: CloudWatchClient, prefix?: string): Promise<MetricAlarm[]> {
+export async function allAlarms(cloudwatch: CloudWatchClient, prefix?: string): Promise<MetricAlarm[]> {
   const found: MetricAlarm[] = [];
   let token: string | undefined;
   do {
@@ -201,7 +217,7 @@ async function allAlarms(cloudwatch: CloudWatchClient, prefix?: string): Promise
   return found;
 }
 
-function policyInput(policy: ScalingPolicy, target: string, renames: ReadonlyMap<string, string>) {
+export function policyInput(policy: ScalingPolicy, target: string, renames: ReadonlyMap<string, string>) {
   const tracking = policy.TargetTrackingConfiguration;
   const predefined = tracking?.PredefinedMetricSpecification;
   const custom = tracking?.CustomizedMetricSpecification;
@@ -249,7 +265,7 @@ function policyInput(policy: ScalingPolicy, target: string, renames: ReadonlyMap
   };
 }
 
-function alarmInput(
+export function alarmInput(
   alarm: MetricAlarm,
   target: string,
   renames: ReadonlyMap<string, string>,

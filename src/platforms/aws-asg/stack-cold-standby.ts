@@ -12,6 +12,7 @@ import {
   UpdateAutoScalingGroupCommand,
   type AutoScalingClient,
 } from '@aws-sdk/client-auto-scaling';
+import type { AwsCallSpec } from '../../aws/planned-call.js';
 import { formatDuration } from '../../shared/duration.js';
 import { CutoverError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
@@ -23,6 +24,24 @@ import { groupNamed, groupsOf, type SlotGroup } from './slot-groups.js';
 
 /** The Auto Scaling process that runs scaling policies when their alarms fire. */
 export const ALARM_SCALING = 'AlarmNotification';
+
+/** Alarm-driven scaling off for the group: a copied policy cannot scale a stopped group up. */
+export function suspendAlarmScalingCall(group: string) {
+  return {
+    service: 'autoscaling',
+    operation: 'SuspendProcesses',
+    input: { AutoScalingGroupName: group, ScalingProcesses: [ALARM_SCALING] },
+  } satisfies AwsCallSpec<object>;
+}
+
+/** Alarm-driven scaling back on for the group (a provision, a rollback's restore). */
+export function resumeAlarmScalingCall(group: string) {
+  return {
+    service: 'autoscaling',
+    operation: 'ResumeProcesses',
+    input: { AutoScalingGroupName: group, ScalingProcesses: [ALARM_SCALING] },
+  } satisfies AwsCallSpec<object>;
+}
 
 /** One group's capacity before the park, as journaled. */
 export interface ParkedGroup extends GroupCapacity {
@@ -59,13 +78,7 @@ export function createStackColdStandby(deps: StackColdStandbyDeps): ColdStandby 
       for (const group of await slotGroups(slot)) {
         // Suspended first: a copied policy's alarm must not scale the parked group back up.
         await awsStep(`SuspendProcesses(${group.name})`, asg, (abortSignal) =>
-          asg.send(
-            new SuspendProcessesCommand({
-              AutoScalingGroupName: group.name,
-              ScalingProcesses: [ALARM_SCALING],
-            }),
-            { abortSignal },
-          ),
+          asg.send(new SuspendProcessesCommand(suspendAlarmScalingCall(group.name).input), { abortSignal }),
         );
         if (group.min === 0 && group.desired === 0) continue;
         await awsStep(`UpdateAutoScalingGroup(${group.name})`, asg, (abortSignal) =>
@@ -89,13 +102,7 @@ export function createStackColdStandby(deps: StackColdStandbyDeps): ColdStandby 
           ),
         );
         await awsStep(`ResumeProcesses(${group.name})`, asg, (abortSignal) =>
-          asg.send(
-            new ResumeProcessesCommand({
-              AutoScalingGroupName: group.name,
-              ScalingProcesses: [ALARM_SCALING],
-            }),
-            { abortSignal },
-          ),
+          asg.send(new ResumeProcessesCommand(resumeAlarmScalingCall(group.name).input), { abortSignal }),
         );
         const ready = await waitInService(deps, group, signal);
         await deps.served(slot, group.release, ready, signal);

@@ -11,9 +11,10 @@
 import type { Change, ResourceRecordSet, Route53Client } from '@aws-sdk/client-route-53';
 import { plannedCall } from '../../aws/planned-call.js';
 import { engineCrashPoint } from '../../shared/crash-point.js';
+import { formatDuration } from '../../shared/duration.js';
 import { asCutoverError, CutoverError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
-import type { PlannedStep } from '../../shared/plan.js';
+import { isPlaceholder, placeholder, type PlannedStep, type PlannedValue } from '../../shared/plan.js';
 import type {
   DrainOptions,
   PlannedMove,
@@ -118,7 +119,7 @@ export class Route53Router implements Router {
   async planMove(move: PlannedMove): Promise<PlannedStep[]> {
     const { records } = this.connected();
     assertMovable(this.options.config.mode, move.weights);
-    const targets = this.recordTargets({ blue: [], green: [] }, move.endpoints);
+    const targets = this.recordTargets({ blue: [], green: [] }, move.endpoints, { plan: true });
     const sets = this.plannedSets ?? (await records.recordsNamed(this.recordName));
     const changes = this.changesFor(move.weights, targets, sets);
     this.plannedSets = afterChanges(sets, changes);
@@ -151,14 +152,16 @@ export class Route53Router implements Router {
 
   private plannedBatch(changes: readonly Change[], what: string): PlannedStep[] {
     return [
-      plannedCall({
-        service: 'route53',
-        operation: 'ChangeResourceRecordSets',
-        input: {
-          HostedZoneId: this.connected().records.zoneId,
-          ChangeBatch: { Comment: `cutover ${this.options.app}: ${what}`, Changes: changes },
-        },
-      }),
+      withStandIns(
+        plannedCall({
+          service: 'route53',
+          operation: 'ChangeResourceRecordSets',
+          input: {
+            HostedZoneId: this.connected().records.zoneId,
+            ChangeBatch: { Comment: `cutover ${this.options.app}: ${what}`, Changes: changes },
+          },
+        }),
+      ),
       {
         kind: 'wait',
         until: 'Route 53 reports the change INSYNC',
@@ -185,12 +188,16 @@ export class Route53Router implements Router {
   }
 
   /** What each slot's record would name; refuses instances without an endpoint and mixed types. */
-  private recordTargets(targets: SlotTargets, endpoints: SlotEndpoints): Partial<Record<Slot, RecordTarget>> {
+  private recordTargets(
+    targets: SlotTargets,
+    endpoints: SlotEndpoints,
+    options: { plan?: boolean } = {},
+  ): Partial<Record<Slot, RecordTarget>> {
     const prepared: Partial<Record<Slot, RecordTarget>> = {};
     for (const slot of SLOTS) {
       const endpoint = endpoints[slot];
       if (endpoint !== undefined) {
-        prepared[slot] = slotRecordTarget(slot, endpoint);
+        prepared[slot] = slotRecordTarget(slot, endpoint, options);
       } else if (targets[slot].length > 0) {
         throw new CutoverError(
           'CUTOVER_E_ROUTER',
@@ -421,8 +428,14 @@ export class Route53Router implements Router {
       if (left <= 0) {
         throw new CutoverError(
           'CUTOVER_E_ROUTER',
-          `Route 53 change ${change.id} for ${this.recordName} was still PENDING after settleTimeout (${this.options.config.settleTimeout} ms); Route 53 will still apply it, and the next move replaces it`,
-          { details: { change: change.id } },
+          `Route 53 change ${change.id} for ${this.recordName} was still PENDING after settleTimeout (${formatDuration(this.options.config.settleTimeout)}); Route 53 will still apply it, and the next move replaces it`,
+          {
+            details: {
+              change: change.id,
+              recordName: this.recordName,
+              settleTimeoutMs: this.options.config.settleTimeout,
+            },
+          },
         );
       }
       await pause(Math.min(wait, left));
@@ -443,4 +456,20 @@ export class Route53Router implements Router {
 
 function pause(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
+}
+
+/** A planned load balancer's `<DNS name of …>` (see PLANNED_ENDPOINT) as the plan's placeholder. */
+function withStandIns(step: PlannedStep): PlannedStep {
+  const swap = (value: PlannedValue): PlannedValue => {
+    if (typeof value === 'string') {
+      const standIn = /^<(.+)>$/.exec(value);
+      return standIn === null ? value : placeholder(standIn[1]!);
+    }
+    if (Array.isArray(value)) return value.map((inner: PlannedValue) => swap(inner));
+    if (typeof value === 'object' && !isPlaceholder(value)) {
+      return Object.fromEntries(Object.entries(value).map(([key, inner]) => [key, swap(inner)]));
+    }
+    return value;
+  };
+  return step.kind === 'call' ? { ...step, input: swap(step.input) as typeof step.input } : step;
 }

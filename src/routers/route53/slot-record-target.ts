@@ -19,7 +19,17 @@ const HOSTED_ZONE_ID = /^[A-Z0-9]{1,32}$/;
 const DNS_NAME =
   /^(?=.{1,253}\.?$)(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?\.)*[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?\.?$/;
 
-export function slotRecordTarget(slot: Slot, endpoint: SlotEndpoint): RecordTarget {
+/**
+ * A load balancer a plan's provision will make: its DNS name and zone are known only then, so a
+ * platform's plan names them `<like this>` with `details.planned: 'true'`; only a plan takes it.
+ */
+export const PLANNED_ENDPOINT = 'planned';
+
+export function slotRecordTarget(
+  slot: Slot,
+  endpoint: SlotEndpoint,
+  options: { plan?: boolean } = {},
+): RecordTarget {
   const refuse = (why: string): never => {
     throw new CutoverError('CUTOVER_E_ROUTER', `${slot}'s ${endpoint.kind} endpoint ${endpoint.id}: ${why}`, {
       details: { slot, endpoint: endpoint.id, kind: endpoint.kind },
@@ -28,6 +38,9 @@ export function slotRecordTarget(slot: Slot, endpoint: SlotEndpoint): RecordTarg
   const details = endpoint.details ?? {};
   if (endpoint.kind === AWS_LOAD_BALANCER_ENDPOINT) {
     const { dnsName, canonicalHostedZoneId, type } = details;
+    if (options.plan === true && details[PLANNED_ENDPOINT] === 'true') {
+      return { kind: 'alias', dnsName: dnsName ?? '', hostedZoneId: canonicalHostedZoneId ?? '' };
+    }
     if (type !== 'classic' && type !== 'application') {
       refuse(`details.type must be classic or application, not ${String(type)}`);
     }
