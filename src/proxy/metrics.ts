@@ -3,6 +3,7 @@
  * prom-client). Cheap to update on the hot path: plain numbers, no allocation.
  */
 import type { Slot } from '../shared/slot.js';
+import type { SlotCountsDelta } from './counts-delta.js';
 import { FINE_LATENCY_BUCKETS, fineLatencyBucket } from './fine-latency.js';
 
 export const LATENCY_BUCKETS_SECONDS = [
@@ -21,9 +22,16 @@ export interface SlotCounters {
   readonly latencyBuckets: readonly number[];
   /** Requests per fine-latency.ts bucket (not cumulative), for the analysis of p50/p99. */
   readonly fineLatency: readonly number[];
+  /** Requests per status class: index 0 for a status below 100, then 1xx … 5xx (STATUS_CLASSES). */
+  readonly statusClasses: readonly number[];
+  /** Requests cut short, per reason. */
+  readonly cuts: Readonly<Record<ExchangeCut, number>>;
   readonly mirrored: number;
   readonly mirrorErrors: number;
 }
+
+/** The `code_class` label of each statusClasses index. */
+export const STATUS_CLASSES = ['0xx', '1xx', '2xx', '3xx', '4xx', '5xx'] as const;
 
 /**
  * Why an exchange ended without forwarding's whole response, when the client is the reason
@@ -34,18 +42,8 @@ export interface SlotCounters {
  * - `refused`: the proxy refused the request while its body arrived, with the status recorded:
  *   408 for a body that missed its limits (body-deadline.ts), 400 for a malformed chunked body.
  */
-export type ExchangeCut = 'client-closed' | 'client-body-incomplete' | 'refused';
-
-export interface CompletedRequest {
-  readonly slot: Slot;
-  readonly status: number;
-  readonly durationSeconds: number;
-  readonly proxyError: boolean;
-  /** Set when the client cut the exchange short, or the proxy refused it mid-body. */
-  readonly cut: ExchangeCut | undefined;
-}
-
-export type RequestObserver = (request: CompletedRequest) => void;
+export const EXCHANGE_CUTS = ['client-closed', 'client-body-incomplete', 'refused'] as const;
+export type ExchangeCut = (typeof EXCHANGE_CUTS)[number];
 
 /** One proxy worker's share of the requests (the builtin router runs the proxy in several processes). */
 export interface WorkerCounts {
@@ -67,6 +65,12 @@ class MutableCounters {
   /** Non-cumulative per bucket; made cumulative in snapshot(). */
   readonly buckets = new Float64Array(LATENCY_BUCKETS_SECONDS.length + 1);
   readonly fineLatency = new Float64Array(FINE_LATENCY_BUCKETS);
+  readonly statusClasses = new Float64Array(STATUS_CLASSES.length);
+  readonly cuts: Record<ExchangeCut, number> = {
+    'client-closed': 0,
+    'client-body-incomplete': 0,
+    refused: 0,
+  };
   mirrored = 0;
   mirrorErrors = 0;
 }
@@ -76,16 +80,10 @@ export class ProxyMetrics {
     blue: new MutableCounters(),
     green: new MutableCounters(),
   };
-  private observer: RequestObserver | undefined;
   /** Per worker and slot: [requests, errors], when requests are recorded with recordWorker(). */
   private readonly workers = new Map<string, Record<Slot, [number, number]>>();
   /** Client connections closed at accept because a listener was at its maxConnections. */
   private readonly refused: Record<'live' | 'preview', number> = { live: 0, preview: 0 };
-
-  /** One callback per completed request, e.g. to feed a prom-client histogram. */
-  setObserver(observer: RequestObserver | undefined): void {
-    this.observer = observer;
-  }
 
   record(
     slot: Slot,
@@ -104,19 +102,41 @@ export class ProxyMetrics {
       bucket += 1;
     counters.buckets[bucket]! += 1;
     counters.fineLatency[fineLatencyBucket(durationSeconds)]! += 1;
-    if (this.observer !== undefined) this.observer({ slot, status, durationSeconds, proxyError, cut });
+    counters.statusClasses[statusClass(status)]! += 1;
+    if (cut !== undefined) counters.cuts[cut] += 1;
   }
 
-  /** Counts a request the worker `worker` answered (on top of record(), which sums every worker). */
-  recordWorker(worker: string, slot: Slot, status: number): void {
+  /** Adds a proxy worker's report (its counts since its previous one) to these counters. */
+  add(slot: Slot, delta: SlotCountsDelta): void {
+    const counters = this.counters[slot];
+    counters.requests += delta.requests;
+    counters.errors += delta.errors;
+    counters.proxyErrors += delta.proxyErrors;
+    counters.latencySecondsSum += delta.latencySecondsSum;
+    delta.latencyBuckets.forEach((count, index) => {
+      if (index < counters.buckets.length) counters.buckets[index]! += count;
+    });
+    for (const [index, count] of delta.fineLatency) {
+      if (index >= 0 && index < FINE_LATENCY_BUCKETS) counters.fineLatency[index]! += count;
+    }
+    delta.statusClasses.forEach((count, index) => {
+      if (index < counters.statusClasses.length) counters.statusClasses[index]! += count;
+    });
+    for (const cut of EXCHANGE_CUTS) counters.cuts[cut] += delta.cuts[cut];
+    counters.mirrored += delta.mirrored;
+    counters.mirrorErrors += delta.mirrorErrors;
+  }
+
+  /** Counts requests the worker `worker` answered (on top of what record() or add() sums over every worker). */
+  recordWorker(worker: string, slot: Slot, requests: number, errors: number): void {
     let counts = this.workers.get(worker);
     if (counts === undefined) {
       if (this.workers.size >= MAX_WORKERS_KEPT) this.workers.delete(this.workers.keys().next().value!);
       counts = { blue: [0, 0], green: [0, 0] };
       this.workers.set(worker, counts);
     }
-    counts[slot][0] += 1;
-    if (status >= 500) counts[slot][1] += 1;
+    counts[slot][0] += requests;
+    counts[slot][1] += errors;
   }
 
   /** Requests and 5xx answers per worker and slot (empty when the proxy runs in one process). */
@@ -163,8 +183,15 @@ export class ProxyMetrics {
       latencySecondsSum: counters.latencySecondsSum,
       latencyBuckets: cumulative,
       fineLatency: [...counters.fineLatency],
+      statusClasses: [...counters.statusClasses],
+      cuts: { ...counters.cuts },
       mirrored: counters.mirrored,
       mirrorErrors: counters.mirrorErrors,
     };
   }
+}
+
+/** The STATUS_CLASSES index of a status. */
+function statusClass(status: number): number {
+  return Math.max(0, Math.min(STATUS_CLASSES.length - 1, Math.floor(status / 100)));
 }

@@ -13,12 +13,12 @@ import { after, before, describe, it } from 'node:test';
 import { Registry } from 'prom-client';
 import { exportProxyMetrics } from '../../src/server/proxy-metrics-exporter.js';
 import { Logger, silentLogger } from '../../src/shared/logger.js';
-import type { Slot } from '../../src/shared/slot.js';
+import { SLOTS, type Slot } from '../../src/shared/slot.js';
 import { createBuiltinRouter, type BuiltinRouter } from '../../src/routers/builtin/builtin-router.js';
 import { builtinRouterConfig } from '../../src/routers/builtin/config.js';
 import { guardRouter } from '../../src/routers/guarded-router.js';
 import { WORKER_PROTOCOL_VERSION } from '../../src/routers/builtin/worker/protocol.js';
-import type { MetricsEvent } from '../../src/routers/builtin/worker/protocol.js';
+import type { WorkerCountsReport } from '../../src/routers/builtin/worker/protocol.js';
 import { startVersionBackend, type VersionBackend } from '../support/backend.js';
 import { waitFor } from '../support/load.js';
 import { waitUntilEnded } from '../support/pid-gone.js';
@@ -105,7 +105,7 @@ void describe('builtin router worker processes', () => {
   const open = async (
     workers: number,
     logger: Logger = silentLogger,
-    onWorkerMetrics?: (pid: number, event: MetricsEvent) => void,
+    onWorkerMetrics?: (pid: number, event: WorkerCountsReport) => void,
   ): Promise<BuiltinRouter> => {
     const router = createBuiltinRouter(
       builtinRouterConfig.parse({ kind: 'builtin', listen: '127.0.0.1:0', workers }),
@@ -129,7 +129,8 @@ void describe('builtin router worker processes', () => {
     });
     const router = await open(2, logger, (pid, event) => {
       const counts = perWorker.get(pid) ?? { blue: 0, green: 0 };
-      for (const [slot] of event.completed) counts[slot] += 1;
+      assert.equal(event.event, 'counts', 'a worker of this cutover reports bucket counts');
+      if (event.event === 'counts') for (const slot of SLOTS) counts[slot] += event.slots[slot].requests;
       perWorker.set(pid, counts);
     });
     const guarded = guardRouter(router);
@@ -144,14 +145,15 @@ void describe('builtin router worker processes', () => {
         await waitFor(() => (load.since().bodies[`${from}-1`] ?? 0) > 20, { what: `traffic on ${from}` });
         await guarded.setWeights(to === 'green' ? { blue: 0, green: 100 } : { blue: 100, green: 0 });
         load.mark();
-        // Every worker's share of what started after the switch, counted by the workers themselves.
-        await new Promise((resolve) => setTimeout(resolve, 150));
+        // Every worker's share of what started after the switch, counted by the workers themselves
+        // (they report every 100ms).
+        await new Promise((resolve) => setTimeout(resolve, 250));
         const before = new Map([...perWorker].map(([pid, counts]) => [pid, { ...counts }]));
         await waitFor(() => (load.since().bodies[`${to}-1`] ?? 0) > 200, { what: `traffic on ${to}` });
         const seen = load.since();
         assert.deepEqual(Object.keys(seen.bodies), [`${to}-1`], `only ${to} answers after the switch`);
         assert.deepEqual(seen.errors, []);
-        await new Promise((resolve) => setTimeout(resolve, 150));
+        await new Promise((resolve) => setTimeout(resolve, 250));
         for (const pid of router.workerPids()) {
           const now = perWorker.get(pid) ?? { blue: 0, green: 0 };
           const then = before.get(pid) ?? { blue: 0, green: 0 };
@@ -164,7 +166,7 @@ void describe('builtin router worker processes', () => {
       }
       // /metrics has every worker's series too, and they add up to the summed ones.
       await load.stop();
-      await new Promise((resolve) => setTimeout(resolve, 150));
+      await new Promise((resolve) => setTimeout(resolve, 250));
       const registry = new Registry();
       exportProxyMetrics(router.metrics, registry);
       const text = await registry.metrics();

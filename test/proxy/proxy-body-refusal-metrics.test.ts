@@ -7,7 +7,6 @@ import path from 'node:path';
 import tls from 'node:tls';
 import { after, before, describe, it } from 'node:test';
 import { Registry } from 'prom-client';
-import type { CompletedRequest } from '../../src/proxy/metrics.js';
 import type { BuiltinRouter } from '../../src/routers/builtin/builtin-router.js';
 import { exportProxyMetrics } from '../../src/server/proxy-metrics-exporter.js';
 import { waitFor } from '../support/load.js';
@@ -90,16 +89,17 @@ void describe('a request refused for its body limits', () => {
   for (const client of CLIENTS) {
     void it(`is recorded with status 408 and reason refused (${client})`, { timeout: 20_000 }, async () => {
       const router = await routerFor(client);
-      const completed: CompletedRequest[] = [];
-      router.metrics.setObserver((request) => completed.push(request));
       try {
         assert.equal(await sendBodyThatNeverEnds(router, client), 408);
-        await waitFor(() => completed.length > 0, { what: 'the refused request to be recorded' });
-        assert.equal(completed.length, 1);
-        assert.equal(completed[0]!.slot, 'blue');
-        assert.equal(completed[0]!.status, 408);
-        assert.equal(completed[0]!.cut, 'refused');
-        assert.equal(completed[0]!.proxyError, false);
+        await waitFor(() => router.metrics.snapshot().blue.requests > 0, {
+          what: 'the refused request to be recorded',
+        });
+        const { blue, green } = router.metrics.snapshot();
+        assert.equal(blue.requests, 1);
+        assert.equal(green.requests, 0);
+        assert.deepEqual(blue.statusClasses, [0, 0, 0, 0, 1, 0], 'one 4xx');
+        assert.deepEqual(blue.cuts, { 'client-closed': 0, 'client-body-incomplete': 0, refused: 1 });
+        assert.equal(blue.proxyErrors, 0);
       } finally {
         await router.close();
       }

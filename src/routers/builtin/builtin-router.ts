@@ -29,7 +29,7 @@ import type {
 import { BUILTIN_CAPABILITIES } from './capabilities.js';
 import type { BuiltinRouterConfig } from './config.js';
 import { sameTable, tableOf, type AppliedState } from './routing-table.js';
-import type { MetricsEvent } from './worker/protocol.js';
+import type { WorkerCountsReport } from './worker/protocol.js';
 import { WorkerPool, type ListenAddress } from './worker/worker-pool.js';
 
 export interface BuiltinRouterDeps {
@@ -44,7 +44,7 @@ export interface BuiltinRouterDeps {
    */
   readonly takeOverWorkers?: boolean;
   /** Each worker's own reports, for per-worker series on /metrics. */
-  readonly onWorkerMetrics?: (pid: number, event: MetricsEvent) => void;
+  readonly onWorkerMetrics?: (pid: number, event: WorkerCountsReport) => void;
 }
 
 export interface BuiltinRouterAddresses {

@@ -9,12 +9,13 @@ import { LineReader } from './line-reader.js';
 import {
   MAX_LINE_BYTES,
   WORKER_PROTOCOL_VERSION,
+  countsEvent,
   metricsEvent,
   shadowEvent,
   type ShadowEvent,
   workerAnswer,
   type HelloAnswer,
-  type MetricsEvent,
+  type WorkerCountsReport,
   type WorkerCommand,
 } from './protocol.js';
 
@@ -45,7 +46,7 @@ export class ControlClient {
   private constructor(
     private readonly socket: net.Socket,
     readonly socketPath: string,
-    private readonly onMetrics: (event: MetricsEvent) => void,
+    private readonly onMetrics: (event: WorkerCountsReport) => void,
     private readonly onShadow: ((event: ShadowEvent) => void) | undefined,
   ) {
     const reader = new LineReader(
@@ -67,7 +68,7 @@ export class ControlClient {
   /** Connects and says hello; refuses a worker of another protocol version with its message. */
   static async connect(
     socketPath: string,
-    onMetrics: (event: MetricsEvent) => void,
+    onMetrics: (event: WorkerCountsReport) => void,
     onShadow?: (event: ShadowEvent) => void,
   ): Promise<{ client: ControlClient; hello: HelloAnswer }> {
     const socket = await new Promise<net.Socket>((resolve, reject) => {
@@ -132,9 +133,14 @@ export class ControlClient {
       );
       return;
     }
-    const event = metricsEvent.safeParse(parsed);
-    if (event.success) {
-      this.onMetrics(event.data);
+    const counts = countsEvent.safeParse(parsed);
+    if (counts.success) {
+      this.onMetrics(counts.data);
+      return;
+    }
+    const metrics = metricsEvent.safeParse(parsed);
+    if (metrics.success) {
+      this.onMetrics(metrics.data);
       return;
     }
     const shadow = shadowEvent.safeParse(parsed);
@@ -142,6 +148,8 @@ export class ControlClient {
       this.onShadow?.(shadow.data);
       return;
     }
+    // An event a newer worker pushes (one this control plane does not know) is not an answer.
+    if (isUnknownEvent(parsed)) return;
     const answer = workerAnswer.safeParse(parsed);
     if (!answer.success) {
       this.fail(
@@ -176,4 +184,12 @@ export class ControlClient {
     this.pending.clear();
     for (const listener of this.closeListeners.splice(0)) listener();
   }
+}
+
+const KNOWN_EVENTS: ReadonlySet<unknown> = new Set(['counts', 'metrics', 'shadow']);
+
+/** A line with an `event` name this control plane does not know (a known one that fails its schema is not). */
+function isUnknownEvent(parsed: unknown): boolean {
+  if (typeof parsed !== 'object' || parsed === null || !('event' in parsed)) return false;
+  return typeof parsed.event === 'string' && !KNOWN_EVENTS.has(parsed.event);
 }

@@ -11,6 +11,9 @@
 import { statSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { z } from 'zod';
+import type { SlotCountsDelta } from '../../../proxy/counts-delta.js';
+import { FINE_LATENCY_BUCKETS } from '../../../proxy/fine-latency.js';
+import { EXCHANGE_CUTS, LATENCY_BUCKETS_SECONDS, STATUS_CLASSES } from '../../../proxy/metrics.js';
 import { shadowSample } from '../../../proxy/shadow/shadow-sample.js';
 
 /**
@@ -113,29 +116,69 @@ export type WorkerAnswer =
   | { readonly id: number; readonly ok: true; readonly result: unknown }
   | { readonly id: number; readonly ok: false; readonly code: string; readonly message: string };
 
-/** One completed request, as the worker reports it for the control plane's summed metrics. */
+const count = z.number().int().min(0);
+const countsDelta = z.object({
+  requests: count,
+  errors: count,
+  proxyErrors: count,
+  latencySecondsSum: z.number().min(0),
+  latencyBuckets: z.array(count).length(LATENCY_BUCKETS_SECONDS.length + 1),
+  fineLatency: z
+    .array(
+      z.tuple([
+        z
+          .number()
+          .int()
+          .min(0)
+          .max(FINE_LATENCY_BUCKETS - 1),
+        count,
+      ]),
+    )
+    .max(FINE_LATENCY_BUCKETS),
+  statusClasses: z.array(count).length(STATUS_CLASSES.length),
+  cuts: z.object({ 'client-closed': count, 'client-body-incomplete': count, refused: count }),
+  mirrored: count,
+  mirrorErrors: count,
+}) satisfies z.ZodType<SlotCountsDelta>;
+
+/**
+ * Pushed by the worker, unasked, while it has something to report: its counts since the last
+ * report, per slot (the same size at any request rate).
+ */
+export const countsEvent = z.object({
+  event: z.literal('counts'),
+  slots: z.object({ blue: countsDelta, green: countsDelta }),
+  /** Client connections refused at accept since the last event. */
+  refused: z.object({ live: count, preview: count }),
+}) satisfies z.ZodType<CountsEvent>;
+export interface CountsEvent {
+  readonly event: 'counts';
+  readonly slots: Readonly<Record<'blue' | 'green', SlotCountsDelta>>;
+  readonly refused: Readonly<Record<'live' | 'preview', number>>;
+}
+
+/**
+ * What workers of an earlier cutover push instead of `counts`: one record per completed request.
+ * Read still, so their counts are kept while they drain after `cutover server --upgrade`.
+ */
 export const completedRecord = z.tuple([
   slot,
   z.number().int(),
   z.number(),
   z.boolean(),
-  z.enum(['client-closed', 'client-body-incomplete', 'refused']).nullable(),
+  z.enum(EXCHANGE_CUTS).nullable(),
 ]);
-export type CompletedRecord = z.infer<typeof completedRecord>;
-
-/** Pushed by the worker, unasked, a few times a second while it has something to report. */
 export const metricsEvent = z.object({
   event: z.literal('metrics'),
   completed: z.array(completedRecord),
   /** Mirrored copies since the last event, per slot: [sent, failed]. */
-  mirrored: z.object({
-    blue: z.tuple([z.number().int().min(0), z.number().int().min(0)]),
-    green: z.tuple([z.number().int().min(0), z.number().int().min(0)]),
-  }),
-  /** Client connections refused at accept since the last event. */
-  refused: z.object({ live: z.number().int().min(0), preview: z.number().int().min(0) }),
+  mirrored: z.object({ blue: z.tuple([count, count]), green: z.tuple([count, count]) }),
+  refused: z.object({ live: count, preview: count }),
 });
 export type MetricsEvent = z.infer<typeof metricsEvent>;
+
+/** A worker's report of its counts, in either form. */
+export type WorkerCountsReport = CountsEvent | MetricsEvent;
 
 const shadowCounts = z.object({
   compared: z.number().int().min(0),

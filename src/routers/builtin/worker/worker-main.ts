@@ -15,7 +15,8 @@ import { fileURLToPath } from 'node:url';
 import { CutoverError, isCutoverError } from '../../../shared/errors.js';
 import { childEnv } from '../../../shared/child-env.js';
 import { jsonLineSink, Logger } from '../../../shared/logger.js';
-import { ProxyMetrics, type CompletedRequest } from '../../../proxy/metrics.js';
+import { countsSince, isEmptyDelta } from '../../../proxy/counts-delta.js';
+import { ProxyMetrics } from '../../../proxy/metrics.js';
 import { NO_SHADOW_COUNTS, type ShadowCounts } from '../../../proxy/shadow/shadow-sample.js';
 import { ProxyServer, type ListenerRole } from '../../../proxy/proxy-server.js';
 import type { BuiltinRouterConfig } from '../config.js';
@@ -28,21 +29,21 @@ import {
   WORKER_PROTOCOL_VERSION,
   versionMismatch,
   workerRequest,
-  type CompletedRecord,
+  type CountsEvent,
   type DrainStatusAnswer,
   type ForkAnswer,
   type HelloAnswer,
-  type MetricsEvent,
   type ShadowEvent,
   type ReadAnswer,
   type RoutingTable,
   type WorkerRequest,
 } from './protocol.js';
 
-/** How often completed requests are reported to the control plane (batched: one line, not one per request). */
-const METRICS_FLUSH_MS = 50;
-/** Reported requests kept while no control connection listens; more are not kept. */
-const MAX_PENDING_RECORDS = 100_000;
+/**
+ * How often the worker reports its counts to the control plane (one line of bucket counts, the
+ * same size at any rate). Each report wakes the control process, which shares the cores.
+ */
+const METRICS_FLUSH_MS = 100;
 /** A sibling that has not taken its sockets within this is killed and the fork refused. */
 const FORK_TIMEOUT_MS = 20_000;
 const ROLES: readonly ListenerRole[] = ['live', 'preview'];
@@ -69,20 +70,9 @@ let generation = 0;
 let retiring = false;
 const controls = new Set<net.Socket>();
 const metrics = new ProxyMetrics();
-let completed: CompletedRecord[] = [];
-let reportedMirror = { blue: [0, 0] as [number, number], green: [0, 0] as [number, number] };
-let reportedRefused = { live: 0, preview: 0 };
-
-metrics.setObserver((request: CompletedRequest) => {
-  if (completed.length >= MAX_PENDING_RECORDS) return;
-  completed.push([
-    request.slot,
-    request.status,
-    request.durationSeconds,
-    request.proxyError,
-    request.cut ?? null,
-  ]);
-});
+/** The counts as of the last report (reports carry what was added since). */
+let reported = metrics.snapshot();
+let reportedRefused = metrics.refusedConnections();
 
 const send = (message: FromWorker, handle?: object): void => {
   // The handle is a raw listening socket (see ProxyServer.listeningHandle); node passes it as is.
@@ -333,31 +323,22 @@ function answered(child: ChildProcess, type: FromWorker['type']): Promise<void> 
 
 function flushMetrics(): void {
   if (controls.size === 0) return;
-  const snapshot = metrics.snapshot();
+  const now = metrics.snapshot();
   const refused = metrics.refusedConnections();
-  const mirrored = {
-    blue: [snapshot.blue.mirrored, snapshot.blue.mirrorErrors] as [number, number],
-    green: [snapshot.green.mirrored, snapshot.green.mirrorErrors] as [number, number],
-  };
-  const event: MetricsEvent = {
-    event: 'metrics',
-    completed,
-    mirrored: {
-      blue: [mirrored.blue[0] - reportedMirror.blue[0], mirrored.blue[1] - reportedMirror.blue[1]],
-      green: [mirrored.green[0] - reportedMirror.green[0], mirrored.green[1] - reportedMirror.green[1]],
-    },
+  const event: CountsEvent = {
+    event: 'counts',
+    slots: { blue: countsSince(now.blue, reported.blue), green: countsSince(now.green, reported.green) },
     refused: {
       live: refused.live - reportedRefused.live,
       preview: refused.preview - reportedRefused.preview,
     },
   };
   const empty =
-    event.completed.length === 0 &&
-    event.refused.live + event.refused.preview === 0 &&
-    event.mirrored.blue[0] + event.mirrored.blue[1] + event.mirrored.green[0] + event.mirrored.green[1] === 0;
+    isEmptyDelta(event.slots.blue) &&
+    isEmptyDelta(event.slots.green) &&
+    event.refused.live + event.refused.preview === 0;
   if (empty) return;
-  completed = [];
-  reportedMirror = mirrored;
+  reported = now;
   reportedRefused = refused;
   const line = `${JSON.stringify(event)}\n`;
   for (const socket of controls) if (!socket.destroyed) socket.write(line);

@@ -31,7 +31,7 @@ import type { ShadowLedger } from '../shadow-ledger.js';
 import {
   codeIdentity,
   type DrainStatusAnswer,
-  type MetricsEvent,
+  type WorkerCountsReport,
   type ShadowEvent,
   type ReadAnswer,
   type RoutingTable,
@@ -59,7 +59,7 @@ export interface WorkerPoolOptions {
    */
   readonly takeOver?: boolean;
   /** Called with each worker's report too, for per-worker series. */
-  readonly onWorkerMetrics?: (pid: number, event: MetricsEvent) => void;
+  readonly onWorkerMetrics?: (pid: number, event: WorkerCountsReport) => void;
   /** The shadow comparisons' counts and samples, summed over the workers (`mirror.compare`). */
   readonly shadow?: ShadowLedger;
 }
@@ -345,10 +345,8 @@ export class WorkerPool {
         socketDir: this.socketDir,
         config: this.options.config,
         previewToken: this.options.previewToken,
-        onMetrics: (event: MetricsEvent) => {
-          replay(this.options.metrics, event);
-          for (const [slot, status] of event.completed)
-            this.options.metrics.recordWorker(String(pid), slot, status);
+        onMetrics: (event: WorkerCountsReport) => {
+          addReport(this.options.metrics, String(pid), event);
           this.options.onWorkerMetrics?.(pid, event);
         },
         onShadow: (event: ShadowEvent) => this.options.shadow?.record(event),
@@ -513,15 +511,25 @@ export class WorkerPool {
   }
 }
 
-/** A worker's report added to the summed counters. */
-function replay(metrics: ProxyMetrics, event: MetricsEvent): void {
-  for (const [slot, status, durationSeconds, proxyError, cut] of event.completed) {
-    metrics.record(slot, status, durationSeconds, proxyError, cut ?? undefined);
-  }
-  for (const slot of ['blue', 'green'] as const) {
-    const [sent, failed] = event.mirrored[slot];
-    for (let i = 0; i < sent; i += 1) metrics.recordMirror(slot, false);
-    for (let i = 0; i < failed; i += 1) metrics.recordMirror(slot, true);
+/** A worker's report added to the summed counters and to the worker's own. */
+function addReport(metrics: ProxyMetrics, worker: string, event: WorkerCountsReport): void {
+  if (event.event === 'counts') {
+    for (const slot of ['blue', 'green'] as const) {
+      const delta = event.slots[slot];
+      metrics.add(slot, delta);
+      if (delta.requests > 0) metrics.recordWorker(worker, slot, delta.requests, delta.errors);
+    }
+  } else {
+    // A worker of an earlier cutover: one record per request.
+    for (const [slot, status, durationSeconds, proxyError, cut] of event.completed) {
+      metrics.record(slot, status, durationSeconds, proxyError, cut ?? undefined);
+      metrics.recordWorker(worker, slot, 1, status >= 500 ? 1 : 0);
+    }
+    for (const slot of ['blue', 'green'] as const) {
+      const [sent, failed] = event.mirrored[slot];
+      for (let i = 0; i < sent; i += 1) metrics.recordMirror(slot, false);
+      for (let i = 0; i < failed; i += 1) metrics.recordMirror(slot, true);
+    }
   }
   for (let i = 0; i < event.refused.live; i += 1) metrics.recordRefusedConnection('live');
   for (let i = 0; i < event.refused.preview; i += 1) metrics.recordRefusedConnection('preview');

@@ -14,7 +14,7 @@ import type { ListenerRole } from '../../../proxy/proxy-server.js';
 import type { BuiltinRouterConfig } from '../config.js';
 import { ControlClient } from './control-client.js';
 import type { FromWorker, ToWorker } from './ipc.js';
-import type { ForkAnswer, HelloAnswer, MetricsEvent, ShadowEvent } from './protocol.js';
+import type { ForkAnswer, HelloAnswer, WorkerCountsReport, ShadowEvent } from './protocol.js';
 
 /** A worker that is not ready within this (control socket open) is killed. */
 const START_TIMEOUT_MS = 20_000;
@@ -24,7 +24,7 @@ export interface WorkerSettings {
   readonly socketDir: string;
   readonly config: BuiltinRouterConfig;
   readonly previewToken: string;
-  readonly onMetrics: (event: MetricsEvent) => void;
+  readonly onMetrics: (event: WorkerCountsReport) => void;
   /** Shadow comparison counts and samples (`mirror.compare`). */
   readonly onShadow?: (event: ShadowEvent) => void;
 }
@@ -133,7 +133,7 @@ export class WorkerProcess {
   /** Takes over a worker a previous control plane left running. */
   static async adopt(
     socketPath: string,
-    onMetrics: (event: MetricsEvent) => void,
+    onMetrics: (event: WorkerCountsReport) => void,
     onShadow?: (event: ShadowEvent) => void,
   ): Promise<WorkerProcess> {
     const { client, hello } = await ControlClient.connect(socketPath, onMetrics, onShadow);
