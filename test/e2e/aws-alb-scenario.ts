@@ -36,7 +36,7 @@ export function albScenario(initialStrategy: readonly string[]): AlbScenario {
       };
       writeFileSync(
         scenario.harness.configFile,
-        configYamlWithRouter(scenario.fixture, router, {}, strategy),
+        configYamlWithRouter(scenario.fixture, router, { extraYaml: strategy }),
       );
     },
   } as AlbScenario;

@@ -8,94 +8,38 @@
  */
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { DescribeLoadBalancersCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { CreateHostedZoneCommand, Route53Client } from '@aws-sdk/client-route-53';
 import { deployCalls, type DeployPlan } from '../../src/shared/plan.js';
 import { groupName } from '../../src/platforms/aws-asg/group-naming.js';
 import { replicaName } from '../../src/platforms/aws-asg/replica-naming.js';
-import { MOTO_CREDENTIALS } from '../support/daemons/moto.js';
 import { recordedRequests, startRecording } from '../support/moto-recorder.js';
 import { assertPlanMade, isMutating } from '../support/plan-match.js';
-import { AWS_TEST_REGION, makeAwsAsgFixture, type AwsAsgFixture } from '../platforms/aws-asg-fixture.js';
+import { makeAwsAsgFixture, type AwsAsgFixture } from '../platforms/aws-asg-fixture.js';
 import { createReplicaSource, type ReplicaSource } from '../platforms/aws-replica-source.js';
 import type { DeploymentOutput } from './aws-scenario.js';
+import { createStackZone, replicaStackConfig, type StackZone } from './aws-stack-scenario.js';
 import { CutoverHarness } from './harness.js';
-
-const HEALTH_SCRIPT = fileURLToPath(new URL('../support/apps/asg-instance-health.ts', import.meta.url));
-const TSX = import.meta.resolve('tsx');
-const RECORD = 'shop.example.test';
 
 void describe('cutover deploy --plan, replica stack (ALB) behind route53, against moto', () => {
   let fixture: AwsAsgFixture;
   let source: ReplicaSource;
   let harness: CutoverHarness;
-  let route53: Route53Client;
+  let zone: StackZone | undefined;
 
   before(async () => {
     fixture = await makeAwsAsgFixture(['v1', 'v2']);
     source = await createReplicaSource(fixture.moto.endpoint, fixture.ec2, fixture.images.v1!);
-    route53 = new Route53Client({
-      region: AWS_TEST_REGION,
-      endpoint: fixture.moto.endpoint,
-      maxAttempts: 1,
-      credentials: MOTO_CREDENTIALS,
-    });
-    const zone = await route53.send(
-      new CreateHostedZoneCommand({ Name: 'example.test.', CallerReference: `cutover-plan-${Date.now()}` }),
-    );
-    const zoneId = zone.HostedZone!.Id!.replace(/^\/hostedzone\//, '');
+    zone = await createStackZone(fixture);
     harness = await CutoverHarness.create({ releases: {} });
-    const connection = { region: AWS_TEST_REGION, endpoint: fixture.moto.endpoint, maxAttempts: 1 };
-    const platform = {
-      kind: 'aws-asg',
-      mode: 'replica-stack',
-      replicate: { group: source.group, loadBalancer: { application: source.albArn } },
-      ...connection,
-      image: { name: `${fixture.app}-\${RELEASE}` },
-      availabilityZones: [`${AWS_TEST_REGION}a`],
-      instances: 2,
-      port: 8000,
-      pollInterval: '50ms',
-      readyTimeout: '20s',
-      stopGrace: '1s',
-    };
-    const router = {
-      kind: 'route53',
-      hostedZoneId: zoneId,
-      recordName: RECORD,
-      mode: 'alias',
-      ttl: '1s',
-      dnsMargin: '1s',
-      ...connection,
-      settleTimeout: '10s',
-    };
-    const probe = [process.execPath, '--import', TSX, HEALTH_SCRIPT, fixture.moto.endpoint, AWS_TEST_REGION];
-    writeFileSync(
-      harness.configFile,
-      [
-        `app: ${fixture.app}`,
-        `platform: ${JSON.stringify(platform)}`,
-        `router: ${JSON.stringify(router)}`,
-        'health:',
-        `  exec: { command: ${JSON.stringify(probe)} }`,
-        '  interval: 100ms',
-        '  timeout: 20s',
-        '  healthyThreshold: 1',
-        '  unhealthyThreshold: 1',
-        '  deadline: 60s',
-        'drain: { timeout: 2s }',
-        'rollbackWindow: 10m',
-        '',
-      ].join('\n'),
-    );
+    const router = { ttl: '1s', dnsMargin: '1s', settleTimeout: '10s' };
+    writeFileSync(harness.configFile, replicaStackConfig(fixture, source, zone.zoneId, router, '2s'));
   });
   after(async () => {
     try {
       await harness?.teardown();
     } finally {
-      route53?.destroy();
+      zone?.route53.destroy();
       source?.clients.destroy();
       await fixture?.cleanup();
     }

@@ -11,7 +11,6 @@
  */
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { DescribeAutoScalingGroupsCommand, DescribePoliciesCommand } from '@aws-sdk/client-auto-scaling';
@@ -20,22 +19,14 @@ import {
   DescribeLoadBalancersCommand,
   DescribeTargetGroupsCommand,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
-import {
-  CreateHostedZoneCommand,
-  ListResourceRecordSetsCommand,
-  Route53Client,
-} from '@aws-sdk/client-route-53';
 import { groupName } from '../../src/platforms/aws-asg/group-naming.js';
 import { replicaName } from '../../src/platforms/aws-asg/replica-naming.js';
-import { MOTO_CREDENTIALS } from '../support/daemons/moto.js';
-import { AWS_TEST_REGION, makeAwsAsgFixture, type AwsAsgFixture } from '../platforms/aws-asg-fixture.js';
+import { makeAwsAsgFixture, type AwsAsgFixture } from '../platforms/aws-asg-fixture.js';
 import { albStackShape, createReplicaSource, type ReplicaSource } from '../platforms/aws-replica-source.js';
 import { CutoverHarness, type CliResult } from './harness.js';
 import type { DeploymentOutput } from './aws-scenario.js';
+import { createStackZone, replicaStackConfig, type StackZone } from './aws-stack-scenario.js';
 
-const HEALTH_SCRIPT = fileURLToPath(new URL('../support/apps/asg-instance-health.ts', import.meta.url));
-const TSX = import.meta.resolve('tsx');
-const RECORD = 'shop.example.test';
 const TTL_S = 1;
 const MARGIN_S = 2;
 const HOLD_MS = (TTL_S + MARGIN_S) * 1000;
@@ -44,77 +35,25 @@ void describe('recipe 3 (replica stack) through cutover deploy and rollback, rou
   let fixture: AwsAsgFixture;
   let source: ReplicaSource;
   let harness: CutoverHarness;
-  let route53: Route53Client;
-  let zoneId: string;
+  let zone: StackZone;
 
   beforeEach(async () => {
     fixture = await makeAwsAsgFixture(['v1', 'v2']);
     source = await createReplicaSource(fixture.moto.endpoint, fixture.ec2, fixture.images.v1!);
-    route53 = new Route53Client({
-      region: AWS_TEST_REGION,
-      endpoint: fixture.moto.endpoint,
-      maxAttempts: 1,
-      credentials: MOTO_CREDENTIALS,
-    });
-    const zone = await route53.send(
-      new CreateHostedZoneCommand({ Name: 'example.test.', CallerReference: `cutover-e2e-${Date.now()}` }),
-    );
-    zoneId = zone.HostedZone!.Id!.replace(/^\/hostedzone\//, '');
+    zone = await createStackZone(fixture);
     harness = await CutoverHarness.create({ releases: {} });
-    writeFileSync(harness.configFile, configYaml());
+    const router = { ttl: `${TTL_S}s`, dnsMargin: `${MARGIN_S}s`, settleTimeout: '20s' };
+    writeFileSync(harness.configFile, replicaStackConfig(fixture, source, zone.zoneId, router, '10s'));
   });
   afterEach(async () => {
     try {
       await harness?.teardown();
     } finally {
-      route53?.destroy();
+      zone?.route53.destroy();
       source?.clients.destroy();
       await fixture?.cleanup();
     }
   });
-
-  function configYaml(): string {
-    const connection = { region: AWS_TEST_REGION, endpoint: fixture.moto.endpoint, maxAttempts: 1 };
-    const platform = {
-      kind: 'aws-asg',
-      mode: 'replica-stack',
-      replicate: { group: source.group, loadBalancer: { application: source.albArn } },
-      ...connection,
-      image: { name: `${fixture.app}-\${RELEASE}` },
-      availabilityZones: [`${AWS_TEST_REGION}a`],
-      instances: 2,
-      port: 8000,
-      pollInterval: '50ms',
-      readyTimeout: '20s',
-      stopGrace: '1s',
-    };
-    const router = {
-      kind: 'route53',
-      hostedZoneId: zoneId,
-      recordName: RECORD,
-      mode: 'alias',
-      ttl: `${TTL_S}s`,
-      dnsMargin: `${MARGIN_S}s`,
-      ...connection,
-      settleTimeout: '20s',
-    };
-    const probe = [process.execPath, '--import', TSX, HEALTH_SCRIPT, fixture.moto.endpoint, AWS_TEST_REGION];
-    return [
-      `app: ${fixture.app}`,
-      `platform: ${JSON.stringify(platform)}`,
-      `router: ${JSON.stringify(router)}`,
-      'health:',
-      `  exec: { command: ${JSON.stringify(probe)} }`,
-      '  interval: 100ms',
-      '  timeout: 20s',
-      '  healthyThreshold: 1',
-      '  unhealthyThreshold: 1',
-      '  deadline: 60s',
-      'drain: { timeout: 10s }',
-      'rollbackWindow: 10m',
-      '',
-    ].join('\n');
-  }
 
   const cli = async (
     args: string[],
@@ -129,22 +68,7 @@ void describe('recipe 3 (replica stack) through cutover deploy and rollback, rou
     }
   };
 
-  /** The DNS name the record aliases now (lower case, no trailing dot), or undefined. */
-  async function recordTarget(): Promise<string | undefined> {
-    const answer = await route53.send(
-      new ListResourceRecordSetsCommand({
-        HostedZoneId: zoneId,
-        StartRecordName: RECORD,
-        StartRecordType: 'A',
-      }),
-    );
-    const record = (answer.ResourceRecordSets ?? []).find(
-      (set) => set.Name?.replace(/\.$/, '') === RECORD && set.Type === 'A',
-    );
-    return record?.AliasTarget?.DNSName?.toLowerCase()
-      .replace(/\.$/, '')
-      .replace(/^dualstack\./, '');
-  }
+  const recordTarget = (): Promise<string | undefined> => zone.recordTarget();
 
   async function balancerOf(slot: 'blue' | 'green', release: string) {
     return (

@@ -8,7 +8,6 @@
  */
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling';
 import { DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
@@ -17,92 +16,31 @@ import {
   DescribeTargetGroupsCommand,
   DescribeTargetHealthCommand,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
-import {
-  CreateHostedZoneCommand,
-  ListResourceRecordSetsCommand,
-  Route53Client,
-} from '@aws-sdk/client-route-53';
 import { groupName } from '../../src/platforms/aws-asg/group-naming.js';
 import { replicaName } from '../../src/platforms/aws-asg/replica-naming.js';
-import { MOTO_CREDENTIALS } from '../support/daemons/moto.js';
 import { startRoute53StandIn, type Route53StandIn } from '../support/route53-stand-in.js';
-import { AWS_TEST_REGION, makeAwsAsgFixture, type AwsAsgFixture } from '../platforms/aws-asg-fixture.js';
+import { makeAwsAsgFixture, type AwsAsgFixture } from '../platforms/aws-asg-fixture.js';
 import { createReplicaSource, type ReplicaSource } from '../platforms/aws-replica-source.js';
 import { CutoverHarness, type CliResult } from './harness.js';
 import type { DeploymentOutput } from './aws-scenario.js';
-
-const HEALTH_SCRIPT = fileURLToPath(new URL('../support/apps/asg-instance-health.ts', import.meta.url));
-const TSX = import.meta.resolve('tsx');
-const RECORD = 'shop.example.test';
+import { createStackZone, replicaStackConfig, type StackZone } from './aws-stack-scenario.js';
 
 void describe('recipe 3 failing mid-switch (route53 alias), against moto', () => {
   let fixture: AwsAsgFixture;
   let source: ReplicaSource;
   let harness: CutoverHarness;
-  let route53: Route53Client;
-  let zoneId: string;
+  let zone: StackZone;
   const standIns: Route53StandIn[] = [];
 
   function writeConfig(routerEndpoint: string): void {
-    const connection = { region: AWS_TEST_REGION, endpoint: fixture.moto.endpoint, maxAttempts: 1 };
-    const platform = {
-      kind: 'aws-asg',
-      mode: 'replica-stack',
-      replicate: { group: source.group, loadBalancer: { application: source.albArn } },
-      ...connection,
-      image: { name: `${fixture.app}-\${RELEASE}` },
-      availabilityZones: [`${AWS_TEST_REGION}a`],
-      instances: 2,
-      port: 8000,
-      pollInterval: '50ms',
-      readyTimeout: '20s',
-      stopGrace: '1s',
-    };
-    const router = {
-      kind: 'route53',
-      hostedZoneId: zoneId,
-      recordName: RECORD,
-      mode: 'alias',
-      ttl: '1s',
-      dnsMargin: '1s',
-      ...connection,
-      endpoint: routerEndpoint,
-      settleTimeout: '2s',
-    };
-    const probe = [process.execPath, '--import', TSX, HEALTH_SCRIPT, fixture.moto.endpoint, AWS_TEST_REGION];
-    writeFileSync(
-      harness.configFile,
-      [
-        `app: ${fixture.app}`,
-        `platform: ${JSON.stringify(platform)}`,
-        `router: ${JSON.stringify(router)}`,
-        'health:',
-        `  exec: { command: ${JSON.stringify(probe)} }`,
-        '  interval: 100ms',
-        '  timeout: 20s',
-        '  healthyThreshold: 1',
-        '  unhealthyThreshold: 1',
-        '  deadline: 60s',
-        'drain: { timeout: 2s }',
-        'rollbackWindow: 10m',
-        '',
-      ].join('\n'),
-    );
+    const router = { ttl: '1s', dnsMargin: '1s', settleTimeout: '2s', endpoint: routerEndpoint };
+    writeFileSync(harness.configFile, replicaStackConfig(fixture, source, zone.zoneId, router, '2s'));
   }
 
   before(async () => {
     fixture = await makeAwsAsgFixture(['v1', 'v2', 'v3']);
     source = await createReplicaSource(fixture.moto.endpoint, fixture.ec2, fixture.images.v1!);
-    route53 = new Route53Client({
-      region: AWS_TEST_REGION,
-      endpoint: fixture.moto.endpoint,
-      maxAttempts: 1,
-      credentials: MOTO_CREDENTIALS,
-    });
-    const zone = await route53.send(
-      new CreateHostedZoneCommand({ Name: 'example.test.', CallerReference: `cutover-e2e-${Date.now()}` }),
-    );
-    zoneId = zone.HostedZone!.Id!.replace(/^\/hostedzone\//, '');
+    zone = await createStackZone(fixture);
     harness = await CutoverHarness.create({ releases: {} });
     writeConfig(fixture.moto.endpoint);
     const first = await cli(['deploy', 'v1']);
@@ -113,7 +51,7 @@ void describe('recipe 3 failing mid-switch (route53 alias), against moto', () =>
       await harness?.teardown();
     } finally {
       for (const standIn of standIns) await standIn.stop();
-      route53?.destroy();
+      zone?.route53.destroy();
       source?.clients.destroy();
       await fixture?.cleanup();
     }
@@ -131,21 +69,7 @@ void describe('recipe 3 failing mid-switch (route53 alias), against moto', () =>
     }
   };
 
-  async function recordTarget(): Promise<string | undefined> {
-    const answer = await route53.send(
-      new ListResourceRecordSetsCommand({
-        HostedZoneId: zoneId,
-        StartRecordName: RECORD,
-        StartRecordType: 'A',
-      }),
-    );
-    const record = (answer.ResourceRecordSets ?? []).find(
-      (set) => set.Name?.replace(/\.$/, '') === RECORD && set.Type === 'A',
-    );
-    return record?.AliasTarget?.DNSName?.toLowerCase()
-      .replace(/\.$/, '')
-      .replace(/^dualstack\./, '');
-  }
+  const recordTarget = (): Promise<string | undefined> => zone.recordTarget();
 
   /** The slot whose stack the record names, asserted to serve: its group full and counted healthy. */
   async function recordOnServingStack(slot: 'blue' | 'green', release: string): Promise<void> {

@@ -49,7 +49,7 @@ export function configYaml(
     kind === 'aws-elb'
       ? { kind, loadBalancer: balancer, ...connection, settleTimeout: '20s' }
       : { kind, targetGroup: balancer, ...connection, settleTimeout: '20s' };
-  return configYamlWithRouter(fixture, router, health);
+  return configYamlWithRouter(fixture, router, { health });
 }
 
 /** How the tests' cutover reaches moto: its endpoint, and one attempt per call so a gap fails fast. */
@@ -61,16 +61,25 @@ export function awsConnection(fixture: AwsAsgFixture): {
   return { region: AWS_TEST_REGION, endpoint: fixture.moto.endpoint, maxAttempts: 1 };
 }
 
+export interface ConfigOptions {
+  readonly health?: HealthSettings;
+  /** Settings added to the platform's (a mode and what it replicates, say). */
+  readonly platform?: Record<string, unknown>;
+  readonly drainTimeout?: string;
+  /** Lines added at the end (a strategy, an analysis section). */
+  readonly extraYaml?: readonly string[];
+}
+
 /** The project's cutover.yml with the aws-asg platform on moto and any `router:` section. */
 export function configYamlWithRouter(
   fixture: AwsAsgFixture,
   router: Record<string, unknown>,
-  health: HealthSettings = {},
-  extraYaml: readonly string[] = [],
+  { health = {}, platform: platformSettings = {}, drainTimeout = '1s', extraYaml = [] }: ConfigOptions = {},
 ): string {
   const connection = awsConnection(fixture);
   const platform = {
     kind: 'aws-asg',
+    ...platformSettings,
     ...connection,
     image: { name: `${fixture.app}-\${RELEASE}` },
     availabilityZones: [`${AWS_TEST_REGION}a`],
@@ -92,7 +101,7 @@ export function configYamlWithRouter(
     `  healthyThreshold: ${health.healthyThreshold ?? 1}`,
     '  unhealthyThreshold: 1',
     `  deadline: ${health.deadline ?? '60s'}`,
-    'drain: { timeout: 1s }',
+    `drain: { timeout: ${drainTimeout} }`,
     'rollbackWindow: 10m',
     ...extraYaml,
     '',
