@@ -29,7 +29,7 @@ type PlanningRouter = Router & Required<Pick<Router, 'planMove' | 'planDrain'>>;
 export async function planDeploy(config: CutoverConfig, release: string): Promise<DeployPlan> {
   assertReleaseName(release);
   const logger = new Logger(jsonLineSink(process.stderr), 'warn').child({ app: config.app, mode: 'plan' });
-  const platform = createPlatform(config, logger);
+  const platform = await createPlatform(config, logger);
   let router: Router | undefined;
   let store: Store | undefined;
   try {

@@ -42,7 +42,7 @@ export async function startInProcess(
   const logs: LogRecord[] = [];
   const logger = new Logger((record) => logs.push(record), 'debug').child({ app: config.app });
   const store = openSqliteStore(path.join(config.stateDirPath, 'cutover.db'), options.store);
-  const platform = createPlatform(config, logger);
+  const platform = await createPlatform(config, logger);
   let created: CreatedRouter | undefined;
   try {
     created = createRouter(config, { logger, previewToken: 'in-process-preview-token' });

@@ -31,7 +31,7 @@ void describe('endpoint platform and router at open time', () => {
     harness = await CutoverHarness.create({ releases: { v1: {} } });
     config = loadConfig(harness.configFile);
     store = openSqliteStore(path.join(config.stateDirPath, 'cutover.db'));
-    platform = withTestGroups(createPlatform(config, silentLogger), config.app);
+    platform = withTestGroups(await createPlatform(config, silentLogger), config.app);
   });
   after(async () => {
     await platform?.close();
