@@ -33,10 +33,11 @@ export async function planDeploy(config: CutoverConfig, release: string): Promis
   let router: Router | undefined;
   let store: Store | undefined;
   try {
-    router = createRouter(config, {
+    const created = await createRouter(config, {
       logger,
       previewToken: loadOrCreatePreviewToken(config.stateDirPath),
-    }).router;
+    });
+    router = created.router;
     const planners = plannersOf(platform, router, config);
     store = openAppStore(config);
     // A deploy now would stop at the lock, before anything else.

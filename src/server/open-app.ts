@@ -55,7 +55,7 @@ export async function assembleApp(
   try {
     // Its own secret: the preview header crosses the public listener, the admin token must not.
     // `upgrade`: a builtin router hands its data plane over from the workers of an older server.
-    router = createRouter(config, {
+    router = await createRouter(config, {
       logger,
       previewToken: loadOrCreatePreviewToken(config.stateDirPath),
       upgrade,

@@ -45,7 +45,7 @@ export async function startInProcess(
   const platform = await createPlatform(config, logger);
   let created: CreatedRouter | undefined;
   try {
-    created = createRouter(config, { logger, previewToken: 'in-process-preview-token' });
+    created = await createRouter(config, { logger, previewToken: 'in-process-preview-token' });
     const router = new FaultyRouter(created.router);
     const engine = new DeploymentEngine({ config, store, router, platform, logger, ...options.engine });
     await router.open();

@@ -64,7 +64,10 @@ void describe('stop grace', () => {
     store = openSqliteStore(path.join(config.stateDirPath, 'cutover.db'));
     const real = await createPlatform(config, silentLogger);
     const platform = reportingGrace(real, REPORTED_GRACE_MS, stops);
-    const created = createRouter(config, { logger: silentLogger, previewToken: 'stop-grace-preview-token' });
+    const created = await createRouter(config, {
+      logger: silentLogger,
+      previewToken: 'stop-grace-preview-token',
+    });
     engine = new DeploymentEngine({ config, store, router: created.router, platform, logger: silentLogger });
     const opened = { engine, store, router: created.router, platform };
     close = async () => {

@@ -46,7 +46,7 @@ export async function startSettlingEngine(
   const store = openSqliteStore(path.join(config.stateDirPath, 'cutover.db'));
   const inner = await createPlatform(config, logger);
   const platform = options.groups ? withTestGroups(inner, config.app) : inner;
-  const created = createRouter(config, { logger, previewToken: 'settling-preview-token' });
+  const created = await createRouter(config, { logger, previewToken: 'settling-preview-token' });
   const router = new SettlingRouter(created.router, {
     routesBy: options.groups ? 'endpoint' : 'instances',
     ...(options.settleAfter ? { settleAfter: options.settleAfter } : {}),
