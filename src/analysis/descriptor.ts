@@ -28,7 +28,11 @@ export interface AnalysisDescriptor<K extends string = string, S extends z.ZodTy
   readonly kind: K;
   /** The schema of one `analysis.providers[]` entry of this kind (with `kind` and `name`). */
   readonly configSchema: S;
-  create(config: z.output<S>, deps: AnalysisDeps): AnalysisProvider;
+  /**
+   * Loads the implementation (a dynamic import) and makes the provider: this file and the schema
+   * stay free of SDKs, so a CLI verb that only reads the config starts fast.
+   */
+  create(config: z.output<S>, deps: AnalysisDeps): Promise<AnalysisProvider>;
 }
 
 export function defineAnalysis<K extends string, S extends z.ZodType>(

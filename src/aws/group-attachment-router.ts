@@ -38,6 +38,7 @@ import {
 } from '../shared/slot.js';
 import { describeGroup, type GroupFacts } from './auto-scaling-groups.js';
 import type { BalancerAttachment } from './balancer-attachment.js';
+import { TAGGED_INSTANCES } from './group-endpoint.js';
 import { groupServing } from './group-serving.js';
 import { planSwitchToGroup, switchToGroup, type SwitchStep } from './group-switch.js';
 import {
@@ -48,11 +49,6 @@ import {
   switchToInstanceSet,
   type InstanceSet,
 } from './instance-set-switch.js';
-
-/** The endpoint kind these routers route to: a slot of the aws-asg platform. */
-export const AUTO_SCALING_GROUP_ENDPOINT = 'aws-asg';
-/** Endpoint detail `members` of a slot that is a set of instances tagged in a shared group. */
-export const TAGGED_INSTANCES = 'tagged-instances';
 
 /** What open() connects: the balancer and the Auto Scaling client; close() lets both go. */
 export interface BalancerConnection {

@@ -29,14 +29,15 @@ type PlanningRouter = Router & Required<Pick<Router, 'planMove' | 'planDrain'>>;
 export async function planDeploy(config: CutoverConfig, release: string): Promise<DeployPlan> {
   assertReleaseName(release);
   const logger = new Logger(jsonLineSink(process.stderr), 'warn').child({ app: config.app, mode: 'plan' });
-  const platform = createPlatform(config, logger);
+  const platform = await createPlatform(config, logger);
   let router: Router | undefined;
   let store: Store | undefined;
   try {
-    router = createRouter(config, {
+    const created = await createRouter(config, {
       logger,
       previewToken: loadOrCreatePreviewToken(config.stateDirPath),
-    }).router;
+    });
+    router = created.router;
     const planners = plannersOf(platform, router, config);
     store = openAppStore(config);
     // A deploy now would stop at the lock, before anything else.

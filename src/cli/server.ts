@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import { EXIT } from '../shared/errors.js';
 import { Logger, jsonLineSink, type LogLevel } from '../shared/logger.js';
-import { startControlServer } from '../server/control-server.js';
 import { handOverFromRunningServer } from '../server/hand-over.js';
 import { configPath, verb, type CommonOptions } from './cli-context.js';
 import { printJson, printLine } from './output.js';
@@ -26,6 +25,9 @@ export function registerServer(program: Command): void {
       verb(async (mode, options: ServerOptions) => {
         const logger = new Logger(jsonLineSink(process.stderr), options.logLevel);
         if (options.upgrade === true) await handOverFromRunningServer(configPath(options), logger);
+        // Loaded here, not with the CLI: the dashboard, the admin API and prom-client are this
+        // verb's alone, and every other verb starts faster without them.
+        const { startControlServer } = await import('../server/control-server.js');
         const server = await startControlServer({
           configFile: configPath(options),
           logger,

@@ -34,22 +34,22 @@ export interface WatchScope {
 }
 
 export class AnalysisWatch {
-  private readonly providers: AnalysisProvider[];
+  /** A watch that asks the providers of `analysis.providers[]`. */
+  static async create(ctx: EngineContext, config: AnalysisConfig): Promise<AnalysisWatch> {
+    const providers = await createAnalysisProviders(config.providers, {
+      logger: ctx.logger,
+      baseDir: ctx.config.baseDir,
+      ...(ctx.slotTraffic === undefined ? {} : { slotTraffic: ctx.slotTraffic }),
+    });
+    return new AnalysisWatch(ctx, config, providers);
+  }
 
-  /** `providers`: who is asked; by default those of `analysis.providers[]`. */
+  /** `providers`: who is asked. */
   constructor(
     private readonly ctx: EngineContext,
     private readonly config: AnalysisConfig,
-    providers?: AnalysisProvider[],
-  ) {
-    this.providers =
-      providers ??
-      createAnalysisProviders(config.providers, {
-        logger: ctx.logger,
-        baseDir: ctx.config.baseDir,
-        ...(ctx.slotTraffic === undefined ? {} : { slotTraffic: ctx.slotTraffic }),
-      });
-  }
+    private readonly providers: readonly AnalysisProvider[],
+  ) {}
 
   /**
    * Rounds of checks until `untilMs` (a last round at the end), or the first failed finding.

@@ -290,7 +290,7 @@ export class DeploymentRun {
       'info',
       `comparing ${record.release}'s answers with ${record.fromRelease ?? 'the live release'}'s on mirrored requests for ${shadow.duration / 1000}s`,
     );
-    const provider = shadowAnalysis.create(shadow, {
+    const provider = await shadowAnalysis.create(shadow, {
       logger: this.ctx.logger,
       ...(this.ctx.shadow === undefined ? {} : { shadow: this.ctx.shadow }),
     });
@@ -511,7 +511,7 @@ export class DeploymentRun {
   private async analyse(record: DeploymentRecord, scope: WatchScope): Promise<WatchOutcome> {
     const config = this.ctx.config.analysis;
     if (!config) return { kind: 'done', findings: [] };
-    const watch = new AnalysisWatch(this.ctx, config);
+    const watch = await AnalysisWatch.create(this.ctx, config);
     try {
       return await watch.watch(record, scope);
     } finally {

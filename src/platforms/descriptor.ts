@@ -54,7 +54,11 @@ export interface PlatformDescriptor<
   /** The zod schema of the `platform:` section when `kind` is this one; it spreads PLATFORM_SETTINGS. */
   readonly configSchema: S;
   readonly capabilities: PlatformCapabilities;
-  create(config: z.output<S>, deps: PlatformDeps): Platform;
+  /**
+   * Loads the implementation (a dynamic import) and makes the platform: this file, the schema and
+   * the capabilities stay free of SDKs, so a CLI verb that only reads the config starts fast.
+   */
+  create(config: z.output<S>, deps: PlatformDeps): Promise<Platform>;
 }
 
 /** Ties a descriptor's factory to its own schema's output type. */

@@ -7,10 +7,14 @@ import { PLATFORM_DESCRIPTORS, type PlatformKind } from './descriptors.js';
 /** One descriptor per platform kind, from its folder; a kind in the schema without one fails to compile. */
 const PLATFORMS = PLATFORM_DESCRIPTORS satisfies { [K in PlatformKind]: PlatformDescriptor<K> };
 
-/** The platform the config asks for, from its folder's descriptor, given only what it needs. */
-export function createPlatform(config: CutoverConfig, logger: Logger): Platform {
+/**
+ * The platform the config asks for, from its folder's descriptor, given only what it needs. Async:
+ * the descriptor imports the implementation only now, so a CLI verb that never creates a platform
+ * does not pay for loading the SDKs of all of them (startup time of the CLI).
+ */
+export async function createPlatform(config: CutoverConfig, logger: Logger): Promise<Platform> {
   const descriptor = PLATFORMS[config.platform.kind] as PlatformDescriptor;
-  return descriptor.create(config.platform, {
+  return await descriptor.create(config.platform, {
     app: config.app,
     baseDir: config.baseDir,
     stateDir: config.stateDirPath,

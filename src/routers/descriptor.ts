@@ -69,7 +69,11 @@ export interface RouterDescriptor<K extends string = string, S extends z.ZodType
   configuredCapabilities?(config: z.output<S>): RouterCapabilities;
   /** Why the router lacks a capability, for error messages that say what to do instead. */
   readonly limits?: { readonly [C in keyof RouterCapabilities]?: string };
-  create(config: z.output<S>, deps: RouterDeps): CreatedRouter;
+  /**
+   * Loads the implementation (a dynamic import) and makes the router: this file, the schema and
+   * the capabilities stay free of SDKs, so a CLI verb that only reads the config starts fast.
+   */
+  create(config: z.output<S>, deps: RouterDeps): Promise<CreatedRouter>;
 }
 
 /** Ties a descriptor's factory to its own schema's output type. */

@@ -1,7 +1,5 @@
-import type { Registry } from 'prom-client';
 import type { CutoverConfig } from '../config/schema.js';
 import type { SlotTrafficSource } from '../shared/slot-traffic.js';
-import { exportProxyMetrics } from '../server/proxy-metrics-exporter.js';
 import type {
   CreatedRouter as CreatedByDescriptor,
   RouterDeps as DescriptorDeps,
@@ -11,8 +9,7 @@ import { ROUTER_DESCRIPTORS, type RouterKind } from './descriptors.js';
 import { guardRouter } from './guarded-router.js';
 
 /** A router plus what the control server may ask of it beyond the Router interface. */
-export interface CreatedRouter extends Omit<CreatedByDescriptor, 'proxyMetrics'> {
-  registerMetrics?(registry: Registry): void;
+export interface CreatedRouter extends CreatedByDescriptor {
   /**
    * Per-slot traffic counters, what the builtin analysis reads: the builtin proxy's (summed over
    * its workers), or a daemon router's (HAProxy); absent when the router keeps none.
@@ -27,11 +24,13 @@ const ROUTERS = ROUTER_DESCRIPTORS satisfies { [K in RouterKind]: RouterDescript
 
 /**
  * The router the config asks for, from its folder's descriptor, behind the guard layer
- * (guarded-router.ts): every router enforces the same invariants with the same codes.
+ * (guarded-router.ts): every router enforces the same invariants with the same codes. Async: the
+ * descriptor imports the implementation only now, so a CLI verb that never creates a router does
+ * not pay for loading the SDKs of all of them (startup time of the CLI).
  */
-export function createRouter(config: CutoverConfig, deps: RouterDeps): CreatedRouter {
+export async function createRouter(config: CutoverConfig, deps: RouterDeps): Promise<CreatedRouter> {
   const descriptor = ROUTERS[config.router.kind] as RouterDescriptor;
-  const { proxyMetrics, ...created } = descriptor.create(config.router, {
+  const created = await descriptor.create(config.router, {
     logger: deps.logger.child({ router: config.router.kind }),
     previewToken: deps.previewToken,
     baseDir: config.baseDir,
@@ -39,13 +38,13 @@ export function createRouter(config: CutoverConfig, deps: RouterDeps): CreatedRo
     upgrade: deps.upgrade,
     app: config.app,
   });
+  const { proxyMetrics } = created;
   return {
     ...created,
     router: guardRouter(created.router),
     ...(proxyMetrics === undefined
       ? {}
       : {
-          registerMetrics: (registry: Registry) => exportProxyMetrics(proxyMetrics, registry),
           slotTraffic: {
             name: 'builtin proxy',
             read: () => Promise.resolve(proxyMetrics.snapshot()),

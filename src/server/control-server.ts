@@ -13,6 +13,7 @@ import { createAdminApi } from './admin-api.js';
 import { loadOrCreateAdminToken } from './admin-token.js';
 import { createMetricsRegistry } from './metrics-registry.js';
 import { assembleApp, closeApp, openAppStore, startApp, type OpenedApp } from './open-app.js';
+import { exportProxyMetrics } from './proxy-metrics-exporter.js';
 import { writeServerInfo, removeServerInfo } from './server-info.js';
 import { acquireServerLock } from './server-lock.js';
 
@@ -77,7 +78,7 @@ export async function startControlServer(options: ControlServerOptions): Promise
     app = await assembleApp(config, store, logger, options.engine, { upgrade: options.upgrade });
     await startApp(app);
     const metrics = createMetricsRegistry(app.engine, config.app);
-    app.router.registerMetrics?.(metrics);
+    if (app.router.proxyMetrics !== undefined) exportProxyMetrics(app.router.proxyMetrics, metrics);
     const adminDeps = {
       token,
       engine: app.engine,

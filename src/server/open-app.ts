@@ -50,12 +50,12 @@ export async function assembleApp(
 ): Promise<OpenedApp> {
   // First: a notifier whose URL or key file is missing fails here, before anything is built.
   const notifier = Notifier.fromConfig(config, logger, CUTOVER_VERSION);
-  const platform = createPlatform(config, logger);
+  const platform = await createPlatform(config, logger);
   let router: CreatedRouter | undefined;
   try {
     // Its own secret: the preview header crosses the public listener, the admin token must not.
     // `upgrade`: a builtin router hands its data plane over from the workers of an older server.
-    router = createRouter(config, {
+    router = await createRouter(config, {
       logger,
       previewToken: loadOrCreatePreviewToken(config.stateDirPath),
       upgrade,

@@ -35,7 +35,7 @@ void describe('builtin provider', () => {
     const metrics = new ProxyMetrics();
     // Errors before the window belong to someone else's window.
     serve(metrics, 'green', 100, 500);
-    const provider = builtinAnalysis.create(config, {
+    const provider = await builtinAnalysis.create(config, {
       logger: silentLogger,
       slotTraffic: { name: 'builtin proxy', read: () => Promise.resolve(metrics.snapshot()) },
     });
@@ -59,7 +59,7 @@ void describe('builtin provider', () => {
   void test('ARouterWithoutALatencyDistribution_IsJudgedOnErrors_AndTheReasonSaysLatencyWasNotCompared', async () => {
     let green = { requests: 0, errors: 0, proxyErrors: 0, fineLatency: null };
     let blue = { ...green };
-    const provider = builtinAnalysis.create(config, {
+    const provider = await builtinAnalysis.create(config, {
       logger: silentLogger,
       slotTraffic: { name: 'haproxy show stat', read: () => Promise.resolve({ blue, green }) },
     });
@@ -77,7 +77,7 @@ void describe('builtin provider', () => {
   });
 
   void test('ACounterSourceThatFails_IsAProviderError_NamingTheSource_NeverAFailedVerdict', async () => {
-    const provider = builtinAnalysis.create(config, {
+    const provider = await builtinAnalysis.create(config, {
       logger: silentLogger,
       slotTraffic: {
         name: 'haproxy show stat',
@@ -92,7 +92,7 @@ void describe('builtin provider', () => {
   });
 
   void test('WithoutTheBuiltinRoutersCounters_ItRejectsWithAProviderError', async () => {
-    const provider = builtinAnalysis.create(config, { logger: silentLogger });
+    const provider = await builtinAnalysis.create(config, { logger: silentLogger });
     await assert.rejects(provider.check(request('2026-12-05T10:00:00.000Z')), (error) =>
       isCutoverError(error, 'CUTOVER_E_ANALYSIS_PROVIDER'),
     );

@@ -56,7 +56,7 @@ const vector = (...values: string[]) =>
 void describe('prometheus provider', () => {
   let source: ScriptedSource;
   let dir: string;
-  const make = (entry: Record<string, unknown> = {}): AnalysisProvider =>
+  const make = (entry: Record<string, unknown> = {}): Promise<AnalysisProvider> =>
     prometheusAnalysis.create(
       prometheusAnalysisConfig.parse({
         kind: 'prometheus',
@@ -82,7 +82,7 @@ void describe('prometheus provider', () => {
   void test('ItPostsTheFilledQueryAtTheWindowsEnd_ToApiV1Query_UnderTheAddressPath', async () => {
     source.received.length = 0;
     source.answer(scalar('0.01'));
-    const provider = make({ address: `${source.url}/prom/` });
+    const provider = await make({ address: `${source.url}/prom/` });
     const finding = await provider.check(request(95_000));
     assert.equal(finding.verdict, 'pass');
     const [sent] = source.received;
@@ -119,7 +119,7 @@ void describe('prometheus provider', () => {
     writeFileSync(tokenFile, 's3cret-one\n');
     source.received.length = 0;
     source.answer(scalar('0'));
-    const provider = make({ tokenFile: 'token' });
+    const provider = await make({ tokenFile: 'token' });
     await provider.check(request(1_000));
     writeFileSync(tokenFile, 's3cret-two');
     await provider.check(request(2_000));
@@ -129,10 +129,10 @@ void describe('prometheus provider', () => {
     );
     assert.ok(source.received.every((r) => !r.url.includes('s3cret')));
 
-    const missing = await rejection(make({ tokenFile: 'nope' }).check(request(1_000)));
+    const missing = await rejection((await make({ tokenFile: 'nope' })).check(request(1_000)));
     assert.match(missing.message, /cannot read tokenFile .*nope \(ENOENT\)/);
     writeFileSync(tokenFile, 'two words\n');
-    const bad = await rejection(make({ tokenFile: 'token' }).check(request(1_000)));
+    const bad = await rejection((await make({ tokenFile: 'token' })).check(request(1_000)));
     assert.match(bad.message, /does not start with a token/);
     assert.doesNotMatch(bad.message, /two words/);
   });
@@ -140,7 +140,7 @@ void describe('prometheus provider', () => {
   void test('MeasurementsAreOneIntervalApart_TheFirstOneIntervalIn_AtMostCount', async () => {
     source.received.length = 0;
     source.answer(scalar('0'));
-    const provider = make({ interval: '2s', count: 2 });
+    const provider = await make({ interval: '2s', count: 2 });
     const early = await provider.check(request(1_500));
     assert.equal(early.verdict, 'inconclusive');
     assert.match(early.reason, /no measurement yet/);
@@ -162,7 +162,7 @@ void describe('prometheus provider', () => {
   });
 
   void test('FailureLimit_TheWindowFailsOnlyPastIt_AndAFailStaysForTheWindow', async () => {
-    const provider = make({ failureLimit: 1 });
+    const provider = await make({ failureLimit: 1 });
     source.answer(scalar('0.05'));
     const tolerated = await provider.check(request(1_000));
     assert.equal(tolerated.verdict, 'inconclusive', 'one tolerated failure and nothing passed yet');
@@ -181,7 +181,7 @@ void describe('prometheus provider', () => {
   });
 
   void test('InconclusiveLimit_ToleratedInconclusivesDoNotHideAPass', async () => {
-    const provider = make({ inconclusiveLimit: 1 });
+    const provider = await make({ inconclusiveLimit: 1 });
     source.answer(vector());
     assert.equal((await provider.check(request(1_000))).verdict, 'inconclusive');
     source.answer(scalar('0'));
@@ -196,22 +196,25 @@ void describe('prometheus provider', () => {
     const both = () =>
       make({ successCondition: 'result < 0.02', failureCondition: { op: '>=', value: 0.01 } });
     source.answer(scalar('0.015'));
-    assert.equal((await both().check(request(1_000))).verdict, 'fail');
-    const neither = make({ successCondition: 'result < 0.02', failureCondition: 'result > 0.05' });
+    assert.equal((await (await both()).check(request(1_000))).verdict, 'fail');
+    const neither = await make({ successCondition: 'result < 0.02', failureCondition: 'result > 0.05' });
     source.answer(scalar('0.03'));
     const middle = await neither.check(request(1_000));
     assert.equal(middle.verdict, 'inconclusive');
     assert.match(middle.reason, /meets neither/);
     assert.equal(middle.threshold, 'pass: result < 0.02, fail: result > 0.05');
-    const onlyFailure = make({ successCondition: undefined, failureCondition: 'result > 0.05' });
+    const onlyFailure = await make({ successCondition: undefined, failureCondition: 'result > 0.05' });
     source.answer(scalar('+Inf'));
     const infinite = await onlyFailure.check(request(1_000));
     assert.equal(infinite.verdict, 'fail', '+Inf compares as a number');
     assert.equal(infinite.observed, 'Infinity', 'kept readable in the JSON of the record');
     source.answer(scalar('1e-3'));
     assert.equal(
-      (await make({ successCondition: undefined, failureCondition: 'result > 0.05' }).check(request(1_000)))
-        .verdict,
+      (
+        await (
+          await make({ successCondition: undefined, failureCondition: 'result > 0.05' })
+        ).check(request(1_000))
+      ).verdict,
       'pass',
     );
   });
@@ -241,7 +244,7 @@ void describe('prometheus provider', () => {
     ];
     for (const [answer, reason] of cases) {
       source.answer(answer);
-      const finding = await make().check(request(1_000));
+      const finding = await (await make()).check(request(1_000));
       assert.equal(finding.verdict, 'inconclusive', String(reason));
       assert.match(finding.reason, reason);
       assert.ok(finding.reason.length < 1000);
@@ -269,7 +272,7 @@ void describe('prometheus provider', () => {
     ];
     for (const [answer, message] of cases) {
       source.answer(answer);
-      const error = await rejection(make().check(request(1_000)));
+      const error = await rejection((await make()).check(request(1_000)));
       assert.match(error.message, message);
       assert.match(error.message, /^prometheus: /);
     }
@@ -291,19 +294,19 @@ void describe('prometheus provider', () => {
       [resets, /cannot reach it \(ECONNRESET\)|cannot reach it/],
     ] as const) {
       source.answer(answer);
-      const error = await rejection(make().check(request(1_000)));
+      const error = await rejection((await make()).check(request(1_000)));
       assert.match(error.message, message);
     }
     const closed = await startScriptedSource();
     const address = closed.url;
     await closed.close();
-    const error = await rejection(make({ address }).check(request(1_000)));
+    const error = await rejection((await make({ address })).check(request(1_000)));
     assert.match(error.message, /cannot reach it \(ECONNREFUSED\)/);
     assert.doesNotMatch(error.message, /127\.0\.0\.1/, 'no address in the message');
   });
 
   void test('ARejectionIsNoMeasurement_TheNextCheckAsksAgain', async () => {
-    const provider = make();
+    const provider = await make();
     source.received.length = 0;
     source.answer(text('down', 502));
     await rejection(provider.check(request(1_000)));
@@ -315,7 +318,7 @@ void describe('prometheus provider', () => {
   void test('TheEnginesSignal_CutsAHangingQueryShort', async () => {
     source.answer(silent);
     const controller = new AbortController();
-    const pending = make({ timeout: '30s' }).check(request(1_000, { signal: controller.signal }));
+    const pending = (await make({ timeout: '30s' })).check(request(1_000, { signal: controller.signal }));
     controller.abort();
     const error = await rejection(pending);
     assert.match(error.message, /cut short/);

@@ -44,7 +44,7 @@ const TOKEN = 'tok-SECRET-123';
 void describe('webhook provider', () => {
   let source: ScriptedSource;
   let dir: string;
-  const make = (entry: Record<string, unknown> = {}): AnalysisProvider =>
+  const make = (entry: Record<string, unknown> = {}): Promise<AnalysisProvider> =>
     webhookAnalysis.create(
       webhookAnalysisConfig.parse({
         kind: 'webhook',
@@ -68,7 +68,7 @@ void describe('webhook provider', () => {
     writeFileSync(path.join(dir, 'key'), 'shared-key');
     source.received.length = 0;
     source.answer(json({ verdict: 'pass' }));
-    const finding = await make({ secretFile: 'key' }).check(request({ stage: 'shift', step: 1 }));
+    const finding = await (await make({ secretFile: 'key' })).check(request({ stage: 'shift', step: 1 }));
     assert.deepEqual(finding, {
       verdict: 'pass',
       provider: 'webhook',
@@ -102,7 +102,7 @@ void describe('webhook provider', () => {
   void test('WithoutSecretFile_NoSignature_AndTheBakeHasStepNull', async () => {
     source.received.length = 0;
     source.answer(json({ verdict: 'inconclusive' }));
-    assert.equal((await make().check(request())).verdict, 'inconclusive');
+    assert.equal((await (await make()).check(request())).verdict, 'inconclusive');
     const [sent] = source.received;
     assert.equal(sent?.headers['x-cutover-signature'], undefined);
     assert.equal((JSON.parse(sent?.body ?? '{}') as { step: unknown }).step, null);
@@ -118,7 +118,7 @@ void describe('webhook provider', () => {
         reason: 'checkout failed\u001b[2J for 7%\nof carts' + 'x'.repeat(2000),
       }),
     );
-    const finding = await make().check(request());
+    const finding = await (await make()).check(request());
     assert.equal(finding.verdict, 'fail');
     assert.equal(finding.measure, 'checkout errors');
     assert.equal(finding.observed, 0.07);
@@ -148,7 +148,7 @@ void describe('webhook provider', () => {
     ];
     for (const [answer, message] of cases) {
       source.answer(answer);
-      const error = await rejection(make().check(request()));
+      const error = await rejection((await make()).check(request()));
       assert.match(error.message, message);
       assert.match(error.message, /^webhook: /);
       assert.doesNotMatch(error.message, /SECRET|127\.0\.0\.1|judge/, 'neither the URL nor its token');
@@ -160,7 +160,7 @@ void describe('webhook provider', () => {
     writeFileSync(urlFile, `${source.url}/first?token=${TOKEN}\n`);
     source.received.length = 0;
     source.answer(json({ verdict: 'pass' }));
-    const provider = make({ url: undefined, urlFile: 'url' });
+    const provider = await make({ url: undefined, urlFile: 'url' });
     await provider.check(request());
     writeFileSync(urlFile, `${source.url}/second`);
     await provider.check(request());
@@ -172,9 +172,9 @@ void describe('webhook provider', () => {
     const bad = await rejection(provider.check(request()));
     assert.match(bad.message, /urlFile .*url does not start with an http\(s\) URL/);
     assert.doesNotMatch(bad.message, /SECRET/);
-    const missing = await rejection(make({ url: undefined, urlFile: 'gone' }).check(request()));
+    const missing = await rejection((await make({ url: undefined, urlFile: 'gone' })).check(request()));
     assert.match(missing.message, /cannot read urlFile .*gone \(ENOENT\)/);
-    const noKey = await rejection(make({ secretFile: 'no-key' }).check(request()));
+    const noKey = await rejection((await make({ secretFile: 'no-key' })).check(request()));
     assert.match(noKey.message, /cannot read secretFile .*no-key/);
   });
 

@@ -42,10 +42,10 @@ export async function startInProcess(
   const logs: LogRecord[] = [];
   const logger = new Logger((record) => logs.push(record), 'debug').child({ app: config.app });
   const store = openSqliteStore(path.join(config.stateDirPath, 'cutover.db'), options.store);
-  const platform = createPlatform(config, logger);
+  const platform = await createPlatform(config, logger);
   let created: CreatedRouter | undefined;
   try {
-    created = createRouter(config, { logger, previewToken: 'in-process-preview-token' });
+    created = await createRouter(config, { logger, previewToken: 'in-process-preview-token' });
     const router = new FaultyRouter(created.router);
     const engine = new DeploymentEngine({ config, store, router, platform, logger, ...options.engine });
     await router.open();

@@ -62,9 +62,12 @@ void describe('stop grace', () => {
     const config = loadConfig(harness.configFile);
     assert.equal(config.platform.stopGrace, 2_000, 'the file says 2s (the harness default)');
     store = openSqliteStore(path.join(config.stateDirPath, 'cutover.db'));
-    const real = createPlatform(config, silentLogger);
+    const real = await createPlatform(config, silentLogger);
     const platform = reportingGrace(real, REPORTED_GRACE_MS, stops);
-    const created = createRouter(config, { logger: silentLogger, previewToken: 'stop-grace-preview-token' });
+    const created = await createRouter(config, {
+      logger: silentLogger,
+      previewToken: 'stop-grace-preview-token',
+    });
     engine = new DeploymentEngine({ config, store, router: created.router, platform, logger: silentLogger });
     const opened = { engine, store, router: created.router, platform };
     close = async () => {

@@ -31,7 +31,7 @@ void describe('endpoint platform and router at open time', () => {
     harness = await CutoverHarness.create({ releases: { v1: {} } });
     config = loadConfig(harness.configFile);
     store = openSqliteStore(path.join(config.stateDirPath, 'cutover.db'));
-    platform = withTestGroups(createPlatform(config, silentLogger), config.app);
+    platform = withTestGroups(await createPlatform(config, silentLogger), config.app);
   });
   after(async () => {
     await platform?.close();
@@ -39,8 +39,8 @@ void describe('endpoint platform and router at open time', () => {
     await harness?.teardown();
   });
 
-  void it('EndpointPlatformWithARouterThatDoesNotListItsKind_IsRefusedWhenTheEngineIsBuilt', () => {
-    const { router } = createRouter(config, { logger: silentLogger, previewToken: 'pairing-token' });
+  void it('EndpointPlatformWithARouterThatDoesNotListItsKind_IsRefusedWhenTheEngineIsBuilt', async () => {
+    const { router } = await createRouter(config, { logger: silentLogger, previewToken: 'pairing-token' });
     assert.throws(
       () => new DeploymentEngine({ config, store, router, platform, logger: silentLogger }),
       (error: unknown) =>
@@ -52,7 +52,7 @@ void describe('endpoint platform and router at open time', () => {
   });
 
   void it('EndpointPlatformWithARouterThatListsItsKind_IsAccepted', async () => {
-    const { router } = createRouter(config, { logger: silentLogger, previewToken: 'pairing-token' });
+    const { router } = await createRouter(config, { logger: silentLogger, previewToken: 'pairing-token' });
     const engine = new DeploymentEngine({
       config,
       store,

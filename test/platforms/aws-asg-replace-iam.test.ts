@@ -70,7 +70,7 @@ void describe('recipe 1 IAM policy (docs/aws.md)', () => {
       await (await fetch(`${endpoint}/moto-api/recorder/${path}`, { method: 'POST' })).arrayBuffer();
     }
     const platform = fixture.platform({ keepImages: 1 });
-    const router = guardRouter(createAwsRouter('aws-target-group', fixture.balancer.name, endpoint));
+    const router = guardRouter(await createAwsRouter('aws-target-group', fixture.balancer.name, endpoint));
     await router.open();
     try {
       const green = await platform.provision('green', 'v2');

@@ -27,7 +27,7 @@ void describe('aws-elb router over replace-instances slots, against moto', () =>
 
   async function preparedRouter(settleTimeout: string): Promise<Router> {
     const router = guardRouter(
-      createAwsRouter('aws-elb', fixture.balancer.name, fixture.aws.moto.endpoint, settleTimeout),
+      await createAwsRouter('aws-elb', fixture.balancer.name, fixture.aws.moto.endpoint, settleTimeout),
     );
     await router.open();
     const blue = await platform.running('blue');

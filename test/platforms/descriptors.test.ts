@@ -75,13 +75,13 @@ void test('EveryPlatform_ReportsItsConfiguredStopGrace_ThroughDescribe', async (
       const endpointKind = descriptor.capabilities.endpointKind;
       const platform =
         endpointKind === undefined
-          ? createPlatform(
+          ? await createPlatform(
               parseConfigText(`app: web\nstateDir: ${kind}\n${section}`, path.join(dir, 'cutover.yml')),
               silentLogger,
             )
           : // A slot that is an endpoint needs a router that routes to its kind; the descriptor
             // is created directly so this test does not depend on one.
-            descriptor.create(
+            await descriptor.create(
               descriptor.configSchema.parse((YAML.parse(section) as { platform: unknown }).platform),
               {
                 app: 'web',

@@ -93,14 +93,13 @@ void describe('aws-alb router against moto', () => {
       settleTimeout: options.settleTimeout ?? '10s',
       callTimeout: '10s',
     });
-    const router = guardRouter(
-      awsAlbRouter.create(config, {
-        logger: new Logger(() => {}),
-        previewToken: PREVIEW_TOKEN,
-        baseDir: '/nonexistent',
-        stateDir: '/nonexistent',
-      }).router,
-    );
+    const created = await awsAlbRouter.create(config, {
+      logger: new Logger(() => {}),
+      previewToken: PREVIEW_TOKEN,
+      baseDir: '/nonexistent',
+      stateDir: '/nonexistent',
+    });
+    const router = guardRouter(created.router);
     opened.push(router);
     await router.open();
     const forward = () =>
@@ -473,7 +472,8 @@ void describe('aws-alb router against moto', () => {
         targetGroups: { blue: 'no-such-group', green: c.alb.targetGroups.green },
       },
     ]) {
-      const router = guardRouter(awsAlbRouter.create(awsAlbRouter.configSchema.parse(config), deps).router);
+      const created = await awsAlbRouter.create(awsAlbRouter.configSchema.parse(config), deps);
+      const router = guardRouter(created.router);
       await assert.rejects(router.open(), (error: unknown) => isCutoverError(error, 'CUTOVER_E_ROUTER'));
       await router.close();
     }

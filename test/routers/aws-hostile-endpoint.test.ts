@@ -56,7 +56,7 @@ describe('AWS routers against a hostile endpoint', () => {
   for (const kind of ['aws-target-group', 'aws-elb', 'aws-alb'] as AnyAwsRouterKind[]) {
     for (const name of Object.keys(BEHAVIOURS)) {
       it(`${kind}: an endpoint that ${name} gives CUTOVER_E_ROUTER`, async () => {
-        const router = guardRouter(createAwsRouter(kind, 'web', endpoints[name]!, '5s', '400ms'));
+        const router = guardRouter(await createAwsRouter(kind, 'web', endpoints[name]!, '5s', '400ms'));
         await assert.rejects(router.open(), (error: unknown) => {
           assert.ok(
             isCutoverError(error, 'CUTOVER_E_ROUTER'),

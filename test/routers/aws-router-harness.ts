@@ -45,7 +45,7 @@ const QUIET_DEPS: RouterDeps = {
   stateDir: '/nonexistent',
 };
 
-export function createAwsRouter(
+export async function createAwsRouter(
   kind: AnyAwsRouterKind,
   balancer: string,
   endpoint: string,
@@ -53,7 +53,7 @@ export function createAwsRouter(
   callTimeout = '10s',
   /** aws-alb: the slots' target groups (default: named after `balancer`). */
   targetGroups?: { blue: string; green: string },
-): Router {
+): Promise<Router> {
   const common = { region: TEST_REGION, endpoint, maxAttempts: 1, settleTimeout, callTimeout };
   if (kind === 'aws-alb') {
     // `balancer` is the listener's ARN, or a name its ARN and target groups are made up from.
@@ -65,14 +65,14 @@ export function createAwsRouter(
       targetGroups: targetGroups ?? { blue: `${balancer}-blue`, green: `${balancer}-green` },
       ...common,
     });
-    return awsAlbRouter.create(config, QUIET_DEPS).router;
+    return (await awsAlbRouter.create(config, QUIET_DEPS)).router;
   }
   if (kind === 'aws-elb') {
     const config = awsElbRouter.configSchema.parse({ kind, loadBalancer: balancer, ...common });
-    return awsElbRouter.create(config, QUIET_DEPS).router;
+    return (await awsElbRouter.create(config, QUIET_DEPS)).router;
   }
   const config = awsTargetGroupRouter.configSchema.parse({ kind, targetGroup: balancer, ...common });
-  return awsTargetGroupRouter.create(config, QUIET_DEPS).router;
+  return (await awsTargetGroupRouter.create(config, QUIET_DEPS)).router;
 }
 
 export async function startAwsRouterHarness(
@@ -104,9 +104,10 @@ export async function startAwsRouterHarness(
           : serial % 2 === 0
             ? layout.targetGroupName
             : layout.targetGroupArn;
-      const makeRouter = (): Router => createAwsRouter(kind, balancer, moto.endpoint, options?.settleTimeout);
+      const makeRouter = (): Promise<Router> =>
+        createAwsRouter(kind, balancer, moto.endpoint, options?.settleTimeout);
       const kase: EndpointRouterCase = {
-        router: makeRouter(),
+        router: await makeRouter(),
         anotherRouter: makeRouter,
         endpoints: layout.endpoints,
         groups,

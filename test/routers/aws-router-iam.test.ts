@@ -89,7 +89,7 @@ describe('aws-alb IAM policy', () => {
       const groups = await createAwsGroups(clients, 'iam');
       const alb = await createAlb(clients, 'alb-iam');
       const router = guardRouter(
-        createAwsRouter('aws-alb', alb.listenerArn, moto.endpoint, '10s', '10s', alb.targetGroups),
+        await createAwsRouter('aws-alb', alb.listenerArn, moto.endpoint, '10s', '10s', alb.targetGroups),
       );
       await startRecording(moto.endpoint);
       await router.open();

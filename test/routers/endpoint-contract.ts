@@ -32,7 +32,7 @@ export interface EndpointRouterCase {
   /** Attach a slot's group behind cutover's back (an operator in the console). */
   attachByHand(slot: Slot): Promise<void>;
   /** A second router on the same layout, as a restarted control process would create it. */
-  anotherRouter(): Router;
+  anotherRouter(): Promise<Router>;
   /** Make a slot's instances fail the balancer's checks (moto: stop them). */
   makeUnhealthy(slot: Slot): Promise<void>;
   /** The group marks a slot's instances Unhealthy (SetInstanceHealth): they never serve. */
@@ -54,7 +54,7 @@ export interface EndpointRouterHarness {
   /** Clears moto and builds a fresh layout (a launch template, two groups, the balancer) and router. */
   fresh(options?: { settleTimeout?: string }): Promise<EndpointRouterCase>;
   /** A router of this kind whose AWS endpoint does not answer. */
-  unreachableRouter(): Router;
+  unreachableRouter(): Promise<Router>;
   teardown(): Promise<void>;
 }
 
@@ -314,7 +314,7 @@ export function runEndpointRouterContract(name: string, setup: () => Promise<End
         assert.equal(crashed.kind, 'converging', 'both groups attached is not a settled state');
         await g.close();
         // A new router (the restarted control process), prepared again and asked for the same move.
-        const restarted = guardRouter(c.anotherRouter());
+        const restarted = guardRouter(await c.anotherRouter());
         opened.push(restarted);
         await restarted.open();
         await restarted.prepare({ blue: [], green: [] }, c.endpoints);
@@ -332,7 +332,7 @@ export function runEndpointRouterContract(name: string, setup: () => Promise<End
       'an AWS API that does not answer gives CUTOVER_E_ROUTER',
       { timeout: CASE_TIMEOUT_MS },
       async () => {
-        const router = guardRouter(h().unreachableRouter());
+        const router = guardRouter(await h().unreachableRouter());
         await assert.rejects(router.open(), (error: unknown) => {
           assert.ok(
             isCutoverError(error, 'CUTOVER_E_ROUTER'),

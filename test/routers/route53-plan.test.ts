@@ -79,7 +79,7 @@ void describe('route53 router plans', () => {
       ttl: '1s',
       dnsMargin: '500ms',
     });
-    const g = guardRouter(route53Router.create(config, DEPS).router);
+    const g = guardRouter((await route53Router.create(config, DEPS)).router);
     cleanups.push(() => g.close());
     await g.open();
     await g.prepare({ blue: [], green: [] }, { blue: layout.endpoints.blue });

@@ -50,11 +50,11 @@ interface RouterOptions {
   readonly maxAttempts?: number;
 }
 
-function createRoute53Router(
+async function createRoute53Router(
   layout: Pick<Route53Layout, 'zoneId' | 'recordName'>,
   endpoint: string,
   options: RouterOptions = {},
-): Router {
+): Promise<Router> {
   const config = route53Router.configSchema.parse({
     kind: 'route53',
     hostedZoneId: layout.zoneId,
@@ -68,7 +68,7 @@ function createRoute53Router(
     ttl: options.ttl ?? '1s',
     dnsMargin: options.dnsMargin ?? '500ms',
   });
-  return route53Router.create(config, QUIET_DEPS).router;
+  return (await route53Router.create(config, QUIET_DEPS)).router;
 }
 
 function rejectsWith(code: ErrorCode, pattern?: RegExp): (error: unknown) => boolean {
@@ -98,7 +98,7 @@ describe('route53 router', () => {
     await moto.reset();
     const layout = await createRoute53Layout(moto.endpoint, `c${++serial}`);
     cleanups.push(() => layout.destroy());
-    const g = guardRouter(createRoute53Router(layout, moto.endpoint, options));
+    const g = guardRouter(await createRoute53Router(layout, moto.endpoint, options));
     cleanups.push(() => g.close());
     await g.open();
     await g.prepare({ blue: [], green: [] }, layout.endpoints);
@@ -163,7 +163,7 @@ describe('route53 router', () => {
           assert.deepEqual(await g.verify(), { kind: 'observed', weights: weightsAllOn(next) });
         }
         // The engine's retry after a crash asks for the same move: nothing is written twice.
-        const restarted = guardRouter(createRoute53Router(layout, moto.endpoint));
+        const restarted = guardRouter(await createRoute53Router(layout, moto.endpoint));
         cleanups.push(() => restarted.close());
         await restarted.open();
         await restarted.prepare({ blue: [], green: [] }, layout.endpoints);
@@ -237,7 +237,7 @@ describe('route53 router', () => {
         assert.match(status.kind === 'unknown' ? status.reason : '', /TTL plus dnsMargin \(1\.5 s\)/);
         // A restarted control process does not know when the move happened: it holds from now.
         const restarted = guardRouter(
-          createRoute53Router(layout, moto.endpoint, { ttl: '1s', dnsMargin: '500ms' }),
+          await createRoute53Router(layout, moto.endpoint, { ttl: '1s', dnsMargin: '500ms' }),
         );
         cleanups.push(() => restarted.close());
         await restarted.open();
@@ -341,7 +341,7 @@ describe('route53 router', () => {
           rejectsWith('CUTOVER_E_INVALID_WEIGHTS'),
         );
         // Below the guard the router checks Route 53's range itself.
-        const bare = createRoute53Router(layout, moto.endpoint, { mode: 'weighted' });
+        const bare = await createRoute53Router(layout, moto.endpoint, { mode: 'weighted' });
         cleanups.push(() => bare.close());
         await bare.open();
         await bare.prepare({ blue: [], green: [] }, layout.endpoints);
@@ -389,7 +389,10 @@ describe('route53 router', () => {
       const standIn = await startRoute53StandIn(moto.endpoint, { pendingPolls: Number.POSITIVE_INFINITY });
       cleanups.push(() => standIn.stop());
       const g = guardRouter(
-        createRoute53Router(layout, moto.endpoint, { endpoint: standIn.endpoint, settleTimeout: '1500ms' }),
+        await createRoute53Router(layout, moto.endpoint, {
+          endpoint: standIn.endpoint,
+          settleTimeout: '1500ms',
+        }),
       );
       cleanups.push(() => g.close());
       await g.open();
@@ -406,7 +409,7 @@ describe('route53 router', () => {
       assert.equal(seen.kind, 'converging', JSON.stringify(seen));
       assert.match(seen.kind === 'converging' ? seen.seen : '', /PENDING/);
       // The engine's abort asks for blue again, here through an endpoint whose changes sync.
-      const aborting = guardRouter(createRoute53Router(layout, moto.endpoint));
+      const aborting = guardRouter(await createRoute53Router(layout, moto.endpoint));
       cleanups.push(() => aborting.close());
       await aborting.open();
       await aborting.prepare({ blue: [], green: [] }, layout.endpoints);
@@ -420,7 +423,7 @@ describe('route53 router', () => {
     const { layout } = await fresh();
     const standIn = await startRoute53StandIn(moto.endpoint, { pendingPolls: 2 });
     cleanups.push(() => standIn.stop());
-    const router = createRoute53Router(layout, moto.endpoint, { endpoint: standIn.endpoint });
+    const router = await createRoute53Router(layout, moto.endpoint, { endpoint: standIn.endpoint });
     const g = guardRouter(router);
     cleanups.push(() => g.close());
     await g.open();
@@ -438,7 +441,7 @@ describe('route53 router', () => {
       const patient = await startRoute53StandIn(moto.endpoint, { pendingPolls: 0, throttled: 2 });
       cleanups.push(() => patient.stop());
       const retrying = guardRouter(
-        createRoute53Router(layout, moto.endpoint, { endpoint: patient.endpoint, maxAttempts: 3 }),
+        await createRoute53Router(layout, moto.endpoint, { endpoint: patient.endpoint, maxAttempts: 3 }),
       );
       cleanups.push(() => retrying.close());
       await retrying.open();
@@ -452,7 +455,9 @@ describe('route53 router', () => {
       assert.deepEqual(await aliasTarget(layout), [`A ${dnsNameOf(layout, 'green')}`]);
       const impatient = await startRoute53StandIn(moto.endpoint, { pendingPolls: 0, throttled: 1 });
       cleanups.push(() => impatient.stop());
-      const once = guardRouter(createRoute53Router(layout, moto.endpoint, { endpoint: impatient.endpoint }));
+      const once = guardRouter(
+        await createRoute53Router(layout, moto.endpoint, { endpoint: impatient.endpoint }),
+      );
       await assert.rejects(once.open(), rejectsWith('CUTOVER_E_ROUTER', /Throttling/));
       await once.close();
     },
@@ -464,11 +469,13 @@ describe('route53 router', () => {
     async () => {
       const { layout } = await fresh();
       const outside = guardRouter(
-        createRoute53Router(layout, moto.endpoint, { recordName: 'www.other.org' }),
+        await createRoute53Router(layout, moto.endpoint, { recordName: 'www.other.org' }),
       );
       await assert.rejects(outside.open(), rejectsWith('CUTOVER_E_ROUTER', /not in hosted zone/));
       await outside.close();
-      const missing = guardRouter(createRoute53Router({ ...layout, zoneId: 'ZNOSUCHZONE' }, moto.endpoint));
+      const missing = guardRouter(
+        await createRoute53Router({ ...layout, zoneId: 'ZNOSUCHZONE' }, moto.endpoint),
+      );
       await assert.rejects(missing.open(), rejectsWith('CUTOVER_E_ROUTER', /GetHostedZone/));
       await missing.close();
     },
@@ -574,7 +581,7 @@ describe('route53 router', () => {
         try {
           const endpoint = `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`;
           const router = guardRouter(
-            createRoute53Router({ zoneId: 'Z1', recordName: 'www.example.com' }, endpoint, {
+            await createRoute53Router({ zoneId: 'Z1', recordName: 'www.example.com' }, endpoint, {
               callTimeout: '400ms',
             }),
           );
@@ -598,7 +605,7 @@ describe('route53 router', () => {
       cleanups.push(() => standIn.stop());
       await startRecording(moto.endpoint);
       const router = guardRouter(
-        createRoute53Router(layout, moto.endpoint, {
+        await createRoute53Router(layout, moto.endpoint, {
           endpoint: standIn.endpoint,
           mode: 'weighted',
           ttl: '1s',

@@ -44,9 +44,9 @@ export async function startSettlingEngine(
   const logs: LogRecord[] = [];
   const logger = new Logger((record) => logs.push(record), 'debug').child({ app: config.app });
   const store = openSqliteStore(path.join(config.stateDirPath, 'cutover.db'));
-  const inner = createPlatform(config, logger);
+  const inner = await createPlatform(config, logger);
   const platform = options.groups ? withTestGroups(inner, config.app) : inner;
-  const created = createRouter(config, { logger, previewToken: 'settling-preview-token' });
+  const created = await createRouter(config, { logger, previewToken: 'settling-preview-token' });
   const router = new SettlingRouter(created.router, {
     routesBy: options.groups ? 'endpoint' : 'instances',
     ...(options.settleAfter ? { settleAfter: options.settleAfter } : {}),

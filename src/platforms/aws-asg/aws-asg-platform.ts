@@ -49,7 +49,6 @@ import {
 import { createReplicaStackPlatform } from './replica-stack-platform.js';
 import { groupNamed, groupsOf, type SlotGroup } from './slot-groups.js';
 
-export { AWS_ASG_ENDPOINT_KIND } from './endpoint-kind.js';
 const LOG_TAIL_DEFAULT = 100;
 
 export interface AwsAsgPlatformDeps {

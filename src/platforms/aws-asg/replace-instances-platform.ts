@@ -14,7 +14,7 @@ import { ElasticLoadBalancingClient } from '@aws-sdk/client-elastic-load-balanci
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { awsClientConfig } from '../../aws/connection.js';
 // The endpoint detail that tells the aws-elb / aws-target-group routers a slot is a set of instances.
-import { TAGGED_INSTANCES } from '../../aws/group-attachment-router.js';
+import { TAGGED_INSTANCES } from '../../aws/group-endpoint.js';
 import { CutoverError } from '../../shared/errors.js';
 import type { PlannedStep, ProvisionPlan } from '../../shared/plan.js';
 import type { Logger } from '../../shared/logger.js';

@@ -1,4 +1,4 @@
-import { AUTO_SCALING_GROUP_ENDPOINT } from '../../aws/group-attachment-router.js';
+import { AUTO_SCALING_GROUP_ENDPOINT } from '../../aws/group-endpoint.js';
 import type { RouterCapabilities } from '../../shared/router.js';
 
 /** What the aws-alb router can do; config validation reads this before anything is opened. */

@@ -1,5 +1,4 @@
 import { defineRouter } from '../descriptor.js';
-import { createBuiltinRouter } from './builtin-router.js';
 import { BUILTIN_CAPABILITIES } from './capabilities.js';
 import { builtinRouterConfig } from './config.js';
 import { guardRouter } from '../guarded-router.js';
@@ -12,7 +11,8 @@ export const builtinRouter = defineRouter({
   kind: 'builtin',
   configSchema: builtinRouterConfig,
   capabilities: BUILTIN_CAPABILITIES,
-  create: (config, deps) => {
+  create: async (config, deps) => {
+    const { createBuiltinRouter } = await import('./builtin-router.js');
     const router = createBuiltinRouter(config, {
       logger: deps.logger,
       previewToken: deps.previewToken,

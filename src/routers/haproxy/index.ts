@@ -1,13 +1,13 @@
 import { defineRouter } from '../descriptor.js';
 import { HAPROXY_CAPABILITIES } from './capabilities.js';
 import { haproxyRouterConfig } from './config.js';
-import { createHaproxyRouter } from './haproxy-router.js';
 
 export const haproxyRouter = defineRouter({
   kind: 'haproxy',
   configSchema: haproxyRouterConfig,
   capabilities: HAPROXY_CAPABILITIES,
-  create: (config, deps) => {
+  create: async (config, deps) => {
+    const { createHaproxyRouter } = await import('./haproxy-router.js');
     const router = createHaproxyRouter(config, {
       logger: deps.logger,
       baseDir: deps.baseDir,

@@ -1,12 +1,7 @@
-import { Route53Client } from '@aws-sdk/client-route-53';
-import { withCallTimeout } from '../../aws/aws-call.js';
-import { callTimeoutOptions } from '../../aws/call-timeout.js';
-import { awsClientConfig } from '../../aws/connection.js';
 import { CutoverError } from '../../shared/errors.js';
 import { defineRouter } from '../descriptor.js';
 import { ROUTE53_ALIAS_CAPABILITIES, route53Capabilities } from './capabilities.js';
 import { route53RouterConfig } from './config.js';
-import { Route53Router } from './route53-router.js';
 
 export const route53Router = defineRouter({
   kind: 'route53',
@@ -22,7 +17,7 @@ export const route53Router = defineRouter({
     drainCounts:
       'DNS cannot count clients holding a cached answer; drain holds the old slot for TTL + dnsMargin',
   },
-  create: (config, deps) => {
+  create: async (config, deps) => {
     const app = deps.app;
     if (app === undefined) {
       throw new CutoverError(
@@ -30,19 +25,7 @@ export const route53Router = defineRouter({
         'the route53 router needs the app name for its set identifiers',
       );
     }
-    return {
-      router: new Route53Router({
-        config,
-        app,
-        logger: deps.logger,
-        connect: () => {
-          const client = withCallTimeout(
-            new Route53Client({ ...awsClientConfig(config), ...callTimeoutOptions(config.callTimeout) }),
-            config.callTimeout,
-          );
-          return { client, close: () => client.destroy() };
-        },
-      }),
-    };
+    const { createRoute53Router } = await import('./create-route53-router.js');
+    return { router: createRoute53Router(config, { app, logger: deps.logger }) };
   },
 });
