@@ -50,6 +50,8 @@ export interface CreatedRouter {
   leaveRunning?(): Promise<void>;
   /** Per-slot proxy counters, when the data plane is cutover's own proxy (builtin). */
   readonly proxyMetrics?: ProxyMetrics;
+  /** Brings proxyMetrics up to date (the builtin proxy's workers report now). */
+  readonly refreshProxyMetrics?: () => Promise<void>;
   /** Per-slot traffic counters a daemon router reads from its daemon (HAProxy's `show stat`). */
   readonly slotTraffic?: SlotTrafficSource;
   /** Shadow comparison counts and differing samples (builtin, with `mirror.compare`). */

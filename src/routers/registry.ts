@@ -47,7 +47,10 @@ export async function createRouter(config: CutoverConfig, deps: RouterDeps): Pro
       : {
           slotTraffic: {
             name: 'builtin proxy',
-            read: () => Promise.resolve(proxyMetrics.snapshot()),
+            read: async () => {
+              await created.refreshProxyMetrics?.();
+              return proxyMetrics.snapshot();
+            },
           },
         }),
   };

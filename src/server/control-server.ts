@@ -78,7 +78,9 @@ export async function startControlServer(options: ControlServerOptions): Promise
     app = await assembleApp(config, store, logger, options.engine, { upgrade: options.upgrade });
     await startApp(app);
     const metrics = createMetricsRegistry(app.engine, config.app);
-    if (app.router.proxyMetrics !== undefined) exportProxyMetrics(app.router.proxyMetrics, metrics);
+    if (app.router.proxyMetrics !== undefined) {
+      exportProxyMetrics(app.router.proxyMetrics, metrics, app.router.refreshProxyMetrics);
+    }
     const adminDeps = {
       token,
       engine: app.engine,

@@ -13,7 +13,12 @@ import { SLOTS } from '../shared/slot.js';
  * when scraped: nothing runs per request in the control process (the workers report bucket
  * counts, see src/proxy/counts-delta.ts).
  */
-export function exportProxyMetrics(metrics: ProxyMetrics, registry: Registry): void {
+export function exportProxyMetrics(
+  metrics: ProxyMetrics,
+  registry: Registry,
+  /** Brings `metrics` up to date before a scrape reads it (the workers report now). */
+  refresh: () => Promise<void> = () => Promise.resolve(),
+): void {
   const counter = (
     name: string,
     help: string,
@@ -26,7 +31,8 @@ export function exportProxyMetrics(metrics: ProxyMetrics, registry: Registry): v
       help,
       labelNames,
       registers: [registry],
-      collect() {
+      async collect() {
+        await refresh();
         this.reset();
         fill((labels, value) => {
           // A series appears with its first count, as when counted one by one (unless `zeros`).
@@ -58,7 +64,7 @@ export function exportProxyMetrics(metrics: ProxyMetrics, registry: Registry): v
       }
     },
   );
-  registry.registerMetric(new ProxyLatencyHistogram(metrics));
+  registry.registerMetric(new ProxyLatencyHistogram(metrics, refresh));
   counter(
     'cutover_proxy_connections_refused_total',
     'Client connections the builtin proxy closed at accept: the listener was at router.maxConnections',
@@ -115,7 +121,10 @@ type HistogramExport = Awaited<ReturnType<Histogram['get']>>;
  * observation at a time; this one answers the values prom-client's own would from its buckets.
  */
 class ProxyLatencyHistogram extends Histogram {
-  constructor(private readonly metrics: ProxyMetrics) {
+  constructor(
+    private readonly metrics: ProxyMetrics,
+    private readonly refresh: () => Promise<void>,
+  ) {
     super({
       name: LATENCY_NAME,
       help: LATENCY_HELP,
@@ -130,7 +139,8 @@ class ProxyLatencyHistogram extends Histogram {
   }
 
   /** What the registry reads when it writes the text format. */
-  getForPromString(): ReturnType<Histogram['get']> {
+  async getForPromString(): ReturnType<Histogram['get']> {
+    await this.refresh();
     const values: HistogramExport['values'] = [];
     for (const [slot, counters] of slotsOf(this.metrics)) {
       if (counters.requests === 0) continue;
@@ -149,6 +159,6 @@ class ProxyLatencyHistogram extends Histogram {
     }
     // The shape prom-client's Histogram returns (its typings add a `collect` it never sets).
     const exported = { name: LATENCY_NAME, help: LATENCY_HELP, type: 'histogram', values, aggregator: 'sum' };
-    return Promise.resolve(exported as unknown as HistogramExport);
+    return exported as unknown as HistogramExport;
   }
 }

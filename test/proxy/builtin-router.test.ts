@@ -106,11 +106,12 @@ void describe('builtin router', () => {
       for (let i = 0; i < 5; i += 1) await request(liveUrl(router));
       await router.setWeights({ blue: 0, green: 100 });
       assert.equal((await request(liveUrl(router))).status, 503);
-      const reported = (): number => {
+      const reported = async (): Promise<number> => {
+        await router.refreshMetrics();
         const { blue, green } = router.metrics.snapshot();
         return blue.requests + green.requests;
       };
-      await waitFor(() => reported() === 6, { what: "the workers' reports of 6 requests" });
+      await waitFor(async () => (await reported()) === 6, { what: "the workers' reports of 6 requests" });
       const snapshot = router.metrics.snapshot();
       assert.equal(snapshot.blue.requests, 5);
       assert.equal(snapshot.blue.errors, 0);

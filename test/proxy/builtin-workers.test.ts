@@ -146,14 +146,16 @@ void describe('builtin router worker processes', () => {
         await guarded.setWeights(to === 'green' ? { blue: 0, green: 100 } : { blue: 100, green: 0 });
         load.mark();
         // Every worker's share of what started after the switch, counted by the workers themselves
-        // (they report every 100ms).
-        await new Promise((resolve) => setTimeout(resolve, 250));
+        // (what was in flight at the switch has finished by then).
+        await new Promise((resolve) => setTimeout(resolve, 150));
+        await router.refreshMetrics();
         const before = new Map([...perWorker].map(([pid, counts]) => [pid, { ...counts }]));
         await waitFor(() => (load.since().bodies[`${to}-1`] ?? 0) > 200, { what: `traffic on ${to}` });
         const seen = load.since();
         assert.deepEqual(Object.keys(seen.bodies), [`${to}-1`], `only ${to} answers after the switch`);
         assert.deepEqual(seen.errors, []);
-        await new Promise((resolve) => setTimeout(resolve, 250));
+        await new Promise((resolve) => setTimeout(resolve, 150));
+        await router.refreshMetrics();
         for (const pid of router.workerPids()) {
           const now = perWorker.get(pid) ?? { blue: 0, green: 0 };
           const then = before.get(pid) ?? { blue: 0, green: 0 };
@@ -166,7 +168,7 @@ void describe('builtin router worker processes', () => {
       }
       // /metrics has every worker's series too, and they add up to the summed ones.
       await load.stop();
-      await new Promise((resolve) => setTimeout(resolve, 250));
+      await router.refreshMetrics();
       const registry = new Registry();
       exportProxyMetrics(router.metrics, registry);
       const text = await registry.metrics();
@@ -195,6 +197,29 @@ void describe('builtin router worker processes', () => {
       );
     } finally {
       await load.stop();
+      await router.close();
+    }
+  });
+
+  void it('a read after refreshMetrics() holds every request answered before it, though workers report unasked once a second', async () => {
+    const router = await open(2);
+    try {
+      const before = router.metrics.snapshot().blue.requests;
+      const answers = await Promise.all(
+        Array.from({ length: 40 }, () => getOnce(router.address().live.port)),
+      );
+      assert.ok(answers.every((answer) => 'body' in answer && answer.body === 'blue-1'));
+      await router.refreshMetrics();
+      assert.equal(router.metrics.snapshot().blue.requests - before, 40);
+      // The scrape asks too: /metrics counts them at once.
+      await Promise.all(Array.from({ length: 10 }, () => getOnce(router.address().live.port)));
+      const registry = new Registry();
+      exportProxyMetrics(router.metrics, registry, () => router.refreshMetrics());
+      assert.match(
+        await registry.metrics(),
+        new RegExp(`^cutover_proxy_requests_total\\{slot="blue",code_class="2xx"\\} ${before + 50}$`, 'm'),
+      );
+    } finally {
       await router.close();
     }
   });

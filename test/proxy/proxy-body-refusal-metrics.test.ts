@@ -91,9 +91,15 @@ void describe('a request refused for its body limits', () => {
       const router = await routerFor(client);
       try {
         assert.equal(await sendBodyThatNeverEnds(router, client), 408);
-        await waitFor(() => router.metrics.snapshot().blue.requests > 0, {
-          what: 'the refused request to be recorded',
-        });
+        await waitFor(
+          async () => {
+            await router.refreshMetrics();
+            return router.metrics.snapshot().blue.requests > 0;
+          },
+          {
+            what: 'the refused request to be recorded',
+          },
+        );
         const { blue, green } = router.metrics.snapshot();
         assert.equal(blue.requests, 1);
         assert.equal(green.requests, 0);

@@ -34,6 +34,9 @@ void describe('a client that goes away mid-body', () => {
   /** What the routers' workers reported for blue so far (every exchange here goes to blue). */
   const recorded = (): SlotCounters[] =>
     [plain, secure, buffering].map((router) => router.metrics.snapshot().blue);
+  const refreshed = async (): Promise<void> => {
+    await Promise.all([plain, secure, buffering].map((router) => router.refreshMetrics()));
+  };
   /** The exchanges recorded since `before` (from recorded()), summed over the routers. */
   const recordedSince = (before: SlotCounters[]): SlotCounters => {
     const sum = new ProxyMetrics();
@@ -88,7 +91,13 @@ void describe('a client that goes away mid-body', () => {
       assert.match(connection.bytes, /\r\nTransfer-Encoding: chunked\r\n/i);
       assert.doesNotMatch(connection.bytes, /\r\n0\r\n\r\n$/, 'the body was closed with a last chunk');
     }
-    await waitFor(() => recordedSince(recordsBefore).requests > 0, { what: 'the exchange to be recorded' });
+    await waitFor(
+      async () => {
+        await refreshed();
+        return recordedSince(recordsBefore).requests > 0;
+      },
+      { what: 'the exchange to be recorded' },
+    );
     const record = recordedSince(recordsBefore);
     assert.equal(record.requests, 1);
     assert.deepEqual(record.statusClasses, [0, 0, 0, 0, 1, 0], 'recorded as 4xx (499)');
@@ -247,7 +256,7 @@ void describe('a client that goes away mid-body', () => {
         await waitFor(() => recordedSince(recordsBefore).requests > 0, {
           what: 'the second request to be recorded',
         });
-        await new Promise((resolve) => setTimeout(resolve, 250)); // a later report would show the reset one
+        await refreshed(); // a report after the whole one would show the reset one
         assert.deepEqual(
           recordedSince(recordsBefore).statusClasses,
           [0, 0, 1, 0, 0, 0],

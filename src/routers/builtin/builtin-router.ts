@@ -65,8 +65,13 @@ export interface BuiltinRouter extends Router {
   open(options?: BuiltinOpenOptions): Promise<void>;
   /** The bound listeners (after open()); port 0 in the config becomes the real port here. */
   address(): BuiltinRouterAddresses;
-  /** Per-slot counters summed over the workers, with an observer hook for /metrics; live across close/open. */
+  /** Per-slot counters summed over the workers' reports; live across close/open. */
   readonly metrics: ProxyMetrics;
+  /**
+   * Has every worker report now, so `metrics` holds what was answered until this call (workers
+   * report on their own only once a second). Concurrent callers share one round of reports.
+   */
+  refreshMetrics(): Promise<void>;
   /** Shadow comparison counts and samples summed over the workers; live across close/open. */
   readonly shadow: ShadowLedger;
   /** The value the preview header must carry. */
@@ -189,10 +194,23 @@ export function createBuiltinRouter(config: BuiltinRouterConfig, deps: BuiltinRo
     };
   };
 
+  let reporting: Promise<void> | undefined;
+
   const router: BuiltinRouter = {
     previewToken,
     metrics,
     shadow,
+
+    refreshMetrics() {
+      // Closed: nothing is answered, the sums are what they are. A worker that does not answer
+      // leaves them as it last reported (its replacement is on the way): a read never fails for it.
+      reporting ??= (pool?.reportNow() ?? Promise.resolve())
+        .catch((error: unknown) => logger.warn('router.report_failed', { error }))
+        .finally(() => {
+          reporting = undefined;
+        });
+      return reporting;
+    },
 
     describe: () => DESCRIPTION,
 

@@ -31,6 +31,7 @@ export const builtinRouter = defineRouter({
       },
       leaveRunning: () => guarded.exclusive(() => router.detach()),
       proxyMetrics: router.metrics,
+      refreshProxyMetrics: () => router.refreshMetrics(),
       shadowReadings: router.shadow,
     };
   },

@@ -69,6 +69,8 @@ export const workerRequest = z.discriminatedUnion('op', [
   z.object({ id: z.number().int(), op: z.literal('read') }),
   z.object({ id: z.number().int(), op: z.literal('drain'), slot, deadline: z.string() }),
   z.object({ id: z.number().int(), op: z.literal('drainStatus'), slot }),
+  /** Push a counts report now (before the answer, on this connection), changed or not. */
+  z.object({ id: z.number().int(), op: z.literal('report') }),
   /** Stop accepting, finish in-flight work until `deadline`, close WebSockets with 1001, exit. */
   z.object({ id: z.number().int(), op: z.literal('retire'), deadline: z.string() }),
 ]);
@@ -96,6 +98,8 @@ export interface HelloAnswer {
   readonly retiring?: boolean;
   /** Where it accepts, per listener (empty until the control plane says accept). */
   readonly listening: { readonly live?: AddressInfo; readonly preview?: AddressInfo };
+  /** It answers `report` (absent from workers of earlier code, which push often instead). */
+  readonly reportsOnRequest?: boolean;
 }
 
 export interface ForkAnswer {

@@ -247,6 +247,16 @@ export class WorkerPool {
   }
 
   /**
+   * Every worker pushes its counts report now; resolves once each has (its report travels ahead
+   * of its answer). Workers of earlier code, which push often on their own, are not asked.
+   */
+  async reportNow(): Promise<void> {
+    await this.everyWorker(async (worker) => {
+      if (worker.hello.reportsOnRequest === true) await worker.control.request({ op: 'report' });
+    });
+  }
+
+  /**
    * Retires every worker (stop accepting, finish in-flight work, WebSockets closed with 1001 at
    * the deadline) and lets go of the listening sockets. Safe twice.
    */
