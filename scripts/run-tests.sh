@@ -10,4 +10,5 @@ if [ "${#files[@]}" -eq 0 ]; then
   echo "no test files under ${targets[*]}" >&2
   exit 1
 fi
-exec node --import tsx --test --test-concurrency="${TEST_CONCURRENCY:-2}" --test-timeout=600000 "${files[@]}"
+# The spec reporter ends with the failing tests and their errors, so the tail of a CI log names them.
+exec node --import tsx --test --test-reporter=spec --test-concurrency="${TEST_CONCURRENCY:-2}" --test-timeout=600000 "${files[@]}"
