@@ -26,6 +26,13 @@ const APP = 'e2e';
 const CONNECTIONS = 50;
 /** Short, so the test sees the old slot retired; long enough for a CLI rollback to land inside it. */
 const ROLLBACK_WINDOW = '10s';
+/**
+ * Probes reach a container through podman's port forwarder; on a loaded CI machine (two cores,
+ * another test file beside this one, nginx reloading under 50 connections) an answer can take
+ * longer than the harness's 500 ms without anything being wrong with the release.
+ */
+const CONTAINER_HEALTH_TIMEOUT = '2s';
+
 const SHIFT_STRATEGY = [
   'strategy:',
   '  kind: shift',
@@ -152,6 +159,7 @@ void describe(
           router: { config: nginx.config, url: nginx.url },
           rollbackWindow: ROLLBACK_WINDOW,
           extraYaml: SHIFT_STRATEGY,
+          healthTimeout: CONTAINER_HEALTH_TIMEOUT,
         });
         await harness.startServer();
       });
@@ -283,6 +291,7 @@ void describe(
         platform: platform(),
         rollbackWindow: ROLLBACK_WINDOW,
         extraYaml: SHIFT_STRATEGY,
+        healthTimeout: CONTAINER_HEALTH_TIMEOUT,
       });
       try {
         await harness.startServer();
@@ -306,6 +315,7 @@ void describe(
           router: { config: nginx.config, url: nginx.url },
           rollbackWindow: ROLLBACK_WINDOW,
           extraYaml: SHIFT_STRATEGY,
+          healthTimeout: CONTAINER_HEALTH_TIMEOUT,
         });
         await harness.startServer();
         const stats = await deployUnderLoad(harness);

@@ -42,6 +42,8 @@ export interface HarnessOptions {
   extraYaml?: string;
   instances?: number;
   healthDeadline?: string;
+  /** The probe timeout (default 500ms): two probes over it in a row fail an instance. */
+  healthTimeout?: string;
   drainTimeout?: string;
   rollbackWindow?: string;
   /**
@@ -106,7 +108,7 @@ export class CutoverHarness {
         'health:',
         '  http: { path: /healthz }',
         '  interval: 50ms',
-        '  timeout: 500ms',
+        `  timeout: ${options.healthTimeout ?? '500ms'}`,
         '  healthyThreshold: 2',
         '  unhealthyThreshold: 2',
         `  deadline: ${options.healthDeadline ?? '15s'}`,

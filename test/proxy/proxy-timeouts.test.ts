@@ -68,8 +68,15 @@ void describe('proxy timeouts and upstream failures', () => {
     const response = await request(liveUrl(router));
     assert.equal(response.status, 504);
     assert.equal(response.body, 'upstream response timeout\n');
-    const counters = router.metrics.snapshot().blue;
-    assert.ok(counters.proxyErrors >= 1 && counters.errors >= 1);
+    // The workers report unasked once a second: ask them, until the 504 is in the sums.
+    await waitFor(
+      async () => {
+        await router.refreshMetrics();
+        const counters = router.metrics.snapshot().blue;
+        return counters.proxyErrors >= 1 && counters.errors >= 1;
+      },
+      { what: 'the 504 counted as a proxy error' },
+    );
   });
 
   void it('cuts a response whose upstream goes silent mid-body for the response timeout', async () => {
