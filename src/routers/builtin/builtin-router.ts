@@ -14,6 +14,7 @@ import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import type { AddressInfo } from 'node:net';
 import { CutoverError } from '../../shared/errors.js';
+import { FreshRounds } from '../../shared/fresh-rounds.js';
 import type { Logger } from '../../shared/logger.js';
 import type { Slot } from '../../shared/slot.js';
 import { ProxyMetrics } from '../../proxy/metrics.js';
@@ -69,7 +70,8 @@ export interface BuiltinRouter extends Router {
   readonly metrics: ProxyMetrics;
   /**
    * Has every worker report now, so `metrics` holds what was answered until this call (workers
-   * report on their own only once a second). Concurrent callers share one round of reports.
+   * report on their own only once a second). Callers during a round share the next one, never one
+   * that began before their call.
    */
   refreshMetrics(): Promise<void>;
   /** Shadow comparison counts and samples summed over the workers; live across close/open. */
@@ -194,7 +196,14 @@ export function createBuiltinRouter(config: BuiltinRouterConfig, deps: BuiltinRo
     };
   };
 
-  let reporting: Promise<void> | undefined;
+  // A read after a request was answered must count it: readers share rounds that began after them.
+  // A worker that does not answer leaves the sums as it last reported (its replacement is on the
+  // way): a read never fails for it.
+  const reports = new FreshRounds(() =>
+    (pool?.reportNow() ?? Promise.resolve()).catch((error: unknown) =>
+      logger.warn('router.report_failed', { error }),
+    ),
+  );
 
   const router: BuiltinRouter = {
     previewToken,
@@ -202,14 +211,8 @@ export function createBuiltinRouter(config: BuiltinRouterConfig, deps: BuiltinRo
     shadow,
 
     refreshMetrics() {
-      // Closed: nothing is answered, the sums are what they are. A worker that does not answer
-      // leaves them as it last reported (its replacement is on the way): a read never fails for it.
-      reporting ??= (pool?.reportNow() ?? Promise.resolve())
-        .catch((error: unknown) => logger.warn('router.report_failed', { error }))
-        .finally(() => {
-          reporting = undefined;
-        });
-      return reporting;
+      // Closed: nothing is answered, the sums are what they are.
+      return reports.next();
     },
 
     describe: () => DESCRIPTION,
