@@ -3,7 +3,7 @@
  * (proxy workers: 1 and N) and the code before the workers change (the proxy inside the control
  * process: the merge commit before efa2dd8's workers branch, efa2dd8^1), in one run:
  *
- *   node --import tsx bench/same-rate-latency.ts [--rate 4000] [--seconds 5] [--rounds 5] [--before efa2dd8^1]
+ *   node --import tsx bench/same-rate-latency.ts [--rate 4000] [--seconds 5] [--rounds 5] [--before efa2dd8^1] [--pin]
  *   (npm run bench:latency)
  *
  * Every path gets the same open-loop, fixed-rate load (bench/lib/open-loop.ts: requests leave
@@ -12,17 +12,23 @@
  * connections closed-loop, so a stall would delay the next sends instead of showing as
  * latency). Paths: the nginx backend directly, nginx (1 worker) in front of it, cutover now at
  * 1 worker and at N (cores), cutover before. Rounds are interleaved so a change in unrelated
- * load on a shared machine hits every path alike; the median per path is reported. Nothing is
- * pinned (N workers need every core): the generator shares the cores with the path under test.
+ * load on a shared machine hits every path alike; the median per path is reported. By default
+ * nothing is pinned (N workers need every core): the generator shares the cores with the path
+ * under test. With --pin, the generator and the nginx backend run on the first cores and each
+ * proxy's processes (nginx, cutover's control process and its worker) alone on the last one, so
+ * the generator's own stalls stay out of the comparison; the N-worker path is left out then.
  *
  * Printed: each path's p99 less nginx's p99 in the same round ("added p99 over nginx"), its
- * median, and now ÷ before.
+ * median, now ÷ before, and now's p99 less before's paired by round (median, and in how many
+ * rounds now was the slower: about half of them when the two do not differ).
  */
 import os from 'node:os';
 import { listArg, numberArg } from './lib/args.js';
 import { buildCommit, buildWorkingTree, type BuiltCode } from './lib/code-checkout.js';
 import {
+  pinned,
   removeTempDirs,
+  setCpuPlan,
   spawnDaemon,
   startNginxBackend,
   startNginxProxy,
@@ -37,6 +43,7 @@ const SECONDS = numberArg('--seconds', 5);
 const ROUNDS = numberArg('--rounds', 5);
 const BEFORE = listArg('--before')?.[0] ?? 'efa2dd8^1';
 const N = os.availableParallelism();
+const PIN = process.argv.includes('--pin') && N >= 2;
 const NGINX = 'nginx (1 worker)';
 
 const stops: Array<() => Promise<void> | void> = [];
@@ -49,16 +56,25 @@ async function startCutover(
   workers: number,
 ): Promise<Daemon> {
   const port = await freePort();
-  return spawnDaemon(name, port, process.execPath, [code.proxyChild, String(port), String(backendPort)], {
+  const [file, args] = pinned('proxy', process.execPath, [
+    code.proxyChild,
+    String(port),
+    String(backendPort),
+  ]);
+  return spawnDaemon(name, port, file, args, {
     env: { ...process.env, CUTOVER_BENCH_WORKERS: String(workers) },
     readyMs: 30_000,
   });
 }
 
 async function main(): Promise<void> {
+  if (PIN) setCpuPlan({ load: N === 2 ? '0' : `0-${N - 2}`, proxy: String(N - 1) });
+  const pinning = PIN
+    ? `generator and backend on CPU ${N === 2 ? '0' : `0-${N - 2}`}, each proxy alone on CPU ${N - 1}`
+    : 'not pinned';
   console.log(
     `same-rate latency bench — ${RATE} req/s open-loop, ${SECONDS}s per run after 1s not counted, ` +
-      `${ROUNDS} interleaved rounds, ${N} cores, not pinned, node ${process.version}, ${new Date().toISOString()}`,
+      `${ROUNDS} interleaved rounds, ${N} cores, ${pinning}, node ${process.version}, ${new Date().toISOString()}`,
   );
   console.log(`load average at start: ${loadAverage()}`);
   const now = buildWorkingTree();
@@ -72,7 +88,7 @@ async function main(): Promise<void> {
   const daemons = [
     await startNginxProxy(backend.port, 1),
     await startCutover('cutover now ×1', now, backend.port, 1),
-    await startCutover(`cutover now ×${N}`, now, backend.port, N),
+    ...(PIN ? [] : [await startCutover(`cutover now ×${N}`, now, backend.port, N)]),
     await startCutover(`cutover before (${before.label})`, before, backend.port, 1),
   ];
   for (const daemon of daemons) stops.push(() => daemon.stop());
@@ -114,14 +130,27 @@ async function main(): Promise<void> {
       `added p99 over nginx through ${name}: median ${fixed(median(values), 2)} ms; per round ${values.map((value) => fixed(value, 2)).join(', ')}`,
     );
   }
-  const beforeName = names[3]!;
+  const beforeName = names[names.length - 1]!;
+  const nowNames = names.slice(1, -1);
   const beforeAdded = median(added.get(beforeName)!);
-  for (const name of names.slice(1, 3)) {
+  for (const name of nowNames) {
     const nowAdded = median(added.get(name)!);
     console.log(
       `${name} vs before: added p99 ${fixed(nowAdded, 2)} vs ${fixed(beforeAdded, 2)} ms ` +
         `(${fixed(nowAdded - beforeAdded, 2)} ms; ratio now ÷ before ${fixed(nowAdded / beforeAdded, 2)}), ` +
         `p99 ratio now ÷ before ${fixed(median(p99s.get(name)!) / median(p99s.get(beforeName)!), 2)}`,
+    );
+  }
+  // Paired by round: both paths saw the same minute of the shared machine, so the difference
+  // of their p99s in one round is freer of the machine's drift than the two medians are.
+  for (const name of nowNames) {
+    const nowP99 = p99s.get(name)!;
+    const beforeP99 = p99s.get(beforeName)!;
+    const paired = nowP99.map((value, index) => value - beforeP99[index]!);
+    const worse = paired.filter((value) => value > 0).length;
+    console.log(
+      `${name} − before, paired by round: median ${fixed(median(paired), 2)} ms; now slower in ` +
+        `${worse} of ${paired.length} rounds; per round ${paired.map((value) => fixed(value, 2)).join(', ')}`,
     );
   }
   console.log(`load average at the end: ${loadAverage()}`);
