@@ -3,7 +3,7 @@
  * (proxy workers: 1 and N) and the code before the workers change (the proxy inside the control
  * process: the merge commit before efa2dd8's workers branch, efa2dd8^1), in one run:
  *
- *   node --import tsx bench/same-rate-latency.ts [--rate 4000] [--seconds 5] [--rounds 5] [--before efa2dd8^1] [--pin]
+ *   node --import tsx bench/same-rate-latency.ts [--rate 4000] [--seconds 5] [--rounds 5] [--before efa2dd8^1] [--pin] [--control-work 2/100]
  *   (npm run bench:latency)
  *
  * Every path gets the same open-loop, fixed-rate load (bench/lib/open-loop.ts: requests leave
@@ -17,6 +17,9 @@
  * under test. With --pin, the generator and the nginx backend run on the first cores and each
  * proxy's processes (nginx, cutover's control process and its worker) alone on the last one, so
  * the generator's own stalls stay out of the comparison; the N-worker path is left out then.
+ * With --control-work BUSY/EVERY, each cutover process the bench starts keeps its event loop
+ * busy BUSY ms every EVERY ms (bench/lib/control-work.ts), a stand-in for the control plane's
+ * own work, which lands on the proxy's loop before the workers change and not after it.
  *
  * Printed: each path's p99 less nginx's p99 in the same round ("added p99 over nginx"), its
  * median, now ÷ before, and now's p99 less before's paired by round (median, and in how many
@@ -35,6 +38,7 @@ import {
   type Daemon,
 } from './lib/daemons.js';
 import { fixed, loadAverage, median } from './lib/format.js';
+import { controlWorkExecArgv, parseControlWork } from './lib/control-work.js';
 import { freePort } from './lib/free-port.js';
 import { latencyRounds, type LatencyPath } from './lib/latency-runs.js';
 
@@ -44,6 +48,7 @@ const ROUNDS = numberArg('--rounds', 5);
 const BEFORE = listArg('--before')?.[0] ?? 'efa2dd8^1';
 const N = os.availableParallelism();
 const PIN = process.argv.includes('--pin') && N >= 2;
+const CONTROL_WORK = parseControlWork(listArg('--control-work')?.[0]);
 const NGINX = 'nginx (1 worker)';
 
 const stops: Array<() => Promise<void> | void> = [];
@@ -57,6 +62,7 @@ async function startCutover(
 ): Promise<Daemon> {
   const port = await freePort();
   const [file, args] = pinned('proxy', process.execPath, [
+    ...controlWorkExecArgv(CONTROL_WORK),
     code.proxyChild,
     String(port),
     String(backendPort),
@@ -76,6 +82,10 @@ async function main(): Promise<void> {
     `same-rate latency bench — ${RATE} req/s open-loop, ${SECONDS}s per run after 1s not counted, ` +
       `${ROUNDS} interleaved rounds, ${N} cores, ${pinning}, node ${process.version}, ${new Date().toISOString()}`,
   );
+  if (CONTROL_WORK)
+    console.log(
+      `control-plane stand-in: each cutover control process busy ${CONTROL_WORK.busyMs} ms every ${CONTROL_WORK.everyMs} ms`,
+    );
   console.log(`load average at start: ${loadAverage()}`);
   const now = buildWorkingTree();
   stops.push(() => now.remove());
