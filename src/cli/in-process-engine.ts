@@ -107,7 +107,8 @@ export async function openInProcessEngine(
     app = await assembleApp(config, store, logger, options.drive ? { heldLease: owner } : {});
     if (options.drive) await startApp(app);
   } catch (error) {
-    if (app) await closeApp(app);
+    // Close failures are logged; the error that stopped the start is the one thrown.
+    if (app) await closeApp(app, logger).catch(() => undefined);
     await releaseLease().catch(() => undefined);
     await store.close();
     throw error;
@@ -164,7 +165,7 @@ export async function openInProcessEngine(
       closing ??= (async () => {
         process.off('SIGINT', onSignal);
         process.off('SIGTERM', onSignal);
-        await closeApp(opened, { routerOpened: options.drive });
+        await closeApp(opened, logger, { routerOpened: options.drive });
         // The store closes last: the engine's and the session's last writes land first.
         await releaseLease();
         await store.close();

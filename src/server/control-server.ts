@@ -95,7 +95,8 @@ export async function startControlServer(options: ControlServerOptions): Promise
     admin = server.on('request', mountDashboard(adminApi, { config, ...adminDeps, server }));
     await listen(admin, config.admin.listen, 'admin.listen');
   } catch (error) {
-    if (app) await closeApp(app);
+    // Close failures are logged; the error that stopped the start is the one thrown.
+    if (app) await closeApp(app, logger).catch(() => undefined);
     admin?.close();
     await store.close().catch(() => undefined);
     lock.release();
@@ -138,7 +139,7 @@ export async function startControlServer(options: ControlServerOptions): Promise
         await new Promise<void>((resolve) => openedAdmin.close(() => resolve()));
         // Runs stop at a safe point first, then the router closes or, for an upgrade, its
         // workers are left serving (see closeApp).
-        await closeApp(opened, { leaveDataPlane: closeOptions.leaveDataPlane === true });
+        await closeApp(opened, logger, { leaveDataPlane: closeOptions.leaveDataPlane === true });
         // Last: the engine's close() waited for its runs' and the lease keeper's last writes.
         await store.close();
         lock.release();

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { CutoverConfig } from '../config/schema.js';
 import { DeploymentEngine, type EngineOptions } from '../engine/deployment-engine.js';
+import { closeEach } from '../shared/close-each.js';
 import type { Logger } from '../shared/logger.js';
 import type { Platform } from '../shared/platform.js';
 import type { Store } from '../shared/store.js';
@@ -73,8 +74,15 @@ export async function assembleApp(
     notifier.attach(deploymentEngine.events);
     return { config, store, platform, router, engine: deploymentEngine, notifier };
   } catch (error) {
-    await platform.close();
-    await router?.router.close();
+    // The error that stopped the start is the one to report; a close failing on top is logged.
+    const built = router;
+    await closeEach(
+      [
+        { name: 'platform', close: () => platform.close() },
+        ...(built === undefined ? [] : [{ name: 'router', close: () => built.router.close() }]),
+      ],
+      logger,
+    );
     throw error;
   }
 }
@@ -101,15 +109,32 @@ export async function startApp(app: OpenedApp): Promise<void> {
  */
 export async function closeApp(
   app: OpenedApp,
+  logger: Logger,
   { routerOpened = true, leaveDataPlane = false } = {},
 ): Promise<void> {
-  await app.engine.close();
-  // What the runs said last (a failure, a promotion) goes out before the process may exit.
-  await app.notifier.close();
-  await app.platform.close();
-  // A read-only one-shot verb never opened it: nothing of its data plane to let go of.
-  if (!routerOpened) return;
+  // Not among the parts below: runs still going when it fails must not meet a closed router
+  // (the journal carries them to the next start, as after a crash).
+  try {
+    await app.engine.close();
+  } catch (error) {
+    logger.error('app.close_failed', { part: 'engine', error });
+    throw error;
+  }
+  const { router } = app;
   // The builtin proxy's workers keep serving for a successor server to adopt (an upgrade).
-  if (leaveDataPlane && app.router.leaveRunning !== undefined) await app.router.leaveRunning();
-  else await app.router.router.close();
+  const leave = leaveDataPlane && router.leaveRunning !== undefined;
+  // Each part closes even when one before it failed; the first failure is thrown at the end.
+  const failure = await closeEach(
+    [
+      // What the runs said last (a failure, a promotion) goes out before the process may exit.
+      { name: 'notifier', close: () => app.notifier.close() },
+      { name: 'platform', close: () => app.platform.close() },
+      // A read-only one-shot verb never opened it: nothing of its data plane to let go of.
+      ...(!routerOpened
+        ? []
+        : [{ name: 'router', close: () => (leave ? router.leaveRunning!() : router.router.close()) }]),
+    ],
+    logger,
+  );
+  if (failure !== undefined) throw failure;
 }
