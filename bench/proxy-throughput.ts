@@ -36,6 +36,7 @@ import { spawnSync } from 'node:child_process';
 import os from 'node:os';
 import {
   getCpuPlan,
+  lastCorePlan,
   removeTempDirs,
   setCpuPlan,
   startHaproxy,
@@ -113,8 +114,7 @@ async function main(): Promise<void> {
   if (PIN || NICE !== undefined) {
     const all = `0-${cores - 1}`;
     setCpuPlan({
-      load: !PIN ? all : cores === 2 ? '0' : `0-${cores - 2}`,
-      proxy: !PIN ? all : String(cores - 1),
+      ...(PIN ? lastCorePlan(cores) : { load: all, proxy: all }),
       ...(NICE === undefined ? {} : { nice: NICE }),
     });
   }

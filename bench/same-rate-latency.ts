@@ -29,6 +29,8 @@ import os from 'node:os';
 import { listArg, numberArg } from './lib/args.js';
 import { buildCommit, buildWorkingTree, type BuiltCode } from './lib/code-checkout.js';
 import {
+  getCpuPlan,
+  lastCorePlan,
   pinned,
   removeTempDirs,
   setCpuPlan,
@@ -74,9 +76,10 @@ async function startCutover(
 }
 
 async function main(): Promise<void> {
-  if (PIN) setCpuPlan({ load: N === 2 ? '0' : `0-${N - 2}`, proxy: String(N - 1) });
-  const pinning = PIN
-    ? `generator and backend on CPU ${N === 2 ? '0' : `0-${N - 2}`}, each proxy alone on CPU ${N - 1}`
+  if (PIN) setCpuPlan(lastCorePlan(N));
+  const plan = getCpuPlan();
+  const pinning = plan
+    ? `generator and backend on CPU ${plan.load}, each proxy alone on CPU ${plan.proxy}`
     : 'not pinned';
   console.log(
     `same-rate latency bench — ${RATE} req/s open-loop, ${SECONDS}s per run after 1s not counted, ` +

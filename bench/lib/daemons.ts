@@ -49,6 +49,11 @@ export interface CpuPlan {
   readonly nice?: number;
 }
 
+/** Every core but the last for the load, the last for the proxy under test alone (2+ cores). */
+export function lastCorePlan(cores: number): CpuPlan {
+  return { load: cores === 2 ? '0' : `0-${cores - 2}`, proxy: String(cores - 1) };
+}
+
 let cpuPlan: CpuPlan | undefined;
 
 /** Applies to every daemon started after this (undefined: no pinning), and to the calling process. */

@@ -121,8 +121,6 @@ export async function closeApp(
     throw error;
   }
   const { router } = app;
-  // The builtin proxy's workers keep serving for a successor server to adopt (an upgrade).
-  const leave = leaveDataPlane && router.leaveRunning !== undefined;
   // Each part closes even when one before it failed; the first failure is thrown at the end.
   const failure = await closeEach(
     [
@@ -132,7 +130,14 @@ export async function closeApp(
       // A read-only one-shot verb never opened it: nothing of its data plane to let go of.
       ...(!routerOpened
         ? []
-        : [{ name: 'router', close: () => (leave ? router.leaveRunning!() : router.router.close()) }]),
+        : [
+            {
+              name: 'router',
+              // The builtin proxy's workers keep serving for a successor server to adopt (an upgrade).
+              close: () =>
+                leaveDataPlane && router.leaveRunning ? router.leaveRunning() : router.router.close(),
+            },
+          ]),
     ],
     logger,
   );
